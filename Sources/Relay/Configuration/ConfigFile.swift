@@ -1,0 +1,107 @@
+internal import Foundation
+internal import Yams
+
+/// The YAML config file (`relay serve --config FILE`): every key optional,
+/// each one overriding ``RelayConfiguration/defaults``. Unknown keys are an
+/// error, so a typo never silently leaves a default in force.
+///
+/// ```yaml
+/// domain: relay.example
+/// data_dir: /var/lib/relay
+/// listen: 0.0.0.0:7443
+/// tls: { certificate: /etc/relay/cert.pem, key: /etc/relay/key.pem }
+/// registration: { policy: invite }
+/// limits: { sends_per_second: 20, max_group_members: 500 }
+/// ```
+struct ConfigFile: Decodable {
+  struct TLS: Decodable {
+    var certificate: String?
+    var key: String?
+  }
+  struct Registration: Decodable {
+    var policy: RelayConfiguration.Registration.Policy?
+    var link_code_lifetime_seconds: Int?
+  }
+  struct Limits: Decodable {
+    var max_envelope_bytes: Int?
+    var max_copies_per_send: Int?
+    var max_group_members: Int?
+    var max_devices_per_user: Int?
+    var max_prekeys_per_upload: Int?
+    var max_stored_prekeys: Int?
+    var sends_per_second: Double?
+    var send_burst: Double?
+    var max_frame_bytes: Int?
+    var max_in_flight_sends_per_stream: Int?
+    var max_sends_per_commit: Int?
+    var sync_page_size: Int?
+    var max_page_size: Int?
+  }
+  struct Presence: Decodable {
+    var heartbeat_seconds: Int?
+    var ttl_seconds: Int?
+    var typing_ttl_seconds: Int?
+  }
+  struct Connection: Decodable {
+    var idle_timeout_seconds: Int?
+    var shutdown_grace_seconds: Int?
+  }
+
+  var domain: String?
+  var data_dir: String?
+  var listen: String?
+  var tls: TLS?
+  var registration: Registration?
+  var limits: Limits?
+  var presence: Presence?
+  var connection: Connection?
+
+  static let knownKeys: [String: Set<String>] = [
+    "": ["domain", "data_dir", "listen", "tls", "registration", "limits", "presence", "connection"],
+    "tls": ["certificate", "key"],
+    "registration": ["policy", "link_code_lifetime_seconds"],
+    "limits": [
+      "max_envelope_bytes", "max_copies_per_send", "max_group_members", "max_devices_per_user",
+      "max_prekeys_per_upload", "max_stored_prekeys", "sends_per_second", "send_burst", "max_frame_bytes",
+      "max_in_flight_sends_per_stream", "max_sends_per_commit", "sync_page_size", "max_page_size",
+    ],
+    "presence": ["heartbeat_seconds", "ttl_seconds", "typing_ttl_seconds"],
+    "connection": ["idle_timeout_seconds", "shutdown_grace_seconds"],
+  ]
+
+  /// Reads and checks a config file.
+  static func load(path: String) throws(RelayError) -> ConfigFile {
+    let text: String
+    do {
+      text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+      throw RelayError(.invalidArgument, "cannot read config file \(path)", cause: error)
+    }
+    do {
+      if let root = try Yams.compose(yaml: text) {
+        try Self.checkKeys(root, section: "")
+      }
+      return try YAMLDecoder().decode(ConfigFile.self, from: text)
+    } catch let error as RelayError {
+      throw error
+    } catch {
+      throw RelayError(.invalidArgument, "config file \(path) is not valid: \(error)", cause: error)
+    }
+  }
+
+  private static func checkKeys(_ node: Node, section: String) throws {
+    guard let mapping = node.mapping else {
+      throw RelayError(.invalidArgument, "config section '\(section.isEmpty ? "top level" : section)' must be a mapping")
+    }
+    for (key, value) in mapping {
+      let name = key.string ?? ""
+      guard Self.knownKeys[section]?.contains(name) == true else {
+        let place = section.isEmpty ? "" : " in '\(section)'"
+        throw RelayError(.invalidArgument, "unknown config key '\(name)'\(place)")
+      }
+      if section.isEmpty, Self.knownKeys[name] != nil {
+        try Self.checkKeys(value, section: name)
+      }
+    }
+  }
+}

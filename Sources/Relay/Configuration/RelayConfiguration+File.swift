@@ -1,0 +1,65 @@
+internal import Wire
+
+extension RelayConfiguration {
+  /// Applies a config file over this configuration.
+  public mutating func apply(configFile path: String) throws(RelayError) {
+    let file = try ConfigFile.load(path: path)
+    if let domain = file.domain {
+      guard (try? UserAddress(name: "x", domain: domain)) != nil else {
+        throw RelayError(.invalidArgument, "config 'domain' must be a lower-case DNS host name")
+      }
+      self.domain = domain
+    }
+    if let dir = file.data_dir { self.dataDirectory = dir }
+    if let listen = file.listen { self.listen = try Listen(parsing: listen) }
+    if let tls = file.tls {
+      self.tls.certificateChainPath = tls.certificate
+      self.tls.privateKeyPath = tls.key
+      guard (tls.certificate == nil) == (tls.key == nil) else {
+        throw RelayError(.invalidArgument, "config 'tls' needs both 'certificate' and 'key'")
+      }
+    }
+    if let registration = file.registration {
+      if let policy = registration.policy { self.registration.policy = policy }
+      if let seconds = registration.link_code_lifetime_seconds {
+        self.registration.linkCodeLifetime = .seconds(try Self.positive(seconds, "link_code_lifetime_seconds"))
+      }
+    }
+    if let limits = file.limits { try self.limits.apply(limits) }
+    if let presence = file.presence {
+      if let s = presence.heartbeat_seconds { self.presence.heartbeatInterval = .seconds(try Self.positive(s, "heartbeat_seconds")) }
+      if let s = presence.ttl_seconds { self.presence.ttl = .seconds(try Self.positive(s, "ttl_seconds")) }
+      if let s = presence.typing_ttl_seconds { self.presence.typingTTL = .seconds(try Self.positive(s, "typing_ttl_seconds")) }
+    }
+    if let connection = file.connection {
+      if let s = connection.idle_timeout_seconds { self.connection.idleTimeout = .seconds(try Self.positive(s, "idle_timeout_seconds")) }
+      if let s = connection.shutdown_grace_seconds { self.connection.shutdownGracePeriod = .seconds(try Self.positive(s, "shutdown_grace_seconds")) }
+    }
+  }
+
+  static func positive<N: Numeric & Comparable>(_ value: N, _ key: String) throws(RelayError) -> N {
+    guard value > 0 else { throw RelayError(.invalidArgument, "config '\(key)' must be positive") }
+    return value
+  }
+}
+
+extension RelayConfiguration.Limits {
+  mutating func apply(_ file: ConfigFile.Limits) throws(RelayError) {
+    typealias C = RelayConfiguration
+    if let v = file.max_envelope_bytes { self.maxEnvelopeBytes = try C.positive(v, "max_envelope_bytes") }
+    if let v = file.max_copies_per_send { self.maxCopiesPerSend = try C.positive(v, "max_copies_per_send") }
+    if let v = file.max_group_members { self.maxGroupMembers = try C.positive(v, "max_group_members") }
+    if let v = file.max_devices_per_user { self.maxDevicesPerUser = try C.positive(v, "max_devices_per_user") }
+    if let v = file.max_prekeys_per_upload { self.maxPrekeysPerUpload = try C.positive(v, "max_prekeys_per_upload") }
+    if let v = file.max_stored_prekeys { self.maxStoredPrekeys = try C.positive(v, "max_stored_prekeys") }
+    if let v = file.sends_per_second { self.sendsPerSecond = try C.positive(v, "sends_per_second") }
+    if let v = file.send_burst { self.sendBurst = try C.positive(v, "send_burst") }
+    if let v = file.max_frame_bytes { self.maxFrameBytes = try C.positive(v, "max_frame_bytes") }
+    if let v = file.max_in_flight_sends_per_stream {
+      self.maxInFlightSendsPerStream = try C.positive(v, "max_in_flight_sends_per_stream")
+    }
+    if let v = file.max_sends_per_commit { self.maxSendsPerCommit = try C.positive(v, "max_sends_per_commit") }
+    if let v = file.sync_page_size { self.syncPageSize = try C.positive(v, "sync_page_size") }
+    if let v = file.max_page_size { self.maxPageSize = try C.positive(v, "max_page_size") }
+  }
+}

@@ -1,0 +1,49 @@
+public import GRPCCore
+internal import GRPCProtobuf
+
+extension RelayError.Code {
+  /// The gRPC status code a client sees.
+  public var rpcCode: RPCError.Code {
+    switch self.wrapped {
+    case .invalidArgument: .invalidArgument
+    case .notFound: .notFound
+    case .alreadyExists: .alreadyExists
+    case .permissionDenied: .permissionDenied
+    case .unauthenticated: .unauthenticated
+    case .failedPrecondition: .failedPrecondition
+    case .resourceExhausted: .resourceExhausted
+    case .outOfRange: .outOfRange
+    case .unavailable: .unavailable
+    case .aborted: .aborted
+    case .internal: .internalError
+    }
+  }
+}
+
+/// Thrown from an RPC handler, a `RelayError` becomes the call's status. A
+/// device mismatch also travels as a standard `google.rpc.PreconditionFailure`
+/// detail (`grpc-status-details-bin`), one violation per device: type
+/// `missing_device` or `stale_device`, subject the device address.
+extension RelayError: RPCErrorConvertible {
+  public var rpcErrorCode: RPCError.Code { self.code.rpcCode }
+  public var rpcErrorMessage: String { self.message }
+
+  public var rpcErrorMetadata: Metadata {
+    guard let mismatch = self.deviceMismatch else { return [:] }
+    let violations =
+      mismatch.missing.map {
+        ErrorDetails.PreconditionFailure.Violation(
+          type: "missing_device", subject: $0, description: "a current device the send did not address")
+      }
+      + mismatch.stale.map {
+        ErrorDetails.PreconditionFailure.Violation(
+          type: "stale_device", subject: $0, description: "an addressed device that is not current")
+      }
+    let status = GoogleRPCStatus(
+      code: self.code.rpcCode,
+      message: self.message,
+      details: [.preconditionFailure(violations: violations)]
+    )
+    return RPCError(status).metadata
+  }
+}

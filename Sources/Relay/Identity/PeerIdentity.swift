@@ -1,0 +1,15 @@
+internal import GRPCCore
+internal import GRPCNIOTransportHTTP2
+
+/// Reads who is calling from the mutual-TLS handshake of the call's connection.
+enum PeerIdentity {
+  /// The fingerprint of the key in the client's certificate.
+  static func fingerprint(of context: ServerContext) throws(RelayError) -> Fingerprint {
+    guard let tls = context.transportSpecific as? HTTP2ServerTransport.Posix.Context,
+      let certificate = tls.peerCertificate
+    else {
+      throw RelayError(.unauthenticated, "a client certificate is required (mutual TLS)")
+    }
+    return Fingerprint(certificate: certificate)
+  }
+}

@@ -1,0 +1,40 @@
+public import Wire
+
+/// A registered device.
+public struct DeviceRecord: Sendable, Hashable {
+  public var address: DeviceAddress
+  public var fingerprint: Fingerprint
+  public var registeredAtMs: Int64
+  public var identityKey: Relay_V1_IdentityKey
+}
+
+/// Everything `Register` binds.
+public struct Registration: Sendable {
+  public var device: DeviceAddress
+  public var fingerprint: Fingerprint
+  public var identityKey: Relay_V1_IdentityKey
+  public var signedPrekey: Relay_V1_SignedPrekey
+  public var lastResortKemPrekey: Relay_V1_KemPrekey
+  public var oneTimePrekeys: [Relay_V1_OneTimePrekey]
+  public var oneTimeKemPrekeys: [Relay_V1_KemPrekey]
+  /// Required for a new user under the `invite` policy.
+  public var inviteCode: String?
+  /// Required to add a device to an existing user.
+  public var linkCode: String?
+  public var policy: RelayConfiguration.Registration.Policy
+  public var maxDevicesPerUser: Int
+}
+
+public struct PrekeyUpload: Sendable {
+  public var oneTimePrekeys: [Relay_V1_OneTimePrekey]
+  public var oneTimeKemPrekeys: [Relay_V1_KemPrekey]
+  public var signedPrekey: Relay_V1_SignedPrekey?
+  public var lastResortKemPrekey: Relay_V1_KemPrekey?
+  /// The most one-time prekeys of each kind a device may hold.
+  public var maxStored: Int
+}
+
+public struct PrekeyCounts: Sendable, Hashable {
+  public var oneTime: Int
+  public var oneTimeKem: Int
+}

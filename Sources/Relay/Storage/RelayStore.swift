@@ -1,0 +1,75 @@
+public import Foundation
+public import Wire
+
+/// Where a relay keeps its truth: the directory (users, devices, public keys),
+/// conversations, messages and the per-device mailboxes.
+///
+/// Every backend (the embedded SQLite store; PostgreSQL for a region) passes
+/// the one contract suite in `Tests/RelayTests/Storage`. Methods throw
+/// ``RelayError`` for anything a client did wrong, with nothing written; any
+/// other error is the backend's and surfaces as `internal` or `unavailable`.
+public protocol RelayStore: Sendable {
+  // MARK: Directory
+
+  /// Adds operator-made invite codes.
+  func createInvites(_ codes: [String], nowMs: Int64) async throws
+  /// Binds a fingerprint to a new device (and, for a new user, creates the user).
+  func register(_ registration: Registration, nowMs: Int64) async throws -> DeviceRecord
+  /// Lets one more device join `user` with `code` until `expiresAtMs`.
+  func createLinkCode(_ code: String, for user: UserAddress, expiresAtMs: Int64) async throws
+  func device(fingerprint: Fingerprint) async throws -> DeviceRecord?
+  func devices(of user: UserAddress) async throws -> [DeviceRecord]
+  /// Adds one-time prekeys and optionally rotates the signed ones.
+  func uploadPrekeys(_ upload: PrekeyUpload, for device: DeviceAddress) async throws -> PrekeyCounts
+  /// One bundle per device (or for the one device named), each one-time
+  /// prekey claimed atomically: no two callers ever get the same one.
+  func claimPrekeyBundles(user: UserAddress, deviceID: String?) async throws -> [Relay_V1_PrekeyBundle]
+
+  // MARK: Conversations
+
+  /// A direct conversation is idempotent for the same pair.
+  func createConversation(_ new: NewConversation) async throws -> ConversationRecord
+  /// The conversation as `viewer` sees it; `permissionDenied` if not a member.
+  func conversation(id: String, viewer: UserAddress) async throws -> ConversationRecord
+  func changeMembers(_ change: MembershipChange) async throws -> ConversationRecord?
+  /// Most recent activity first.
+  func conversations(of user: UserAddress, page: PageRequest) async throws -> Page<ConversationRecord>
+  /// The envelopes addressed to `device`, in display order.
+  func history(conversationID: String, device: DeviceAddress, page: PageRequest) async throws -> Page<Relay_V1_Envelope>
+  func sharesConversation(_ a: UserAddress, _ b: UserAddress) async throws -> Bool
+
+  // MARK: Messages and mailboxes
+
+  /// Commits a batch of sends in one transaction (group commit). Each send
+  /// succeeds or fails alone; a failed one writes nothing.
+  func commit(_ sends: [SendCommand], clock: HybridLogicalClock) async throws -> [Result<SendOutcome, RelayError>]
+  /// Mailbox entries of `device` after `cursor`, in cursor order.
+  func mailbox(of device: DeviceAddress, after cursor: UInt64, limit: Int) async throws -> [Relay_V1_MailboxEntry]
+  /// The last cursor `device` acknowledged.
+  func ackedCursor(of device: DeviceAddress) async throws -> UInt64
+  /// Acknowledges everything up to `cursor`, prunes it, and writes `delivered`
+  /// receipts to the senders' devices.
+  func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell]
+  /// Marks messages up to `seq` read and writes `read` receipts to their senders' devices.
+  func markRead(device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64) async throws -> [Doorbell]
+}
+
+/// "Device D has mailbox entries up to cursor C."
+public struct Doorbell: Sendable, Hashable {
+  public var device: DeviceAddress
+  public var cursor: UInt64
+}
+
+public struct PageRequest: Sendable, Hashable {
+  public var size: Int
+  public var token: String
+  public init(size: Int, token: String) {
+    self.size = size
+    self.token = token
+  }
+}
+
+public struct Page<Item: Sendable>: Sendable {
+  public var items: [Item]
+  public var nextToken: String
+}

@@ -1,0 +1,97 @@
+internal import GRDB
+public import Wire
+
+extension SQLiteStore {
+  public func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell] {
+    try await self.write("acknowledging") { db in
+      let user = device.user.description
+      guard
+        let row = try Row.fetchOne(
+          db, sql: "SELECT mailbox_head, acked_cursor FROM devices WHERE user = ? AND device_id = ?",
+          arguments: [user, device.deviceID])
+      else { throw RelayError(.notFound, "unknown device") }
+      let head = UInt64(row[0] as Int64)
+      let acked = UInt64(row[1] as Int64)
+      if cursor > head {
+        throw RelayError(.outOfRange, "ack cursor \(cursor) is beyond the mailbox head \(head)")
+      }
+      if cursor <= acked {
+        throw RelayError(.failedPrecondition, "ack cursor \(cursor) was already acknowledged (acked up to \(acked))")
+      }
+      let delivered = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT mb.conversation_id, mb.seq, m.sender_user FROM mailbox mb
+          JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
+          WHERE mb.user = ? AND mb.device_id = ? AND mb.cursor > ? AND mb.cursor <= ? AND mb.kind = 0
+            AND m.sender_user != mb.user
+          ORDER BY mb.cursor
+          """,
+        arguments: [user, device.deviceID, Int64(acked), Int64(cursor)])
+      var doorbells = [Doorbell]()
+      var senderDevices = [String: [DeviceAddress]]()
+      for message in delivered {
+        doorbells += try Self.writeReceipt(
+          db, to: message[2], conversationID: message[0], seq: message[1], status: .delivered, by: device,
+          nowMs: nowMs, cache: &senderDevices)
+      }
+      try db.execute(
+        sql: "DELETE FROM mailbox WHERE user = ? AND device_id = ? AND cursor <= ?",
+        arguments: [user, device.deviceID, Int64(cursor)])
+      try db.execute(
+        sql: "UPDATE devices SET acked_cursor = ? WHERE user = ? AND device_id = ?",
+        arguments: [Int64(cursor), user, device.deviceID])
+      return doorbells
+    }
+  }
+
+  public func markRead(device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64) async throws -> [Doorbell] {
+    try await self.write("marking read") { db in
+      let conversation = try Self.conversation(db, id: conversationID, viewer: device.user)
+      if upToSeq > conversation.lastSeq {
+        throw RelayError(.outOfRange, "read up_to_seq \(upToSeq) is beyond the conversation's last seq \(conversation.lastSeq)")
+      }
+      let user = device.user.description
+      let lastRead = try Int64.fetchOne(
+        db, sql: "SELECT last_read_seq FROM members WHERE conversation_id = ? AND user = ?",
+        arguments: [conversationID, user]) ?? 0
+      guard Int64(upToSeq) > lastRead else { return [] }
+      try db.execute(
+        sql: "UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user = ?",
+        arguments: [Int64(upToSeq), conversationID, user])
+      let read = try Row.fetchAll(
+        db,
+        sql: "SELECT seq, sender_user FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ?",
+        arguments: [conversationID, lastRead, Int64(upToSeq), user])
+      var doorbells = [Doorbell]()
+      var senderDevices = [String: [DeviceAddress]]()
+      for message in read {
+        doorbells += try Self.writeReceipt(
+          db, to: message[1], conversationID: conversationID, seq: message[0], status: .read, by: device,
+          nowMs: nowMs, cache: &senderDevices)
+      }
+      return doorbells
+    }
+  }
+
+  /// One receipt entry in the mailbox of every device of `senderUser`.
+  static func writeReceipt(
+    _ db: Database, to senderUser: String, conversationID: String, seq: Int64, status: Relay_V1_ReceiptStatus,
+    by device: DeviceAddress, nowMs: Int64, cache: inout [String: [DeviceAddress]]
+  ) throws -> [Doorbell] {
+    let devices: [DeviceAddress]
+    if let known = cache[senderUser] {
+      devices = known
+    } else {
+      devices = try String.fetchAll(
+        db, sql: "SELECT device_id FROM devices WHERE user = ?", arguments: [senderUser]
+      ).map { try DeviceAddress.stored(user: senderUser, device: $0) }
+      cache[senderUser] = devices
+    }
+    return try devices.map { target in
+      let entry = MailboxItem.receipt(
+        conversationID: conversationID, seq: seq, status: status, by: device.description, atMs: nowMs)
+      return Doorbell(device: target, cursor: try Self.appendToMailbox(db, device: target, entry: entry))
+    }
+  }
+}

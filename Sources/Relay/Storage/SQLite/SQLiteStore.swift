@@ -1,0 +1,59 @@
+internal import Foundation
+internal import GRDB
+public import Wire
+
+/// The embedded backend: one SQLite file in WAL mode through a GRDB pool.
+/// Reads run concurrently; writes are serialized by SQLite, which is what
+/// makes prekey claims and sequence numbers atomic here.
+public final class SQLiteStore: RelayStore {
+  let pool: DatabasePool
+
+  /// Opens (creating if needed) `relay.sqlite` in `directory` and migrates it.
+  public init(directory: String) throws(RelayError) {
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw RelayError(.unavailable, "cannot create the data directory \(directory)", cause: error)
+    }
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(10)
+    configuration.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA synchronous = NORMAL")
+    }
+    do {
+      self.pool = try DatabasePool(path: directory + "/relay.sqlite", configuration: configuration)
+      try SQLiteMigrations.migrator().migrate(self.pool)
+    } catch {
+      throw RelayError(.unavailable, "cannot open the database in \(directory)", cause: error)
+    }
+  }
+
+  /// Runs a write transaction, mapping database errors.
+  func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    do {
+      return try await self.pool.write(body)
+    } catch {
+      throw RelayError.wrapping(error, what)
+    }
+  }
+
+  func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    do {
+      return try await self.pool.read(body)
+    } catch {
+      throw RelayError.wrapping(error, what)
+    }
+  }
+}
+
+extension DeviceAddress {
+  /// Rebuilds an address read back from the database (already validated on the way in).
+  static func stored(user: String, device: String) throws -> DeviceAddress {
+    try DeviceAddress(user: UserAddress(parsing: user), deviceID: device)
+  }
+}
+
+extension Statement {
+  func fetchOneRow(arguments: StatementArguments) throws -> Row? { try Row.fetchOne(self, arguments: arguments) }
+  func fetchAllRows(arguments: StatementArguments) throws -> [Row] { try Row.fetchAll(self, arguments: arguments) }
+}
