@@ -31,6 +31,7 @@ public protocol RelayStore: Sendable {
   func createConversation(_ new: NewConversation) async throws -> ConversationRecord
   /// The conversation as `viewer` sees it; `permissionDenied` if not a member.
   func conversation(id: String, viewer: UserAddress) async throws -> ConversationRecord
+  /// The conversation after the change, or nil when the actor is no longer a member.
   func changeMembers(_ change: MembershipChange) async throws -> ConversationRecord?
   /// Most recent activity first.
   func conversations(of user: UserAddress, page: PageRequest) async throws -> Page<ConversationRecord>

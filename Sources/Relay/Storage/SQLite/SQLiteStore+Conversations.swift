@@ -44,8 +44,10 @@ extension SQLiteStore {
   public func changeMembers(_ change: MembershipChange) async throws -> ConversationRecord? {
     try await self.write("changing members") { db in
       try Self.apply(change, db)
-      if case .leave = change.action { return nil }
-      return try Self.conversation(db, id: change.conversationID, viewer: change.actor)
+      let stillMember = try Bool.fetchOne(
+        db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user = ?",
+        arguments: [change.conversationID, change.actor.description]) != nil
+      return stillMember ? try Self.conversation(db, id: change.conversationID, viewer: change.actor) : nil
     }
   }
 

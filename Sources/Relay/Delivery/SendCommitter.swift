@@ -1,0 +1,98 @@
+internal import Logging
+public import ServiceLifecycle
+internal import Synchronization
+
+/// Group commit: sends from every stream queue up here, and one loop commits
+/// whatever is waiting in one transaction, so the cost of a commit is shared
+/// by every send that arrived while the previous one ran.
+///
+/// A send is enqueued in order (``enqueue(_:)``) and its result awaited
+/// separately (``Ticket/result()``), so one stream can pipeline sends.
+public final class SendCommitter: Service, Sendable {
+  /// A send's place in the queue; its result arrives after the commit.
+  final class Ticket: Sendable {
+    let command: SendCommand
+    private let state = Mutex<(Result<SendOutcome, RelayError>?, CheckedContinuation<SendOutcome, any Error>?)>((nil, nil))
+
+    init(_ command: SendCommand) { self.command = command }
+
+    func result() async throws -> SendOutcome {
+      try await withCheckedThrowingContinuation { continuation in
+        let ready = self.state.withLock { state -> Result<SendOutcome, RelayError>? in
+          if let result = state.0 { return result }
+          state.1 = continuation
+          return nil
+        }
+        if let ready { continuation.resume(with: ready) }
+      }
+    }
+
+    func complete(_ result: Result<SendOutcome, RelayError>) {
+      let waiting = self.state.withLock { state in
+        state.0 = result
+        defer { state.1 = nil }
+        return state.1
+      }
+      waiting?.resume(with: result)
+    }
+  }
+
+  private let store: any RelayStore
+  private let clock: HybridLogicalClock
+  private let maxBatch: Int
+  private let logger: Logger
+  private let queue = Mutex<(tickets: [Ticket], closed: Bool)>(([], false))
+  private let wakeups: AsyncStream<Void>
+  private let wake: AsyncStream<Void>.Continuation
+
+  init(store: any RelayStore, clock: HybridLogicalClock, maxBatch: Int, logger: Logger) {
+    self.store = store
+    self.clock = clock
+    self.maxBatch = maxBatch
+    self.logger = logger
+    (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+  }
+
+  /// Queues a send; await ``Ticket/result()`` for its outcome.
+  func enqueue(_ command: SendCommand) -> Ticket {
+    let ticket = Ticket(command)
+    let accepted = self.queue.withLock { queue in
+      if queue.closed { return false }
+      queue.tickets.append(ticket)
+      return true
+    }
+    if accepted {
+      self.wake.yield()
+    } else {
+      ticket.complete(.failure(RelayError(.unavailable, "the relay is shutting down")))
+    }
+    return ticket
+  }
+
+  public func run() async throws {
+    for await _ in self.wakeups.cancelOnGracefulShutdown() {
+      await self.drain()
+    }
+    self.queue.withLock { $0.closed = true }
+    await self.drain()
+  }
+
+  private func drain() async {
+    while true {
+      let batch = self.queue.withLock { queue in
+        let count = min(queue.tickets.count, self.maxBatch)
+        defer { queue.tickets.removeFirst(count) }
+        return Array(queue.tickets.prefix(count))
+      }
+      if batch.isEmpty { return }
+      do {
+        let results = try await self.store.commit(batch.map(\.command), clock: self.clock)
+        for (ticket, result) in zip(batch, results) { ticket.complete(result) }
+      } catch {
+        let failure = RelayError(.unavailable, "the message store is unavailable", cause: error)
+        self.logger.error("group commit failed", metadata: ["sends": "\(batch.count)", "error": "\(error)"])
+        for ticket in batch { ticket.complete(.failure(failure)) }
+      }
+    }
+  }
+}

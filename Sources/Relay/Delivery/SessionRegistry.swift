@@ -1,0 +1,51 @@
+internal import Synchronization
+internal import Wire
+
+/// The live device sessions on this relay process, by user and device.
+///
+/// A second stream for the same device replaces the first, which is closed
+/// with `ABORTED`. Doorbells for devices without a session are dropped: their
+/// mailbox keeps everything for the next connect.
+final class SessionRegistry: Sendable {
+  private let users = Mutex<[UserAddress: [String: DeviceSession]]>([:])
+
+  /// Registers `session`, closing any older session of the same device.
+  func attach(_ session: DeviceSession) {
+    let previous = self.users.withLock { users in
+      users[session.device.user, default: [:]].updateValue(session, forKey: session.device.deviceID)
+    }
+    previous?.close(RelayError(.aborted, "superseded by a newer stream for this device"))
+  }
+
+  /// Removes `session` if it is still the device's current one.
+  func detach(_ session: DeviceSession) {
+    self.users.withLock { users in
+      guard users[session.device.user]?[session.device.deviceID]?.id == session.id else { return }
+      users[session.device.user]?.removeValue(forKey: session.device.deviceID)
+      if users[session.device.user]?.isEmpty == true { users.removeValue(forKey: session.device.user) }
+    }
+  }
+
+  func session(for device: DeviceAddress) -> DeviceSession? {
+    self.users.withLock { $0[device.user]?[device.deviceID] }
+  }
+
+  /// Every live session of each user.
+  func sessions(of users: some Sequence<UserAddress>) -> [DeviceSession] {
+    self.users.withLock { table in users.flatMap { table[$0].map { Array($0.values) } ?? [] } }
+  }
+
+  var count: Int { self.users.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+
+  func ring(_ doorbells: [Doorbell]) {
+    guard !doorbells.isEmpty else { return }
+    let sessions = self.users.withLock { table in
+      doorbells.compactMap { table[$0.device.user]?[$0.device.deviceID] }
+    }
+    for session in sessions { session.ring() }
+  }
+
+  func closeAll(_ error: RelayError) {
+    for session in self.users.withLock({ $0.values.flatMap(\.values) }) { session.close(error) }
+  }
+}

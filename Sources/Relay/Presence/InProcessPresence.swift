@@ -1,0 +1,131 @@
+internal import Synchronization
+public import Wire
+
+/// The embedded relay's presence: the state machines behind one lock, the
+/// subscriptions, and delivery of updates to subscribed sessions only.
+final class InProcessPresence: PresenceTracker {
+  private struct State {
+    var presence: PresenceStateMachine
+    var typing: TypingStateMachine
+    /// user -> subscribed sessions (by session id)
+    var subscribers: [UserAddress: [UInt64: DeviceSession]] = [:]
+    /// session id -> users it watches, to clean up when it goes
+    var watching: [UInt64: Set<UserAddress>] = [:]
+  }
+
+  private let state: Mutex<State>
+  private let sessions: SessionRegistry
+  private let clock = ContinuousClock()
+  private let epoch: ContinuousClock.Instant
+  private let wallClock: @Sendable () -> Int64
+
+  init(configuration: RelayConfiguration.Presence, sessions: SessionRegistry, wallClock: @escaping @Sendable () -> Int64) {
+    self.state = Mutex(State(presence: PresenceStateMachine(ttl: configuration.ttl), typing: TypingStateMachine(ttl: configuration.typingTTL)))
+    self.sessions = sessions
+    self.epoch = self.clock.now
+    self.wallClock = wallClock
+  }
+
+  private var now: Duration { self.clock.now - self.epoch }
+
+  func connected(_ session: DeviceSession) {
+    let now = self.now
+    self.publish(self.state.withLock { $0.presence.connected(session.device, now: now) })
+  }
+
+  func heartbeat(_ device: DeviceAddress) {
+    let now = self.now
+    _ = self.state.withLock { $0.presence.heartbeat(device, now: now) }
+  }
+
+  func disconnected(_ session: DeviceSession) {
+    let wall = self.wallClock()
+    let action = self.state.withLock { state in
+      for user in state.watching.removeValue(forKey: session.id) ?? [] {
+        state.subscribers[user]?.removeValue(forKey: session.id)
+      }
+      return state.presence.disconnected(session.device, wallMs: wall)
+    }
+    self.publish(action)
+  }
+
+  func presence(of user: UserAddress) -> Relay_V1_Presence {
+    self.state.withLock { Self.frame(user, $0.presence) }
+  }
+
+  func subscribe(_ session: DeviceSession, to users: [UserAddress]) {
+    let current = self.state.withLock { state in
+      users.map { user in
+        state.subscribers[user, default: [:]][session.id] = session
+        state.watching[session.id, default: []].insert(user)
+        return Self.frame(user, state.presence)
+      }
+    }
+    for presence in current {
+      var frame = Relay_V1_ServerFrame()
+      frame.presence = presence
+      session.push(frame)
+    }
+  }
+
+  func unsubscribe(_ session: DeviceSession, from users: [UserAddress]) {
+    self.state.withLock { state in
+      for user in users {
+        state.subscribers[user]?.removeValue(forKey: session.id)
+        state.watching[session.id]?.remove(user)
+      }
+    }
+  }
+
+  func typing(conversationID: String, user: UserAddress, typing: Bool, audience: [UserAddress]) {
+    let now = self.now
+    let key = TypingStateMachine.Key(conversationID: conversationID, user: user)
+    if self.state.withLock({ $0.typing.update(key, typing: typing, audience: audience, now: now) }) {
+      self.broadcastTyping(key, typing: typing, audience: audience)
+    }
+  }
+
+  func sweep() -> [DeviceAddress] {
+    let now = self.now
+    let wall = self.wallClock()
+    let (presence, typing) = self.state.withLock { state in
+      (state.presence.expire(now: now, wallMs: wall), state.typing.expire(now: now))
+    }
+    presence.actions.forEach { self.publish($0) }
+    for (key, audience) in typing { self.broadcastTyping(key, typing: false, audience: audience) }
+    return presence.expired
+  }
+
+  private func broadcastTyping(_ key: TypingStateMachine.Key, typing: Bool, audience: [UserAddress]) {
+    var frame = Relay_V1_ServerFrame()
+    frame.typing.conversationID = key.conversationID
+    frame.typing.user = key.user.description
+    frame.typing.typing = typing
+    for session in self.sessions.sessions(of: audience.filter { $0 != key.user }) { session.push(frame) }
+  }
+
+  private func publish(_ action: PresenceStateMachine.Action?) {
+    guard let action else { return }
+    var frame = Relay_V1_ServerFrame()
+    let user: UserAddress
+    switch action {
+    case .online(let who):
+      user = who
+      frame.presence.online = true
+    case .offline(let who, let lastSeen):
+      user = who
+      frame.presence.lastSeenMs = lastSeen
+    }
+    frame.presence.user = user.description
+    let subscribers = self.state.withLock { $0.subscribers[user].map { Array($0.values) } ?? [] }
+    for session in subscribers { session.push(frame) }
+  }
+
+  private static func frame(_ user: UserAddress, _ machine: PresenceStateMachine) -> Relay_V1_Presence {
+    var presence = Relay_V1_Presence()
+    presence.user = user.description
+    presence.online = machine.isOnline(user)
+    presence.lastSeenMs = machine.lastSeenMs(user)
+    return presence
+  }
+}

@@ -1,0 +1,59 @@
+internal import GRPCCore
+internal import GRPCNIOTransportHTTP2
+internal import NIOCore
+internal import NIOSSL
+internal import ServiceLifecycle
+
+/// The gRPC server over HTTP/2 with mutual TLS, as a `Service`.
+///
+/// Clients must present a certificate; any self-signed one is accepted at the
+/// TLS layer, because the identity is its key's fingerprint, which each RPC
+/// checks against the directory. On graceful shutdown it stops accepting
+/// calls, reports NOT_SERVING, and closes every device stream with
+/// `UNAVAILABLE` after what is queued for it has been written.
+struct RelayServer: Service {
+  let server: GRPCServer<HTTP2ServerTransport.Posix>
+  let transport: HTTP2ServerTransport.Posix
+  let sessions: SessionRegistry
+  let health: HealthService
+
+  init(
+    configuration: RelayConfiguration, certificate: RelayCertificate, services: [any RegistrableRPCService],
+    sessions: SessionRegistry, health: HealthService
+  ) {
+    let security = HTTP2ServerTransport.Posix.TransportSecurity.mTLS(
+      certificateChain: [.bytes(Array(certificate.certificatePEM.utf8), format: .pem)],
+      privateKey: .bytes(Array(certificate.privateKeyPEM.utf8), format: .pem)
+    ) { tls in
+      tls.clientCertificateVerification = .noHostnameVerification
+      tls.customVerificationCallback = { certificates, promise in
+        // Identity is the key, proven by the handshake; the directory decides what it may do.
+        promise.succeed(.certificateVerified(VerificationMetadata(ValidatedCertificateChain(certificates))))
+      }
+    }
+    self.transport = HTTP2ServerTransport.Posix(
+      address: configuration.listen.host.contains(":")
+        ? .ipv6(host: configuration.listen.host, port: configuration.listen.port)
+        : .ipv4(host: configuration.listen.host, port: configuration.listen.port),
+      transportSecurity: security,
+      config: .defaults { config in
+        config.rpc.maxRequestPayloadSize = configuration.limits.maxFrameBytes
+        config.connection.maxIdleTime = configuration.connection.idleTimeout
+        config.connection.maxGraceTime = configuration.connection.shutdownGracePeriod
+      }
+    )
+    self.server = GRPCServer(transport: self.transport, services: services)
+    self.sessions = sessions
+    self.health = health
+  }
+
+  func run() async throws {
+    try await withGracefulShutdownHandler {
+      try await self.server.serve()
+    } onGracefulShutdown: {
+      self.health.beginShutdown()
+      self.server.beginGracefulShutdown()
+      self.sessions.closeAll(RelayError(.unavailable, "the relay is shutting down: reconnect"))
+    }
+  }
+}

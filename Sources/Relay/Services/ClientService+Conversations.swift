@@ -1,0 +1,138 @@
+internal import Foundation
+internal import GRPCCore
+internal import Wire
+
+extension ClientService {
+  func createConversation(request: Relay_V1_CreateConversationRequest, context: ServerContext) async throws -> Relay_V1_Conversation {
+    let caller = try await self.authenticator.device(of: context)
+    var others = [UserAddress]()
+    for (index, text) in request.members.enumerated() {
+      let user = try RequestValidation.user(text, field: "members[\(index)]")
+      try self.requireLocal(user)
+      if user != caller.address.user && !others.contains(user) { others.append(user) }
+    }
+    let kind: ConversationRecord.Kind
+    switch request.kind {
+    case .direct:
+      guard others.count == 1, request.members.count == 1 else {
+        throw RelayError(.invalidArgument, "a direct conversation has exactly one other member")
+      }
+      kind = .direct
+    case .group:
+      guard request.name.utf8.count <= 128 else { throw RelayError(.invalidArgument, "name is at most 128 bytes") }
+      guard request.members.count < self.limits.maxGroupMembers else {
+        throw RelayError(.resourceExhausted, "a group may have at most \(self.limits.maxGroupMembers) members")
+      }
+      kind = .group
+    case .unspecified, .UNRECOGNIZED:
+      throw RelayError(.invalidArgument, "kind must be DIRECT or GROUP")
+    }
+    let record = try await self.store.createConversation(
+      NewConversation(
+        id: UUID().uuidString.lowercased(), kind: kind, name: kind == .group ? request.name : "",
+        creator: caller.address.user, others: others, homeRelay: self.configuration.domain,
+        nowMs: self.wallClock(), maxMembers: self.limits.maxGroupMembers))
+    return record.wire
+  }
+
+  func getConversation(request: Relay_V1_GetConversationRequest, context: ServerContext) async throws -> Relay_V1_Conversation {
+    let caller = try await self.authenticator.device(of: context)
+    let id = try RequestValidation.conversationID(request.conversationID)
+    return try await self.store.conversation(id: id, viewer: caller.address.user).wire
+  }
+
+  func addMembers(request: Relay_V1_AddMembersRequest, context: ServerContext) async throws -> Relay_V1_Conversation {
+    var users = [UserAddress]()
+    for (index, text) in request.users.enumerated() {
+      let user = try RequestValidation.user(text, field: "users[\(index)]")
+      try self.requireLocal(user)
+      users.append(user)
+    }
+    guard !users.isEmpty else { throw RelayError(.invalidArgument, "users must name at least one user") }
+    guard users.count <= self.limits.maxGroupMembers else {
+      throw RelayError(.resourceExhausted, "a group may have at most \(self.limits.maxGroupMembers) members")
+    }
+    return try await self.change(request.conversationID, .add(users), context)
+  }
+
+  func removeMember(request: Relay_V1_RemoveMemberRequest, context: ServerContext) async throws -> Relay_V1_Conversation {
+    let user = try RequestValidation.user(request.user, field: "user")
+    return try await self.change(request.conversationID, .remove(user), context)
+  }
+
+  func leave(request: Relay_V1_LeaveRequest, context: ServerContext) async throws -> Relay_V1_LeaveResponse {
+    _ = try await self.change(request.conversationID, .leave, context)
+    return Relay_V1_LeaveResponse()
+  }
+
+  func setRole(request: Relay_V1_SetRoleRequest, context: ServerContext) async throws -> Relay_V1_Conversation {
+    let user = try RequestValidation.user(request.user, field: "user")
+    let role: ConversationRecord.Role
+    switch request.role {
+    case .admin: role = .admin
+    case .member: role = .member
+    case .unspecified, .UNRECOGNIZED: throw RelayError(.invalidArgument, "role must be MEMBER or ADMIN")
+    }
+    return try await self.change(request.conversationID, .setRole(user, role), context)
+  }
+
+  /// The conversation after the change; only its id when the caller is no longer a member.
+  private func change(
+    _ conversationID: String, _ action: MembershipChange.Action, _ context: ServerContext
+  ) async throws -> Relay_V1_Conversation {
+    let caller = try await self.authenticator.device(of: context)
+    let id = try RequestValidation.conversationID(conversationID)
+    let change = MembershipChange(
+      conversationID: id, actor: caller.address.user, action: action, nowMs: self.wallClock(),
+      maxMembers: self.limits.maxGroupMembers)
+    if let after = try await self.store.changeMembers(change) { return after.wire }
+    var gone = Relay_V1_Conversation()
+    gone.id = id
+    return gone
+  }
+
+  func listConversations(
+    request: Relay_V1_ListConversationsRequest, context: ServerContext
+  ) async throws -> Relay_V1_ListConversationsResponse {
+    let caller = try await self.authenticator.device(of: context)
+    let size = RequestValidation.pageSize(request.pageSize, default: 50, max: self.limits.maxPageSize)
+    let page = try await self.store.conversations(of: caller.address.user, page: PageRequest(size: size, token: request.pageToken))
+    var response = Relay_V1_ListConversationsResponse()
+    response.conversations = page.items.map(\.wire)
+    response.nextPageToken = page.nextToken
+    return response
+  }
+
+  func getHistory(request: Relay_V1_GetHistoryRequest, context: ServerContext) async throws -> Relay_V1_GetHistoryResponse {
+    let caller = try await self.authenticator.device(of: context)
+    let id = try RequestValidation.conversationID(request.conversationID)
+    let size = RequestValidation.pageSize(request.pageSize, default: 100, max: self.limits.maxPageSize)
+    let page = try await self.store.history(
+      conversationID: id, device: caller.address, page: PageRequest(size: size, token: request.pageToken))
+    var response = Relay_V1_GetHistoryResponse()
+    response.envelopes = page.items
+    response.nextPageToken = page.nextToken
+    return response
+  }
+}
+
+extension ConversationRecord {
+  var wire: Relay_V1_Conversation {
+    var conversation = Relay_V1_Conversation()
+    conversation.id = self.id
+    conversation.kind = self.kind == .direct ? .direct : .group
+    conversation.name = self.name
+    conversation.members = self.members.map { member in
+      var wire = Relay_V1_Member()
+      wire.user = member.user.description
+      wire.role = member.role == .admin ? .admin : .member
+      return wire
+    }
+    conversation.homeRelay = self.homeRelay
+    conversation.createdAtMs = self.createdAtMs
+    conversation.lastActivityMs = self.lastActivityMs
+    conversation.lastSeq = self.lastSeq
+    conversation.unreadCount = self.unreadCount
+    return conversation
+  }
+}

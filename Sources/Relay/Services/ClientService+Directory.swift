@@ -1,0 +1,133 @@
+internal import Foundation
+internal import GRPCCore
+internal import Logging
+internal import Wire
+
+extension ClientService {
+  func register(request: Relay_V1_RegisterRequest, context: ServerContext) async throws -> Relay_V1_RegisterResponse {
+    let fingerprint = try PeerIdentity.fingerprint(of: context)
+    let user = try RequestValidation.user(request.user, field: "user")
+    guard user.domain == self.configuration.domain else {
+      throw RelayError(.invalidArgument, "user must be homed on this relay (domain \(self.configuration.domain))")
+    }
+    let device: DeviceAddress
+    do {
+      device = try DeviceAddress(user: user, deviceID: request.deviceID)
+    } catch {
+      throw RelayError(.invalidArgument, "device_id: \(error)")
+    }
+    guard request.hasIdentityKey, request.hasSignedPrekey, request.hasLastResortKemPrekey else {
+      throw RelayError(.invalidArgument, "identity_key, signed_prekey and last_resort_kem_prekey are required")
+    }
+    try RequestValidation.identityKey(request.identityKey)
+    try RequestValidation.signedPrekey(request.signedPrekey, field: "signed_prekey")
+    try RequestValidation.kemPrekey(request.lastResortKemPrekey, field: "last_resort_kem_prekey")
+    try RequestValidation.oneTimePrekeys(
+      request.oneTimePrekeys, request.oneTimeKemPrekeys, limit: self.limits.maxPrekeysPerUpload)
+
+    let registration = Registration(
+      device: device,
+      fingerprint: fingerprint,
+      identityKey: request.identityKey,
+      signedPrekey: request.signedPrekey,
+      lastResortKemPrekey: request.lastResortKemPrekey,
+      oneTimePrekeys: request.oneTimePrekeys,
+      oneTimeKemPrekeys: request.oneTimeKemPrekeys,
+      inviteCode: request.inviteCode.isEmpty ? nil : request.inviteCode,
+      linkCode: request.linkCode.isEmpty ? nil : request.linkCode,
+      policy: self.configuration.registration.policy,
+      maxDevicesPerUser: self.limits.maxDevicesPerUser
+    )
+    let record = try await self.store.register(registration, nowMs: self.wallClock())
+    self.logger.info("device registered", metadata: ["fingerprint": "\(record.fingerprint)"])
+    var response = Relay_V1_RegisterResponse()
+    response.device = record.address.description
+    response.fingerprint = record.fingerprint.description
+    return response
+  }
+
+  func createLinkCode(
+    request: Relay_V1_CreateLinkCodeRequest, context: ServerContext
+  ) async throws -> Relay_V1_CreateLinkCodeResponse {
+    let caller = try await self.authenticator.device(of: context)
+    let code = Self.randomCode()
+    let lifetime = self.configuration.registration.linkCodeLifetime.components.seconds
+    let expires = self.wallClock() + lifetime * 1000
+    try await self.store.createLinkCode(code, for: caller.address.user, expiresAtMs: expires)
+    var response = Relay_V1_CreateLinkCodeResponse()
+    response.linkCode = code
+    response.expiresAtMs = expires
+    return response
+  }
+
+  func uploadPrekeys(
+    request: Relay_V1_UploadPrekeysRequest, context: ServerContext
+  ) async throws -> Relay_V1_UploadPrekeysResponse {
+    let caller = try await self.authenticator.device(of: context)
+    try RequestValidation.oneTimePrekeys(
+      request.oneTimePrekeys, request.oneTimeKemPrekeys, limit: self.limits.maxPrekeysPerUpload)
+    if request.hasSignedPrekey { try RequestValidation.signedPrekey(request.signedPrekey, field: "signed_prekey") }
+    if request.hasLastResortKemPrekey {
+      try RequestValidation.kemPrekey(request.lastResortKemPrekey, field: "last_resort_kem_prekey")
+    }
+    let upload = PrekeyUpload(
+      oneTimePrekeys: request.oneTimePrekeys,
+      oneTimeKemPrekeys: request.oneTimeKemPrekeys,
+      signedPrekey: request.hasSignedPrekey ? request.signedPrekey : nil,
+      lastResortKemPrekey: request.hasLastResortKemPrekey ? request.lastResortKemPrekey : nil,
+      maxStored: self.limits.maxStoredPrekeys
+    )
+    let counts = try await self.store.uploadPrekeys(upload, for: caller.address)
+    var response = Relay_V1_UploadPrekeysResponse()
+    response.oneTimePrekeysLeft = UInt32(counts.oneTime)
+    response.oneTimeKemPrekeysLeft = UInt32(counts.oneTimeKem)
+    return response
+  }
+
+  func getPrekeyBundle(
+    request: Relay_V1_GetPrekeyBundleRequest, context: ServerContext
+  ) async throws -> Relay_V1_GetPrekeyBundleResponse {
+    _ = try await self.authenticator.device(of: context)
+    let user = try RequestValidation.user(request.user, field: "user")
+    if !request.deviceID.isEmpty, !DeviceAddress.isValidDeviceID(request.deviceID) {
+      throw RelayError(.invalidArgument, "device_id: \(AddressError(.invalidDeviceID))")
+    }
+    try self.requireLocal(user)
+    var response = Relay_V1_GetPrekeyBundleResponse()
+    response.bundles = try await self.store.claimPrekeyBundles(
+      user: user, deviceID: request.deviceID.isEmpty ? nil : request.deviceID)
+    return response
+  }
+
+  func listDevices(request: Relay_V1_ListDevicesRequest, context: ServerContext) async throws -> Relay_V1_ListDevicesResponse {
+    _ = try await self.authenticator.device(of: context)
+    let user = try RequestValidation.user(request.user, field: "user")
+    try self.requireLocal(user)
+    var response = Relay_V1_ListDevicesResponse()
+    response.devices = try await self.store.devices(of: user).map { record in
+      var info = Relay_V1_DeviceInfo()
+      info.device = record.address.description
+      info.identityKey = record.identityKey
+      info.registeredAtMs = record.registeredAtMs
+      return info
+    }
+    return response
+  }
+
+  /// Users of other domains arrive with federation; until then they are unknown here.
+  func requireLocal(_ user: UserAddress) throws(RelayError) {
+    guard user.domain == self.configuration.domain else {
+      throw RelayError(.notFound, "users of other relays are not reachable from this one (no federation peers)")
+    }
+  }
+
+  /// 128 random bits as 32 hex digits.
+  static func randomCode() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<2).map { _ in
+      let value = generator.next() as UInt64
+      let hex = String(value, radix: 16)
+      return String(repeating: "0", count: 16 - hex.count) + hex
+    }.joined()
+  }
+}

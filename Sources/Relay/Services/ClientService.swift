@@ -1,0 +1,21 @@
+internal import GRPCCore
+internal import Logging
+internal import Wire
+
+/// The `relay.v1.Client` service: a device and its home relay.
+///
+/// Every method first finds the calling device from its client certificate
+/// (``Authenticator``); only `Register` accepts an unregistered key.
+struct ClientService: Relay_V1_Client.SimpleServiceProtocol {
+  let configuration: RelayConfiguration
+  let store: any RelayStore
+  let authenticator: Authenticator
+  let committer: SendCommitter
+  let sessions: SessionRegistry
+  let presence: any PresenceTracker
+  let rateLimiter: SendRateLimiter
+  let wallClock: @Sendable () -> Int64
+  let logger: Logger
+
+  var limits: RelayConfiguration.Limits { self.configuration.limits }
+}

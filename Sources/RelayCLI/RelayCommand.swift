@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// `relay`: run a relay, or administer its data.
+@main
+struct RelayCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "relay",
+    abstract: "A federated, end-to-end-encrypted chat relay.",
+    subcommands: [ServeCommand.self, InviteCommand.self],
+    defaultSubcommand: ServeCommand.self
+  )
+}
+
+/// Options every subcommand shares: where the config and the data are.
+struct CommonOptions: ParsableArguments {
+  @Option(name: .long, help: "A YAML config file (see docs/operations.md).")
+  var config: String?
+
+  @Option(name: .customLong("data-dir"), help: "Where the database and certificates live (default ./relay-data).")
+  var dataDir: String?
+}
