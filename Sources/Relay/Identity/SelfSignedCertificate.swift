@@ -46,8 +46,10 @@ public struct SelfSignedCertificate: Sendable {
     }
     let now = Date()
     let extensions = try Certificate.Extensions {
-      Critical(BasicConstraints.notCertificateAuthority)
-      KeyUsage(digitalSignature: true, keyEncipherment: true)
+      // Self-signed and trusted directly (pinned), like `openssl req -x509`:
+      // BoringSSL refuses a trust anchor marked CA:FALSE.
+      Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+      KeyUsage(digitalSignature: true, keyCertSign: true)
       try ExtendedKeyUsage([.serverAuth, .clientAuth])
       if !sans.isEmpty { SubjectAlternativeNames(sans) }
     }

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import Relay
+import ServiceLifecycle
+
+/// A relay running in this process on a loopback port chosen by the OS, over
+/// the real HTTP/2 transport with mutual TLS, with its data in a fresh
+/// temporary directory.
+struct TestRelay: Sendable {
+  let relay: Relay
+  let port: Int
+  let dataDirectory: String
+
+  var domain: String { self.relay.configuration.domain }
+  var certificatePEM: String { self.relay.certificatePEM }
+}
+
+/// Runs `body` against a fresh relay, then shuts the relay down gracefully.
+func withRelay<T: Sendable>(
+  dataDirectory: String? = nil,
+  configure: (inout RelayConfiguration) -> Void = { _ in },
+  _ body: (TestRelay) async throws -> T
+) async throws -> T {
+  let directory = dataDirectory ?? makeTemporaryDirectory()
+  var configuration = RelayConfiguration.defaults
+  configuration.dataDirectory = directory
+  configuration.listen = .init(host: "127.0.0.1", port: 0)
+  configuration.limits.sendsPerSecond = 10_000
+  configuration.limits.sendBurst = 10_000
+  configure(&configuration)
+  var logger = Logger(label: "test-relay")
+  logger.logLevel = .warning
+  let relay = try Relay(configuration: configuration, logger: logger)
+  let group = ServiceGroup(configuration: .init(services: [.init(service: relay)], logger: logger))
+  return try await withThrowingTaskGroup(of: Void.self) { tasks in
+    tasks.addTask { try await group.run() }
+    do {
+      let port = try await relay.listeningPort
+      let result = try await body(TestRelay(relay: relay, port: port, dataDirectory: directory))
+      await group.triggerGracefulShutdown()
+      try await tasks.waitForAll()
+      return result
+    } catch {
+      await group.triggerGracefulShutdown()
+      try? await tasks.waitForAll()
+      throw error
+    }
+  }
+}
+
+func makeTemporaryDirectory() -> String {
+  let path = NSTemporaryDirectory() + "relay-test-" + UUID().uuidString
+  try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  return path
+}
