@@ -82,3 +82,157 @@ struct ChatTests {
     }
   }
 }
+
+extension ChatTests {
+  @Test("group of three users: everyone gets each message once, in order; admins manage members")
+  func groupChat() async throws {
+    try await withRelay { relay in
+      let alice = TestDevice("alice@localhost")
+      let bob = TestDevice("bob@localhost")
+      let carol = TestDevice("carol@localhost")
+      try await alice.withClient(relay) { a in
+        try await bob.withClient(relay) { b in
+          try await carol.withClient(relay) { c in
+            try await alice.register(a)
+            try await bob.register(b)
+            try await carol.register(c)
+            let group = try await a.createConversation(.with {
+              $0.kind = .group
+              $0.name = "trio"
+              $0.members = ["bob@localhost", "carol@localhost"]
+            })
+            #expect(group.members.count == 3)
+            #expect(group.members.first { $0.user == "alice@localhost" }?.role == .admin)
+            // A non-admin may not change members.
+            do {
+              _ = try await b.removeMember(.with { $0.conversationID = group.id; $0.user = "carol@localhost" })
+            } catch let error as RPCError {
+              #expect(error.code == .permissionDenied)
+            }
+            try await withSession(b) { bobSession in
+              try await withSession(c) { carolSession in
+                _ = try await bobSession.catchUp()
+                _ = try await carolSession.catchUp()
+                try await withSession(a) { aliceSession in
+                  _ = try await aliceSession.catchUp()
+                  for index in 1...5 {
+                    let sent = try await aliceSession.sendMessage(group.id, to: [bob.address, carol.address], text: "m\(index)").get()
+                    #expect(sent.seq == UInt64(index))
+                  }
+                }
+                for session in [bobSession, carolSession] {
+                  var texts = [String]()
+                  for _ in 1...5 { texts.append(openedText(try await session.envelope())) }
+                  #expect(texts == ["m1", "m2", "m3", "m4", "m5"])
+                }
+                // Carol answers everyone.
+                _ = try await carolSession.sendMessage(group.id, to: [alice.address, bob.address], text: "hey").get()
+                #expect(openedText(try await bobSession.envelope()) == "hey")
+              }
+            }
+            // Carol leaves; sends must now leave her out.
+            _ = try await c.leave(.with { $0.conversationID = group.id })
+            let after = try await a.getConversation(.with { $0.conversationID = group.id })
+            #expect(after.members.map(\.user).sorted() == ["alice@localhost", "bob@localhost"])
+            do {
+              _ = try await c.getHistory(.with { $0.conversationID = group.id })
+              Issue.record("a former member read the history")
+            } catch let error as RPCError {
+              #expect(error.code == .permissionDenied)
+            }
+            // History: Bob sees the six envelopes addressed to him, in display order.
+            let history = try await b.getHistory(.with { $0.conversationID = group.id; $0.pageSize = 4 })
+            #expect(history.envelopes.map(openedText) == ["m1", "m2", "m3", "m4"])
+            let rest = try await b.getHistory(.with { $0.conversationID = group.id; $0.pageToken = history.nextPageToken })
+            #expect(rest.envelopes.map(openedText) == ["m5", "hey"])
+            #expect(rest.nextPageToken.isEmpty)
+          }
+        }
+      }
+    }
+  }
+
+  @Test("an offline device catches up after reconnect: everything, in order, in pages, once per cursor")
+  func offlineCatchUp() async throws {
+    try await withRelay(configure: { $0.limits.syncPageSize = 50 }) { relay in
+      let alice = TestDevice("alice@localhost")
+      let bob = TestDevice("bob@localhost")
+      try await alice.withClient(relay) { a in
+        try await bob.withClient(relay) { b in
+          try await alice.register(a)
+          try await bob.register(b)
+          let chat = try await a.createConversation(.with { $0.kind = .direct; $0.members = ["bob@localhost"] })
+          let count = 230
+          try await withSession(a) { session in
+            _ = try await session.catchUp()
+            for index in 0..<count {
+              _ = try await session.sendMessage(chat.id, to: [bob.address], text: "n\(index)").get()
+            }
+          }
+          // Bob connects: all 230 arrive in 5 pages, in order; he acks only the first 100.
+          var firstCursors = [UInt64]()
+          try await withSession(b) { session in
+            let entries = try await session.catchUp()
+            let envelopes = entries.map(\.envelope)
+            #expect(envelopes.map(openedText) == (0..<count).map { "n\($0)" })
+            #expect(envelopes.map(\.seq) == (1...UInt64(count)).map { $0 })
+            firstCursors = envelopes.map(\.cursor)
+            #expect(Set(firstCursors).count == count)
+            session.send(.with { $0.ack.cursor = envelopes[99].cursor })
+            // The ack is applied before the stream ends: wait for Alice's delivered receipts.
+          }
+          try await Task.sleep(for: .milliseconds(200))
+          // Reconnect: exactly the unacked 130 come again, nothing before them.
+          try await withSession(b) { session in
+            let entries = try await session.catchUp()
+            #expect(entries.map(\.envelope.cursor) == Array(firstCursors[100...]))
+            session.send(.with { $0.ack.cursor = entries.last!.envelope.cursor })
+          }
+          try await Task.sleep(for: .milliseconds(200))
+          try await withSession(b) { session in
+            let entries = try await session.catchUp()
+            #expect(entries.isEmpty)
+          }
+          // Alice (offline meanwhile) finds a delivered receipt for every message in her mailbox.
+          try await withSession(a) { session in
+            let receipts = try await session.catchUp().map(\.receipt)
+            #expect(receipts.count == count)
+            #expect(Set(receipts.map(\.messageID)).count == count)
+            #expect(receipts.allSatisfy { $0.status == .delivered && $0.by == bob.address })
+          }
+        }
+      }
+    }
+  }
+
+  @Test("a retried send returns the first result and is delivered once")
+  func dedupOnRetry() async throws {
+    try await withRelay { relay in
+      let alice = TestDevice("alice@localhost")
+      let bob = TestDevice("bob@localhost")
+      try await alice.withClient(relay) { a in
+        try await bob.withClient(relay) { b in
+          try await alice.register(a)
+          try await bob.register(b)
+          let chat = try await a.createConversation(.with { $0.kind = .direct; $0.members = ["bob@localhost"] })
+          let id = newMessageID()
+          let first = try await a.send(sendRequest(chat.id, to: [bob.address], text: "once", messageID: id))
+          #expect(!first.duplicate)
+          // The retry: on the unary call, then on the stream, with the id upper-cased.
+          let second = try await a.send(sendRequest(chat.id, to: [bob.address], text: "once", messageID: id))
+          #expect(second.duplicate)
+          #expect(second.seq == first.seq && second.hlc == first.hlc)
+          try await withSession(a) { session in
+            _ = try await session.catchUp()
+            let third = try await session.sendMessage(chat.id, to: [bob.address], text: "once", messageID: id.uppercased()).get()
+            #expect(third.duplicate && third.seq == first.seq)
+          }
+          try await withSession(b) { session in
+            let entries = try await session.catchUp()
+            #expect(entries.count == 1)
+          }
+        }
+      }
+    }
+  }
+}

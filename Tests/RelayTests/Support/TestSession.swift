@@ -62,7 +62,8 @@ struct TestSession: Sendable {
   ) async throws -> Result<Relay_V1_SendResult, Relay_V1_ErrorFrame> {
     self.send(.with { $0.send = sendRequest(conversationID, to: devices, text: text, messageID: messageID) })
     return try await self.next("the result of \(messageID)") { frame -> Result<Relay_V1_SendResult, Relay_V1_ErrorFrame>? in
-      if case .sent(let sent) = frame.frame, sent.messageID == messageID { return .success(sent) }
+      // Message ids come back in their canonical, lower-case form.
+      if case .sent(let sent) = frame.frame, sent.messageID == messageID.lowercased() { return .success(sent) }
       if case .error(let error) = frame.frame, error.messageID == messageID { return .failure(error) }
       return nil
     }
