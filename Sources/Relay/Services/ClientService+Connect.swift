@@ -28,7 +28,15 @@ extension ClientService {
         try await self.readFrames(request, session: session)
         session.finish()
       }
-      try await group.waitForAll()
+      // `waitForAll` would wait for the reader even after the writer failed:
+      // on the first failure, cancel the other side at once.
+      do {
+        try await group.next()
+        try await group.next()
+      } catch {
+        group.cancelAll()
+        throw error
+      }
     }
   }
 

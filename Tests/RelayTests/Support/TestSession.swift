@@ -124,6 +124,8 @@ func withSession<T: Sendable>(_ client: RelayClient, _ body: (TestSession) async
         try await client.connect { writer in
           for await frame in stream { try await writer.write(frame) }
         } onResponse: { response in
+          // The call ends only when our side is done writing too.
+          defer { continuation.finish() }
           for try await frame in response.messages { await inbox.append(frame) }
         }
         await inbox.finish(nil)
