@@ -43,6 +43,7 @@ struct ConfigFile: Decodable {
     var typing_ttl_seconds: Int?
   }
   struct Connection: Decodable {
+    var handshake_timeout_seconds: Int?
     var idle_timeout_seconds: Int?
     var shutdown_grace_seconds: Int?
   }
@@ -66,7 +67,7 @@ struct ConfigFile: Decodable {
       "max_in_flight_sends_per_stream", "max_sends_per_commit", "sync_page_size", "max_page_size",
     ],
     "presence": ["heartbeat_seconds", "ttl_seconds", "typing_ttl_seconds"],
-    "connection": ["idle_timeout_seconds", "shutdown_grace_seconds"],
+    "connection": ["handshake_timeout_seconds", "idle_timeout_seconds", "shutdown_grace_seconds"],
   ]
 
   /// Reads and checks a config file.

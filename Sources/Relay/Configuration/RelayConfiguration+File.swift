@@ -32,6 +32,7 @@ extension RelayConfiguration {
       if let s = presence.typing_ttl_seconds { self.presence.typingTTL = .seconds(try Self.positive(s, "typing_ttl_seconds")) }
     }
     if let connection = file.connection {
+      if let s = connection.handshake_timeout_seconds { self.connection.handshakeTimeout = .seconds(try Self.positive(s, "handshake_timeout_seconds")) }
       if let s = connection.idle_timeout_seconds { self.connection.idleTimeout = .seconds(try Self.positive(s, "idle_timeout_seconds")) }
       if let s = connection.shutdown_grace_seconds { self.connection.shutdownGracePeriod = .seconds(try Self.positive(s, "shutdown_grace_seconds")) }
     }

@@ -60,12 +60,14 @@ extension RelayConfiguration {
   }
 
   public struct Connection: Sendable, Hashable {
-    /// A connection with no open call for this long is closed (this also ends
-    /// connections that never finish the TLS handshake or never make a call).
+    /// A connection that has not finished its TLS handshake this long after
+    /// it was accepted is closed.
+    public var handshakeTimeout: Duration
+    /// A connection with no open call for this long is closed.
     public var idleTimeout: Duration
     /// How long a graceful shutdown waits for streams to finish.
     public var shutdownGracePeriod: Duration
 
-    public static var defaults: Self { Self(idleTimeout: .seconds(30), shutdownGracePeriod: .seconds(5)) }
+    public static var defaults: Self { Self(handshakeTimeout: .seconds(10), idleTimeout: .seconds(30), shutdownGracePeriod: .seconds(5)) }
   }
 }

@@ -37,14 +37,32 @@ struct RelayServer: Service {
         : .ipv4(host: configuration.listen.host, port: configuration.listen.port),
       transportSecurity: security,
       config: .defaults { config in
-        config.rpc.maxRequestPayloadSize = configuration.limits.maxFrameBytes
+        // A backstop: the relay enforces maxFrameBytes itself, with a precise status.
+        config.rpc.maxRequestPayloadSize = max(2 * configuration.limits.maxFrameBytes, configuration.limits.maxFrameBytes + (1 << 20))
         config.connection.maxIdleTime = configuration.connection.idleTimeout
         config.connection.maxGraceTime = configuration.connection.shutdownGracePeriod
+        let handshakeTimeout = TimeAmount.nanoseconds(Int64(configuration.connection.handshakeTimeout.components.seconds) * 1_000_000_000
+          + configuration.connection.handshakeTimeout.components.attoseconds / 1_000_000_000)
+        config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+          Self.closeUnlessHandshaken(channel, after: handshakeTimeout)
+          return channel.eventLoop.makeSucceededVoidFuture()
+        }
       }
     )
     self.server = GRPCServer(transport: self.transport, services: services)
     self.sessions = sessions
     self.health = health
+  }
+
+  /// Closes a connection that has not completed its TLS handshake in time
+  /// (with mutual TLS, a completed handshake always has a peer chain).
+  static func closeUnlessHandshaken(_ channel: any Channel, after timeout: TimeAmount) {
+    channel.eventLoop.scheduleTask(in: timeout) {
+      channel.nioSSL_peerValidatedCertificateChain().whenComplete { result in
+        if case .success(.some) = result { return }
+        channel.close(promise: nil)
+      }
+    }
   }
 
   func run() async throws {

@@ -1,0 +1,159 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import NIOCore
+import NIOPosix
+import SwiftProtobuf
+import Testing
+import Wire
+
+@testable import Relay
+
+@Suite("Every limit is enforced before work is done")
+struct LimitsTests {
+  @Test("envelope bytes, ciphertexts per send, group members")
+  func sizeLimits() async throws {
+    try await withPair(configure: {
+      $0.limits.maxEnvelopeBytes = 100
+      $0.limits.maxCopiesPerSend = 2
+      $0.limits.maxGroupMembers = 3
+    }) { relay, alice, a, bob, b, chat in
+      var big = sendRequest(chat, to: [bob.address], text: "x", messageID: newMessageID())
+      big.copies[0].ciphertext = randomBytes(101)
+      #expect(await statusCode { _ = try await a.send(big) } == .resourceExhausted)
+      let many = sendRequest(chat, to: [bob.address, "x@localhost/1", "y@localhost/2"], text: "x", messageID: newMessageID())
+      #expect(await statusCode { _ = try await a.send(many) } == .resourceExhausted)
+      for name in ["carol", "dave", "erin"] {
+        let device = TestDevice("\(name)@localhost")
+        try await device.withClient(relay) { try await device.register($0) }
+      }
+      #expect(await statusCode {
+        _ = try await a.createConversation(.with {
+          $0.kind = .group
+          $0.members = ["bob@localhost", "carol@localhost", "dave@localhost"]
+        })
+      } == .resourceExhausted)
+      let group = try await a.createConversation(.with { $0.kind = .group; $0.members = ["bob@localhost", "carol@localhost"] })
+      #expect(await statusCode { _ = try await a.addMembers(.with { $0.conversationID = group.id; $0.users = ["dave@localhost"] }) } == .resourceExhausted)
+      // Nothing was written by the refused calls.
+      let after = try await a.getConversation(.with { $0.conversationID = group.id })
+      #expect(after.members.count == 3)
+      #expect(try await a.getConversation(.with { $0.conversationID = chat }).lastSeq == 0)
+    }
+  }
+
+  @Test("sends per second per device: RESOURCE_EXHAUSTED, and the stream stays usable")
+  func rateLimit() async throws {
+    try await withPair(configure: {
+      $0.limits.sendsPerSecond = 2
+      $0.limits.sendBurst = 3
+    }) { _, alice, a, bob, b, chat in
+      try await withSession(a) { session in
+        _ = try await session.catchUp()
+        var outcomes = [Bool]()
+        for index in 0..<5 {
+          let result = try await session.sendMessage(chat, to: [bob.address], text: "r\(index)")
+          if case .failure(let error) = result {
+            #expect(error.code == Int32(RPCError.Code.resourceExhausted.rawValue))
+          }
+          outcomes.append((try? result.get()) != nil)
+        }
+        #expect(outcomes == [true, true, true, false, false])
+        try await Task.sleep(for: .milliseconds(600))
+        _ = try await session.sendMessage(chat, to: [bob.address], text: "later").get()
+      }
+      // The unary call shares the device's bucket.
+      var refused = 0
+      for _ in 0..<4 where await statusCode({ _ = try await a.send(sendRequest(chat, to: [bob.address], text: "u", messageID: newMessageID())) }) == .resourceExhausted {
+        refused += 1
+      }
+      #expect(refused >= 2)
+    }
+  }
+
+  @Test("a message over the max frame size is RESOURCE_EXHAUSTED")
+  func frameSize() async throws {
+    try await withPair(configure: { $0.limits.maxFrameBytes = 64 * 1024 }) { _, alice, a, bob, b, chat in
+      var request = sendRequest(chat, to: [bob.address], text: "x", messageID: newMessageID())
+      request.copies[0].ciphertext = randomBytes(70 * 1024)
+      do {
+        _ = try await a.send(request)
+        Issue.record("an oversized message was accepted")
+      } catch let error as RPCError {
+        #expect(error.code == .resourceExhausted, "\(error)")
+      }
+      _ = try await a.send(sendRequest(chat, to: [bob.address], text: "small", messageID: newMessageID()))
+    }
+  }
+
+  @Test("a connection that never completes TLS, or sits idle, is closed")
+  func idleConnection() async throws {
+    try await withRelay(configure: { $0.connection.handshakeTimeout = .milliseconds(500) }) { relay in
+      let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: relay.port).get()
+      let started = ContinuousClock.now
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await channel.closeFuture.get() }
+        group.addTask {
+          try await Task.sleep(for: .seconds(10))
+          channel.close(promise: nil)
+          throw TimedOut(what: "the relay to close an idle connection")
+        }
+        try await group.next()
+        group.cancelAll()
+      }
+      #expect(ContinuousClock.now - started < .seconds(5))
+    }
+  }
+
+  @Test("a client without a certificate cannot even connect")
+  func noClientCertificate() async throws {
+    try await withRelay { relay in
+      let transport = try HTTP2ClientTransport.Posix(
+        target: .ipv4(address: "127.0.0.1", port: relay.port),
+        transportSecurity: .tls { tls in
+          tls.trustRoots = .certificates([.bytes(Array(relay.certificatePEM.utf8), format: .pem)])
+          tls.serverCertificateVerification = .noHostnameVerification
+        }
+      )
+      let code = await statusCode {
+        try await withGRPCClient(transport: transport) { client in
+          _ = try await RelayClient(wrapping: client).listConversations(.init())
+        }
+      }
+      #expect(code == .unavailable)
+    }
+  }
+
+  @Test("a device that stops sending heartbeats is closed with UNAVAILABLE and shown offline")
+  func heartbeatTimeout() async throws {
+    try await withPair(configure: {
+      $0.presence.ttl = .milliseconds(600)
+      $0.presence.sweepInterval = .milliseconds(100)
+    }) { _, alice, a, bob, b, chat in
+      try await withSession(a) { watcher in
+        _ = try await watcher.catchUp()
+        // The watcher keeps itself present; Bob's device stays silent.
+        let beating = Task.detached {
+          while !Task.isCancelled {
+            watcher.send(.with { $0.heartbeat = .init() })
+            try? await Task.sleep(for: .milliseconds(100))
+          }
+        }
+        defer { beating.cancel() }
+        try await withSession(b) { silent in
+          _ = try await silent.catchUp()
+          watcher.send(.with { $0.presence.users = ["bob@localhost"] })
+          #expect(try await watcher.next("bob online") { $0.presence.online ? $0.presence : nil }.user == "bob@localhost")
+          let end = try await silent.end(timeout: .seconds(5))
+          #expect(end?.code == .unavailable)
+          let offline = try await watcher.next("bob offline") { frame -> Relay_V1_Presence? in
+            if case .presence(let p) = frame.frame, !p.online { return p }
+            return nil
+          }
+          #expect(offline.lastSeenMs > 0)
+        }
+      }
+    }
+  }
+}
