@@ -69,9 +69,13 @@ struct RelayServer: Service {
     try await withGracefulShutdownHandler {
       try await self.server.serve()
     } onGracefulShutdown: {
-      self.health.beginShutdown()
-      self.server.beginGracefulShutdown()
-      self.sessions.closeAll(RelayError(.unavailable, "the relay is shutting down: reconnect"))
+      self.beginShutdown()
     }
+  }
+
+  func beginShutdown() {
+    self.health.beginShutdown()
+    self.server.beginGracefulShutdown()
+    self.sessions.closeAll(RelayError(.unavailable, "the relay is shutting down: reconnect"))
   }
 }

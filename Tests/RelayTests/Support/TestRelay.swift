@@ -10,6 +10,8 @@ struct TestRelay: Sendable {
   let relay: Relay
   let port: Int
   let dataDirectory: String
+  /// Starts a graceful shutdown, as SIGTERM does.
+  let shutdown: @Sendable () async -> Void
 
   var domain: String { self.relay.configuration.domain }
   var certificatePEM: String { self.relay.certificatePEM }
@@ -36,7 +38,7 @@ func withRelay<T: Sendable>(
     tasks.addTask { try await group.run() }
     do {
       let port = try await relay.listeningPort
-      let result = try await body(TestRelay(relay: relay, port: port, dataDirectory: directory))
+      let result = try await body(TestRelay(relay: relay, port: port, dataDirectory: directory) { await group.triggerGracefulShutdown() })
       await group.triggerGracefulShutdown()
       try await tasks.waitForAll()
       return result

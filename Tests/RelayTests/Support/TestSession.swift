@@ -165,3 +165,9 @@ func openedText(_ envelope: Relay_V1_Envelope) -> String {
 }
 
 extension Relay_V1_ErrorFrame: Error {}
+
+extension Relay_V1_ServerFrame {
+  var hasPresence: Bool { if case .presence = self.frame { true } else { false } }
+  var hasTyping: Bool { if case .typing = self.frame { true } else { false } }
+  var hasHeartbeat: Bool { if case .heartbeat = self.frame { true } else { false } }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+import Testing
+import Wire
+
+@testable import Relay
+
+@Suite("Presence and typing, pushed only to subscribers")
+struct PresenceTests {
+  @Test("online while any device is connected, last-seen when the last goes; typing on, then off by TTL")
+  func presenceAndTyping() async throws {
+    try await withPair(configure: {
+      $0.presence.typingTTL = .milliseconds(400)
+      $0.presence.sweepInterval = .milliseconds(50)
+    }) { relay, alice, a, bob, b, chat in
+      let laptop = TestDevice("bob@localhost", "laptop")
+      let code = try await b.createLinkCode(.init()).linkCode
+      try await laptop.withClient(relay) { l in
+        try await laptop.register(l, link: code)
+        try await withSession(a) { watcher in
+          _ = try await watcher.catchUp()
+          watcher.send(.with { $0.presence.users = ["bob@localhost"] })
+          let initial = try await watcher.next("bob's presence") { $0.hasPresence ? $0.presence : nil }
+          #expect(!initial.online && initial.lastSeenMs == 0)
+          try await withSession(b) { phone in
+            _ = try await phone.catchUp()
+            #expect(try await watcher.next("bob online") { $0.presence.online ? $0.presence : nil }.user == "bob@localhost")
+            try await withSession(l) { laptopSession in
+              _ = try await laptopSession.catchUp()
+              // Typing reaches Bob's devices once, however often Alice repeats it, then ends by itself.
+              watcher.send(.with { $0.typing = .with { $0.conversationID = chat; $0.typing = true } })
+              watcher.send(.with { $0.typing = .with { $0.conversationID = chat; $0.typing = true } })
+              for session in [phone, laptopSession] {
+                let on = try await session.next("typing on") { $0.hasTyping && $0.typing.typing ? $0.typing : nil }
+                #expect(on.user == "alice@localhost" && on.conversationID == chat)
+                let off = try await session.next("typing off") { $0.hasTyping && !$0.typing.typing ? $0.typing : nil }
+                #expect(off.user == "alice@localhost")
+              }
+              let repeats = await phone.inbox.buffered.filter(\.hasTyping)
+              #expect(repeats.isEmpty)
+            }
+            // One device left: still online, so no update reaches the watcher yet.
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await watcher.inbox.buffered.filter(\.hasPresence).isEmpty)
+          }
+          let offline = try await watcher.next("bob offline") { $0.hasPresence && !$0.presence.online ? $0.presence : nil }
+          #expect(offline.lastSeenMs > 0)
+          // Heartbeats are answered.
+          watcher.send(.with { $0.heartbeat.clientTimeMs = 42 })
+          let ack = try await watcher.next("heartbeat ack") { $0.hasHeartbeat ? $0.heartbeat : nil }
+          #expect(ack.clientTimeMs == 42 && ack.serverTimeMs > 0)
+        }
+      }
+    }
+  }
+
+  @Test("graceful shutdown ends device streams with UNAVAILABLE")
+  func gracefulShutdown() async throws {
+    let directory = makeTemporaryDirectory()
+    let alice = TestDevice("alice@localhost")
+    let end: RPCError? = try await withRelay(dataDirectory: directory) { relay in
+      try await alice.withClient(relay) { client in
+        try await alice.register(client)
+        let (stream, continuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
+        return try await withThrowingTaskGroup(of: RPCError?.self) { group in
+          group.addTask {
+            do {
+              try await client.connect { writer in
+                for await frame in stream { try await writer.write(frame) }
+              } onResponse: { response in
+                defer { continuation.finish() }
+                for try await _ in response.messages {}
+              }
+              return nil
+            } catch let error as RPCError {
+              return error
+            }
+          }
+          try await Task.sleep(for: .milliseconds(200))
+          await relay.shutdown()
+          return try await group.next() ?? nil
+        }
+      }
+    }
+    #expect(end?.code == .unavailable)
+  }
+}
