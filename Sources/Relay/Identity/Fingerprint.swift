@@ -1,4 +1,5 @@
 public import Crypto
+internal import SwiftASN1
 public import X509
 
 /// A device's (or relay's) identity: the SHA-256 of its certificate's public
@@ -13,12 +14,16 @@ public struct Fingerprint: Hashable, Sendable, CustomStringConvertible {
     self.bytes = bytes
   }
 
-  public init(publicKey: Certificate.PublicKey) {
-    self.init(bytes: Array(SHA256.hash(data: publicKey.subjectPublicKeyInfoBytes)))
+  /// Hashes the key's DER `SubjectPublicKeyInfo` (algorithm and key), as
+  /// `openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256sum` does.
+  public init(publicKey: Certificate.PublicKey) throws {
+    var serializer = DER.Serializer()
+    try serializer.serialize(publicKey)
+    self.init(bytes: Array(SHA256.hash(data: serializer.serializedBytes)))
   }
 
-  public init(certificate: Certificate) {
-    self.init(publicKey: certificate.publicKey)
+  public init(certificate: Certificate) throws {
+    try self.init(publicKey: certificate.publicKey)
   }
 
   /// Parses 64 hex digits (either case, `:` separators allowed).

@@ -10,6 +10,10 @@ enum PeerIdentity {
     else {
       throw RelayError(.unauthenticated, "a client certificate is required (mutual TLS)")
     }
-    return Fingerprint(certificate: certificate)
+    do {
+      return try Fingerprint(certificate: certificate)
+    } catch {
+      throw RelayError(.unauthenticated, "the client certificate's public key cannot be read", cause: error)
+    }
   }
 }

@@ -48,7 +48,7 @@ struct RelayCertificate: Sendable {
     }
     do {
       let leaf = try Certificate(pemEncoded: certPEM)
-      return RelayCertificate(certificatePEM: certPEM, privateKeyPEM: keyPEM, fingerprint: Fingerprint(certificate: leaf))
+      return RelayCertificate(certificatePEM: certPEM, privateKeyPEM: keyPEM, fingerprint: try Fingerprint(certificate: leaf))
     } catch {
       throw RelayError(.invalidArgument, "the relay certificate \(certificate) is not a PEM certificate", cause: error)
     }

@@ -19,7 +19,7 @@ public struct SelfSignedCertificate: Sendable {
   public let certificate: Certificate
   public let privateKey: P256.Signing.PrivateKey
 
-  public var fingerprint: Fingerprint { Fingerprint(certificate: self.certificate) }
+  public var fingerprint: Fingerprint { try! Fingerprint(certificate: self.certificate) }  // our own P-256 key: always serializable
 
   /// The certificate in PEM.
   public func certificatePEM() throws -> String { try self.certificate.serializeAsPEM().pemString }

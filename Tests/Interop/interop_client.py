@@ -1,0 +1,181 @@
+"""A second gRPC stack talking to Relay: Python grpcio, stubs generated from
+schema/proto at run time with grpcio-tools.
+
+It makes its own P-256 key and self-signed certificate, registers over mutual
+TLS, checks that the relay's idea of its identity is the SHA-256 of its public
+key, sends a sealed envelope to a Swift device, waits for the reply, acks it,
+and checks the standard health service.
+
+Usage: interop_client.py --port P --relay-cert PEM --peer USER --work DIR
+Exit 0 and a last line "INTEROP OK" on success.
+"""
+import argparse
+import datetime
+import hashlib
+import os
+import queue
+import sys
+import threading
+import uuid
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+def generate_stubs(root, work):
+    from grpc_tools import protoc
+
+    proto_root = os.path.join(root, "schema", "proto")
+    files = [
+        "relay/v1/keys.proto",
+        "relay/v1/session.proto",
+        "relay/v1/client.proto",
+    ]
+    code = protoc.main(
+        ["protoc", f"-I{proto_root}", f"--python_out={work}", f"--grpc_python_out={work}"] + files
+    )
+    if code != 0:
+        raise SystemExit(f"protoc failed with {code}")
+    sys.path.insert(0, work)
+
+
+def make_identity():
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "python interop device")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    spki = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem, hashlib.sha256(spki).hexdigest()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--relay-cert", required=True)
+    parser.add_argument("--peer", required=True, help="the Swift user, user@domain")
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--root", default=os.path.join(os.path.dirname(__file__), "..", ".."))
+    args = parser.parse_args()
+
+    generate_stubs(os.path.abspath(args.root), args.work)
+    import grpc
+    # The standard health service, through the official grpcio-health-checking stubs.
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from relay.v1 import client_pb2, client_pb2_grpc, session_pb2
+
+    cert_pem, key_pem, fingerprint = make_identity()
+    with open(args.relay_cert, "rb") as f:
+        relay_cert = f.read()
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=relay_cert, private_key=key_pem, certificate_chain=cert_pem
+    )
+    channel = grpc.secure_channel(f"localhost:{args.port}", credentials)
+    stub = client_pb2_grpc.ClientStub(channel)
+
+    health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service="relay.v1.Client"))
+    assert health.status == health_pb2.HealthCheckResponse.SERVING, health
+
+    # Unregistered: everything but Register is UNAUTHENTICATED.
+    try:
+        stub.ListConversations(client_pb2.ListConversationsRequest())
+        raise SystemExit("an unregistered key was let in")
+    except grpc.RpcError as error:
+        assert error.code() == grpc.StatusCode.UNAUTHENTICATED, error
+
+    me = "python@localhost"
+    request = client_pb2.RegisterRequest(user=me, device_id="laptop")
+    request.identity_key.signing_key = os.urandom(32)
+    request.identity_key.agreement_key = os.urandom(32)
+    request.signed_prekey.key_id = 1
+    request.signed_prekey.public_key = os.urandom(32)
+    request.signed_prekey.signature = os.urandom(64)
+    request.last_resort_kem_prekey.key_id = 1
+    request.last_resort_kem_prekey.public_key = os.urandom(1184)
+    request.last_resort_kem_prekey.signature = os.urandom(64)
+    registered = stub.Register(request)
+    assert registered.device == me + "/laptop", registered
+    assert registered.fingerprint == fingerprint, (registered.fingerprint, fingerprint)
+
+    peer_devices = [d.device for d in stub.ListDevices(client_pb2.ListDevicesRequest(user=args.peer)).devices]
+    chat = stub.CreateConversation(
+        client_pb2.CreateConversationRequest(kind=client_pb2.CONVERSATION_KIND_DIRECT, members=[args.peer])
+    )
+
+    # A bad send gets its precise status from a second stack too.
+    try:
+        stub.Send(session_pb2.SendRequest(message_id="nope", conversation_id=chat.id))
+        raise SystemExit("a bad send was accepted")
+    except grpc.RpcError as error:
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+
+    outbound = queue.Queue()
+
+    def frames():
+        while True:
+            frame = outbound.get()
+            if frame is None:
+                return
+            yield frame
+
+    responses = stub.Connect(frames())
+    message_id = str(uuid.uuid4())
+    send = session_pb2.SendRequest(message_id=message_id, conversation_id=chat.id)
+    for device in peer_devices:
+        send.copies.add(device=device, ciphertext=b"sealed:from-python:for:" + device.encode())
+    outbound.put(session_pb2.ClientFrame(send=send))
+
+    got_sent = got_reply = synced = heartbeat_sent = False
+    result = {}
+    timer = threading.Timer(30, lambda: responses.cancel())
+    timer.start()
+    for frame in responses:
+        kind = frame.WhichOneof("frame")
+        if kind == "sent" and frame.sent.message_id == message_id:
+            got_sent = True
+            result["seq"] = frame.sent.seq
+        elif kind == "error":
+            raise SystemExit(f"error frame: {frame.error}")
+        elif kind == "envelope":
+            text = frame.envelope.ciphertext.decode()
+            assert text == "sealed:from-swift:for:" + me + "/laptop", text
+            outbound.put(session_pb2.ClientFrame(ack=session_pb2.Ack(cursor=frame.envelope.cursor)))
+            got_reply = True
+        elif kind == "sync":
+            for entry in frame.sync.entries:
+                if entry.WhichOneof("entry") == "envelope":
+                    text = entry.envelope.ciphertext.decode()
+                    assert text == "sealed:from-swift:for:" + me + "/laptop", text
+                    outbound.put(session_pb2.ClientFrame(ack=session_pb2.Ack(cursor=entry.envelope.cursor)))
+                    got_reply = True
+        elif kind == "heartbeat" and frame.heartbeat.client_time_ms == 7:
+            # Frames are handled in order: the ack before this heartbeat is applied.
+            synced = True
+            break
+        if got_sent and got_reply and not heartbeat_sent:
+            heartbeat_sent = True
+            outbound.put(session_pb2.ClientFrame(heartbeat=session_pb2.Heartbeat(client_time_ms=7)))
+    timer.cancel()
+    outbound.put(None)
+    assert got_sent and got_reply and synced, (got_sent, got_reply, synced)
+    print(f"sent seq {result['seq']} in {chat.id}; reply received and acked")
+    print("INTEROP OK")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+import Testing
+import Wire
+
+@testable import Relay
+
+/// Runs a program to completion; its exit status and everything it printed.
+func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [executable] + arguments
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = pipe
+  let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+    process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+    do {
+      try process.run()
+    } catch {
+      process.terminationHandler = nil
+      continuation.resume(throwing: error)
+    }
+  }
+  let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  return (status, output)
+}
+
+/// The package's root folder, found from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .deletingLastPathComponent().deletingLastPathComponent().path
+
+@Suite("Interop with a second gRPC stack")
+struct InteropTests {
+  @Test("a Python grpcio client registers with its own self-signed certificate and exchanges envelopes with a Swift client")
+  func pythonClient() async throws {
+    try await withRelay { relay in
+      let work = makeTemporaryDirectory()
+      let certPath = work + "/relay-cert.pem"
+      try Data(relay.certificatePEM.utf8).write(to: URL(fileURLWithPath: certPath))
+      let swift = TestDevice("swift@localhost", "phone")
+      try await swift.withClient(relay) { client in
+        try await swift.register(client)
+        try await withSession(client) { session in
+          _ = try await session.catchUp()
+          let python = ProcessInfo.processInfo.environment["RELAY_PYTHON"] ?? "python3"
+          try await withThrowingTaskGroup(of: (status: Int32, output: String).self) { group in
+            group.addTask {
+              try await runProgram(python, [
+                packageRoot + "/Tests/Interop/interop_client.py", "--port", "\(relay.port)", "--relay-cert", certPath,
+                "--peer", "swift@localhost", "--work", work, "--root", packageRoot,
+              ])
+            }
+            let fromPython: Relay_V1_Envelope
+            do {
+              fromPython = try await session.envelope(timeout: .seconds(60))
+            } catch {
+              let result = try await group.next()!
+              Issue.record("the Python client ended with \(result.status): \(result.output)")
+              throw error
+            }
+            #expect(openedText(fromPython) == "from-python")
+            #expect(fromPython.sender == "python@localhost/laptop")
+            session.send(.with { $0.ack.cursor = fromPython.cursor })
+            _ = try await session.sendMessage(fromPython.conversationID, to: [fromPython.sender], text: "from-swift").get()
+            let delivered = try await session.receipt(.delivered)
+            #expect(delivered.by == "python@localhost/laptop")
+            let result = try await group.next()!
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("INTEROP OK"), "\(result.output)")
+          }
+        }
+      }
+    }
+  }
+}
