@@ -1,20 +1,18 @@
 import Foundation
 import Logging
-import Relay
+@testable import Relay
 import ServiceLifecycle
 
 /// A relay running in this process on a loopback port chosen by the OS, over
 /// the real HTTP/2 transport with mutual TLS, with its data in a fresh
 /// temporary directory.
 struct TestRelay: Sendable {
-  let relay: Relay
   let port: Int
   let dataDirectory: String
+  let certificatePEM: String
+  let store: any RelayStore
   /// Starts a graceful shutdown, as SIGTERM does.
   let shutdown: @Sendable () async -> Void
-
-  var domain: String { self.relay.configuration.domain }
-  var certificatePEM: String { self.relay.certificatePEM }
 }
 
 /// Runs `body` against a fresh relay, then shuts the relay down gracefully.
@@ -38,7 +36,10 @@ func withRelay<T: Sendable>(
     tasks.addTask { try await group.run() }
     do {
       let port = try await relay.listeningPort
-      let result = try await body(TestRelay(relay: relay, port: port, dataDirectory: directory) { await group.triggerGracefulShutdown() })
+      let testRelay = TestRelay(
+        port: port, dataDirectory: directory, certificatePEM: relay.certificatePEM, store: relay.store
+      ) { await group.triggerGracefulShutdown() }
+      let result = try await body(testRelay)
       await group.triggerGracefulShutdown()
       try await tasks.waitForAll()
       return result

@@ -1,0 +1,97 @@
+import Foundation
+import GRPCCore
+import NIOCore
+import NIOPosix
+import SwiftProtobuf
+import Testing
+import Wire
+
+@testable import Relay
+
+/// The `relay` executable built beside the test bundle.
+let relayExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/relay"
+
+/// A loopback port that was free a moment ago.
+func freePort() async throws -> Int {
+  let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    .bind(host: "127.0.0.1", port: 0).get()
+  let port = channel.localAddress!.port!
+  try await channel.close()
+  return port
+}
+
+@Suite("The relay command")
+struct CommandLineTests {
+  @Test("startup errors are one line on stderr and exit code 1")
+  func startupErrors() async throws {
+    let directory = makeTemporaryDirectory()
+    let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    defer { taken.close(promise: nil) }
+    let port = taken.localAddress!.port!
+    let badConfig = directory + "/bad.yaml"
+    try Data("limits: { sends_per_secnd: 3 }\n".utf8).write(to: URL(fileURLWithPath: badConfig))
+    let notADirectory = directory + "/file"
+    try Data().write(to: URL(fileURLWithPath: notADirectory))
+    let cases: [([String], String)] = [
+      (["serve", "--data-dir", directory + "/d1", "--listen", "127.0.0.1:\(port)"], "already in use"),
+      (["serve", "--data-dir", directory + "/d2", "--config", badConfig], "unknown config key 'sends_per_secnd'"),
+      (["serve", "--data-dir", notADirectory], "is not a directory"),
+      (["serve", "--data-dir", directory + "/d3", "--listen", "nowhere"], "HOST:PORT"),
+      (["serve", "--data-dir", directory + "/d4", "--config", directory + "/missing.yaml"], "cannot read config file"),
+    ]
+    for (arguments, expected) in cases {
+      let result = try await runProgram(relayExecutable, arguments)
+      #expect(result.status == 1, "\(arguments)")
+      let lines = result.output.split(separator: "\n")
+      #expect(lines.count == 1 && result.output.hasPrefix("relay: ") && result.output.contains(expected), "\(result.output)")
+    }
+  }
+
+  @Test("relay serve runs the embedded default; invite codes work; SIGTERM shuts it down cleanly")
+  func serveAndInvite() async throws {
+    let directory = makeTemporaryDirectory()
+    let config = directory + "/relay.yaml"
+    try Data("registration: { policy: invite }\n".utf8).write(to: URL(fileURLWithPath: config))
+    let invite = try await runProgram(relayExecutable, ["invite", "--data-dir", directory, "--count", "2"])
+    #expect(invite.status == 0)
+    let codes = invite.output.split(separator: "\n").map(String.init)
+    #expect(codes.count == 2 && codes.allSatisfy { $0.count == 20 })
+
+    let port = try await freePort()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: relayExecutable)
+    process.arguments = ["serve", "--data-dir", directory, "--config", config, "--listen", "127.0.0.1:\(port)"]
+    let output = Pipe()
+    process.standardError = output
+    process.standardOutput = output
+    let exited = AsyncStream<Int32>.makeStream()
+    process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
+    try process.run()
+    defer { if process.isRunning { process.terminate() } }
+
+    // Wait until it listens, then use it as a device would.
+    let certificate = directory + "/relay-cert.pem"
+    var relayPEM = ""
+    for _ in 0..<200 where relayPEM.isEmpty {
+      try await Task.sleep(for: .milliseconds(50))
+      relayPEM = (try? String(contentsOfFile: certificate, encoding: .utf8)) ?? ""
+    }
+    try await Task.sleep(for: .milliseconds(300))
+    let alice = TestDevice("alice@localhost")
+    let target = TestRelay(
+      port: port, dataDirectory: directory, certificatePEM: relayPEM, store: try SQLiteStore(directory: directory)) {}
+    try await alice.withClient(target) { client in
+      #expect(await statusCode { try await alice.register(client) } == .permissionDenied)
+      try await alice.register(client, invite: codes[0])
+    }
+    process.terminate()  // SIGTERM
+    var status: Int32 = -1
+    for await code in exited.stream {
+      status = code
+      break
+    }
+    #expect(status == 0)
+    let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(log.contains("relay listening") && log.contains("fingerprint="), "\(log)")
+  }
+}
