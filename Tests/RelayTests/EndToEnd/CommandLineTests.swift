@@ -95,3 +95,46 @@ struct CommandLineTests {
     #expect(log.contains("relay listening") && log.contains("fingerprint="), "\(log)")
   }
 }
+
+@Suite("The certs/ scripts")
+struct CertificateScriptTests {
+  func script(_ name: String, _ arguments: [String]) async throws -> [String: String] {
+    let result = try await runProgram(packageRoot + "/certs/" + name, arguments)
+    #expect(result.status == 0, "\(result.output)")
+    var fields = [String: String]()
+    for line in result.output.split(separator: "\n") {
+      let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      if parts.count == 2 { fields[parts[0]] = parts[1] }
+    }
+    return fields
+  }
+
+  @Test("a relay certificate from the dev CA and a device certificate from openssl work, with matching fingerprints")
+  func openSSLIdentities() async throws {
+    let directory = makeTemporaryDirectory()
+    _ = try await self.script("make-dev-ca.sh", [directory + "/ca"])
+    let relayCert = try await self.script("make-relay-cert.sh", ["relay.example", directory + "/relay", "--ca", directory + "/ca"])
+    let device = try await self.script("make-device-cert.sh", ["alice phone", directory + "/device"])
+    try await withRelay(configure: { config in
+      config.domain = "relay.example"
+      config.tls.certificateChainPath = directory + "/relay/relay-cert.pem"
+      config.tls.privateKeyPath = directory + "/relay/relay-key.pem"
+    }) { relay in
+      #expect(relay.certificatePEM == (try String(contentsOfFile: directory + "/relay/relay-cert.pem", encoding: .utf8)))
+      let trustingCA = TestRelay(
+        port: relay.port, dataDirectory: relay.dataDirectory,
+        certificatePEM: try String(contentsOfFile: directory + "/ca/ca-cert.pem", encoding: .utf8), store: relay.store,
+        shutdown: relay.shutdown)
+      let alice = TestDevice(
+        "alice@relay.example", "phone",
+        certificatePEM: try String(contentsOfFile: directory + "/device/device-cert.pem", encoding: .utf8),
+        privateKeyPEM: try String(contentsOfFile: directory + "/device/device-key.pem", encoding: .utf8),
+        fingerprint: device["fingerprint"] ?? "")
+      try await alice.withClient(trustingCA) { client in
+        let registered = try await alice.register(client)
+        #expect(registered.fingerprint == device["fingerprint"])
+      }
+      #expect(relayCert["fingerprint"]?.count == 64)
+    }
+  }
+}

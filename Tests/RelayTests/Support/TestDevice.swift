@@ -13,24 +13,36 @@ typealias RelayClient = Relay_V1_Client.Client<HTTP2ClientTransport.Posix>
 struct TestDevice: Sendable {
   let user: String
   let deviceID: String
-  let identity: SelfSignedCertificate
+  let certificatePEM: String
+  let privateKeyPEM: String
+  /// The identity the relay should see: the key's fingerprint, in hex.
+  let fingerprint: String
 
   init(_ user: String, _ deviceID: String = "phone") {
+    let identity = try! SelfSignedCertificate.make(commonName: "\(user)/\(deviceID)")
+    self.init(
+      user, deviceID, certificatePEM: try! identity.certificatePEM(), privateKeyPEM: identity.privateKeyPEM,
+      fingerprint: identity.fingerprint.description)
+  }
+
+  init(_ user: String, _ deviceID: String, certificatePEM: String, privateKeyPEM: String, fingerprint: String) {
     self.user = user
     self.deviceID = deviceID
-    self.identity = try! SelfSignedCertificate.make(commonName: "\(user)/\(deviceID)")
+    self.certificatePEM = certificatePEM
+    self.privateKeyPEM = privateKeyPEM
+    self.fingerprint = fingerprint
   }
 
   var address: String { "\(self.user)/\(self.deviceID)" }
 
   /// Connects to `relay` over mutual TLS, trusting only the relay's certificate.
   func withClient<T: Sendable>(_ relay: TestRelay, _ body: (RelayClient) async throws -> T) async throws -> T {
-    let certificate = try self.identity.certificatePEM()
+    let certificate = self.certificatePEM
     let transport = try HTTP2ClientTransport.Posix(
       target: .ipv4(address: "127.0.0.1", port: relay.port),
       transportSecurity: .mTLS(
         certificateChain: [.bytes(Array(certificate.utf8), format: .pem)],
-        privateKey: .bytes(Array(self.identity.privateKeyPEM.utf8), format: .pem)
+        privateKey: .bytes(Array(self.privateKeyPEM.utf8), format: .pem)
       ) { tls in
         tls.trustRoots = .certificates([.bytes(Array(relay.certificatePEM.utf8), format: .pem)])
         tls.serverCertificateVerification = .noHostnameVerification
