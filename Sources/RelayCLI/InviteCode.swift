@@ -4,6 +4,6 @@ enum InviteCode {
 
   static func make() -> String {
     var generator = SystemRandomNumberGenerator()
-    return String((0..<20).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    return String((0 ..< 20).map { _ in alphabet[Int.random(in: 0 ..< alphabet.count, using: &generator)] })
   }
 }

@@ -13,10 +13,12 @@ struct InviteCommand: AsyncParsableCommand {
 
   func run() async throws {
     do {
-      guard (1...10_000).contains(self.count) else { throw RelayError(.invalidArgument, "--count must be 1 to 10000") }
+      guard (1 ... 10_000).contains(self.count) else {
+        throw RelayError(.invalidArgument, "--count must be 1 to 10000")
+      }
       let configuration = try StartupConfiguration.resolve(common: self.common) { _ throws(RelayError) in }
       let store = try SQLiteStore(directory: configuration.dataDirectory)
-      let codes = (0..<self.count).map { _ in InviteCode.make() }
+      let codes = (0 ..< self.count).map { _ in InviteCode.make() }
       try await store.createInvites(codes, nowMs: HybridLogicalClock.systemMilliseconds())
       for code in codes { print(code) }
     } catch {

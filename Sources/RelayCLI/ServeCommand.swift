@@ -26,7 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
       }
       let relay = try Relay(configuration: configuration, logger: logger)
       let group = ServiceGroup(
-        configuration: .init(services: [.init(service: relay)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        configuration: .init(
+          services: [.init(service: relay)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
       try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         let port: Int

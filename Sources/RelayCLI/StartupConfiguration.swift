@@ -17,7 +17,9 @@ enum StartupConfiguration {
   private static func checkDataDirectory(_ path: String) throws(RelayError) {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-      guard isDirectory.boolValue else { throw RelayError(.invalidArgument, "data directory \(path) is not a directory") }
+      guard isDirectory.boolValue else {
+        throw RelayError(.invalidArgument, "data directory \(path) is not a directory")
+      }
       guard FileManager.default.isWritableFile(atPath: path), FileManager.default.isReadableFile(atPath: path) else {
         throw RelayError(.invalidArgument, "data directory \(path) is not readable and writable")
       }

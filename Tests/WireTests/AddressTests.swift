@@ -25,8 +25,12 @@ struct AddressTests {
   }
 
   @Test func messageIDs() throws {
-    #expect(try MessageID(parsing: "0A1B2C3D-4E5F-6789-ABCD-EF0123456789").text == "0a1b2c3d-4e5f-6789-abcd-ef0123456789")
-    for bad in ["", "0a1b2c3d4e5f6789abcdef0123456789", "0a1b2c3d-4e5f-6789-abcd-ef012345678g", "0a1b2c3d_4e5f-6789-abcd-ef0123456789"] {
+    #expect(
+      try MessageID(parsing: "0A1B2C3D-4E5F-6789-ABCD-EF0123456789").text == "0a1b2c3d-4e5f-6789-abcd-ef0123456789")
+    for bad in [
+      "", "0a1b2c3d4e5f6789abcdef0123456789", "0a1b2c3d-4e5f-6789-abcd-ef012345678g",
+      "0a1b2c3d_4e5f-6789-abcd-ef0123456789",
+    ] {
       #expect(throws: AddressError.self) { try MessageID(parsing: bad) }
     }
   }

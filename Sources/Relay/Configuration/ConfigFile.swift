@@ -92,7 +92,8 @@ struct ConfigFile: Decodable {
 
   private static func checkKeys(_ node: Node, section: String) throws {
     guard let mapping = node.mapping else {
-      throw RelayError(.invalidArgument, "config section '\(section.isEmpty ? "top level" : section)' must be a mapping")
+      throw RelayError(
+        .invalidArgument, "config section '\(section.isEmpty ? "top level" : section)' must be a mapping")
     }
     for (key, value) in mapping {
       let name = key.string ?? ""

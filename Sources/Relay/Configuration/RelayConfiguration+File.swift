@@ -27,14 +27,24 @@ extension RelayConfiguration {
     }
     if let limits = file.limits { try self.limits.apply(limits) }
     if let presence = file.presence {
-      if let s = presence.heartbeat_seconds { self.presence.heartbeatInterval = .seconds(try Self.positive(s, "heartbeat_seconds")) }
+      if let s = presence.heartbeat_seconds {
+        self.presence.heartbeatInterval = .seconds(try Self.positive(s, "heartbeat_seconds"))
+      }
       if let s = presence.ttl_seconds { self.presence.ttl = .seconds(try Self.positive(s, "ttl_seconds")) }
-      if let s = presence.typing_ttl_seconds { self.presence.typingTTL = .seconds(try Self.positive(s, "typing_ttl_seconds")) }
+      if let s = presence.typing_ttl_seconds {
+        self.presence.typingTTL = .seconds(try Self.positive(s, "typing_ttl_seconds"))
+      }
     }
     if let connection = file.connection {
-      if let s = connection.handshake_timeout_seconds { self.connection.handshakeTimeout = .seconds(try Self.positive(s, "handshake_timeout_seconds")) }
-      if let s = connection.idle_timeout_seconds { self.connection.idleTimeout = .seconds(try Self.positive(s, "idle_timeout_seconds")) }
-      if let s = connection.shutdown_grace_seconds { self.connection.shutdownGracePeriod = .seconds(try Self.positive(s, "shutdown_grace_seconds")) }
+      if let s = connection.handshake_timeout_seconds {
+        self.connection.handshakeTimeout = .seconds(try Self.positive(s, "handshake_timeout_seconds"))
+      }
+      if let s = connection.idle_timeout_seconds {
+        self.connection.idleTimeout = .seconds(try Self.positive(s, "idle_timeout_seconds"))
+      }
+      if let s = connection.shutdown_grace_seconds {
+        self.connection.shutdownGracePeriod = .seconds(try Self.positive(s, "shutdown_grace_seconds"))
+      }
     }
   }
 

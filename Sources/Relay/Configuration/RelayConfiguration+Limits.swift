@@ -68,6 +68,8 @@ extension RelayConfiguration {
     /// How long a graceful shutdown waits for streams to finish.
     public var shutdownGracePeriod: Duration
 
-    public static var defaults: Self { Self(handshakeTimeout: .seconds(10), idleTimeout: .seconds(30), shutdownGracePeriod: .seconds(5)) }
+    public static var defaults: Self {
+      Self(handshakeTimeout: .seconds(10), idleTimeout: .seconds(30), shutdownGracePeriod: .seconds(5))
+    }
   }
 }

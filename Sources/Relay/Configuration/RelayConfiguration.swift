@@ -52,7 +52,7 @@ extension RelayConfiguration {
     /// Parses `HOST:PORT` (`[::1]:7443` for IPv6).
     public init(parsing text: String) throws(RelayError) {
       guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-        (0...65535).contains(port)
+        (0 ... 65535).contains(port)
       else { throw RelayError(.invalidArgument, "listen address must be HOST:PORT") }
       var host = String(text[..<colon])
       if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -12,7 +12,8 @@ public final class SendCommitter: Service, Sendable {
   /// A send's place in the queue; its result arrives after the commit.
   final class Ticket: Sendable {
     let command: SendCommand
-    private let state = Mutex<(Result<SendOutcome, RelayError>?, CheckedContinuation<SendOutcome, any Error>?)>((nil, nil))
+    private let state = Mutex<(Result<SendOutcome, RelayError>?, CheckedContinuation<SendOutcome, any Error>?)>(
+      (nil, nil))
 
     init(_ command: SendCommand) { self.command = command }
 

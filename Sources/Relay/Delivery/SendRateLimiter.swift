@@ -24,7 +24,8 @@ final class SendRateLimiter: Sendable {
       return bucket.take(now: now)
     }
     guard admitted else {
-      throw RelayError(.resourceExhausted, "sending faster than \(Int(self.rate)) messages a second (burst \(Int(self.burst)))")
+      throw RelayError(
+        .resourceExhausted, "sending faster than \(Int(self.rate)) messages a second (burst \(Int(self.burst)))")
     }
   }
 }

@@ -56,9 +56,9 @@ public struct Fingerprint: Hashable, Sendable, CustomStringConvertible {
 
   private static func nibble(_ c: UInt8) -> UInt8? {
     switch c {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+    case UInt8(ascii: "0") ... UInt8(ascii: "9"): c - UInt8(ascii: "0")
+    case UInt8(ascii: "a") ... UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A") ... UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
     default: nil
     }
   }

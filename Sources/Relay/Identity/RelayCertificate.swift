@@ -44,11 +44,13 @@ struct RelayCertificate: Sendable {
       certPEM = try String(contentsOfFile: certificate, encoding: .utf8)
       keyPEM = try String(contentsOfFile: key, encoding: .utf8)
     } catch {
-      throw RelayError(.invalidArgument, "cannot read the relay certificate or key (\(certificate), \(key))", cause: error)
+      throw RelayError(
+        .invalidArgument, "cannot read the relay certificate or key (\(certificate), \(key))", cause: error)
     }
     do {
       let leaf = try Certificate(pemEncoded: certPEM)
-      return RelayCertificate(certificatePEM: certPEM, privateKeyPEM: keyPEM, fingerprint: try Fingerprint(certificate: leaf))
+      return RelayCertificate(
+        certificatePEM: certPEM, privateKeyPEM: keyPEM, fingerprint: try Fingerprint(certificate: leaf))
     } catch {
       throw RelayError(.invalidArgument, "the relay certificate \(certificate) is not a PEM certificate", cause: error)
     }

@@ -1,10 +1,11 @@
 public import Crypto
 internal import Foundation
+internal import SwiftASN1
+public import X509
+
 #if canImport(Glibc)
 internal import Glibc
 #endif
-internal import SwiftASN1
-public import X509
 
 /// A freshly generated P-256 key and a self-signed certificate for it.
 ///
@@ -19,7 +20,8 @@ public struct SelfSignedCertificate: Sendable {
   public let certificate: Certificate
   public let privateKey: P256.Signing.PrivateKey
 
-  public var fingerprint: Fingerprint { try! Fingerprint(certificate: self.certificate) }  // our own P-256 key: always serializable
+  /// The key's fingerprint (our own P-256 key always serializes, hence `try!`).
+  public var fingerprint: Fingerprint { try! Fingerprint(certificate: self.certificate) }
 
   /// The certificate in PEM.
   public func certificatePEM() throws -> String { try self.certificate.serializeAsPEM().pemString }

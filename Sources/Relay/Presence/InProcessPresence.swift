@@ -19,8 +19,13 @@ final class InProcessPresence: PresenceTracker {
   private let epoch: ContinuousClock.Instant
   private let wallClock: @Sendable () -> Int64
 
-  init(configuration: RelayConfiguration.Presence, sessions: SessionRegistry, wallClock: @escaping @Sendable () -> Int64) {
-    self.state = Mutex(State(presence: PresenceStateMachine(ttl: configuration.ttl), typing: TypingStateMachine(ttl: configuration.typingTTL)))
+  init(
+    configuration: RelayConfiguration.Presence, sessions: SessionRegistry, wallClock: @escaping @Sendable () -> Int64
+  ) {
+    self.state = Mutex(
+      State(
+        presence: PresenceStateMachine(ttl: configuration.ttl), typing: TypingStateMachine(ttl: configuration.typingTTL)
+      ))
     self.sessions = sessions
     self.epoch = self.clock.now
     self.wallClock = wallClock

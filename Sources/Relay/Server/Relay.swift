@@ -54,9 +54,12 @@ public final class Relay: Service {
     self.certificatePEM = certificate.certificatePEM
     self.store = store
     self.server = RelayServer(
-      configuration: configuration, certificate: certificate, services: [SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health], sessions: sessions, health: health)
+      configuration: configuration, certificate: certificate,
+      services: [SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health],
+      sessions: sessions, health: health)
     let sweeper = PresenceSweeper(
-      presence: presence, sessions: sessions, interval: configuration.presence.sweepInterval, ttl: configuration.presence.ttl)
+      presence: presence, sessions: sessions, interval: configuration.presence.sweepInterval,
+      ttl: configuration.presence.ttl)
     self.parts = [committer, sweeper, self.server]
     self.logger = logger
   }

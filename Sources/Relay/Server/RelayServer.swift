@@ -38,11 +38,13 @@ struct RelayServer: Service {
       transportSecurity: security,
       config: .defaults { config in
         // A backstop: the relay enforces maxFrameBytes itself, with a precise status.
-        config.rpc.maxRequestPayloadSize = max(2 * configuration.limits.maxFrameBytes, configuration.limits.maxFrameBytes + (1 << 20))
+        config.rpc.maxRequestPayloadSize = max(
+          2 * configuration.limits.maxFrameBytes, configuration.limits.maxFrameBytes + (1 << 20))
         config.connection.maxIdleTime = configuration.connection.idleTimeout
         config.connection.maxGraceTime = configuration.connection.shutdownGracePeriod
-        let handshakeTimeout = TimeAmount.nanoseconds(Int64(configuration.connection.handshakeTimeout.components.seconds) * 1_000_000_000
-          + configuration.connection.handshakeTimeout.components.attoseconds / 1_000_000_000)
+        let handshakeTimeout = TimeAmount.nanoseconds(
+          Int64(configuration.connection.handshakeTimeout.components.seconds) * 1_000_000_000
+            + configuration.connection.handshakeTimeout.components.attoseconds / 1_000_000_000)
         config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
           Self.closeUnlessHandshaken(channel, after: handshakeTimeout)
           return channel.eventLoop.makeSucceededVoidFuture()

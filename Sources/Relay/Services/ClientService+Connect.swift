@@ -42,7 +42,9 @@ extension ClientService {
 
   /// Handles client frames in order. Sends are queued for commit in order and
   /// their results written as they come back, up to a bound per stream.
-  private func readFrames(_ frames: RPCAsyncSequence<Relay_V1_ClientFrame, any Error>, session: DeviceSession) async throws {
+  private func readFrames(
+    _ frames: RPCAsyncSequence<Relay_V1_ClientFrame, any Error>, session: DeviceSession
+  ) async throws {
     let device = session.device
     try await withThrowingTaskGroup(of: Void.self) { inflight in
       var pending = 0
@@ -64,11 +66,13 @@ extension ClientService {
             pending += 1
             inflight.addTask { await self.complete(ticket, session: session) }
           case .ack(let ack):
-            self.sessions.ring(try await self.store.acknowledge(device: device, upTo: ack.cursor, nowMs: self.wallClock()))
+            self.sessions.ring(
+              try await self.store.acknowledge(device: device, upTo: ack.cursor, nowMs: self.wallClock()))
           case .read(let read):
             let id = try RequestValidation.conversationID(read.conversationID)
             self.sessions.ring(
-              try await self.store.markRead(device: device, conversationID: id, upToSeq: read.upToSeq, nowMs: self.wallClock()))
+              try await self.store.markRead(
+                device: device, conversationID: id, upToSeq: read.upToSeq, nowMs: self.wallClock()))
           case .typing(let typing):
             let id = try RequestValidation.conversationID(typing.conversationID)
             let conversation = try await self.store.conversation(id: id, viewer: device.user)

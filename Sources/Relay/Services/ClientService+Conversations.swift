@@ -3,7 +3,9 @@ internal import GRPCCore
 internal import Wire
 
 extension ClientService {
-  func createConversation(request: Relay_V1_CreateConversationRequest, context: ServerContext) async throws -> Relay_V1_Conversation {
+  func createConversation(
+    request: Relay_V1_CreateConversationRequest, context: ServerContext
+  ) async throws -> Relay_V1_Conversation {
     let caller = try await self.authenticator.device(of: context)
     var others = [UserAddress]()
     for (index, text) in request.members.enumerated() {
@@ -35,7 +37,9 @@ extension ClientService {
     return record.wire
   }
 
-  func getConversation(request: Relay_V1_GetConversationRequest, context: ServerContext) async throws -> Relay_V1_Conversation {
+  func getConversation(
+    request: Relay_V1_GetConversationRequest, context: ServerContext
+  ) async throws -> Relay_V1_Conversation {
     let caller = try await self.authenticator.device(of: context)
     let id = try RequestValidation.conversationID(request.conversationID)
     return try await self.store.conversation(id: id, viewer: caller.address.user).wire
@@ -55,7 +59,8 @@ extension ClientService {
     return try await self.change(request.conversationID, .add(users), context)
   }
 
-  func removeMember(request: Relay_V1_RemoveMemberRequest, context: ServerContext) async throws -> Relay_V1_Conversation {
+  func removeMember(request: Relay_V1_RemoveMemberRequest, context: ServerContext) async throws -> Relay_V1_Conversation
+  {
     let user = try RequestValidation.user(request.user, field: "user")
     return try await self.change(request.conversationID, .remove(user), context)
   }
@@ -96,14 +101,17 @@ extension ClientService {
   ) async throws -> Relay_V1_ListConversationsResponse {
     let caller = try await self.authenticator.device(of: context)
     let size = RequestValidation.pageSize(request.pageSize, default: 50, max: self.limits.maxPageSize)
-    let page = try await self.store.conversations(of: caller.address.user, page: PageRequest(size: size, token: request.pageToken))
+    let page = try await self.store.conversations(
+      of: caller.address.user, page: PageRequest(size: size, token: request.pageToken))
     var response = Relay_V1_ListConversationsResponse()
     response.conversations = page.items.map(\.wire)
     response.nextPageToken = page.nextToken
     return response
   }
 
-  func getHistory(request: Relay_V1_GetHistoryRequest, context: ServerContext) async throws -> Relay_V1_GetHistoryResponse {
+  func getHistory(
+    request: Relay_V1_GetHistoryRequest, context: ServerContext
+  ) async throws -> Relay_V1_GetHistoryResponse {
     let caller = try await self.authenticator.device(of: context)
     let id = try RequestValidation.conversationID(request.conversationID)
     let size = RequestValidation.pageSize(request.pageSize, default: 100, max: self.limits.maxPageSize)

@@ -99,7 +99,9 @@ extension ClientService {
     return response
   }
 
-  func listDevices(request: Relay_V1_ListDevicesRequest, context: ServerContext) async throws -> Relay_V1_ListDevicesResponse {
+  func listDevices(
+    request: Relay_V1_ListDevicesRequest, context: ServerContext
+  ) async throws -> Relay_V1_ListDevicesResponse {
     _ = try await self.authenticator.device(of: context)
     let user = try RequestValidation.user(request.user, field: "user")
     try self.requireLocal(user)
@@ -124,7 +126,7 @@ extension ClientService {
   /// 128 random bits as 32 hex digits.
   static func randomCode() -> String {
     var generator = SystemRandomNumberGenerator()
-    return (0..<2).map { _ in
+    return (0 ..< 2).map { _ in
       let value = generator.next() as UInt64
       let hex = String(value, radix: 16)
       return String(repeating: "0", count: 16 - hex.count) + hex

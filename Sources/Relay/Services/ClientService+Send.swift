@@ -30,7 +30,8 @@ extension ClientService {
         throw RelayError(.invalidArgument, "copies[\(index)] addresses a device a second time")
       }
       guard copy.ciphertext.count <= self.limits.maxEnvelopeBytes else {
-        throw RelayError(.resourceExhausted, "copies[\(index)].ciphertext is over the \(self.limits.maxEnvelopeBytes)-byte limit")
+        throw RelayError(
+          .resourceExhausted, "copies[\(index)].ciphertext is over the \(self.limits.maxEnvelopeBytes)-byte limit")
       }
       guard !copy.ciphertext.isEmpty else {
         throw RelayError(.invalidArgument, "copies[\(index)].ciphertext is empty")

@@ -58,7 +58,9 @@ final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable
     }
   }
 
-  private static func response(_ status: Grpc_Health_V1_HealthCheckResponse.ServingStatus) -> Grpc_Health_V1_HealthCheckResponse {
+  private static func response(
+    _ status: Grpc_Health_V1_HealthCheckResponse.ServingStatus
+  ) -> Grpc_Health_V1_HealthCheckResponse {
     var response = Grpc_Health_V1_HealthCheckResponse()
     response.status = status
     return response

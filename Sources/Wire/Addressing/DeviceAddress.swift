@@ -26,7 +26,7 @@ public struct DeviceAddress: Hashable, Sendable, CustomStringConvertible {
 
   public static func isValidDeviceID(_ id: String) -> Bool {
     let bytes = id.utf8
-    guard (1...64).contains(bytes.count) else { return false }
+    guard (1 ... 64).contains(bytes.count) else { return false }
     return bytes.allSatisfy { byte in
       (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
         || (byte >= 0x30 && byte <= 0x39) || byte == 0x2E || byte == 0x5F || byte == 0x2D

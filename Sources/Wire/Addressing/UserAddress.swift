@@ -27,7 +27,7 @@ public struct UserAddress: Hashable, Sendable, CustomStringConvertible {
 
   static func isValidName(_ name: String) -> Bool {
     let bytes = name.utf8
-    guard (1...64).contains(bytes.count) else { return false }
+    guard (1 ... 64).contains(bytes.count) else { return false }
     return bytes.allSatisfy { byte in
       (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
         || byte == 0x2E || byte == 0x5F || byte == 0x2D
@@ -36,7 +36,7 @@ public struct UserAddress: Hashable, Sendable, CustomStringConvertible {
 
   static func isValidDomain(_ domain: String) -> Bool {
     let bytes = domain.utf8
-    guard (1...253).contains(bytes.count) else { return false }
+    guard (1 ... 253).contains(bytes.count) else { return false }
     var labelLength = 0
     var previous: UInt8 = 0x2E
     for byte in bytes {

@@ -21,7 +21,11 @@ func withPair<T: Sendable>(
       try await bob.withClient(relay) { b in
         try await alice.register(a)
         try await bob.register(b)
-        let chat = try await a.createConversation(.with { $0.kind = .direct; $0.members = ["bob@localhost"] })
+        let chat = try await a.createConversation(
+          .with {
+            $0.kind = .direct
+            $0.members = ["bob@localhost"]
+          })
         return try await body(relay, alice, a, bob, b, chat.id)
       }
     }
@@ -45,7 +49,8 @@ struct BadInputTests {
       try await laptop.withClient(relay) { try await laptop.register($0, link: code) }
       // Unary: the details travel as google.rpc.PreconditionFailure.
       do {
-        _ = try await a.send(sendRequest(chat, to: [bob.address, "carol@localhost/phone"], text: "x", messageID: newMessageID()))
+        _ = try await a.send(
+          sendRequest(chat, to: [bob.address, "carol@localhost/phone"], text: "x", messageID: newMessageID()))
         Issue.record("a mismatched send was accepted")
       } catch let error as RPCError {
         #expect(error.code == .failedPrecondition)
@@ -79,24 +84,70 @@ struct BadInputTests {
       let eve = TestDevice("eve@localhost")
       try await eve.withClient(relay) { e in
         try await eve.register(e)
-        #expect(await statusCode { _ = try await e.send(sendRequest(chat, to: [alice.address], text: "x", messageID: newMessageID())) } == .permissionDenied)
-        #expect(await statusCode { _ = try await e.getHistory(.with { $0.conversationID = chat }) } == .permissionDenied)
-        #expect(await statusCode { _ = try await e.getConversation(.with { $0.conversationID = chat }) } == .permissionDenied)
-        #expect(await statusCode { _ = try await e.addMembers(.with { $0.conversationID = chat; $0.users = ["eve@localhost"] }) } == .permissionDenied)
+        #expect(
+          await statusCode {
+            _ = try await e.send(sendRequest(chat, to: [alice.address], text: "x", messageID: newMessageID()))
+          } == .permissionDenied)
+        #expect(
+          await statusCode { _ = try await e.getHistory(.with { $0.conversationID = chat }) } == .permissionDenied)
+        #expect(
+          await statusCode { _ = try await e.getConversation(.with { $0.conversationID = chat }) } == .permissionDenied)
+        #expect(
+          await statusCode {
+            _ = try await e.addMembers(
+              .with {
+                $0.conversationID = chat
+                $0.users = ["eve@localhost"]
+              })
+          } == .permissionDenied)
       }
-      #expect(await statusCode { _ = try await a.send(sendRequest("no-such-chat", to: [bob.address], text: "x", messageID: newMessageID())) } == .notFound)
-      #expect(await statusCode { _ = try await a.send(sendRequest(chat, to: [bob.address], text: "x", messageID: "not-a-uuid")) } == .invalidArgument)
-      #expect(await statusCode { _ = try await a.send(sendRequest(chat, to: ["bob"], text: "x", messageID: newMessageID())) } == .invalidArgument)
-      #expect(await statusCode { _ = try await a.send(sendRequest(chat, to: [bob.address, bob.address], text: "x", messageID: newMessageID())) } == .invalidArgument)
-      #expect(await statusCode { _ = try await a.createConversation(.with { $0.kind = .direct; $0.members = ["nobody@localhost"] }) } == .notFound)
-      #expect(await statusCode { _ = try await a.createConversation(.with { $0.members = ["bob@localhost"] }) } == .invalidArgument)
-      #expect(await statusCode { _ = try await a.removeMember(.with { $0.conversationID = chat; $0.user = "bob@localhost" }) } == .failedPrecondition)
-      #expect(await statusCode { _ = try await a.listConversations(.with { $0.pageToken = "garbage" }) } == .invalidArgument)
+      #expect(
+        await statusCode {
+          _ = try await a.send(sendRequest("no-such-chat", to: [bob.address], text: "x", messageID: newMessageID()))
+        } == .notFound)
+      #expect(
+        await statusCode {
+          _ = try await a.send(sendRequest(chat, to: [bob.address], text: "x", messageID: "not-a-uuid"))
+        } == .invalidArgument)
+      #expect(
+        await statusCode { _ = try await a.send(sendRequest(chat, to: ["bob"], text: "x", messageID: newMessageID())) }
+          == .invalidArgument)
+      #expect(
+        await statusCode {
+          _ = try await a.send(sendRequest(chat, to: [bob.address, bob.address], text: "x", messageID: newMessageID()))
+        } == .invalidArgument)
+      #expect(
+        await statusCode {
+          _ = try await a.createConversation(
+            .with {
+              $0.kind = .direct
+              $0.members = ["nobody@localhost"]
+            })
+        } == .notFound)
+      #expect(
+        await statusCode { _ = try await a.createConversation(.with { $0.members = ["bob@localhost"] }) }
+          == .invalidArgument)
+      #expect(
+        await statusCode {
+          _ = try await a.removeMember(
+            .with {
+              $0.conversationID = chat
+              $0.user = "bob@localhost"
+            })
+        } == .failedPrecondition)
+      #expect(
+        await statusCode { _ = try await a.listConversations(.with { $0.pageToken = "garbage" }) } == .invalidArgument)
       try await withSession(a) { session in
         _ = try await session.catchUp()
         session.send(Relay_V1_ClientFrame())
         #expect(try await session.errorFrame().code == Int32(RPCError.Code.invalidArgument.rawValue))
-        session.send(.with { $0.typing = .with { $0.conversationID = "no-such-chat"; $0.typing = true } })
+        session.send(
+          .with {
+            $0.typing = .with {
+              $0.conversationID = "no-such-chat"
+              $0.typing = true
+            }
+          })
         #expect(try await session.errorFrame().code == Int32(RPCError.Code.notFound.rawValue))
         session.send(.with { $0.presence.users = ["eve@localhost"] })
         #expect(try await session.errorFrame().code == Int32(RPCError.Code.permissionDenied.rawValue))
@@ -138,7 +189,13 @@ struct BadInputTests {
         session.send(.with { $0.ack.cursor = entries[1].envelope.cursor })
         session.send(.with { $0.ack.cursor = entries[0].envelope.cursor })
         #expect(try await session.errorFrame().code == Int32(RPCError.Code.failedPrecondition.rawValue))
-        session.send(.with { $0.read = .with { $0.conversationID = chat; $0.upToSeq = 50 } })
+        session.send(
+          .with {
+            $0.read = .with {
+              $0.conversationID = chat
+              $0.upToSeq = 50
+            }
+          })
         #expect(try await session.errorFrame().code == Int32(RPCError.Code.outOfRange.rawValue))
       }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import GRPCCore
-import Testing
 import SwiftProtobuf
+import Testing
 import Wire
 
 @testable import Relay
@@ -21,15 +21,17 @@ struct ChatTests {
             let link = try await a1.createLinkCode(.init())
             try await aliceLaptop.register(a2, link: link.linkCode)
             try await bob.register(b)
-            let conversation = try await a1.createConversation(.with {
-              $0.kind = .direct
-              $0.members = ["bob@localhost"]
-            })
+            let conversation = try await a1.createConversation(
+              .with {
+                $0.kind = .direct
+                $0.members = ["bob@localhost"]
+              })
             // Idempotent for the same pair, from either side.
-            let again = try await b.createConversation(.with {
-              $0.kind = .direct
-              $0.members = ["alice@localhost"]
-            })
+            let again = try await b.createConversation(
+              .with {
+                $0.kind = .direct
+                $0.members = ["alice@localhost"]
+              })
             #expect(again.id == conversation.id)
 
             try await withSession(a1) { phone in
@@ -39,7 +41,9 @@ struct ChatTests {
                   _ = try await laptop.catchUp()
                   _ = try await bobSession.catchUp()
 
-                  let sent = try await phone.sendMessage(conversation.id, to: [bob.address, aliceLaptop.address], text: "hi-bob").get()
+                  let sent = try await phone.sendMessage(
+                    conversation.id, to: [bob.address, aliceLaptop.address], text: "hi-bob"
+                  ).get()
                   #expect(sent.seq == 1)
                   #expect(sent.originRelay == "localhost")
 
@@ -53,7 +57,13 @@ struct ChatTests {
 
                   // Bob acks (delivered) and reads: both of Alice's devices hear it.
                   bobSession.send(.with { $0.ack.cursor = atBob.cursor })
-                  bobSession.send(.with { $0.read = .with { $0.conversationID = conversation.id; $0.upToSeq = 1 } })
+                  bobSession.send(
+                    .with {
+                      $0.read = .with {
+                        $0.conversationID = conversation.id
+                        $0.upToSeq = 1
+                      }
+                    })
                   for session in [phone, laptop] {
                     let delivered = try await session.receipt(.delivered)
                     #expect(delivered.messageID == sent.messageID)
@@ -65,7 +75,9 @@ struct ChatTests {
                   laptop.send(.with { $0.ack.cursor = atLaptop.cursor })
 
                   // Bob answers; both Alice devices get it.
-                  _ = try await bobSession.sendMessage(conversation.id, to: [alicePhone.address, aliceLaptop.address], text: "hi-alice").get()
+                  _ = try await bobSession.sendMessage(
+                    conversation.id, to: [alicePhone.address, aliceLaptop.address], text: "hi-alice"
+                  ).get()
                   #expect(openedText(try await phone.envelope()) == "hi-alice")
                   #expect(openedText(try await laptop.envelope()) == "hi-alice")
                 }
@@ -96,16 +108,21 @@ extension ChatTests {
             try await alice.register(a)
             try await bob.register(b)
             try await carol.register(c)
-            let group = try await a.createConversation(.with {
-              $0.kind = .group
-              $0.name = "trio"
-              $0.members = ["bob@localhost", "carol@localhost"]
-            })
+            let group = try await a.createConversation(
+              .with {
+                $0.kind = .group
+                $0.name = "trio"
+                $0.members = ["bob@localhost", "carol@localhost"]
+              })
             #expect(group.members.count == 3)
             #expect(group.members.first { $0.user == "alice@localhost" }?.role == .admin)
             // A non-admin may not change members.
             do {
-              _ = try await b.removeMember(.with { $0.conversationID = group.id; $0.user = "carol@localhost" })
+              _ = try await b.removeMember(
+                .with {
+                  $0.conversationID = group.id
+                  $0.user = "carol@localhost"
+                })
             } catch let error as RPCError {
               #expect(error.code == .permissionDenied)
             }
@@ -115,14 +132,16 @@ extension ChatTests {
                 _ = try await carolSession.catchUp()
                 try await withSession(a) { aliceSession in
                   _ = try await aliceSession.catchUp()
-                  for index in 1...5 {
-                    let sent = try await aliceSession.sendMessage(group.id, to: [bob.address, carol.address], text: "m\(index)").get()
+                  for index in 1 ... 5 {
+                    let sent = try await aliceSession.sendMessage(
+                      group.id, to: [bob.address, carol.address], text: "m\(index)"
+                    ).get()
                     #expect(sent.seq == UInt64(index))
                   }
                 }
                 for session in [bobSession, carolSession] {
                   var texts = [String]()
-                  for _ in 1...5 { texts.append(openedText(try await session.envelope())) }
+                  for _ in 1 ... 5 { texts.append(openedText(try await session.envelope())) }
                   #expect(texts == ["m1", "m2", "m3", "m4", "m5"])
                 }
                 // Carol answers everyone.
@@ -141,9 +160,17 @@ extension ChatTests {
               #expect(error.code == .permissionDenied)
             }
             // History: Bob sees the six envelopes addressed to him, in display order.
-            let history = try await b.getHistory(.with { $0.conversationID = group.id; $0.pageSize = 4 })
+            let history = try await b.getHistory(
+              .with {
+                $0.conversationID = group.id
+                $0.pageSize = 4
+              })
             #expect(history.envelopes.map(openedText) == ["m1", "m2", "m3", "m4"])
-            let rest = try await b.getHistory(.with { $0.conversationID = group.id; $0.pageToken = history.nextPageToken })
+            let rest = try await b.getHistory(
+              .with {
+                $0.conversationID = group.id
+                $0.pageToken = history.nextPageToken
+              })
             #expect(rest.envelopes.map(openedText) == ["m5", "hey"])
             #expect(rest.nextPageToken.isEmpty)
           }
@@ -161,11 +188,15 @@ extension ChatTests {
         try await bob.withClient(relay) { b in
           try await alice.register(a)
           try await bob.register(b)
-          let chat = try await a.createConversation(.with { $0.kind = .direct; $0.members = ["bob@localhost"] })
+          let chat = try await a.createConversation(
+            .with {
+              $0.kind = .direct
+              $0.members = ["bob@localhost"]
+            })
           let count = 230
           try await withSession(a) { session in
             _ = try await session.catchUp()
-            for index in 0..<count {
+            for index in 0 ..< count {
               _ = try await session.sendMessage(chat.id, to: [bob.address], text: "n\(index)").get()
             }
           }
@@ -174,8 +205,8 @@ extension ChatTests {
           try await withSession(b) { session in
             let entries = try await session.catchUp()
             let envelopes = entries.map(\.envelope)
-            #expect(envelopes.map(openedText) == (0..<count).map { "n\($0)" })
-            #expect(envelopes.map(\.seq) == (1...UInt64(count)).map { $0 })
+            #expect(envelopes.map(openedText) == (0 ..< count).map { "n\($0)" })
+            #expect(envelopes.map(\.seq) == (1 ... UInt64(count)).map { $0 })
             firstCursors = envelopes.map(\.cursor)
             #expect(Set(firstCursors).count == count)
             session.send(.with { $0.ack.cursor = envelopes[99].cursor })
@@ -214,7 +245,11 @@ extension ChatTests {
         try await bob.withClient(relay) { b in
           try await alice.register(a)
           try await bob.register(b)
-          let chat = try await a.createConversation(.with { $0.kind = .direct; $0.members = ["bob@localhost"] })
+          let chat = try await a.createConversation(
+            .with {
+              $0.kind = .direct
+              $0.members = ["bob@localhost"]
+            })
           let id = newMessageID()
           let first = try await a.send(sendRequest(chat.id, to: [bob.address], text: "once", messageID: id))
           #expect(!first.duplicate)
@@ -224,7 +259,9 @@ extension ChatTests {
           #expect(second.seq == first.seq && second.hlc == first.hlc)
           try await withSession(a) { session in
             _ = try await session.catchUp()
-            let third = try await session.sendMessage(chat.id, to: [bob.address], text: "once", messageID: id.uppercased()).get()
+            let third = try await session.sendMessage(
+              chat.id, to: [bob.address], text: "once", messageID: id.uppercased()
+            ).get()
             #expect(third.duplicate && third.seq == first.seq)
           }
           try await withSession(b) { session in

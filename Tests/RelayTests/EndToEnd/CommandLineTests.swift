@@ -25,7 +25,8 @@ struct CommandLineTests {
   @Test("startup errors are one line on stderr and exit code 1")
   func startupErrors() async throws {
     let directory = makeTemporaryDirectory()
-    let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0)
+      .get()
     defer { taken.close(promise: nil) }
     let port = taken.localAddress!.port!
     let badConfig = directory + "/bad.yaml"
@@ -43,7 +44,8 @@ struct CommandLineTests {
       let result = try await runProgram(relayExecutable, arguments)
       #expect(result.status == 1, "\(arguments)")
       let lines = result.output.split(separator: "\n")
-      #expect(lines.count == 1 && result.output.hasPrefix("relay: ") && result.output.contains(expected), "\(result.output)")
+      #expect(
+        lines.count == 1 && result.output.hasPrefix("relay: ") && result.output.contains(expected), "\(result.output)")
     }
   }
 
@@ -72,14 +74,15 @@ struct CommandLineTests {
     // Wait until it listens, then use it as a device would.
     let certificate = directory + "/relay-cert.pem"
     var relayPEM = ""
-    for _ in 0..<200 where relayPEM.isEmpty {
+    for _ in 0 ..< 200 where relayPEM.isEmpty {
       try await Task.sleep(for: .milliseconds(50))
       relayPEM = (try? String(contentsOfFile: certificate, encoding: .utf8)) ?? ""
     }
     try await Task.sleep(for: .milliseconds(300))
     let alice = TestDevice("alice@localhost")
     let target = TestRelay(
-      port: port, dataDirectory: directory, certificatePEM: relayPEM, store: try SQLiteStore(directory: directory)) {}
+      port: port, dataDirectory: directory, certificatePEM: relayPEM, store: try SQLiteStore(directory: directory)
+    ) {}
     try await alice.withClient(target) { client in
       #expect(await statusCode { try await alice.register(client) } == .permissionDenied)
       try await alice.register(client, invite: codes[0])
@@ -113,14 +116,16 @@ struct CertificateScriptTests {
   func openSSLIdentities() async throws {
     let directory = makeTemporaryDirectory()
     _ = try await self.script("make-dev-ca.sh", [directory + "/ca"])
-    let relayCert = try await self.script("make-relay-cert.sh", ["relay.example", directory + "/relay", "--ca", directory + "/ca"])
+    let relayCert = try await self.script(
+      "make-relay-cert.sh", ["relay.example", directory + "/relay", "--ca", directory + "/ca"])
     let device = try await self.script("make-device-cert.sh", ["alice phone", directory + "/device"])
     try await withRelay(configure: { config in
       config.domain = "relay.example"
       config.tls.certificateChainPath = directory + "/relay/relay-cert.pem"
       config.tls.privateKeyPath = directory + "/relay/relay-key.pem"
     }) { relay in
-      #expect(relay.certificatePEM == (try String(contentsOfFile: directory + "/relay/relay-cert.pem", encoding: .utf8)))
+      #expect(
+        relay.certificatePEM == (try String(contentsOfFile: directory + "/relay/relay-cert.pem", encoding: .utf8)))
       let trustingCA = TestRelay(
         port: relay.port, dataDirectory: relay.dataDirectory,
         certificatePEM: try String(contentsOfFile: directory + "/ca/ca-cert.pem", encoding: .utf8), store: relay.store,

@@ -124,14 +124,14 @@ struct DirectoryTests {
     try await withRelay { relay in
       let bob = TestDevice("bob@localhost")
       try await bob.withClient(relay) { try await bob.register($0, oneTime: 20) }
-      let fetchers = (0..<4).map { TestDevice("fetcher\($0)@localhost") }
+      let fetchers = (0 ..< 4).map { TestDevice("fetcher\($0)@localhost") }
       let bundles = try await withThrowingTaskGroup(of: [Relay_V1_PrekeyBundle].self) { group in
         for fetcher in fetchers {
           group.addTask {
             try await fetcher.withClient(relay) { client in
               try await fetcher.register(client)
               var got = [Relay_V1_PrekeyBundle]()
-              for _ in 0..<8 {
+              for _ in 0 ..< 8 {
                 got += try await client.getPrekeyBundle(.with { $0.user = "bob@localhost" }).bundles
               }
               return got
@@ -151,16 +151,37 @@ struct DirectoryTests {
       #expect(bundles.allSatisfy { $0.signedPrekey.publicKey.count == 32 })
       // Replenish, and the next fetch gets one of the new keys.
       try await bob.withClient(relay) { client in
-        let left = try await client.uploadPrekeys(.with {
-          $0.oneTimePrekeys = [.with { $0.keyID = 900; $0.publicKey = randomBytes(32) }]
-        })
+        let left = try await client.uploadPrekeys(
+          .with {
+            $0.oneTimePrekeys = [
+              .with {
+                $0.keyID = 900
+                $0.publicKey = randomBytes(32)
+              }
+            ]
+          })
         #expect(left.oneTimePrekeysLeft == 1)
-        let bundle = try await client.getPrekeyBundle(.with { $0.user = "bob@localhost"; $0.deviceID = "phone" })
+        let bundle = try await client.getPrekeyBundle(
+          .with {
+            $0.user = "bob@localhost"
+            $0.deviceID = "phone"
+          })
         #expect(bundle.bundles.first?.oneTimePrekey.keyID == 900)
-        #expect(await statusCode { _ = try await client.getPrekeyBundle(.with { $0.user = "nobody@localhost" }) } == .notFound)
-        #expect(await statusCode {
-          _ = try await client.uploadPrekeys(.with { $0.oneTimePrekeys = [.with { $0.keyID = 1; $0.publicKey = randomBytes(33) }] })
-        } == .invalidArgument)
+        #expect(
+          await statusCode { _ = try await client.getPrekeyBundle(.with { $0.user = "nobody@localhost" }) } == .notFound
+        )
+        #expect(
+          await statusCode {
+            _ = try await client.uploadPrekeys(
+              .with {
+                $0.oneTimePrekeys = [
+                  .with {
+                    $0.keyID = 1
+                    $0.publicKey = randomBytes(33)
+                  }
+                ]
+              })
+          } == .invalidArgument)
       }
     }
   }

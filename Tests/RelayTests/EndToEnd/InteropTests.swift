@@ -33,7 +33,8 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 
 @Suite("Interop with a second gRPC stack")
 struct InteropTests {
-  @Test("a Python grpcio client registers with its own self-signed certificate and exchanges envelopes with a Swift client")
+  @Test(
+    "a Python grpcio client registers with its own self-signed certificate and exchanges envelopes with a Swift client")
   func pythonClient() async throws {
     try await withRelay { relay in
       let work = makeTemporaryDirectory()
@@ -47,10 +48,12 @@ struct InteropTests {
           let python = ProcessInfo.processInfo.environment["RELAY_PYTHON"] ?? "python3"
           try await withThrowingTaskGroup(of: (status: Int32, output: String).self) { group in
             group.addTask {
-              try await runProgram(python, [
-                packageRoot + "/Tests/Interop/interop_client.py", "--port", "\(relay.port)", "--relay-cert", certPath,
-                "--peer", "swift@localhost", "--work", work, "--root", packageRoot,
-              ])
+              try await runProgram(
+                python,
+                [
+                  packageRoot + "/Tests/Interop/interop_client.py", "--port", "\(relay.port)", "--relay-cert", certPath,
+                  "--peer", "swift@localhost", "--work", work, "--root", packageRoot,
+                ])
             }
             let fromPython: Relay_V1_Envelope
             do {
@@ -63,7 +66,8 @@ struct InteropTests {
             #expect(openedText(fromPython) == "from-python")
             #expect(fromPython.sender == "python@localhost/laptop")
             session.send(.with { $0.ack.cursor = fromPython.cursor })
-            _ = try await session.sendMessage(fromPython.conversationID, to: [fromPython.sender], text: "from-swift").get()
+            _ = try await session.sendMessage(fromPython.conversationID, to: [fromPython.sender], text: "from-swift")
+              .get()
             let delivered = try await session.receipt(.delivered)
             #expect(delivered.by == "python@localhost/laptop")
             let result = try await group.next()!

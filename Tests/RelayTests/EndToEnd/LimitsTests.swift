@@ -21,20 +21,34 @@ struct LimitsTests {
       var big = sendRequest(chat, to: [bob.address], text: "x", messageID: newMessageID())
       big.copies[0].ciphertext = randomBytes(101)
       #expect(await statusCode { _ = try await a.send(big) } == .resourceExhausted)
-      let many = sendRequest(chat, to: [bob.address, "x@localhost/1", "y@localhost/2"], text: "x", messageID: newMessageID())
+      let many = sendRequest(
+        chat, to: [bob.address, "x@localhost/1", "y@localhost/2"], text: "x", messageID: newMessageID())
       #expect(await statusCode { _ = try await a.send(many) } == .resourceExhausted)
       for name in ["carol", "dave", "erin"] {
         let device = TestDevice("\(name)@localhost")
         try await device.withClient(relay) { try await device.register($0) }
       }
-      #expect(await statusCode {
-        _ = try await a.createConversation(.with {
+      #expect(
+        await statusCode {
+          _ = try await a.createConversation(
+            .with {
+              $0.kind = .group
+              $0.members = ["bob@localhost", "carol@localhost", "dave@localhost"]
+            })
+        } == .resourceExhausted)
+      let group = try await a.createConversation(
+        .with {
           $0.kind = .group
-          $0.members = ["bob@localhost", "carol@localhost", "dave@localhost"]
+          $0.members = ["bob@localhost", "carol@localhost"]
         })
-      } == .resourceExhausted)
-      let group = try await a.createConversation(.with { $0.kind = .group; $0.members = ["bob@localhost", "carol@localhost"] })
-      #expect(await statusCode { _ = try await a.addMembers(.with { $0.conversationID = group.id; $0.users = ["dave@localhost"] }) } == .resourceExhausted)
+      #expect(
+        await statusCode {
+          _ = try await a.addMembers(
+            .with {
+              $0.conversationID = group.id
+              $0.users = ["dave@localhost"]
+            })
+        } == .resourceExhausted)
       // Nothing was written by the refused calls.
       let after = try await a.getConversation(.with { $0.conversationID = group.id })
       #expect(after.members.count == 3)
@@ -51,7 +65,7 @@ struct LimitsTests {
       try await withSession(a) { session in
         _ = try await session.catchUp()
         var outcomes = [Bool]()
-        for index in 0..<5 {
+        for index in 0 ..< 5 {
           let result = try await session.sendMessage(chat, to: [bob.address], text: "r\(index)")
           if case .failure(let error) = result {
             #expect(error.code == Int32(RPCError.Code.resourceExhausted.rawValue))
@@ -64,7 +78,10 @@ struct LimitsTests {
       }
       // The unary call shares the device's bucket.
       var refused = 0
-      for _ in 0..<4 where await statusCode({ _ = try await a.send(sendRequest(chat, to: [bob.address], text: "u", messageID: newMessageID())) }) == .resourceExhausted {
+      for _ in 0 ..< 4
+      where await statusCode({
+        _ = try await a.send(sendRequest(chat, to: [bob.address], text: "u", messageID: newMessageID()))
+      }) == .resourceExhausted {
         refused += 1
       }
       #expect(refused >= 2)
@@ -144,7 +161,8 @@ struct LimitsTests {
         try await withSession(b) { silent in
           _ = try await silent.catchUp()
           watcher.send(.with { $0.presence.users = ["bob@localhost"] })
-          #expect(try await watcher.next("bob online") { $0.presence.online ? $0.presence : nil }.user == "bob@localhost")
+          #expect(
+            try await watcher.next("bob online") { $0.presence.online ? $0.presence : nil }.user == "bob@localhost")
           let end = try await silent.end(timeout: .seconds(5))
           #expect(end?.code == .unavailable)
           let offline = try await watcher.next("bob offline") { frame -> Relay_V1_Presence? in

@@ -25,12 +25,25 @@ struct PresenceTests {
           #expect(!initial.online && initial.lastSeenMs == 0)
           try await withSession(b) { phone in
             _ = try await phone.catchUp()
-            #expect(try await watcher.next("bob online") { $0.presence.online ? $0.presence : nil }.user == "bob@localhost")
+            #expect(
+              try await watcher.next("bob online") { $0.presence.online ? $0.presence : nil }.user == "bob@localhost")
             try await withSession(l) { laptopSession in
               _ = try await laptopSession.catchUp()
               // Typing reaches Bob's devices once, however often Alice repeats it, then ends by itself.
-              watcher.send(.with { $0.typing = .with { $0.conversationID = chat; $0.typing = true } })
-              watcher.send(.with { $0.typing = .with { $0.conversationID = chat; $0.typing = true } })
+              watcher.send(
+                .with {
+                  $0.typing = .with {
+                    $0.conversationID = chat
+                    $0.typing = true
+                  }
+                })
+              watcher.send(
+                .with {
+                  $0.typing = .with {
+                    $0.conversationID = chat
+                    $0.typing = true
+                  }
+                })
               for session in [phone, laptopSession] {
                 let on = try await session.next("typing on") { $0.hasTyping && $0.typing.typing ? $0.typing : nil }
                 #expect(on.user == "alice@localhost" && on.conversationID == chat)
@@ -44,7 +57,9 @@ struct PresenceTests {
             try await Task.sleep(for: .milliseconds(200))
             #expect(await watcher.inbox.buffered.filter(\.hasPresence).isEmpty)
           }
-          let offline = try await watcher.next("bob offline") { $0.hasPresence && !$0.presence.online ? $0.presence : nil }
+          let offline = try await watcher.next("bob offline") {
+            $0.hasPresence && !$0.presence.online ? $0.presence : nil
+          }
           #expect(offline.lastSeenMs > 0)
           // Heartbeats are answered.
           watcher.send(.with { $0.heartbeat.clientTimeMs = 42 })

@@ -15,7 +15,6 @@ enum StoreBackend: String, CaseIterable, Sendable {
   }
 }
 
-
 /// Store-level helpers: a registered device with its fingerprint.
 struct StoreFixture {
   let store: any RelayStore
@@ -35,14 +34,18 @@ struct StoreFixture {
     return device
   }
 
-  func conversation(_ kind: ConversationRecord.Kind, creator: String, others: [String], nowMs: Int64 = 10) async throws -> ConversationRecord {
+  func conversation(
+    _ kind: ConversationRecord.Kind, creator: String, others: [String], nowMs: Int64 = 10
+  ) async throws -> ConversationRecord {
     try await self.store.createConversation(
       NewConversation(
         id: "", kind: kind, name: "", creator: try UserAddress(parsing: creator),
         others: try others.map { try UserAddress(parsing: $0) }, homeRelay: "localhost", nowMs: nowMs, maxMembers: 100))
   }
 
-  func send(_ from: DeviceAddress, _ conversation: String, to devices: [DeviceAddress], id: String = newMessageID()) -> SendCommand {
+  func send(
+    _ from: DeviceAddress, _ conversation: String, to devices: [DeviceAddress], id: String = newMessageID()
+  ) -> SendCommand {
     SendCommand(
       sender: from, messageID: try! MessageID(parsing: id), conversationID: conversation,
       copies: devices.map { .init(device: $0, ciphertext: Data("c-\($0)".utf8)) }, originRelay: "localhost")

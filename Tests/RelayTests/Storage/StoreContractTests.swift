@@ -31,7 +31,7 @@ struct StoreContractTests {
     let bob = try await fixture.register("bob@localhost/phone", oneTime: 25)
     let store = fixture.store
     let bundles = try await withThrowingTaskGroup(of: Relay_V1_PrekeyBundle.self) { group in
-      for _ in 0..<40 {
+      for _ in 0 ..< 40 {
         group.addTask { try await store.claimPrekeyBundles(user: bob.user, deviceID: nil)[0] }
       }
       return try await group.reduce(into: []) { $0.append($1) }
@@ -87,7 +87,7 @@ struct StoreContractTests {
     let laptop = try await fixture.register("alice@localhost/laptop", link: "l")
     let bob = try await fixture.register("bob@localhost/phone")
     let chat = try await fixture.conversation(.direct, creator: "alice@localhost", others: ["bob@localhost"])
-    let sends = (0..<5).map { _ in fixture.send(alice, chat.id, to: [bob, laptop]) }
+    let sends = (0 ..< 5).map { _ in fixture.send(alice, chat.id, to: [bob, laptop]) }
     _ = try await fixture.store.commit(sends, clock: fixture.clock)
 
     let page = try await fixture.store.mailbox(of: bob, after: 0, limit: 3)
@@ -126,16 +126,22 @@ struct StoreContractTests {
     var chats = [String]()
     for name in ["c1", "c2", "c3"] {
       let user = try await fixture.register("\(name)@localhost/phone")
-      chats.append(try await fixture.conversation(.direct, creator: "alice@localhost", others: [user.user.description]).id)
+      chats.append(
+        try await fixture.conversation(.direct, creator: "alice@localhost", others: [user.user.description]).id)
     }
     let group = try await fixture.conversation(.group, creator: "alice@localhost", others: ["bob@localhost"])
-    for _ in 0..<5 { _ = try await fixture.store.commit([fixture.send(alice, group.id, to: [bob])], clock: fixture.clock) }
+    for _ in 0 ..< 5 {
+      _ = try await fixture.store.commit([fixture.send(alice, group.id, to: [bob])], clock: fixture.clock)
+    }
     let first = try await fixture.store.history(conversationID: group.id, device: bob, page: .init(size: 3, token: ""))
-    let second = try await fixture.store.history(conversationID: group.id, device: bob, page: .init(size: 3, token: first.nextToken))
+    let second = try await fixture.store.history(
+      conversationID: group.id, device: bob, page: .init(size: 3, token: first.nextToken))
     #expect((first.items + second.items).map(\.seq) == [1, 2, 3, 4, 5])
     #expect(second.nextToken.isEmpty)
     // The sender has no copies addressed to itself.
-    #expect(try await fixture.store.history(conversationID: group.id, device: alice, page: .init(size: 9, token: "")).items.isEmpty)
+    #expect(
+      try await fixture.store.history(conversationID: group.id, device: alice, page: .init(size: 9, token: "")).items
+        .isEmpty)
 
     let listed = try await fixture.store.conversations(of: alice.user, page: .init(size: 2, token: ""))
     #expect(listed.items.first?.id == group.id)  // most recent activity

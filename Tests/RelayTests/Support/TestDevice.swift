@@ -62,28 +62,41 @@ struct TestDevice: Sendable {
     request.linkCode = link
     request.identityKey.signingKey = randomBytes(32)
     request.identityKey.agreementKey = randomBytes(32)
-    request.signedPrekey = .with { $0.keyID = 1; $0.publicKey = randomBytes(32); $0.signature = randomBytes(64) }
-    request.lastResortKemPrekey = kemPrekey(id: 1)
-    request.oneTimePrekeys = (0..<oneTime).map { index in
-      .with { $0.keyID = UInt32(100 + index); $0.publicKey = randomBytes(32) }
+    request.signedPrekey = .with {
+      $0.keyID = 1
+      $0.publicKey = randomBytes(32)
+      $0.signature = randomBytes(64)
     }
-    request.oneTimeKemPrekeys = (0..<oneTime).map { kemPrekey(id: UInt32(200 + $0)) }
+    request.lastResortKemPrekey = kemPrekey(id: 1)
+    request.oneTimePrekeys = (0 ..< oneTime).map { index in
+      .with {
+        $0.keyID = UInt32(100 + index)
+        $0.publicKey = randomBytes(32)
+      }
+    }
+    request.oneTimeKemPrekeys = (0 ..< oneTime).map { kemPrekey(id: UInt32(200 + $0)) }
     return request
   }
 
   @discardableResult
-  func register(_ client: RelayClient, oneTime: Int = 5, invite: String = "", link: String = "") async throws -> Relay_V1_RegisterResponse {
+  func register(
+    _ client: RelayClient, oneTime: Int = 5, invite: String = "", link: String = ""
+  ) async throws -> Relay_V1_RegisterResponse {
     try await client.register(self.registerRequest(oneTime: oneTime, invite: invite, link: link))
   }
 }
 
 func kemPrekey(id: UInt32) -> Relay_V1_KemPrekey {
-  .with { $0.keyID = id; $0.publicKey = randomBytes(KeySizes.mlkem768PublicKey); $0.signature = randomBytes(64) }
+  .with {
+    $0.keyID = id
+    $0.publicKey = randomBytes(KeySizes.mlkem768PublicKey)
+    $0.signature = randomBytes(64)
+  }
 }
 
 func randomBytes(_ count: Int) -> Data {
   var generator = SystemRandomNumberGenerator()
-  return Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
+  return Data((0 ..< count).map { _ in UInt8.random(in: 0 ... 255, using: &generator) })
 }
 
 func newMessageID() -> String { UUID().uuidString.lowercased() }

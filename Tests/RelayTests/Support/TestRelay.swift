@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-@testable import Relay
 import ServiceLifecycle
+
+@testable import Relay
 
 /// A relay running in this process on a loopback port chosen by the OS, over
 /// the real HTTP/2 transport with mutual TLS, with its data in a fresh

@@ -61,7 +61,8 @@ struct TestSession: Sendable {
     _ conversationID: String, to devices: [String], text: String = "hello", messageID: String = newMessageID()
   ) async throws -> Result<Relay_V1_SendResult, Relay_V1_ErrorFrame> {
     self.send(.with { $0.send = sendRequest(conversationID, to: devices, text: text, messageID: messageID) })
-    return try await self.next("the result of \(messageID)") { frame -> Result<Relay_V1_SendResult, Relay_V1_ErrorFrame>? in
+    return try await self.next("the result of \(messageID)") {
+      frame -> Result<Relay_V1_SendResult, Relay_V1_ErrorFrame>? in
       // Message ids come back in their canonical, lower-case form.
       if case .sent(let sent) = frame.frame, sent.messageID == messageID.lowercased() { return .success(sent) }
       if case .error(let error) = frame.frame, error.messageID == messageID { return .failure(error) }
@@ -148,12 +149,17 @@ func withSession<T: Sendable>(_ client: RelayClient, _ body: (TestSession) async
   }
 }
 
-func sendRequest(_ conversationID: String, to devices: [String], text: String, messageID: String) -> Relay_V1_SendRequest {
+func sendRequest(
+  _ conversationID: String, to devices: [String], text: String, messageID: String
+) -> Relay_V1_SendRequest {
   .with { request in
     request.messageID = messageID
     request.conversationID = conversationID
     request.copies = devices.map { device in
-      .with { $0.device = device; $0.ciphertext = Data("sealed:\(text):for:\(device)".utf8) }
+      .with {
+        $0.device = device
+        $0.ciphertext = Data("sealed:\(text):for:\(device)".utf8)
+      }
     }
   }
 }

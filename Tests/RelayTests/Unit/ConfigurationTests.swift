@@ -22,13 +22,15 @@ struct ConfigurationTests {
 
   @Test func fileOverridesDefaults() throws {
     var config = RelayConfiguration.defaults
-    try config.apply(configFile: self.write("""
-      domain: relay.example
-      listen: "[::1]:9000"
-      registration: { policy: invite }
-      limits: { sends_per_second: 5, max_group_members: 50 }
-      presence: { ttl_seconds: 90 }
-      """))
+    try config.apply(
+      configFile: self.write(
+        """
+        domain: relay.example
+        listen: "[::1]:9000"
+        registration: { policy: invite }
+        limits: { sends_per_second: 5, max_group_members: 50 }
+        presence: { ttl_seconds: 90 }
+        """))
     #expect(config.domain == "relay.example")
     #expect(config.listen == .init(host: "::1", port: 9000))
     #expect(config.registration.policy == .invite)

@@ -12,7 +12,7 @@ struct StateMachineTests {
   @Test("token bucket: burst, then the rate")
   func tokenBucket() {
     var bucket = TokenBucket(rate: 2, burst: 3, now: .zero)
-    func takes(_ count: Int, at now: Duration) -> [Bool] { (0..<count).map { _ in bucket.take(now: now) } }
+    func takes(_ count: Int, at now: Duration) -> [Bool] { (0 ..< count).map { _ in bucket.take(now: now) } }
     #expect(takes(4, at: .zero) == [true, true, true, false])
     #expect(takes(1, at: .milliseconds(400)) == [false])
     #expect(takes(2, at: .milliseconds(500)) == [true, false])

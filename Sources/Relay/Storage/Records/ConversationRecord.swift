@@ -1,8 +1,14 @@
 public import Wire
 
 public struct ConversationRecord: Sendable, Hashable {
-  public enum Kind: Int, Sendable, Hashable { case direct = 1, group = 2 }
-  public enum Role: Int, Sendable, Hashable { case member = 1, admin = 2 }
+  public enum Kind: Int, Sendable, Hashable {
+    case direct = 1
+    case group = 2
+  }
+  public enum Role: Int, Sendable, Hashable {
+    case member = 1
+    case admin = 2
+  }
 
   public struct Member: Sendable, Hashable {
     public var user: UserAddress

@@ -13,7 +13,9 @@ extension SQLiteStore {
       if new.kind == .direct {
         let pair = [new.creator.description, new.others[0].description].sorted()
         directKey = pair.joined(separator: "|")
-        if let existing = try String.fetchOne(db, sql: "SELECT id FROM conversations WHERE direct_key = ?", arguments: [directKey]) {
+        if let existing = try String.fetchOne(
+          db, sql: "SELECT id FROM conversations WHERE direct_key = ?", arguments: [directKey])
+        {
           return try Self.conversation(db, id: existing, viewer: new.creator)
         }
       } else if new.others.count + 1 > new.maxMembers {
@@ -25,7 +27,9 @@ extension SQLiteStore {
           INSERT INTO conversations (id, kind, name, direct_key, home_relay, created_by, created_at_ms, last_activity_ms)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
           """,
-        arguments: [id, new.kind.rawValue, new.name, directKey, new.homeRelay, new.creator.description, new.nowMs, new.nowMs])
+        arguments: [
+          id, new.kind.rawValue, new.name, directKey, new.homeRelay, new.creator.description, new.nowMs, new.nowMs,
+        ])
       let creatorRole: ConversationRecord.Role = new.kind == .group ? .admin : .member
       try Self.addMember(db, conversation: id, user: new.creator, role: creatorRole, nowMs: new.nowMs)
       for user in new.others {
@@ -44,9 +48,10 @@ extension SQLiteStore {
   public func changeMembers(_ change: MembershipChange) async throws -> ConversationRecord? {
     try await self.write("changing members") { db in
       try Self.apply(change, db)
-      let stillMember = try Bool.fetchOne(
-        db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user = ?",
-        arguments: [change.conversationID, change.actor.description]) != nil
+      let stillMember =
+        try Bool.fetchOne(
+          db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user = ?",
+          arguments: [change.conversationID, change.actor.description]) != nil
       return stillMember ? try Self.conversation(db, id: change.conversationID, viewer: change.actor) : nil
     }
   }
@@ -92,7 +97,9 @@ extension SQLiteStore {
     try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE address = ?", arguments: [user.description]) != nil
   }
 
-  static func addMember(_ db: Database, conversation: String, user: UserAddress, role: ConversationRecord.Role, nowMs: Int64) throws {
+  static func addMember(
+    _ db: Database, conversation: String, user: UserAddress, role: ConversationRecord.Role, nowMs: Int64
+  ) throws {
     try db.execute(
       sql: "INSERT INTO members (conversation_id, user, role, joined_at_ms) VALUES (?, ?, ?, ?)",
       arguments: [conversation, user.description, role.rawValue, nowMs])
@@ -110,9 +117,10 @@ extension SQLiteStore {
       throw RelayError(.permissionDenied, "not a member of this conversation")
     }
     let lastRead: Int64 = me["last_read_seq"]
-    let unread = try Int64.fetchOne(
-      db, sql: "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_user != ?",
-      arguments: [id, lastRead, viewer.description]) ?? 0
+    let unread =
+      try Int64.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_user != ?",
+        arguments: [id, lastRead, viewer.description]) ?? 0
     return ConversationRecord(
       id: id,
       kind: ConversationRecord.Kind(rawValue: row["kind"]) ?? .group,

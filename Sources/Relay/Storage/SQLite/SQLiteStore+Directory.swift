@@ -14,7 +14,9 @@ extension SQLiteStore {
   public func register(_ r: Registration, nowMs: Int64) async throws -> DeviceRecord {
     try await self.write("registering a device") { db in
       let user = r.device.user.description
-      if try Bool.fetchOne(db, sql: "SELECT 1 FROM devices WHERE fingerprint = ?", arguments: [Data(r.fingerprint.bytes)]) != nil {
+      if try Bool.fetchOne(
+        db, sql: "SELECT 1 FROM devices WHERE fingerprint = ?", arguments: [Data(r.fingerprint.bytes)]) != nil
+      {
         throw RelayError(.alreadyExists, "this certificate's key is already registered")
       }
       let userExists = try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE address = ?", arguments: [user]) != nil
@@ -27,17 +29,23 @@ extension SQLiteStore {
           throw RelayError(.resourceExhausted, "a user may have at most \(r.maxDevicesPerUser) devices")
         }
         guard let code = r.linkCode, !code.isEmpty else {
-          throw RelayError(.permissionDenied, "this user exists: adding a device needs a link code from one of its devices")
+          throw RelayError(
+            .permissionDenied, "this user exists: adding a device needs a link code from one of its devices")
         }
         try db.execute(
-          sql: "DELETE FROM link_codes WHERE code = ? AND user = ? AND expires_at_ms > ?", arguments: [code, user, nowMs])
-        if db.changesCount == 0 { throw RelayError(.permissionDenied, "the link code is unknown, expired or for another user") }
+          sql: "DELETE FROM link_codes WHERE code = ? AND user = ? AND expires_at_ms > ?",
+          arguments: [code, user, nowMs])
+        if db.changesCount == 0 {
+          throw RelayError(.permissionDenied, "the link code is unknown, expired or for another user")
+        }
       } else {
         if r.policy == .invite {
           guard let code = r.inviteCode, !code.isEmpty else {
-            throw RelayError(.permissionDenied, "this relay registers new users by invite only: an invite code is required")
+            throw RelayError(
+              .permissionDenied, "this relay registers new users by invite only: an invite code is required")
           }
-          try db.execute(sql: "UPDATE invites SET used_by = ? WHERE code = ? AND used_by IS NULL", arguments: [user, code])
+          try db.execute(
+            sql: "UPDATE invites SET used_by = ? WHERE code = ? AND used_by IS NULL", arguments: [user, code])
           if db.changesCount == 0 { throw RelayError(.permissionDenied, "the invite code is unknown or already used") }
         }
         try db.execute(sql: "INSERT INTO users (address, created_at_ms) VALUES (?, ?)", arguments: [user, nowMs])
@@ -55,7 +63,8 @@ extension SQLiteStore {
           r.lastResortKemPrekey.keyID, r.lastResortKemPrekey.publicKey, r.lastResortKemPrekey.signature,
         ])
       try Self.insertOneTimePrekeys(db, device: r.device, ec: r.oneTimePrekeys, kem: r.oneTimeKemPrekeys)
-      return DeviceRecord(address: r.device, fingerprint: r.fingerprint, registeredAtMs: nowMs, identityKey: r.identityKey)
+      return DeviceRecord(
+        address: r.device, fingerprint: r.fingerprint, registeredAtMs: nowMs, identityKey: r.identityKey)
     }
   }
 
@@ -89,18 +98,21 @@ extension SQLiteStore {
       if counts.oneTime + upload.oneTimePrekeys.count > upload.maxStored
         || counts.oneTimeKem + upload.oneTimeKemPrekeys.count > upload.maxStored
       {
-        throw RelayError(.resourceExhausted, "a device may hold at most \(upload.maxStored) one-time prekeys of each kind")
+        throw RelayError(
+          .resourceExhausted, "a device may hold at most \(upload.maxStored) one-time prekeys of each kind")
       }
       try Self.insertOneTimePrekeys(db, device: device, ec: upload.oneTimePrekeys, kem: upload.oneTimeKemPrekeys)
       let key: [any DatabaseValueConvertible] = [device.user.description, device.deviceID]
       if let spk = upload.signedPrekey {
         try db.execute(
-          sql: "UPDATE devices SET signed_prekey_id = ?, signed_prekey = ?, signed_prekey_sig = ? WHERE user = ? AND device_id = ?",
+          sql:
+            "UPDATE devices SET signed_prekey_id = ?, signed_prekey = ?, signed_prekey_sig = ? WHERE user = ? AND device_id = ?",
           arguments: StatementArguments([spk.keyID, spk.publicKey, spk.signature] + key))
       }
       if let kem = upload.lastResortKemPrekey {
         try db.execute(
-          sql: "UPDATE devices SET kem_last_resort_id = ?, kem_last_resort = ?, kem_last_resort_sig = ? WHERE user = ? AND device_id = ?",
+          sql:
+            "UPDATE devices SET kem_last_resort_id = ?, kem_last_resort = ?, kem_last_resort_sig = ? WHERE user = ? AND device_id = ?",
           arguments: StatementArguments([kem.keyID, kem.publicKey, kem.signature] + key))
       }
       return try Self.prekeyCounts(db, device: device)

@@ -3,7 +3,9 @@ public import Wire
 
 extension SQLiteStore {
   /// Page tokens are `hlc:origin_seq:origin_relay` of the last envelope returned.
-  public func history(conversationID: String, device: DeviceAddress, page: PageRequest) async throws -> Page<Relay_V1_Envelope> {
+  public func history(
+    conversationID: String, device: DeviceAddress, page: PageRequest
+  ) async throws -> Page<Relay_V1_Envelope> {
     try await self.read("reading history") { db in
       _ = try Self.conversation(db, id: conversationID, viewer: device.user)
       var sql = """

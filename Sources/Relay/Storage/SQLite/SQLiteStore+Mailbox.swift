@@ -13,7 +13,8 @@ extension SQLiteStore {
     let user = device.user.description
     guard
       let cursor = try db.cachedStatement(
-        sql: "UPDATE devices SET mailbox_head = mailbox_head + 1 WHERE user = ? AND device_id = ? RETURNING mailbox_head"
+        sql:
+          "UPDATE devices SET mailbox_head = mailbox_head + 1 WHERE user = ? AND device_id = ? RETURNING mailbox_head"
       ).fetchOneRow(arguments: [user, device.deviceID])?[0] as Int64?
     else { throw RelayError(.notFound, "unknown device") }
     let insert = try db.cachedStatement(
@@ -30,7 +31,9 @@ extension SQLiteStore {
     return UInt64(cursor)
   }
 
-  public func mailbox(of device: DeviceAddress, after cursor: UInt64, limit: Int) async throws -> [Relay_V1_MailboxEntry] {
+  public func mailbox(
+    of device: DeviceAddress, after cursor: UInt64, limit: Int
+  ) async throws -> [Relay_V1_MailboxEntry] {
     try await self.read("reading a mailbox") { db in
       let rows = try db.cachedStatement(
         sql: """

@@ -45,9 +45,10 @@ extension SQLiteStore {
       try db.execute(
         sql: "UPDATE members SET role = ? WHERE conversation_id = ? AND user = ?",
         arguments: [role.rawValue, conversation.id, user.description])
-      let admins = try Int.fetchOne(
-        db, sql: "SELECT COUNT(*) FROM members WHERE conversation_id = ? AND role = ?",
-        arguments: [conversation.id, ConversationRecord.Role.admin.rawValue]) ?? 0
+      let admins =
+        try Int.fetchOne(
+          db, sql: "SELECT COUNT(*) FROM members WHERE conversation_id = ? AND role = ?",
+          arguments: [conversation.id, ConversationRecord.Role.admin.rawValue]) ?? 0
       if admins == 0 { throw RelayError(.failedPrecondition, "a group needs at least one admin") }
     }
   }
@@ -57,8 +58,10 @@ extension SQLiteStore {
     try db.execute(
       sql: "DELETE FROM members WHERE conversation_id = ? AND user = ?", arguments: [conversation.id, user.description])
     let admin = ConversationRecord.Role.admin.rawValue
-    let admins = try Int.fetchOne(
-      db, sql: "SELECT COUNT(*) FROM members WHERE conversation_id = ? AND role = ?", arguments: [conversation.id, admin]) ?? 0
+    let admins =
+      try Int.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM members WHERE conversation_id = ? AND role = ?",
+        arguments: [conversation.id, admin]) ?? 0
     if admins == 0 {
       try db.execute(
         sql: """

@@ -15,7 +15,9 @@ extension SQLiteStore {
       """
     let statement = try db.cachedStatement(sql: sql)
     for key in ec {
-      try statement.execute(arguments: [device.user.description, device.deviceID, ecKind, key.keyID, key.publicKey, nil])
+      try statement.execute(arguments: [
+        device.user.description, device.deviceID, ecKind, key.keyID, key.publicKey, nil,
+      ])
     }
     for key in kem {
       try statement.execute(

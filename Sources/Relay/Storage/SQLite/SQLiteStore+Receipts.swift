@@ -45,23 +45,28 @@ extension SQLiteStore {
     }
   }
 
-  public func markRead(device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64) async throws -> [Doorbell] {
+  public func markRead(
+    device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64
+  ) async throws -> [Doorbell] {
     try await self.write("marking read") { db in
       let conversation = try Self.conversation(db, id: conversationID, viewer: device.user)
       if upToSeq > conversation.lastSeq {
-        throw RelayError(.outOfRange, "read up_to_seq \(upToSeq) is beyond the conversation's last seq \(conversation.lastSeq)")
+        throw RelayError(
+          .outOfRange, "read up_to_seq \(upToSeq) is beyond the conversation's last seq \(conversation.lastSeq)")
       }
       let user = device.user.description
-      let lastRead = try Int64.fetchOne(
-        db, sql: "SELECT last_read_seq FROM members WHERE conversation_id = ? AND user = ?",
-        arguments: [conversationID, user]) ?? 0
+      let lastRead =
+        try Int64.fetchOne(
+          db, sql: "SELECT last_read_seq FROM members WHERE conversation_id = ? AND user = ?",
+          arguments: [conversationID, user]) ?? 0
       guard Int64(upToSeq) > lastRead else { return [] }
       try db.execute(
         sql: "UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user = ?",
         arguments: [Int64(upToSeq), conversationID, user])
       let read = try Row.fetchAll(
         db,
-        sql: "SELECT seq, sender_user FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ?",
+        sql:
+          "SELECT seq, sender_user FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ?",
         arguments: [conversationID, lastRead, Int64(upToSeq), user])
       var doorbells = [Doorbell]()
       var senderDevices = [String: [DeviceAddress]]()

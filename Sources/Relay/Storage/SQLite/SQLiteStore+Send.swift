@@ -3,7 +3,9 @@ internal import GRDB
 public import Wire
 
 extension SQLiteStore {
-  public func commit(_ sends: [SendCommand], clock: HybridLogicalClock) async throws -> [Result<SendOutcome, RelayError>] {
+  public func commit(
+    _ sends: [SendCommand], clock: HybridLogicalClock
+  ) async throws -> [Result<SendOutcome, RelayError>] {
     try await self.write("committing sends") { db in
       var results = [Result<SendOutcome, RelayError>]()
       results.reserveCapacity(sends.count)
@@ -66,7 +68,8 @@ extension SQLiteStore {
     if addressed != expected {
       var error = RelayError(
         .failedPrecondition, "the send must address exactly the current devices of every member")
-      error.deviceMismatch = .init(missing: expected.subtracting(addressed).sorted(), stale: addressed.subtracting(expected).sorted())
+      error.deviceMismatch = .init(
+        missing: expected.subtracting(addressed).sorted(), stale: addressed.subtracting(expected).sorted())
       throw error
     }
 
@@ -86,7 +89,9 @@ extension SQLiteStore {
       Int64(bitPattern: hlc), send.originRelay, originSeq, nowMs,
     ])
     let insertCopy = try db.cachedStatement(
-      sql: "INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)")
+      sql:
+        "INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)"
+    )
     var doorbells = [Doorbell]()
     doorbells.reserveCapacity(send.copies.count)
     for copy in send.copies {

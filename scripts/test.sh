@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The project's test command. On a fresh machine it installs what is missing
+# (Debian packages the build needs; Python grpcio for the interop test, in a
+# virtualenv under .build-python), builds, and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for package in libsqlite3-dev openssl; do
+  dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+venv=$PWD/.build-python
+if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_health, cryptography' 2>/dev/null; then
+  echo "installing grpcio, grpcio-tools, grpcio-health-checking, cryptography into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check grpcio grpcio-tools grpcio-health-checking cryptography
+fi
+export RELAY_PYTHON=$venv/bin/python
+
+swift build --build-tests
+swift test --skip-build "$@"
