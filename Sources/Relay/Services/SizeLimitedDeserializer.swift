@@ -32,25 +32,24 @@ struct SizeLimitedClientService: RegistrableRPCService {
     self.service.registerMethods(with: &router)
     let service = self.service
     typealias Method = Relay_V1_Client.Method
+    self.limit(Method.Send.descriptor, &router, service.send(request:context:))
+    self.limit(Method.Connect.descriptor, &router, service.connect(request:context:))
+    self.limit(Method.Register.descriptor, &router, service.register(request:context:))
+    self.limit(Method.UploadPrekeys.descriptor, &router, service.uploadPrekeys(request:context:))
+  }
+
+  /// Registers `handler` for `method` again, behind the size-limited deserializer.
+  private func limit<Input: SwiftProtobuf.Message, Output: SwiftProtobuf.Message, Transport: ServerTransport>(
+    _ method: MethodDescriptor,
+    _ router: inout RPCRouter<Transport>,
+    _ handler:
+      @escaping @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+  ) {
     router.registerHandler(
-      forMethod: Method.Send.descriptor,
-      deserializer: SizeLimitedDeserializer<Method.Send.Input>(maxBytes: self.maxBytes),
-      serializer: ProtobufSerializer<Method.Send.Output>()
-    ) { request, context in try await service.send(request: request, context: context) }
-    router.registerHandler(
-      forMethod: Method.Connect.descriptor,
-      deserializer: SizeLimitedDeserializer<Method.Connect.Input>(maxBytes: self.maxBytes),
-      serializer: ProtobufSerializer<Method.Connect.Output>()
-    ) { request, context in try await service.connect(request: request, context: context) }
-    router.registerHandler(
-      forMethod: Method.Register.descriptor,
-      deserializer: SizeLimitedDeserializer<Method.Register.Input>(maxBytes: self.maxBytes),
-      serializer: ProtobufSerializer<Method.Register.Output>()
-    ) { request, context in try await service.register(request: request, context: context) }
-    router.registerHandler(
-      forMethod: Method.UploadPrekeys.descriptor,
-      deserializer: SizeLimitedDeserializer<Method.UploadPrekeys.Input>(maxBytes: self.maxBytes),
-      serializer: ProtobufSerializer<Method.UploadPrekeys.Output>()
-    ) { request, context in try await service.uploadPrekeys(request: request, context: context) }
+      forMethod: method,
+      deserializer: SizeLimitedDeserializer<Input>(maxBytes: self.maxBytes),
+      serializer: ProtobufSerializer<Output>(),
+      handler: handler
+    )
   }
 }

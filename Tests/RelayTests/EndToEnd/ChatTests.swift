@@ -181,94 +181,65 @@ extension ChatTests {
 
   @Test("an offline device catches up after reconnect: everything, in order, in pages, once per cursor")
   func offlineCatchUp() async throws {
-    try await withRelay(configure: { $0.limits.syncPageSize = 50 }) { relay in
-      let alice = TestDevice("alice@localhost")
-      let bob = TestDevice("bob@localhost")
-      try await alice.withClient(relay) { a in
-        try await bob.withClient(relay) { b in
-          try await alice.register(a)
-          try await bob.register(b)
-          let chat = try await a.createConversation(
-            .with {
-              $0.kind = .direct
-              $0.members = ["bob@localhost"]
-            })
-          let count = 230
-          try await withSession(a) { session in
-            _ = try await session.catchUp()
-            for index in 0 ..< count {
-              _ = try await session.sendMessage(chat.id, to: [bob.address], text: "n\(index)").get()
-            }
-          }
-          // Bob connects: all 230 arrive in 5 pages, in order; he acks only the first 100.
-          var firstCursors = [UInt64]()
-          try await withSession(b) { session in
-            let entries = try await session.catchUp()
-            let envelopes = entries.map(\.envelope)
-            #expect(envelopes.map(openedText) == (0 ..< count).map { "n\($0)" })
-            #expect(envelopes.map(\.seq) == (1 ... UInt64(count)).map { $0 })
-            firstCursors = envelopes.map(\.cursor)
-            #expect(Set(firstCursors).count == count)
-            session.send(.with { $0.ack.cursor = envelopes[99].cursor })
-            // The ack is applied before the stream ends: wait for Alice's delivered receipts.
-          }
-          try await Task.sleep(for: .milliseconds(200))
-          // Reconnect: exactly the unacked 130 come again, nothing before them.
-          try await withSession(b) { session in
-            let entries = try await session.catchUp()
-            #expect(entries.map(\.envelope.cursor) == Array(firstCursors[100...]))
-            session.send(.with { $0.ack.cursor = entries.last!.envelope.cursor })
-          }
-          try await Task.sleep(for: .milliseconds(200))
-          try await withSession(b) { session in
-            let entries = try await session.catchUp()
-            #expect(entries.isEmpty)
-          }
-          // Alice (offline meanwhile) finds a delivered receipt for every message in her mailbox.
-          try await withSession(a) { session in
-            let receipts = try await session.catchUp().map(\.receipt)
-            #expect(receipts.count == count)
-            #expect(Set(receipts.map(\.messageID)).count == count)
-            #expect(receipts.allSatisfy { $0.status == .delivered && $0.by == bob.address })
-          }
+    try await withPair(configure: { $0.limits.syncPageSize = 50 }) { _, alice, a, bob, b, chat in
+      let count = 230
+      try await withSession(a) { session in
+        _ = try await session.catchUp()
+        for index in 0 ..< count {
+          _ = try await session.sendMessage(chat, to: [bob.address], text: "n\(index)").get()
         }
+      }
+      // Bob connects: all 230 arrive in 5 pages, in order; he acks only the first 100.
+      var firstCursors = [UInt64]()
+      try await withSession(b) { session in
+        let envelopes = try await session.catchUp().map(\.envelope)
+        #expect(envelopes.map(openedText) == (0 ..< count).map { "n\($0)" })
+        #expect(envelopes.map(\.seq) == (1 ... UInt64(count)).map { $0 })
+        firstCursors = envelopes.map(\.cursor)
+        #expect(Set(firstCursors).count == count)
+        session.send(.with { $0.ack.cursor = envelopes[99].cursor })
+      }
+      try await Task.sleep(for: .milliseconds(200))
+      // Reconnect: exactly the unacked 130 come again, nothing before them.
+      try await withSession(b) { session in
+        let entries = try await session.catchUp()
+        #expect(entries.map(\.envelope.cursor) == Array(firstCursors[100...]))
+        session.send(.with { $0.ack.cursor = entries.last!.envelope.cursor })
+      }
+      try await Task.sleep(for: .milliseconds(200))
+      try await withSession(b) { session in
+        let entries = try await session.catchUp()
+        #expect(entries.isEmpty)
+      }
+      // Alice (offline meanwhile) finds a delivered receipt for every message in her mailbox.
+      try await withSession(a) { session in
+        let receipts = try await session.catchUp().map(\.receipt)
+        #expect(receipts.count == count)
+        #expect(Set(receipts.map(\.messageID)).count == count)
+        #expect(receipts.allSatisfy { $0.status == .delivered && $0.by == bob.address })
       }
     }
   }
 
   @Test("a retried send returns the first result and is delivered once")
   func dedupOnRetry() async throws {
-    try await withRelay { relay in
-      let alice = TestDevice("alice@localhost")
-      let bob = TestDevice("bob@localhost")
-      try await alice.withClient(relay) { a in
-        try await bob.withClient(relay) { b in
-          try await alice.register(a)
-          try await bob.register(b)
-          let chat = try await a.createConversation(
-            .with {
-              $0.kind = .direct
-              $0.members = ["bob@localhost"]
-            })
-          let id = newMessageID()
-          let first = try await a.send(sendRequest(chat.id, to: [bob.address], text: "once", messageID: id))
-          #expect(!first.duplicate)
-          // The retry: on the unary call, then on the stream, with the id upper-cased.
-          let second = try await a.send(sendRequest(chat.id, to: [bob.address], text: "once", messageID: id))
-          #expect(second.duplicate)
-          #expect(second.seq == first.seq && second.hlc == first.hlc)
-          try await withSession(a) { session in
-            _ = try await session.catchUp()
-            let third = try await session.sendMessage(
-              chat.id, to: [bob.address], text: "once", messageID: id.uppercased()
-            ).get()
-            #expect(third.duplicate && third.seq == first.seq)
-          }
-          try await withSession(b) { session in
-            let entries = try await session.catchUp()
-            #expect(entries.count == 1)
-          }
-        }
+    try await withPair { _, alice, a, bob, b, chat in
+      let id = newMessageID()
+      let first = try await a.send(sendRequest(chat, to: [bob.address], text: "once", messageID: id))
+      #expect(!first.duplicate)
+      // The retry: on the unary call, then on the stream, with the id upper-cased.
+      let second = try await a.send(sendRequest(chat, to: [bob.address], text: "once", messageID: id))
+      #expect(second.duplicate)
+      #expect(second.seq == first.seq && second.hlc == first.hlc)
+      try await withSession(a) { session in
+        _ = try await session.catchUp()
+        let third = try await session.sendMessage(chat, to: [bob.address], text: "once", messageID: id.uppercased())
+          .get()
+        #expect(third.duplicate && third.seq == first.seq)
+      }
+      try await withSession(b) { session in
+        let entries = try await session.catchUp()
+        #expect(entries.count == 1)
       }
     }
   }

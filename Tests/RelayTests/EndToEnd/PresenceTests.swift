@@ -72,32 +72,17 @@ struct PresenceTests {
 
   @Test("graceful shutdown ends device streams with UNAVAILABLE")
   func gracefulShutdown() async throws {
-    let directory = makeTemporaryDirectory()
     let alice = TestDevice("alice@localhost")
-    let end: RPCError? = try await withRelay(dataDirectory: directory) { relay in
+    try await withRelay { relay in
       try await alice.withClient(relay) { client in
         try await alice.register(client)
-        let (stream, continuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
-        return try await withThrowingTaskGroup(of: RPCError?.self) { group in
-          group.addTask {
-            do {
-              try await client.connect { writer in
-                for await frame in stream { try await writer.write(frame) }
-              } onResponse: { response in
-                defer { continuation.finish() }
-                for try await _ in response.messages {}
-              }
-              return nil
-            } catch let error as RPCError {
-              return error
-            }
-          }
-          try await Task.sleep(for: .milliseconds(200))
+        try await withSession(client) { session in
+          _ = try await session.catchUp()
           await relay.shutdown()
-          return try await group.next() ?? nil
+          let end = try await session.end()
+          #expect(end?.code == .unavailable)
         }
       }
     }
-    #expect(end?.code == .unavailable)
   }
 }
