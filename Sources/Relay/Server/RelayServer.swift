@@ -42,29 +42,22 @@ struct RelayServer: Service {
           2 * configuration.limits.maxFrameBytes, configuration.limits.maxFrameBytes + (1 << 20))
         config.connection.maxIdleTime = configuration.connection.idleTimeout
         config.connection.maxGraceTime = configuration.connection.shutdownGracePeriod
-        let handshakeTimeout = TimeAmount.nanoseconds(
-          Int64(configuration.connection.handshakeTimeout.components.seconds) * 1_000_000_000
-            + configuration.connection.handshakeTimeout.components.attoseconds / 1_000_000_000)
+        let guardian = ConnectionGuard(
+          handshakeTimeout: configuration.connection.handshakeTimeout, idleTimeout: configuration.connection.idleTimeout
+        )
         config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
-          Self.closeUnlessHandshaken(channel, after: handshakeTimeout)
+          guardian.accepted(channel)
           return channel.eventLoop.makeSucceededVoidFuture()
+        }
+        config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
+          guardian.opened(stream: stream)
+          return stream.eventLoop.makeSucceededVoidFuture()
         }
       }
     )
     self.server = GRPCServer(transport: self.transport, services: services)
     self.sessions = sessions
     self.health = health
-  }
-
-  /// Closes a connection that has not completed its TLS handshake in time
-  /// (with mutual TLS, a completed handshake always has a peer chain).
-  static func closeUnlessHandshaken(_ channel: any Channel, after timeout: TimeAmount) {
-    channel.eventLoop.scheduleTask(in: timeout) {
-      channel.nioSSL_peerValidatedCertificateChain().whenComplete { result in
-        if case .success(.some) = result { return }
-        channel.close(promise: nil)
-      }
-    }
   }
 
   func run() async throws {

@@ -3,6 +3,8 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import SwiftProtobuf
 import Testing
 import Wire
@@ -123,6 +125,43 @@ struct LimitsTests {
     }
   }
 
+  @Test("a connection that completes mutual TLS but makes no call is closed after the idle timeout")
+  func idleAfterHandshake() async throws {
+    try await withRelay(configure: { $0.connection.idleTimeout = .milliseconds(500) }) { relay in
+      let device = TestDevice("idle@localhost")
+      var tls = TLSConfiguration.makeClientConfiguration()
+      tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(device.certificatePEM.utf8)).map {
+        .certificate($0)
+      }
+      tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(device.privateKeyPEM.utf8), format: .pem))
+      tls.certificateVerification = .none
+      tls.applicationProtocols = ["h2"]
+      let context = try NIOSSLContext(configuration: tls)
+      let handshaken = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+      let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .channelInitializer { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+            try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(promise: handshaken))
+          }
+        }
+        .connect(host: "127.0.0.1", port: relay.port).get()
+      try await handshaken.futureResult.get()
+      let started = ContinuousClock.now
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await channel.closeFuture.get() }
+        group.addTask {
+          try await Task.sleep(for: .seconds(10))
+          channel.close(promise: nil)
+          throw TimedOut(what: "the relay to close an idle TLS connection")
+        }
+        try await group.next()
+        group.cancelAll()
+      }
+      #expect(ContinuousClock.now - started < .seconds(5))
+    }
+  }
+
   @Test("a client without a certificate cannot even connect")
   func noClientCertificate() async throws {
     try await withRelay { relay in
@@ -173,5 +212,23 @@ struct LimitsTests {
         }
       }
     }
+  }
+}
+
+/// Completes a promise when the TLS handshake is done.
+final class HandshakeWatcher: ChannelInboundHandler, Sendable {
+  typealias InboundIn = NIOAny
+  let promise: EventLoopPromise<Void>
+
+  init(promise: EventLoopPromise<Void>) { self.promise = promise }
+
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls { self.promise.succeed() }
+    context.fireUserInboundEventTriggered(event)
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    self.promise.fail(ChannelError.ioOnClosedChannel)
+    context.fireChannelInactive()
   }
 }

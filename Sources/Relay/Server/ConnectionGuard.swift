@@ -1,0 +1,46 @@
+internal import NIOCore
+internal import NIOSSL
+internal import Synchronization
+
+/// Closes connections that never become useful, which grpc-swift's own idle
+/// timer does not cover: one that has not completed its TLS handshake within
+/// `handshakeTimeout` of being accepted, and one that has not opened a single
+/// call within `idleTimeout` (after its first call, the transport's idle timer
+/// takes over).
+final class ConnectionGuard: Sendable {
+  private let handshakeTimeout: TimeAmount
+  private let idleTimeout: TimeAmount
+  /// Connections that have opened at least one HTTP/2 stream.
+  private let used = Mutex<Set<ObjectIdentifier>>([])
+
+  init(handshakeTimeout: Duration, idleTimeout: Duration) {
+    self.handshakeTimeout = Self.timeAmount(handshakeTimeout)
+    self.idleTimeout = Self.timeAmount(idleTimeout)
+  }
+
+  /// Call for every accepted TCP connection.
+  func accepted(_ channel: any Channel) {
+    let id = ObjectIdentifier(channel)
+    channel.closeFuture.whenComplete { _ in _ = self.used.withLock { $0.remove(id) } }
+    channel.eventLoop.scheduleTask(in: self.handshakeTimeout) {
+      // With mutual TLS, a completed handshake always has a verified peer chain.
+      channel.nioSSL_peerValidatedCertificateChain().whenComplete { result in
+        if case .success(.some) = result { return }
+        channel.close(promise: nil)
+      }
+    }
+    channel.eventLoop.scheduleTask(in: self.idleTimeout) {
+      if !self.used.withLock({ $0.contains(id) }) { channel.close(promise: nil) }
+    }
+  }
+
+  /// Call for every HTTP/2 stream (call) a connection opens.
+  func opened(stream: any Channel) {
+    guard let connection = stream.parent else { return }
+    _ = self.used.withLock { $0.insert(ObjectIdentifier(connection)) }
+  }
+
+  private static func timeAmount(_ duration: Duration) -> TimeAmount {
+    .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+  }
+}
