@@ -17,12 +17,15 @@ final class SessionRegistry: Sendable {
     previous?.close(RelayError(.aborted, "superseded by a newer stream for this device"))
   }
 
-  /// Removes `session` if it is still the device's current one.
-  func detach(_ session: DeviceSession) {
+  /// Removes `session` if it is still the device's current one; false when a
+  /// newer session has replaced it.
+  @discardableResult
+  func detach(_ session: DeviceSession) -> Bool {
     self.users.withLock { users in
-      guard users[session.device.user]?[session.device.deviceID]?.id == session.id else { return }
+      guard users[session.device.user]?[session.device.deviceID]?.id == session.id else { return false }
       users[session.device.user]?.removeValue(forKey: session.device.deviceID)
       if users[session.device.user]?.isEmpty == true { users.removeValue(forKey: session.device.user) }
+      return true
     }
   }
 

@@ -43,13 +43,13 @@ final class InProcessPresence: PresenceTracker {
     _ = self.state.withLock { $0.presence.heartbeat(device, now: now) }
   }
 
-  func disconnected(_ session: DeviceSession) {
+  func disconnected(_ session: DeviceSession, deviceGone: Bool) {
     let wall = self.wallClock()
-    let action = self.state.withLock { state in
+    let action = self.state.withLock { state -> PresenceStateMachine.Action? in
       for user in state.watching.removeValue(forKey: session.id) ?? [] {
         state.subscribers[user]?.removeValue(forKey: session.id)
       }
-      return state.presence.disconnected(session.device, wallMs: wall)
+      return deviceGone ? state.presence.disconnected(session.device, wallMs: wall) : nil
     }
     self.publish(action)
   }

@@ -5,7 +5,8 @@ public import Wire
 protocol PresenceTracker: Sendable {
   func connected(_ session: DeviceSession)
   func heartbeat(_ device: DeviceAddress)
-  func disconnected(_ session: DeviceSession)
+  /// A session ended; `deviceGone` is false when a newer session of the same device replaced it.
+  func disconnected(_ session: DeviceSession, deviceGone: Bool)
   func presence(of user: UserAddress) -> Relay_V1_Presence
   func subscribe(_ session: DeviceSession, to users: [UserAddress])
   func unsubscribe(_ session: DeviceSession, from users: [UserAddress])

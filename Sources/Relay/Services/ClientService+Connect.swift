@@ -17,8 +17,9 @@ extension ClientService {
     self.sessions.attach(session)
     self.presence.connected(session)
     defer {
-      self.sessions.detach(session)
-      self.presence.disconnected(session)
+      // A replaced session leaves the device present: its successor is live.
+      let wasCurrent = self.sessions.detach(session)
+      self.presence.disconnected(session, deviceGone: wasCurrent)
     }
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {

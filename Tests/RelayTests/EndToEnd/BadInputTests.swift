@@ -201,7 +201,7 @@ struct BadInputTests {
     }
   }
 
-  @Test("a second stream for a device closes the first with ABORTED")
+  @Test("a second stream for a device closes the first with ABORTED; the device stays online")
   func streamOpenedTwice() async throws {
     try await withPair { _, alice, a, bob, b, chat in
       try await withSession(b) { first in
@@ -210,6 +210,12 @@ struct BadInputTests {
           _ = try await second.catchUp()
           let end = try await first.end()
           #expect(end?.code == .aborted)
+          try await withSession(a) { watcher in
+            _ = try await watcher.catchUp()
+            watcher.send(.with { $0.presence.users = ["bob@localhost"] })
+            let presence = try await watcher.next("bob's presence") { $0.hasPresence ? $0.presence : nil }
+            #expect(presence.online)
+          }
           _ = try await a.send(sendRequest(chat, to: [bob.address], text: "to-second", messageID: newMessageID()))
           #expect(openedText(try await second.envelope()) == "to-second")
         }
