@@ -85,4 +85,30 @@ struct PresenceTests {
       }
     }
   }
+
+  @Test("grpc.health.v1: SERVING while up, NOT_SERVING to watchers on shutdown, NOT_FOUND for unknown services")
+  func health() async throws {
+    let device = TestDevice("anyone@localhost")
+    try await withRelay { relay in
+      try await device.withConnection(relay) { connection in
+        let health = Grpc_Health_V1_Health.Client(wrapping: connection)
+        for service in ["", "relay.v1.Client"] {
+          #expect(try await health.check(.with { $0.service = service }).status == .serving)
+        }
+        #expect(await statusCode { _ = try await health.check(.with { $0.service = "nope" }) } == .notFound)
+        let statuses = try await withThrowingTaskGroup(of: [Grpc_Health_V1_HealthCheckResponse.ServingStatus].self) {
+          group in
+          group.addTask {
+            try await health.watch(.with { $0.service = "" }) { response in
+              try await response.messages.reduce(into: []) { $0.append($1.status) }
+            }
+          }
+          try await Task.sleep(for: .milliseconds(200))
+          await relay.shutdown()
+          return try await group.next() ?? []
+        }
+        #expect(statuses == [.serving, .notServing])
+      }
+    }
+  }
 }

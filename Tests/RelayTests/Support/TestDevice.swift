@@ -37,6 +37,13 @@ struct TestDevice: Sendable {
 
   /// Connects to `relay` over mutual TLS, trusting only the relay's certificate.
   func withClient<T: Sendable>(_ relay: TestRelay, _ body: (RelayClient) async throws -> T) async throws -> T {
+    try await self.withConnection(relay) { try await body(RelayClient(wrapping: $0)) }
+  }
+
+  /// The bare gRPC client, for other services on the same connection (health).
+  func withConnection<T: Sendable>(
+    _ relay: TestRelay, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
+  ) async throws -> T {
     let certificate = self.certificatePEM
     let transport = try HTTP2ClientTransport.Posix(
       target: .ipv4(address: "127.0.0.1", port: relay.port),
@@ -48,9 +55,7 @@ struct TestDevice: Sendable {
         tls.serverCertificateVerification = .noHostnameVerification
       }
     )
-    return try await withGRPCClient(transport: transport) { client in
-      try await body(RelayClient(wrapping: client))
-    }
+    return try await withGRPCClient(transport: transport) { client in try await body(client) }
   }
 
   /// A registration request with fresh public keys and `oneTime` one-time prekeys of each kind.
