@@ -16,7 +16,9 @@ extension ClientService {
     let session = DeviceSession(device: device)
     self.sessions.attach(session)
     self.presence.connected(session)
+    self.logger.debug("session opened", metadata: ["device": "\(device)", "cursor": "\(cursor)"])
     defer {
+      self.logger.debug("session closed", metadata: ["device": "\(device)"])
       // A replaced session leaves the device present: its successor is live.
       let wasCurrent = self.sessions.detach(session)
       self.presence.disconnected(session, deviceGone: wasCurrent)
