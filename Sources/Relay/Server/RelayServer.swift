@@ -21,16 +21,8 @@ struct RelayServer: Service {
     configuration: RelayConfiguration, certificate: RelayCertificate, services: [any RegistrableRPCService],
     sessions: SessionRegistry, health: HealthService
   ) {
-    let security = HTTP2ServerTransport.Posix.TransportSecurity.mTLS(
-      certificateChain: [.bytes(Array(certificate.certificatePEM.utf8), format: .pem)],
-      privateKey: .bytes(Array(certificate.privateKeyPEM.utf8), format: .pem)
-    ) { tls in
-      tls.clientCertificateVerification = .noHostnameVerification
-      tls.customVerificationCallback = { certificates, promise in
-        // Identity is the key, proven by the handshake; the directory decides what it may do.
-        promise.succeed(.certificateVerified(VerificationMetadata(ValidatedCertificateChain(certificates))))
-      }
-    }
+    let security = RelayTransportSecurity.server(
+      certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
     self.transport = HTTP2ServerTransport.Posix(
       address: configuration.listen.host.contains(":")
         ? .ipv6(host: configuration.listen.host, port: configuration.listen.port)

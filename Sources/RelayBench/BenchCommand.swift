@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+
+/// `relay-bench`: drives a relay the way devices do and reports throughput,
+/// latency, memory per connection and drain rate, against the transport's
+/// own ceiling measured in the same run.
+@main
+struct BenchCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "relay-bench", abstract: "Load generator and benchmarks for Relay.",
+    subcommands: [RunCommand.self, EchoServerCommand.self], defaultSubcommand: RunCommand.self)
+}
+
+struct RunCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the workloads (default).")
+
+  @Option(help: "The relay executable (default: `relay` beside this one).") var relay: String?
+  @Option(help: "Comma-separated: connections,throughput,latency,fanout,catchup,ceiling.")
+  var workloads = "connections,throughput,latency,fanout,catchup,ceiling"
+  @Option(help: "Sender/receiver pairs (throughput, latency) and echo streams (ceiling).") var pairs = 8
+  @Option(help: "Messages per pair (throughput, ceiling).") var messages = 5000
+  @Option(help: "Ciphertext bytes per message.") var size = 256
+  @Option(help: "Total messages per second (latency).") var rate = 5000.0
+  @Option(help: "Seconds at that rate (latency).") var seconds = 5.0
+  @Option(help: "Messages queued for the offline device (catchup).") var catchUp = 20000
+  @Option(help: "Idle connected devices (connections).") var devices = 2000
+  @Option(help: "Group sizes (fanout), comma-separated.") var groups = "50,500"
+  @Option(help: "Messages sent to each group (fanout).") var groupMessages = 100
+  @Flag(help: "Tiny sizes: a smoke run of every workload in seconds.") var quick = false
+  @Flag(help: "Print the results as JSON on stdout.") var json = false
+
+  mutating func run() async throws {
+    if self.quick {
+      (self.pairs, self.messages, self.rate, self.seconds, self.catchUp, self.devices) = (2, 200, 200, 1, 500, 20)
+      (self.groups, self.groupMessages) = ("5", 20)
+    }
+    let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    let relayPath = self.relay ?? here + "/relay"
+    let selected = Set(self.workloads.split(separator: ",").map(String.init))
+    var results = [WorkloadResult]()
+
+    let relay = try await RelayProcess.start(relayExecutable: relayPath, port: try freeLoopbackPort())
+    defer { relay.stop() }
+    progress("relay started (pid \(relay.process.processIdentifier), port \(relay.target.port))")
+    if selected.contains("connections") {
+      progress("connections: \(self.devices) idle devices")
+      let (perDevice, connectSeconds) = try await ConnectionsWorkload(devices: self.devices).run(relay, tag: "c")
+      results.append(
+        WorkloadResult(
+          workload: "connections", parameters: "\(self.devices) idle devices", perSecond: Double(self.devices) / connectSeconds,
+          notes: ["relay RSS KiB per device": perDevice / 1024, "seconds to connect all": connectSeconds]))
+    }
+    if selected.contains("throughput") {
+      progress("throughput: \(self.pairs) pairs x \(self.messages) messages of \(self.size) B")
+      let run = PairWorkload(pairs: self.pairs, messagesPerPair: self.messages, size: self.size, pace: .window(64))
+      let (perSecond, latency) = try await run.run(relay.target, tag: "t")
+      results.append(
+        WorkloadResult(
+          workload: "throughput", parameters: "\(self.pairs) pairs, \(self.size) B, window 64", perSecond: perSecond,
+          latencyMs: latency))
+    }
+    if selected.contains("latency") {
+      let count = Int(self.rate * self.seconds) / self.pairs
+      progress("latency: \(Int(self.rate)) msg/s for \(self.seconds) s")
+      let run = PairWorkload(pairs: self.pairs, messagesPerPair: count, size: self.size, pace: .rate(perSecond: self.rate))
+      let (perSecond, latency) = try await run.run(relay.target, tag: "l")
+      results.append(
+        WorkloadResult(
+          workload: "latency", parameters: "\(Int(self.rate)) msg/s fixed, \(self.pairs) pairs", perSecond: perSecond,
+          latencyMs: latency))
+    }
+    if selected.contains("fanout") {
+      for members in self.groups.split(separator: ",").compactMap({ Int($0) }) {
+        progress("fanout: a group of \(members), \(self.groupMessages) messages")
+        let run = FanOutWorkload(members: members, messages: self.groupMessages, size: self.size)
+        let (perSecond, latency) = try await run.run(relay.target, tag: "f\(members)")
+        results.append(
+          WorkloadResult(
+            workload: "fanout", parameters: "group of \(members), deliveries", perSecond: perSecond, latencyMs: latency))
+      }
+    }
+    if selected.contains("catchup") {
+      let perSecond = try await CatchUpWorkload(messages: self.catchUp, size: self.size).run(relay.target, tag: "u")
+      results.append(WorkloadResult(workload: "catch-up", parameters: "\(self.catchUp) queued", perSecond: perSecond))
+    }
+    if selected.contains("ceiling") {
+      progress("ceiling: bare echo, \(self.pairs) streams x \(self.messages)")
+      let echo = try await RelayProcess.startEcho(
+        benchExecutable: CommandLine.arguments[0], port: try freeLoopbackPort())
+      defer { echo.stop() }
+      let run = EchoWorkload(streams: self.pairs, messagesPerStream: self.messages, size: self.size, window: 64)
+      let (perSecond, latency) = try await run.run(echo.target)
+      var result = WorkloadResult(
+        workload: "ceiling", parameters: "echo, \(self.pairs) streams, \(self.size) B", perSecond: perSecond,
+        latencyMs: latency)
+      if let throughput = results.first(where: { $0.workload == "throughput" }) {
+        result.notes["relay/ceiling %"] = 100 * throughput.perSecond / perSecond
+      }
+      results.append(result)
+    }
+    print(self.json ? Report.json(results) : Report.table(results))
+  }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+
+/// `relay-bench` is a tool, not a test of speed: this only checks that every
+/// workload runs against a real relay process and reports numbers.
+@Suite("relay-bench smoke run")
+struct BenchSmokeTests {
+  struct Result: Decodable {
+    struct Latency: Decodable { var count: UInt64 }
+    var workload: String
+    var perSecond: Double
+    var latencyMs: Latency?
+    var notes: [String: Double]
+  }
+
+  @Test("every workload runs (--quick) and reports its measurements")
+  func quickRun() async throws {
+    let bench = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/relay-bench"
+    let run = try await runProgram(bench, ["--quick", "--json"])
+    #expect(run.status == 0, "\(run.output)")
+    let json = run.output.split(separator: "\n").drop { !$0.hasPrefix("[") }.joined(separator: "\n")
+    let results = try JSONDecoder().decode([Result].self, from: Data(json.utf8))
+    #expect(results.map(\.workload) == ["connections", "throughput", "latency", "fanout", "catch-up", "ceiling"])
+    #expect(results.allSatisfy { $0.perSecond > 0 })
+    for result in results where ["throughput", "latency", "fanout", "ceiling"].contains(result.workload) {
+      #expect((result.latencyMs?.count ?? 0) > 0, "\(result.workload)")
+    }
+    #expect((results.first?.notes["relay RSS KiB per device"] ?? 0) > 0)
+    #expect(results.last?.notes["relay/ceiling %"] != nil)
+  }
+}
