@@ -47,7 +47,8 @@ struct RunCommand: AsyncParsableCommand {
       let (perDevice, connectSeconds) = try await ConnectionsWorkload(devices: self.devices).run(relay, tag: "c")
       results.append(
         WorkloadResult(
-          workload: "connections", parameters: "\(self.devices) idle devices", perSecond: Double(self.devices) / connectSeconds,
+          workload: "connections", parameters: "\(self.devices) idle devices",
+          perSecond: Double(self.devices) / connectSeconds,
           notes: ["relay RSS KiB per device": perDevice / 1024, "seconds to connect all": connectSeconds]))
     }
     if selected.contains("throughput") {
@@ -62,7 +63,8 @@ struct RunCommand: AsyncParsableCommand {
     if selected.contains("latency") {
       let count = Int(self.rate * self.seconds) / self.pairs
       progress("latency: \(Int(self.rate)) msg/s for \(self.seconds) s")
-      let run = PairWorkload(pairs: self.pairs, messagesPerPair: count, size: self.size, pace: .rate(perSecond: self.rate))
+      let run = PairWorkload(
+        pairs: self.pairs, messagesPerPair: count, size: self.size, pace: .rate(perSecond: self.rate))
       let (perSecond, latency) = try await run.run(relay.target, tag: "l")
       results.append(
         WorkloadResult(
@@ -76,7 +78,8 @@ struct RunCommand: AsyncParsableCommand {
         let (perSecond, latency) = try await run.run(relay.target, tag: "f\(members)")
         results.append(
           WorkloadResult(
-            workload: "fanout", parameters: "group of \(members), deliveries", perSecond: perSecond, latencyMs: latency))
+            workload: "fanout", parameters: "group of \(members), deliveries", perSecond: perSecond, latencyMs: latency)
+        )
       }
     }
     if selected.contains("catchup") {

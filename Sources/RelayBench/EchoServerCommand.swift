@@ -14,7 +14,8 @@ struct EchoServerCommand: AsyncParsableCommand {
   @Option(help: "The loopback port to listen on.") var port: Int
 
   func run() async throws {
-    let identity = try SelfSignedCertificate.make(commonName: "echo", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
+    let identity = try SelfSignedCertificate.make(
+      commonName: "echo", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
     let transport = HTTP2ServerTransport.Posix(
       address: .ipv4(host: "127.0.0.1", port: self.port),
       transportSecurity: RelayTransportSecurity.server(

@@ -4,7 +4,8 @@ import Synchronization
 /// Send-to-delivery latencies in microseconds, in an HdrHistogram.
 /// For fixed-rate runs, values are corrected for coordinated omission.
 final class LatencyRecorder: Sendable {
-  private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
+  private let histogram = Mutex(
+    Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
 
   func record(nanoseconds: UInt64, expectedIntervalNanoseconds: UInt64? = nil) {
     let micros = max(1, nanoseconds / 1000)

@@ -31,7 +31,9 @@ final class RelayProcess: Sendable {
       benchExecutable, ["echo-server", "--dir", directory, "--port", "\(port)"], directory: directory, port: port)
   }
 
-  private static func launch(_ executable: String, _ arguments: [String], directory: String, port: Int) async throws
+  private static func launch(
+    _ executable: String, _ arguments: [String], directory: String, port: Int
+  ) async throws
     -> RelayProcess
   {
     let process = Process()
@@ -81,7 +83,9 @@ func waitForPort(_ port: Int) async throws {
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
     close(fd)
     if connected == 0 { return }

@@ -1,7 +1,7 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 import Wire
 
 typealias BenchClient = Relay_V1_Client.Client<HTTP2ClientTransport.Posix>
@@ -30,7 +30,10 @@ final class Receiver: Sendable {
   let expectedInterval: UInt64?
   let ack: AsyncStream<Relay_V1_ClientFrame>.Continuation
 
-  init(expected: Int, latencies: LatencyRecorder, expectedInterval: UInt64?, ack: AsyncStream<Relay_V1_ClientFrame>.Continuation) {
+  init(
+    expected: Int, latencies: LatencyRecorder, expectedInterval: UInt64?,
+    ack: AsyncStream<Relay_V1_ClientFrame>.Continuation
+  ) {
     self.expected = expected
     self.latencies = latencies
     self.expectedInterval = expectedInterval
@@ -42,12 +45,14 @@ final class Receiver: Sendable {
     var envelopes = [Relay_V1_Envelope]()
     switch frame.frame {
     case .envelope(let envelope): envelopes = [envelope]
-    case .sync(let batch): envelopes = batch.entries.compactMap { if case .envelope(let e) = $0.entry { e } else { nil } }
+    case .sync(let batch):
+      envelopes = batch.entries.compactMap { if case .envelope(let e) = $0.entry { e } else { nil } }
     default: return true
     }
     let now = monotonicNanoseconds()
     for envelope in envelopes {
-      self.latencies.record(nanoseconds: now &- sentAt(envelope.ciphertext), expectedIntervalNanoseconds: self.expectedInterval)
+      self.latencies.record(
+        nanoseconds: now &- sentAt(envelope.ciphertext), expectedIntervalNanoseconds: self.expectedInterval)
     }
     let (received, ackNow, cursor) = self.state.withLock { state in
       state.received += envelopes.count
@@ -70,7 +75,12 @@ final class Counter: Sendable {
   init(_ initial: Int = 0) { self.value = Mutex(initial) }
 
   /// Adds one and returns the new value.
-  func increment() -> Int { self.value.withLock { $0 += 1; return $0 } }
+  func increment() -> Int {
+    self.value.withLock {
+      $0 += 1
+      return $0
+    }
+  }
 
   /// Adds one unless that would pass `limit`; whether it did.
   func increment(upTo limit: Int) -> Bool {

@@ -12,9 +12,14 @@ public import Wire
 public final class DeviceSession: Sendable {
   private struct State {
     var frames: [Relay_V1_ServerFrame] = []
+    /// Committed entries handed over by whoever committed them, in ring order.
+    var handed: [Relay_V1_MailboxEntry] = []
     var doorbell = true
     var closing: RelayError?
   }
+
+  /// Beyond this many handed-over entries waiting, drop them and read the mailbox instead.
+  private let maxHanded: Int
 
   public let device: DeviceAddress
   let id: UInt64
@@ -23,8 +28,9 @@ public final class DeviceSession: Sendable {
   private let wake: AsyncStream<Void>.Continuation
   private static let nextID = Atomic<UInt64>(1)
 
-  init(device: DeviceAddress) {
+  init(device: DeviceAddress, maxHanded: Int = 256) {
     self.device = device
+    self.maxHanded = maxHanded
     self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     self.wake.yield()
@@ -39,6 +45,20 @@ public final class DeviceSession: Sendable {
   /// New mailbox entries are committed for this device.
   func ring() {
     self.state.withLock { $0.doorbell = true }
+    self.wake.yield()
+  }
+
+  /// A committed entry for this device: written straight from memory when it
+  /// is the next cursor the stream expects, else the mailbox is read.
+  func ring(with entry: Relay_V1_MailboxEntry) {
+    self.state.withLock { state in
+      if state.handed.count >= self.maxHanded {
+        state.handed.removeAll(keepingCapacity: true)
+        state.doorbell = true
+      } else {
+        state.handed.append(entry)
+      }
+    }
     self.wake.yield()
   }
 
@@ -61,17 +81,33 @@ public final class DeviceSession: Sendable {
     var caughtUp = false
     for await _ in self.wakeups {
       while true {
-        let (frames, doorbell, closing) = self.state.withLock { state in
+        let (frames, handed, doorbell, closing) = self.state.withLock { state in
           defer {
             state.frames.removeAll(keepingCapacity: true)
+            state.handed.removeAll(keepingCapacity: true)
             state.doorbell = false
           }
-          return (state.frames, state.doorbell, state.closing)
+          return (state.frames, state.handed, state.doorbell, state.closing)
         }
         if let closing { throw closing }
-        if frames.isEmpty && !doorbell { break }
+        if frames.isEmpty && handed.isEmpty && !doorbell { break }
         for frame in frames { try await writer.write(frame) }
-        guard doorbell else { continue }
+        // Handed-over entries go out while they continue the cursor sequence;
+        // anything else (a gap, or still catching up) is read from the mailbox.
+        var needsRead = doorbell
+        if caughtUp {
+          for entry in handed.sorted(by: { $0.cursor < $1.cursor }) where entry.cursor > sent {
+            guard entry.cursor == sent + 1, !needsRead else {
+              needsRead = true
+              break
+            }
+            try await writer.write(entry.serverFrame)
+            sent = entry.cursor
+          }
+        } else if !handed.isEmpty {
+          needsRead = true
+        }
+        guard needsRead else { continue }
         let entries = try await store.mailbox(of: self.device, after: sent, limit: pageSize)
         if let last = entries.last { sent = last.cursor }
         let full = entries.count == pageSize

@@ -42,10 +42,12 @@ final class SessionRegistry: Sendable {
 
   func ring(_ doorbells: [Doorbell]) {
     guard !doorbells.isEmpty else { return }
-    let sessions = self.users.withLock { table in
-      doorbells.compactMap { table[$0.device.user]?[$0.device.deviceID] }
+    let live = self.users.withLock { table in
+      doorbells.compactMap { bell in table[bell.device.user]?[bell.device.deviceID].map { ($0, bell) } }
     }
-    for session in sessions { session.ring() }
+    for (session, bell) in live {
+      if let entry = bell.entry { session.ring(with: entry) } else { session.ring() }
+    }
   }
 
   func closeAll(_ error: RelayError) {

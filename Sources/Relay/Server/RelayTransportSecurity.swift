@@ -7,7 +7,9 @@ internal import NIOSSL
 /// per call). Shared with `relay-bench`'s echo server, so the ceiling it
 /// measures runs on exactly the relay's transport settings.
 public enum RelayTransportSecurity {
-  public static func server(certificatePEM: String, privateKeyPEM: String) -> HTTP2ServerTransport.Posix.TransportSecurity {
+  public static func server(
+    certificatePEM: String, privateKeyPEM: String
+  ) -> HTTP2ServerTransport.Posix.TransportSecurity {
     .mTLS(
       certificateChain: [.bytes(Array(certificatePEM.utf8), format: .pem)],
       privateKey: .bytes(Array(privateKeyPEM.utf8), format: .pem)

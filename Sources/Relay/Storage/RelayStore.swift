@@ -55,10 +55,18 @@ public protocol RelayStore: Sendable {
   func markRead(device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64) async throws -> [Doorbell]
 }
 
-/// "Device D has mailbox entries up to cursor C."
+/// "Device D has mailbox entries up to cursor C" — with the entry itself when
+/// the backend has it at hand, so a live session can skip reading it back.
 public struct Doorbell: Sendable, Hashable {
   public var device: DeviceAddress
   public var cursor: UInt64
+  public var entry: Relay_V1_MailboxEntry?
+
+  public init(device: DeviceAddress, cursor: UInt64, entry: Relay_V1_MailboxEntry? = nil) {
+    self.device = device
+    self.cursor = cursor
+    self.entry = entry
+  }
 }
 
 public struct PageRequest: Sendable, Hashable {

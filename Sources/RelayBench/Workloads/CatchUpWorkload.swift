@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 import Wire
 
 /// A device offline while `messages` queue for it, then reconnecting: how fast
@@ -16,16 +16,18 @@ struct CatchUpWorkload: Sendable {
     return try await withClients([sender, receiver], target) { clients in
       _ = try await clients[0].register(sender.registerRequest())
       _ = try await clients[1].register(receiver.registerRequest())
-      let conversation = try await clients[0].createConversation(.with {
-        $0.kind = .direct
-        $0.members = [receiver.user]
-      })
+      let conversation = try await clients[0].createConversation(
+        .with {
+          $0.kind = .direct
+          $0.members = [receiver.user]
+        })
       progress("catch-up: queueing \(workload.messages) messages")
       try await PairWorkload.fill(
         client: clients[0], conversation: conversation.id, to: receiver.address, count: workload.messages,
         size: workload.size)
       let (acks, continuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
-      let draining = Receiver(expected: workload.messages, latencies: LatencyRecorder(), expectedInterval: nil, ack: continuation)
+      let draining = Receiver(
+        expected: workload.messages, latencies: LatencyRecorder(), expectedInterval: nil, ack: continuation)
       let started = monotonicNanoseconds()
       try await driveSession(clients[1], outbound: acks, finish: continuation, onFrame: draining.handle)
       return Double(workload.messages) / (Double(monotonicNanoseconds() - started) / 1e9)

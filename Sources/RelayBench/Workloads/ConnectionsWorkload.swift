@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 import Wire
 
 /// `devices` idle devices, each with its own mutual-TLS connection and an open

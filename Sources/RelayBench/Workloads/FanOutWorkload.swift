@@ -14,18 +14,22 @@ struct FanOutWorkload: Sendable {
     let workload = self
     return try await withClients(devices, target) { clients in
       for (device, client) in zip(devices, clients) { _ = try await client.register(device.registerRequest()) }
-      let group = try await clients[0].createConversation(.with {
-        $0.kind = .group
-        $0.members = devices.dropFirst().map(\.user)
-      })
+      let group = try await clients[0].createConversation(
+        .with {
+          $0.kind = .group
+          $0.members = devices.dropFirst().map(\.user)
+        })
       let recipients = devices.dropFirst().map(\.address)
       let latencies = LatencyRecorder()
       let started = monotonicNanoseconds()
       try await withThrowingTaskGroup(of: Void.self) { tasks in
         for index in 1 ..< devices.count {
           let (acks, continuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
-          let receiver = Receiver(expected: workload.messages, latencies: latencies, expectedInterval: nil, ack: continuation)
-          tasks.addTask { try await driveSession(clients[index], outbound: acks, finish: continuation, onFrame: receiver.handle) }
+          let receiver = Receiver(
+            expected: workload.messages, latencies: latencies, expectedInterval: nil, ack: continuation)
+          tasks.addTask {
+            try await driveSession(clients[index], outbound: acks, finish: continuation, onFrame: receiver.handle)
+          }
         }
         tasks.addTask {
           for _ in 0 ..< workload.messages {
@@ -33,7 +37,12 @@ struct FanOutWorkload: Sendable {
             request.messageID = UUID().uuidString
             request.conversationID = group.id
             let payload = timedPayload(size: workload.size)
-            request.copies = recipients.map { device in .with { $0.device = device; $0.ciphertext = payload } }
+            request.copies = recipients.map { device in
+              .with {
+                $0.device = device
+                $0.ciphertext = payload
+              }
+            }
             _ = try await clients[0].send(request)
           }
         }

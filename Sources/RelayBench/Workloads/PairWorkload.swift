@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 import Wire
 
 /// 1:1 traffic between `pairs` sender/receiver pairs, each pair its own direct
@@ -22,13 +22,16 @@ struct PairWorkload: Sendable {
     let receivers = try (0 ..< self.pairs).map { try BenchDevice(user: "r\($0)-\(tag)@localhost") }
     let workload = self
     return try await withClients(senders + receivers, target) { clients in
-      for (device, client) in zip(senders + receivers, clients) { _ = try await client.register(device.registerRequest()) }
+      for (device, client) in zip(senders + receivers, clients) {
+        _ = try await client.register(device.registerRequest())
+      }
       var conversations = [String]()
       for (index, receiver) in receivers.enumerated() {
-        let conversation = try await clients[index].createConversation(.with {
-          $0.kind = .direct
-          $0.members = [receiver.user]
-        })
+        let conversation = try await clients[index].createConversation(
+          .with {
+            $0.kind = .direct
+            $0.members = [receiver.user]
+          })
         conversations.append(conversation.id)
       }
       let conversationIDs = conversations
@@ -38,11 +41,14 @@ struct PairWorkload: Sendable {
         for index in 0 ..< workload.pairs {
           let (acks, ackContinuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
           let interval: UInt64? =
-            if case .rate(let perSecond) = workload.pace { UInt64(1e9 / (perSecond / Double(workload.pairs))) } else { nil }
+            if case .rate(let perSecond) = workload.pace { UInt64(1e9 / (perSecond / Double(workload.pairs))) } else {
+              nil
+            }
           let receiver = Receiver(
             expected: workload.messagesPerPair, latencies: latencies, expectedInterval: interval, ack: ackContinuation)
           group.addTask {
-            try await driveSession(clients[workload.pairs + index], outbound: acks, finish: ackContinuation, onFrame: receiver.handle)
+            try await driveSession(
+              clients[workload.pairs + index], outbound: acks, finish: ackContinuation, onFrame: receiver.handle)
           }
           group.addTask {
             try await workload.send(
@@ -64,7 +70,12 @@ struct PairWorkload: Sendable {
       .with { frame in
         frame.send.messageID = UUID().uuidString
         frame.send.conversationID = conversation
-        frame.send.copies = [.with { $0.device = device; $0.ciphertext = timedPayload(size: size) }]
+        frame.send.copies = [
+          .with {
+            $0.device = device
+            $0.ciphertext = timedPayload(size: size)
+          }
+        ]
       }
     }
     let results = Counter()

@@ -1,4 +1,5 @@
 internal import GRDB
+internal import SwiftProtobuf
 public import Wire
 
 extension SQLiteStore {
@@ -21,7 +22,7 @@ extension SQLiteStore {
       let delivered = try Row.fetchAll(
         db,
         sql: """
-          SELECT mb.conversation_id, mb.seq, m.sender_user FROM mailbox mb
+          SELECT mb.conversation_id, mb.seq, m.sender_user, m.message_id FROM mailbox mb
           JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
           WHERE mb.user = ? AND mb.device_id = ? AND mb.cursor > ? AND mb.cursor <= ? AND mb.kind = 0
             AND m.sender_user != mb.user
@@ -32,7 +33,8 @@ extension SQLiteStore {
       var senderDevices = [String: [DeviceAddress]]()
       for message in delivered {
         doorbells += try Self.writeReceipt(
-          db, to: message[2], conversationID: message[0], seq: message[1], status: .delivered, by: device,
+          db, to: message[2], conversationID: message[0], seq: message[1], messageID: message[3], status: .delivered,
+          by: device,
           nowMs: nowMs, cache: &senderDevices)
       }
       try db.execute(
@@ -66,13 +68,14 @@ extension SQLiteStore {
       let read = try Row.fetchAll(
         db,
         sql:
-          "SELECT seq, sender_user FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ?",
+          "SELECT seq, sender_user, message_id FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ?",
         arguments: [conversationID, lastRead, Int64(upToSeq), user])
       var doorbells = [Doorbell]()
       var senderDevices = [String: [DeviceAddress]]()
       for message in read {
         doorbells += try Self.writeReceipt(
-          db, to: message[1], conversationID: conversationID, seq: message[0], status: .read, by: device,
+          db, to: message[1], conversationID: conversationID, seq: message[0], messageID: message[2], status: .read,
+          by: device,
           nowMs: nowMs, cache: &senderDevices)
       }
       return doorbells
@@ -81,7 +84,8 @@ extension SQLiteStore {
 
   /// One receipt entry in the mailbox of every device of `senderUser`.
   static func writeReceipt(
-    _ db: Database, to senderUser: String, conversationID: String, seq: Int64, status: Relay_V1_ReceiptStatus,
+    _ db: Database, to senderUser: String, conversationID: String, seq: Int64, messageID: String,
+    status: Relay_V1_ReceiptStatus,
     by device: DeviceAddress, nowMs: Int64, cache: inout [String: [DeviceAddress]]
   ) throws -> [Doorbell] {
     let devices: [DeviceAddress]
@@ -96,7 +100,18 @@ extension SQLiteStore {
     return try devices.map { target in
       let entry = MailboxItem.receipt(
         conversationID: conversationID, seq: seq, status: status, by: device.description, atMs: nowMs)
-      return Doorbell(device: target, cursor: try Self.appendToMailbox(db, device: target, entry: entry))
+      let cursor = try Self.appendToMailbox(db, device: target, entry: entry)
+      var wire = Relay_V1_MailboxEntry()
+      wire.receipt = .with { receipt in
+        receipt.cursor = cursor
+        receipt.conversationID = conversationID
+        receipt.seq = UInt64(seq)
+        receipt.status = status
+        receipt.by = device.description
+        receipt.atMs = nowMs
+        receipt.messageID = messageID
+      }
+      return Doorbell(device: target, cursor: cursor, entry: wire)
     }
   }
 }

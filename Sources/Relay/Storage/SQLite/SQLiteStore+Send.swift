@@ -1,5 +1,6 @@
 internal import Foundation
 internal import GRDB
+internal import SwiftProtobuf
 public import Wire
 
 extension SQLiteStore {
@@ -88,6 +89,7 @@ extension SQLiteStore {
       send.conversationID, seq, send.messageID.text, sender, send.sender.deviceID,
       Int64(bitPattern: hlc), send.originRelay, originSeq, nowMs,
     ])
+    let (hlcBits, senderAddress) = (hlc, send.sender.description)
     let insertCopy = try db.cachedStatement(
       sql:
         "INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)"
@@ -100,7 +102,20 @@ extension SQLiteStore {
       ])
       let cursor = try Self.appendToMailbox(
         db, device: copy.device, entry: .envelope(conversationID: send.conversationID, seq: seq))
-      doorbells.append(Doorbell(device: copy.device, cursor: cursor))
+      var entry = Relay_V1_MailboxEntry()
+      entry.envelope = .with { envelope in
+        envelope.cursor = cursor
+        envelope.conversationID = send.conversationID
+        envelope.seq = UInt64(seq)
+        envelope.messageID = send.messageID.text
+        envelope.sender = senderAddress
+        envelope.hlc = hlcBits
+        envelope.originRelay = send.originRelay
+        envelope.originSeq = UInt64(originSeq)
+        envelope.sentAtMs = nowMs
+        envelope.ciphertext = copy.ciphertext
+      }
+      doorbells.append(Doorbell(device: copy.device, cursor: cursor, entry: entry))
     }
     var result = Relay_V1_SendResult()
     result.messageID = send.messageID.text
