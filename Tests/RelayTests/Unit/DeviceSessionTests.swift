@@ -1,0 +1,75 @@
+import Foundation
+import GRPCCore
+import Synchronization
+import Testing
+import Wire
+
+@testable import Relay
+
+/// Collects what a session writes.
+final class CollectingWriter: RPCWriterProtocol, Sendable {
+  private let frames = Mutex<[Relay_V1_ServerFrame]>([])
+
+  func write(_ element: Relay_V1_ServerFrame) async throws { self.frames.withLock { $0.append(element) } }
+  func write(contentsOf elements: some Sequence<Relay_V1_ServerFrame>) async throws {
+    for element in elements { try await self.write(element) }
+  }
+
+  var written: [Relay_V1_ServerFrame] { self.frames.withLock { $0 } }
+
+  /// Every cursor written, sync batches flattened, in order.
+  var cursors: [UInt64] {
+    self.written.flatMap { frame -> [UInt64] in
+      switch frame.frame {
+      case .sync(let batch): batch.entries.map(\.cursor)
+      case .envelope(let envelope): [envelope.cursor]
+      case .receipt(let receipt): [receipt.cursor]
+      default: []
+      }
+    }
+  }
+}
+
+@Suite("A device session's writer")
+struct DeviceSessionTests {
+  @Test("handed-over entries are written in cursor order, once; a gap is filled from the mailbox")
+  func handedEntriesAndGaps() async throws {
+    let fixture = StoreFixture(store: try StoreBackend.sqlite.makeStore())
+    let alice = try await fixture.register("alice@localhost/phone")
+    let bob = try await fixture.register("bob@localhost/phone")
+    let chat = try await fixture.conversation(.direct, creator: "alice@localhost", others: ["bob@localhost"])
+    func commit(_ count: Int) async throws -> [Doorbell] {
+      let sends = (0 ..< count).map { _ in fixture.send(alice, chat.id, to: [bob]) }
+      return try await fixture.store.commit(sends, clock: fixture.clock).flatMap { try $0.get().doorbells }
+    }
+    _ = try await commit(3)  // waiting in the mailbox before the session starts
+
+    let session = DeviceSession(device: bob, maxHanded: 4)
+    let writer = CollectingWriter()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask {
+        try await session.runWriter(to: RPCWriter(wrapping: writer), store: fixture.store, from: 0, pageSize: 10)
+      }
+      try await waitUntil { writer.cursors == [1, 2, 3] }
+
+      let bells = try await commit(3)  // cursors 4, 5, 6
+      session.ring(with: bells[0].entry!)  // 4: next in line, written from memory
+      session.ring(with: bells[2].entry!)  // 6: a gap (5 was "lost"), so the mailbox is read
+      try await waitUntil { writer.cursors.count == 6 }
+      session.ring(with: bells[2].entry!)  // already written: ignored
+      let more = try await commit(6)  // 7...12, more than maxHanded: falls back to the mailbox
+      for bell in more { session.ring(with: bell.entry!) }
+      try await waitUntil { writer.cursors.count == 12 }
+      session.finish()
+      try await group.waitForAll()
+    }
+    #expect(writer.cursors == Array(1 ... 12))
+    // The first write is the sync batch, caught up; the rest are live frames.
+    if case .sync(let batch) = writer.written.first?.frame { #expect(batch.caughtUp) } else { Issue.record("no sync batch") }
+  }
+}
+
+func waitUntil(_ condition: @Sendable () -> Bool) async throws {
+  for _ in 0 ..< 500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+  if !condition() { throw TimedOut(what: "a condition") }
+}
