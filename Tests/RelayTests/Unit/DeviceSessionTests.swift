@@ -65,7 +65,11 @@ struct DeviceSessionTests {
     }
     #expect(writer.cursors == Array(1 ... 12))
     // The first write is the sync batch, caught up; the rest are live frames.
-    if case .sync(let batch) = writer.written.first?.frame { #expect(batch.caughtUp) } else { Issue.record("no sync batch") }
+    if case .sync(let batch) = writer.written.first?.frame {
+      #expect(batch.caughtUp)
+    } else {
+      Issue.record("no sync batch")
+    }
   }
 }
 
