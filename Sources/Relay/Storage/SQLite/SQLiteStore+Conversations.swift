@@ -105,8 +105,23 @@ extension SQLiteStore {
       arguments: [conversation, user.description, role.rawValue, nowMs])
   }
 
-  /// The conversation as `viewer` sees it; `notFound` / `permissionDenied`.
+  /// The conversation as `viewer` is shown it, with the viewer's unread
+  /// count; `notFound` / `permissionDenied`.
   static func conversation(_ db: Database, id: String, viewer: UserAddress) throws -> ConversationRecord {
+    var (record, lastRead) = try Self.membership(db, id: id, viewer: viewer)
+    let unread =
+      try Int64.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_user != ?",
+        arguments: [id, lastRead, viewer.description]) ?? 0
+    record.unreadCount = UInt64(unread)
+    return record
+  }
+
+  /// The conversation and the viewer's last read seq, checking that `viewer`
+  /// is a member (`notFound` / `permissionDenied`); no unread count.
+  static func membership(
+    _ db: Database, id: String, viewer: UserAddress
+  ) throws -> (record: ConversationRecord, lastRead: Int64) {
     guard let row = try Row.fetchOne(db, sql: "SELECT * FROM conversations WHERE id = ?", arguments: [id]) else {
       throw RelayError(.notFound, "unknown conversation")
     }
@@ -116,12 +131,7 @@ extension SQLiteStore {
     guard let me = memberRows.first(where: { $0["user"] == viewer.description }) else {
       throw RelayError(.permissionDenied, "not a member of this conversation")
     }
-    let lastRead: Int64 = me["last_read_seq"]
-    let unread =
-      try Int64.fetchOne(
-        db, sql: "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq > ? AND sender_user != ?",
-        arguments: [id, lastRead, viewer.description]) ?? 0
-    return ConversationRecord(
+    let record = ConversationRecord(
       id: id,
       kind: ConversationRecord.Kind(rawValue: row["kind"]) ?? .group,
       name: row["name"],
@@ -134,7 +144,8 @@ extension SQLiteStore {
       createdAtMs: row["created_at_ms"],
       lastActivityMs: row["last_activity_ms"],
       lastSeq: UInt64(row["last_seq"] as Int64),
-      unreadCount: UInt64(unread)
+      unreadCount: 0
     )
+    return (record, me["last_read_seq"])
   }
 }

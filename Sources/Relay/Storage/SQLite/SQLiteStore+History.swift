@@ -7,7 +7,7 @@ extension SQLiteStore {
     conversationID: String, device: DeviceAddress, page: PageRequest
   ) async throws -> Page<Relay_V1_Envelope> {
     try await self.read("reading history") { db in
-      _ = try Self.conversation(db, id: conversationID, viewer: device.user)
+      _ = try Self.membership(db, id: conversationID, viewer: device.user)
       var sql = """
         SELECT m.seq, m.message_id, m.sender_user, m.sender_device, m.hlc, m.origin_relay, m.origin_seq, m.sent_at_ms,
                c.ciphertext

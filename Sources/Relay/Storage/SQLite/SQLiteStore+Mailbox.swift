@@ -3,16 +3,13 @@ internal import GRDB
 public import Wire
 
 extension SQLiteStore {
-  enum MailboxItem {
-    case envelope(conversationID: String, seq: Int64)
-    case receipt(conversationID: String, seq: Int64, status: Relay_V1_ReceiptStatus, by: String, atMs: Int64)
-  }
-
-  /// Appends one entry to a device's mailbox and returns its cursor.
-  static func appendToMailbox(_ db: Database, device: DeviceAddress, entry: MailboxItem) throws -> UInt64 {
+  /// Appends `entry` (an envelope or a receipt, its cursor unset) to a
+  /// device's mailbox, and returns the doorbell for it: the new cursor, and
+  /// the entry with that cursor for a live session to write as it is.
+  static func appendToMailbox(_ db: Database, device: DeviceAddress, entry: Relay_V1_MailboxEntry) throws -> Doorbell {
     let user = device.user.description
     guard
-      let cursor = try db.cachedStatement(
+      let head = try db.cachedStatement(
         sql:
           "UPDATE devices SET mailbox_head = mailbox_head + 1 WHERE user = ? AND device_id = ? RETURNING mailbox_head"
       ).fetchOneRow(arguments: [user, device.deviceID])?[0] as Int64?
@@ -22,13 +19,24 @@ extension SQLiteStore {
         INSERT INTO mailbox (user, device_id, cursor, kind, conversation_id, seq, receipt_status, receipt_by, receipt_at_ms)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
-    switch entry {
-    case .envelope(let conversation, let seq):
-      try insert.execute(arguments: [user, device.deviceID, cursor, 0, conversation, seq, 0, "", 0])
-    case .receipt(let conversation, let seq, let status, let by, let atMs):
-      try insert.execute(arguments: [user, device.deviceID, cursor, 1, conversation, seq, status.rawValue, by, atMs])
+    let cursor = UInt64(head)
+    var entry = entry
+    switch entry.entry {
+    case .envelope(var envelope):
+      try insert.execute(arguments: [user, device.deviceID, head, 0, envelope.conversationID, envelope.seq, 0, "", 0])
+      envelope.cursor = cursor
+      entry.envelope = envelope
+    case .receipt(var receipt):
+      try insert.execute(arguments: [
+        user, device.deviceID, head, 1, receipt.conversationID, receipt.seq, receipt.status.rawValue, receipt.by,
+        receipt.atMs,
+      ])
+      receipt.cursor = cursor
+      entry.receipt = receipt
+    case nil:
+      throw RelayError(.internal, "an empty mailbox entry")
     }
-    return UInt64(cursor)
+    return Doorbell(device: device, cursor: cursor, entry: entry)
   }
 
   public func mailbox(

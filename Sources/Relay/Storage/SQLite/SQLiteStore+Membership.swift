@@ -4,7 +4,7 @@ internal import Wire
 extension SQLiteStore {
   /// Applies a membership change after checking the actor may make it.
   static func apply(_ change: MembershipChange, _ db: Database) throws {
-    let conversation = try Self.conversation(db, id: change.conversationID, viewer: change.actor)
+    let conversation = try Self.membership(db, id: change.conversationID, viewer: change.actor).record
     let actorRole = conversation.members.first { $0.user == change.actor }?.role
     let isMember = { (user: UserAddress) in conversation.members.contains { $0.user == user } }
     func requireGroupAdmin() throws {

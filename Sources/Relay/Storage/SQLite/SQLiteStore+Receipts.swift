@@ -51,16 +51,12 @@ extension SQLiteStore {
     device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64
   ) async throws -> [Doorbell] {
     try await self.write("marking read") { db in
-      let conversation = try Self.conversation(db, id: conversationID, viewer: device.user)
+      let (conversation, lastRead) = try Self.membership(db, id: conversationID, viewer: device.user)
       if upToSeq > conversation.lastSeq {
         throw RelayError(
           .outOfRange, "read up_to_seq \(upToSeq) is beyond the conversation's last seq \(conversation.lastSeq)")
       }
       let user = device.user.description
-      let lastRead =
-        try Int64.fetchOne(
-          db, sql: "SELECT last_read_seq FROM members WHERE conversation_id = ? AND user = ?",
-          arguments: [conversationID, user]) ?? 0
       guard Int64(upToSeq) > lastRead else { return [] }
       try db.execute(
         sql: "UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user = ?",
@@ -97,21 +93,15 @@ extension SQLiteStore {
       ).map { try DeviceAddress.stored(user: senderUser, device: $0) }
       cache[senderUser] = devices
     }
-    return try devices.map { target in
-      let entry = MailboxItem.receipt(
-        conversationID: conversationID, seq: seq, status: status, by: device.description, atMs: nowMs)
-      let cursor = try Self.appendToMailbox(db, device: target, entry: entry)
-      var wire = Relay_V1_MailboxEntry()
-      wire.receipt = .with { receipt in
-        receipt.cursor = cursor
-        receipt.conversationID = conversationID
-        receipt.seq = UInt64(seq)
-        receipt.status = status
-        receipt.by = device.description
-        receipt.atMs = nowMs
-        receipt.messageID = messageID
-      }
-      return Doorbell(device: target, cursor: cursor, entry: wire)
+    var entry = Relay_V1_MailboxEntry()
+    entry.receipt = .with { receipt in
+      receipt.conversationID = conversationID
+      receipt.seq = UInt64(seq)
+      receipt.messageID = messageID
+      receipt.status = status
+      receipt.by = device.description
+      receipt.atMs = nowMs
     }
+    return try devices.map { try Self.appendToMailbox(db, device: $0, entry: entry) }
   }
 }

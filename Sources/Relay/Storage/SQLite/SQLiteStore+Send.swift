@@ -89,33 +89,30 @@ extension SQLiteStore {
       send.conversationID, seq, send.messageID.text, sender, send.sender.deviceID,
       Int64(bitPattern: hlc), send.originRelay, originSeq, nowMs,
     ])
-    let (hlcBits, senderAddress) = (hlc, send.sender.description)
     let insertCopy = try db.cachedStatement(
       sql:
         "INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)"
     )
+    // One envelope for every recipient; only the ciphertext (and the cursor) differ.
+    var entry = Relay_V1_MailboxEntry()
+    entry.envelope = .with { envelope in
+      envelope.conversationID = send.conversationID
+      envelope.seq = UInt64(seq)
+      envelope.messageID = send.messageID.text
+      envelope.sender = send.sender.description
+      envelope.hlc = hlc
+      envelope.originRelay = send.originRelay
+      envelope.originSeq = UInt64(originSeq)
+      envelope.sentAtMs = nowMs
+    }
     var doorbells = [Doorbell]()
     doorbells.reserveCapacity(send.copies.count)
     for copy in send.copies {
       try insertCopy.execute(arguments: [
         send.conversationID, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext,
       ])
-      let cursor = try Self.appendToMailbox(
-        db, device: copy.device, entry: .envelope(conversationID: send.conversationID, seq: seq))
-      var entry = Relay_V1_MailboxEntry()
-      entry.envelope = .with { envelope in
-        envelope.cursor = cursor
-        envelope.conversationID = send.conversationID
-        envelope.seq = UInt64(seq)
-        envelope.messageID = send.messageID.text
-        envelope.sender = senderAddress
-        envelope.hlc = hlcBits
-        envelope.originRelay = send.originRelay
-        envelope.originSeq = UInt64(originSeq)
-        envelope.sentAtMs = nowMs
-        envelope.ciphertext = copy.ciphertext
-      }
-      doorbells.append(Doorbell(device: copy.device, cursor: cursor, entry: entry))
+      entry.envelope.ciphertext = copy.ciphertext
+      doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
     }
     var result = Relay_V1_SendResult()
     result.messageID = send.messageID.text
