@@ -4,11 +4,13 @@ public import Wire
 
 /// One device's live `Connect` stream, seen from the rest of the relay.
 ///
-/// Anything may hand it frames (``push(_:)``), ring its doorbell (``ring()``)
-/// or close it (``close(_:)``); one writer loop (``runWriter(to:store:from:pageSize:)``)
-/// turns that into writes, reading the mailbox — the truth — whenever the
-/// doorbell rang. Only one page of the mailbox is in memory at a time, so a
-/// slow reader holds back its own mailbox, not the relay.
+/// Anything may hand it frames (``push(_:)``), ring its doorbell (``ring()``,
+/// or ``ring(with:)`` with the committed entry) or close it (``close(_:)``);
+/// one writer loop (``runWriter(to:store:from:pageSize:)``) turns that into
+/// writes. A handed-over entry that is the next cursor is written as it is;
+/// otherwise the mailbox — the truth — is read after the last cursor written.
+/// At most a page of the mailbox (or `maxHanded` entries) is in memory at a
+/// time, so a slow reader holds back its own mailbox, not the relay.
 public final class DeviceSession: Sendable {
   private struct State {
     var frames: [Relay_V1_ServerFrame] = []

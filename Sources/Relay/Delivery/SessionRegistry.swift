@@ -38,8 +38,6 @@ final class SessionRegistry: Sendable {
     self.users.withLock { table in users.flatMap { table[$0].map { Array($0.values) } ?? [] } }
   }
 
-  var count: Int { self.users.withLock { $0.values.reduce(0) { $0 + $1.count } } }
-
   func ring(_ doorbells: [Doorbell]) {
     guard !doorbells.isEmpty else { return }
     let live = self.users.withLock { table in

@@ -14,8 +14,8 @@ final class ConnectionGuard: Sendable {
   private let used = Mutex<Set<ObjectIdentifier>>([])
 
   init(handshakeTimeout: Duration, idleTimeout: Duration) {
-    self.handshakeTimeout = Self.timeAmount(handshakeTimeout)
-    self.idleTimeout = Self.timeAmount(idleTimeout)
+    self.handshakeTimeout = TimeAmount(handshakeTimeout)
+    self.idleTimeout = TimeAmount(idleTimeout)
   }
 
   /// Call for every accepted TCP connection.
@@ -38,9 +38,5 @@ final class ConnectionGuard: Sendable {
   func opened(stream: any Channel) {
     guard let connection = stream.parent else { return }
     _ = self.used.withLock { $0.insert(ObjectIdentifier(connection)) }
-  }
-
-  private static func timeAmount(_ duration: Duration) -> TimeAmount {
-    .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
   }
 }
