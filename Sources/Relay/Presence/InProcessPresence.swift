@@ -54,10 +54,6 @@ final class InProcessPresence: PresenceTracker {
     self.publish(action)
   }
 
-  func presence(of user: UserAddress) -> Relay_V1_Presence {
-    self.state.withLock { Self.frame(user, $0.presence) }
-  }
-
   func subscribe(_ session: DeviceSession, to users: [UserAddress]) {
     let current = self.state.withLock { state in
       users.map { user in

@@ -7,7 +7,6 @@ protocol PresenceTracker: Sendable {
   func heartbeat(_ device: DeviceAddress)
   /// A session ended; `deviceGone` is false when a newer session of the same device replaced it.
   func disconnected(_ session: DeviceSession, deviceGone: Bool)
-  func presence(of user: UserAddress) -> Relay_V1_Presence
   func subscribe(_ session: DeviceSession, to users: [UserAddress])
   func unsubscribe(_ session: DeviceSession, from users: [UserAddress])
   /// Records a typing change and tells `audience` if it is one.
