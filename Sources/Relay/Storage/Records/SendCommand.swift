@@ -19,3 +19,89 @@ public struct SendOutcome: Sendable {
   public var result: Relay_V1_SendResult
   public var doorbells: [Doorbell]
 }
+
+extension SendCommand {
+  /// Checks that the sender is a member and that the send addresses exactly
+  /// the current devices of every member but the sending device itself.
+  /// `memberDevices` is every (user, device id) of every member.
+  func checkRecipients(_ memberDevices: some Sequence<(user: String, device: String)>) throws(RelayError) {
+    let sender = self.sender.user.description
+    var expected = Set<String>()
+    var senderIsMember = false
+    for (user, device) in memberDevices {
+      if user == sender {
+        senderIsMember = true
+        if device == self.sender.deviceID { continue }
+      }
+      expected.insert("\(user)/\(device)")
+    }
+    // The sending device is registered, so a member sender always shows up above.
+    guard senderIsMember else {
+      throw RelayError(.permissionDenied, "the sender is not a member of this conversation")
+    }
+    let addressed = Set(self.copies.map(\.device.description))
+    if addressed != expected {
+      var error = RelayError(
+        .failedPrecondition, "the send must address exactly the current devices of every member")
+      error.deviceMismatch = .init(
+        missing: expected.subtracting(addressed).sorted(), stale: addressed.subtracting(expected).sorted())
+      throw error
+    }
+  }
+
+  /// The committed send as its sender is told it.
+  func result(_ placed: PlacedMessage) -> Relay_V1_SendResult {
+    var result = Relay_V1_SendResult()
+    result.messageID = self.messageID.text
+    result.conversationID = self.conversationID
+    result.seq = placed.seq
+    result.hlc = placed.hlc
+    result.originRelay = self.originRelay
+    result.originSeq = placed.originSeq
+    result.sentAtMs = placed.sentAtMs
+    return result
+  }
+
+  /// The mailbox entry every recipient gets, before its ciphertext and cursor are set.
+  func envelopeEntry(_ placed: PlacedMessage) -> Relay_V1_MailboxEntry {
+    var envelope = Relay_V1_Envelope()
+    envelope.conversationID = self.conversationID
+    envelope.seq = placed.seq
+    envelope.messageID = self.messageID.text
+    envelope.sender = self.sender.description
+    envelope.hlc = placed.hlc
+    envelope.originRelay = self.originRelay
+    envelope.originSeq = placed.originSeq
+    envelope.sentAtMs = placed.sentAtMs
+    var entry = Relay_V1_MailboxEntry()
+    entry.envelope = envelope
+    return entry
+  }
+}
+
+/// Where a committed message landed: its sequence numbers and times.
+struct PlacedMessage: Sendable {
+  var seq: UInt64
+  var originSeq: UInt64
+  var hlc: UInt64
+  var sentAtMs: Int64
+}
+
+extension Relay_V1_MailboxEntry {
+  /// A `delivered` or `read` receipt entry for a sender's device, its cursor unset.
+  static func receipt(
+    conversationID: String, seq: UInt64, messageID: String, status: Relay_V1_ReceiptStatus, by device: DeviceAddress,
+    atMs: Int64
+  ) -> Self {
+    var receipt = Relay_V1_Receipt()
+    receipt.conversationID = conversationID
+    receipt.seq = seq
+    receipt.messageID = messageID
+    receipt.status = status
+    receipt.by = device.description
+    receipt.atMs = atMs
+    var entry = Self()
+    entry.receipt = receipt
+    return entry
+  }
+}

@@ -59,25 +59,22 @@ extension SQLiteStore {
   public func conversations(of user: UserAddress, page: PageRequest) async throws -> Page<ConversationRecord> {
     try await self.read("listing conversations") { db in
       var sql = """
-        SELECT c.id FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user = ?
+        SELECT c.id, c.last_activity_ms FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user = ?
         """
       var arguments: StatementArguments = [user.description]
       if !page.token.isEmpty {
-        let parts = page.token.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2, let ms = Int64(parts[0]) else {
-          throw RelayError(.invalidArgument, "page_token is not one this relay issued")
-        }
+        let after = try PageCursor.Activity(token: page.token)
         sql += " AND (c.last_activity_ms, c.id) < (?, ?)"
-        arguments += [ms, String(parts[1])]
+        arguments += [after.lastActivityMs, after.id]
       }
       sql += " ORDER BY c.last_activity_ms DESC, c.id DESC LIMIT ?"
       arguments += [page.size + 1]
-      var ids = try String.fetchAll(db, sql: sql, arguments: arguments)
-      let more = ids.count > page.size
-      if more { ids.removeLast() }
-      let items = try ids.map { try Self.conversation(db, id: $0, viewer: user) }
-      let next = more ? items.last.map { "\($0.lastActivityMs):\($0.id)" } ?? "" : ""
-      return Page(items: items, nextToken: next)
+      let keys = try Row.fetchAll(db, sql: sql, arguments: arguments).map {
+        PageCursor.Activity(lastActivityMs: $0[1], id: $0[0])
+      }
+      let found = PageCursor.page(keys, size: page.size, token: \.token)
+      let items = try found.items.map { try Self.conversation(db, id: $0.id, viewer: user) }
+      return Page(items: items, nextToken: found.nextToken)
     }
   }
 

@@ -17,26 +17,19 @@ extension SQLiteStore {
         """
       var arguments: StatementArguments = [device.user.description, device.deviceID, conversationID]
       if !page.token.isEmpty {
-        let parts = page.token.split(separator: ":", maxSplits: 2)
-        guard parts.count == 3, let hlc = UInt64(parts[0]), let originSeq = Int64(parts[1]) else {
-          throw RelayError(.invalidArgument, "page_token is not one this relay issued")
-        }
+        let after = try PageCursor.Display(token: page.token)
         sql += " AND (m.hlc, m.origin_relay, m.origin_seq) > (?, ?, ?)"
-        arguments += [Int64(bitPattern: hlc), String(parts[2]), originSeq]
+        arguments += [Int64(bitPattern: after.hlc), after.originRelay, Int64(after.originSeq)]
       }
       sql += " ORDER BY m.hlc, m.origin_relay, m.origin_seq LIMIT ?"
       arguments += [page.size + 1]
-      var rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
-      let more = rows.count > page.size
-      if more { rows.removeLast() }
-      let items = rows.map { row in
+      let envelopes = try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
         var envelope = Self.envelope(row, offset: 1)
         envelope.conversationID = conversationID
         envelope.seq = UInt64(row[0] as Int64)
         return envelope
       }
-      let next = more ? items.last.map { "\($0.hlc):\($0.originSeq):\($0.originRelay)" } ?? "" : ""
-      return Page(items: items, nextToken: next)
+      return PageCursor.page(envelopes, size: page.size) { PageCursor.Display($0).token }
     }
   }
 }

@@ -1,5 +1,4 @@
 internal import GRDB
-internal import SwiftProtobuf
 public import Wire
 
 extension SQLiteStore {
@@ -93,15 +92,8 @@ extension SQLiteStore {
       ).map { try DeviceAddress.stored(user: senderUser, device: $0) }
       cache[senderUser] = devices
     }
-    var entry = Relay_V1_MailboxEntry()
-    entry.receipt = .with { receipt in
-      receipt.conversationID = conversationID
-      receipt.seq = UInt64(seq)
-      receipt.messageID = messageID
-      receipt.status = status
-      receipt.by = device.description
-      receipt.atMs = nowMs
-    }
+    let entry = Relay_V1_MailboxEntry.receipt(
+      conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: status, by: device, atMs: nowMs)
     return try devices.map { try Self.appendToMailbox(db, device: $0, entry: entry) }
   }
 }

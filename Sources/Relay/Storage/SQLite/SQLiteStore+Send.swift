@@ -46,33 +46,10 @@ extension SQLiteStore {
       ).fetchOneRow(arguments: [send.conversationID])
     else { throw RelayError(.notFound, "unknown conversation") }
 
-    let deviceRows = try db.cachedStatement(
+    let members = try db.cachedStatement(
       sql: "SELECT d.user, d.device_id FROM members m JOIN devices d ON d.user = m.user WHERE m.conversation_id = ?"
     ).fetchAllRows(arguments: [send.conversationID])
-    var expected = Set<String>()
-    var senderIsMember = false
-    for row in deviceRows {
-      let user: String = row[0]
-      let device: String = row[1]
-      if user == sender {
-        senderIsMember = true
-        if device == send.sender.deviceID { continue }
-      }
-      expected.insert("\(user)/\(device)")
-    }
-    if !senderIsMember {
-      let member = try db.cachedStatement(sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user = ?")
-        .fetchOneRow(arguments: [send.conversationID, sender])
-      if member == nil { throw RelayError(.permissionDenied, "the sender is not a member of this conversation") }
-    }
-    let addressed = Set(send.copies.map(\.device.description))
-    if addressed != expected {
-      var error = RelayError(
-        .failedPrecondition, "the send must address exactly the current devices of every member")
-      error.deviceMismatch = .init(
-        missing: expected.subtracting(addressed).sorted(), stale: addressed.subtracting(expected).sorted())
-      throw error
-    }
+    try send.checkRecipients(members.lazy.map { (user: $0[0] as String, device: $0[1] as String) })
 
     let seq: Int64 = conversation[0] + 1
     let originSeq: Int64 = conversation[1] + 1
@@ -93,18 +70,9 @@ extension SQLiteStore {
       sql:
         "INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)"
     )
+    let placed = PlacedMessage(seq: UInt64(seq), originSeq: UInt64(originSeq), hlc: hlc, sentAtMs: nowMs)
     // One envelope for every recipient; only the ciphertext (and the cursor) differ.
-    var entry = Relay_V1_MailboxEntry()
-    entry.envelope = .with { envelope in
-      envelope.conversationID = send.conversationID
-      envelope.seq = UInt64(seq)
-      envelope.messageID = send.messageID.text
-      envelope.sender = send.sender.description
-      envelope.hlc = hlc
-      envelope.originRelay = send.originRelay
-      envelope.originSeq = UInt64(originSeq)
-      envelope.sentAtMs = nowMs
-    }
+    var entry = send.envelopeEntry(placed)
     var doorbells = [Doorbell]()
     doorbells.reserveCapacity(send.copies.count)
     for copy in send.copies {
@@ -114,15 +82,7 @@ extension SQLiteStore {
       entry.envelope.ciphertext = copy.ciphertext
       doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
     }
-    var result = Relay_V1_SendResult()
-    result.messageID = send.messageID.text
-    result.conversationID = send.conversationID
-    result.seq = UInt64(seq)
-    result.hlc = hlc
-    result.originRelay = send.originRelay
-    result.originSeq = UInt64(originSeq)
-    result.sentAtMs = nowMs
-    return SendOutcome(result: result, doorbells: doorbells)
+    return SendOutcome(result: send.result(placed), doorbells: doorbells)
   }
 
   static func sendResult(_ row: Row, messageID: String) -> Relay_V1_SendResult {
