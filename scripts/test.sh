@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The project's test command. On a fresh machine it installs what is missing
-# (Debian packages the build needs; Python grpcio for the interop test, in a
-# virtualenv under .build-python), builds, and runs every test.
+# (Debian packages the build and the tests need; Python grpcio for the
+# interop test, in a virtualenv under .build-python), builds, starts a
+# throwaway PostgreSQL and Redis (scripts/with-databases.sh), runs every
+# test against them, and stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for package in libsqlite3-dev openssl; do
+for package in libsqlite3-dev libhiredis-dev openssl postgresql redis-server python3-venv; do
   dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -24,4 +26,4 @@ fi
 export RELAY_PYTHON=$venv/bin/python
 
 swift build --build-tests
-swift test --skip-build "$@"
+scripts/with-databases.sh swift test --skip-build "$@"

@@ -1,17 +1,51 @@
 import Foundation
+import Logging
+import Testing
 import Wire
 
 @testable import Relay
 
-/// The backends the contract suite runs against. The PostgreSQL backend joins
-/// this list; every test in `StoreContractTests` then runs on it unchanged.
-enum StoreBackend: String, CaseIterable, Sendable {
+/// The backends the contract suite runs against; every test in
+/// `StoreContractTests` runs on each. PostgreSQL runs when the test script
+/// provides a server (always in CI).
+enum StoreBackend: String, Sendable, CustomTestStringConvertible {
   case sqlite
+  case postgres
 
-  func makeStore() throws -> any RelayStore {
+  static var all: [StoreBackend] {
+    TestDatabases.postgresURL != nil || TestDatabases.required ? [.sqlite, .postgres] : [.sqlite]
+  }
+
+  var testDescription: String { self.rawValue }
+
+  /// Runs `body` with `count` stores that share one new, empty database —
+  /// as the nodes of a region share theirs.
+  func withStores(_ count: Int = 1, _ body: ([any RelayStore]) async throws -> Void) async throws {
     switch self {
-    case .sqlite: try SQLiteStore(directory: makeTemporaryDirectory())
+    case .sqlite:
+      let directory = makeTemporaryDirectory()
+      try await body(try (0 ..< count).map { _ in try SQLiteStore(directory: directory) })
+    case .postgres:
+      let url = try await TestDatabases.makePostgresDatabase()
+      let stores = try (0 ..< count).map { _ in
+        try PostgresStore(url: url, poolSize: 4, logger: Logger(label: "test.postgres"))
+      }
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for store in stores { group.addTask { try await store.run() } }
+        do {
+          _ = try await stores[0].migrate()
+          try await body(stores)
+        } catch {
+          group.cancelAll()
+          throw error
+        }
+        group.cancelAll()
+      }
     }
+  }
+
+  func withFixture(_ body: (StoreFixture) async throws -> Void) async throws {
+    try await self.withStores(1) { stores in try await body(StoreFixture(store: stores[0])) }
   }
 }
 

@@ -34,7 +34,7 @@ final class CollectingWriter: RPCWriterProtocol, Sendable {
 struct DeviceSessionTests {
   @Test("handed-over entries are written in cursor order, once; a gap is filled from the mailbox")
   func handedEntriesAndGaps() async throws {
-    let fixture = StoreFixture(store: try StoreBackend.sqlite.makeStore())
+    let fixture = StoreFixture(store: try SQLiteStore(directory: makeTemporaryDirectory()))
     let alice = try await fixture.register("alice@localhost/phone")
     let bob = try await fixture.register("bob@localhost/phone")
     let chat = try await fixture.conversation(.direct, creator: "alice@localhost", others: ["bob@localhost"])

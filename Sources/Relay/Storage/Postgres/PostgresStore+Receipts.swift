@@ -1,0 +1,117 @@
+internal import PostgresNIO
+public import Wire
+
+extension PostgresStore {
+  public func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell] {
+    try await self.transaction("acknowledging") { db in
+      let user = device.user.description
+      // Who gets a `delivered` receipt, found before any lock is taken...
+      let delivered = try await db.rows(
+        """
+        SELECT mb.conversation_id, mb.seq, m.sender_user, m.message_id FROM mailbox mb
+        JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
+        WHERE mb.user_address = \(user) AND mb.device_id = \(device.deviceID) AND mb.cursor <= \(Int64(cursor))
+          AND mb.kind = 0 AND m.sender_user <> mb.user_address
+        ORDER BY mb.cursor
+        """
+      ).map { try $0.decode((String, Int64, String, String).self) }
+      let senders = try await Self.devices(db, of: Set(delivered.map(\.2)))
+      // ...then the acking device and the senders' devices locked in the one order.
+      try await Self.lockDevices(db, [device] + senders.values.flatMap { $0 })
+      let rows = try await db.rows(
+        "SELECT mailbox_head, acked_cursor FROM devices WHERE user_address = \(user) AND device_id = \(device.deviceID)"
+      )
+      guard let row = rows.first else { throw RelayError(.notFound, "unknown device") }
+      let (head, acked) = try row.decode((Int64, Int64).self)
+      if cursor > UInt64(head) {
+        throw RelayError(.outOfRange, "ack cursor \(cursor) is beyond the mailbox head \(head)")
+      }
+      if cursor <= UInt64(acked) {
+        throw RelayError(.failedPrecondition, "ack cursor \(cursor) was already acknowledged (acked up to \(acked))")
+      }
+      // Entries at or below `acked` were pruned, so everything found above is newly delivered.
+      var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()
+      for (conversationID, seq, sender, messageID) in delivered {
+        let entry = Relay_V1_MailboxEntry.receipt(
+          conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: .delivered, by: device,
+          atMs: nowMs)
+        for senderDevice in senders[sender] ?? [] { entries.append((senderDevice, entry)) }
+      }
+      let doorbells = try await Self.appendToMailboxes(db, entries)
+      try await db.run(
+        """
+        DELETE FROM mailbox WHERE user_address = \(user) AND device_id = \(device.deviceID)
+          AND cursor <= \(Int64(cursor))
+        """)
+      try await db.run(
+        """
+        UPDATE devices SET acked_cursor = \(Int64(cursor))
+        WHERE user_address = \(user) AND device_id = \(device.deviceID)
+        """)
+      return doorbells
+    }
+  }
+
+  public func markRead(
+    device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64
+  ) async throws -> [Doorbell] {
+    try await self.transaction("marking read") { db in
+      let user = device.user.description
+      let (conversation, _) = try await Self.membership(db, id: conversationID, viewer: device.user)
+      if upToSeq > conversation.lastSeq {
+        throw RelayError(
+          .outOfRange, "read up_to_seq \(upToSeq) is beyond the conversation's last seq \(conversation.lastSeq)")
+      }
+      // The read mark only moves forward, under its row lock.
+      let marks = try await db.rows(
+        """
+        SELECT last_read_seq FROM members WHERE conversation_id = \(conversationID) AND user_address = \(user)
+        FOR UPDATE
+        """)
+      guard let mark = marks.first else { throw RelayError(.permissionDenied, "not a member of this conversation") }
+      let lastRead = try mark.decode(Int64.self)
+      guard Int64(upToSeq) > lastRead else { return [] }
+      try await db.run(
+        """
+        UPDATE members SET last_read_seq = \(Int64(upToSeq))
+        WHERE conversation_id = \(conversationID) AND user_address = \(user)
+        """)
+      let read = try await db.rows(
+        """
+        SELECT seq, sender_user, message_id FROM messages
+        WHERE conversation_id = \(conversationID) AND seq > \(lastRead) AND seq <= \(Int64(upToSeq))
+          AND sender_user <> \(user)
+        ORDER BY seq
+        """
+      ).map { try $0.decode((Int64, String, String).self) }
+      let senders = try await Self.devices(db, of: Set(read.map(\.1)))
+      try await Self.lockDevices(db, senders.values.flatMap { $0 })
+      var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()
+      for (seq, sender, messageID) in read {
+        let entry = Relay_V1_MailboxEntry.receipt(
+          conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: .read, by: device,
+          atMs: nowMs)
+        for senderDevice in senders[sender] ?? [] { entries.append((senderDevice, entry)) }
+      }
+      return try await Self.appendToMailboxes(db, entries)
+    }
+  }
+
+  /// Every device of each user.
+  static func devices(
+    _ db: PostgresConnection, of users: Set<String>
+  ) async throws -> [String: [DeviceAddress]] {
+    guard !users.isEmpty else { return [:] }
+    var devices = [String: [DeviceAddress]]()
+    for row in try await db.rows(
+      """
+      SELECT user_address, device_id FROM devices WHERE user_address = ANY(\(Array(users))::text[])
+      ORDER BY user_address, device_id
+      """)
+    {
+      let (user, device) = try row.decode((String, String).self)
+      devices[user, default: []].append(try DeviceAddress.stored(user: user, device: device))
+    }
+    return devices
+  }
+}

@@ -1,0 +1,105 @@
+internal import Foundation
+public import Logging
+internal import NIOCore
+internal import PostgresNIO
+public import ServiceLifecycle
+public import Wire
+
+/// The region backend: PostgreSQL through a postgres-nio connection pool,
+/// shared by every relay node of the region.
+///
+/// Concurrent nodes never collide: a conversation's `last_seq` and a device's
+/// `mailbox_head` are advanced under their row locks, held to commit, so
+/// numbers are handed out in commit order and a reader never sees a later
+/// number before an earlier one. Transactions take those locks in one order
+/// (conversations, then devices, each sorted), and a deadlock or
+/// serialization failure is retried.
+///
+/// It is a `Service`: ``run()`` runs the pool, and must run while it is used.
+public final class PostgresStore: RelayStore, Service {
+  let client: PostgresClient
+  let logger: Logger
+
+  public init(url: String, poolSize: Int, logger: Logger) throws(RelayError) {
+    var configuration = try PostgresURL(url).clientConfiguration()
+    configuration.options.maximumConnections = poolSize
+    configuration.options.connectTimeout = .seconds(5)
+    self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    self.logger = logger
+  }
+
+  public func run() async throws {
+    await self.client.run()
+  }
+
+  /// Runs `body` in a transaction, again if PostgreSQL chose it as a
+  /// deadlock victim or failed it for serialization. A ``RelayError`` thrown by
+  /// `body` rolls back and surfaces as it is.
+  func transaction<T: Sendable>(
+    _ what: String, _ body: @Sendable (PostgresConnection) async throws -> T
+  ) async throws -> T {
+    var attempt = 0
+    while true {
+      do {
+        return try await self.client.withTransaction(logger: self.logger) { connection in
+          try await body(connection)
+        }
+      } catch {
+        let cause = Self.underlying(error)
+        if let relayError = cause as? RelayError { throw relayError }
+        attempt += 1
+        if Self.isRetryable(cause), attempt < 8 {
+          try await Task.sleep(for: .milliseconds(Int.random(in: 1 ... 5 * attempt)))
+          continue
+        }
+        throw Self.mapped(cause, what)
+      }
+    }
+  }
+
+  /// Runs `body` on a pooled connection, outside a transaction.
+  func read<T: Sendable>(_ what: String, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    do {
+      return try await self.client.withConnection { connection in try await body(connection) }
+    } catch let relayError as RelayError {
+      throw relayError
+    } catch {
+      throw Self.mapped(error, what)
+    }
+  }
+
+  private static func underlying(_ error: any Error) -> any Error {
+    guard let transaction = error as? PostgresTransactionError else { return error }
+    return transaction.closureError ?? transaction.commitError ?? transaction.beginError ?? error
+  }
+
+  private static func sqlState(_ error: any Error) -> String? {
+    (error as? PSQLError)?.serverInfo?[.sqlState]
+  }
+
+  private static func isRetryable(_ error: any Error) -> Bool {
+    // 40P01 deadlock_detected, 40001 serialization_failure.
+    ["40P01", "40001"].contains(Self.sqlState(error))
+  }
+
+  /// A server error is the store's fault (`internal`); anything else — no
+  /// connection, a closed pool — means the database is out of reach.
+  private static func mapped(_ error: any Error, _ what: String) -> RelayError {
+    if Self.sqlState(error) != nil { return RelayError(.internal, "\(what) failed", cause: error) }
+    return RelayError(.unavailable, "the database is unavailable (\(what))", cause: error)
+  }
+}
+
+extension PostgresConnection {
+  /// Runs a statement and collects its rows.
+  func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+    try await self.query(query, logger: Self.quiet).collect()
+  }
+
+  /// Runs a statement for its effect.
+  func run(_ query: PostgresQuery) async throws {
+    _ = try await self.query(query, logger: Self.quiet).collect()
+  }
+
+  static let quiet = Logger(label: "relay.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+import NIOPosix
+import PostgresNIO
+
+@testable import Relay
+
+/// The PostgreSQL and Redis servers `scripts/with-databases.sh` starts for
+/// the test run. In CI (`CI=true`) they are required: a test that needs one
+/// fails when it is missing, never skips.
+enum TestDatabases {
+  static var postgresURL: String? { ProcessInfo.processInfo.environment["RELAY_TEST_POSTGRES_URL"] }
+  static var redisURL: String? { ProcessInfo.processInfo.environment["RELAY_TEST_REDIS_URL"] }
+  static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+  static func requirePostgres() throws -> String {
+    guard let url = Self.postgresURL else {
+      throw RelayError(.unavailable, "RELAY_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh")
+    }
+    return url
+  }
+
+  static func requireRedis() throws -> String {
+    guard let url = Self.redisURL else {
+      throw RelayError(.unavailable, "RELAY_TEST_REDIS_URL is not set: run the tests through scripts/test.sh")
+    }
+    return url
+  }
+
+  /// A new, empty database on the test server; its URL.
+  static func makePostgresDatabase() async throws -> String {
+    let base = try Self.requirePostgres()
+    let name = "relay_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    let parsed = try PostgresURL(base)
+    let connection = try await PostgresConnection.connect(
+      on: MultiThreadedEventLoopGroup.singleton.next(),
+      configuration: .init(
+        host: parsed.host, port: parsed.port, username: parsed.user, password: parsed.password,
+        database: parsed.database, tls: .disable),
+      id: 1, logger: Logger(label: "test.postgres"))
+    defer { Task { try? await connection.close() } }
+    try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
+    let slash = base.lastIndex(of: "/")!
+    return String(base[..<slash]) + "/" + name
+  }
+}
