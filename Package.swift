@@ -16,6 +16,7 @@ let package = Package(
   products: [
     .library(name: "Wire", targets: ["Wire"]),
     .library(name: "Relay", targets: ["Relay"]),
+    .library(name: "Redis", targets: ["Redis"]),
     .executable(name: "relay", targets: ["RelayCLI"]),
     .executable(name: "relay-bench", targets: ["RelayBench"]),
   ],
@@ -49,11 +50,27 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // libhiredis, as Debian packages it.
+    .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+    // A small non-blocking Redis client on SwiftNIO: hiredis's reply reader
+    // and command formatter, pipelining, pub/sub, reconnect.
+    .target(
+      name: "Redis",
+      dependencies: [
+        "CHiredis",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     // The relay server: identity, storage, delivery, presence, the gRPC services.
     .target(
       name: "Relay",
       dependencies: [
         "Wire",
+        "Redis",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -106,6 +123,7 @@ let package = Package(
       name: "RelayTests",
       dependencies: [
         "Relay",
+        "Redis",
         "Wire",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import Redis
+/// The hiredis-based client against a real redis-server.
+@Suite("Redis client (hiredis on SwiftNIO)")
+struct RedisClientTests {
+  func withClient(
+    url: String, subscriptions: [String] = [], onMessage: @escaping RedisClient.MessageHandler = { _, _ in },
+    _ body: (RedisClient) async throws -> Void
+  ) async throws {
+    let client = RedisClient(
+      configuration: try .init(url: url), subscriptions: subscriptions, logger: Logger(label: "test.redis"),
+      onMessage: onMessage)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { try await client.run() }
+      defer { group.cancelAll() }
+      try await ChildProcess.waitUntil("the Redis connection") { client.isConnected }
+      try await body(client)
+    }
+  }
+
+  @Test("hiredis formats a command that its reader parses back, byte for byte, in pieces")
+  func formatAndRead() throws {
+    var buffer = ByteBuffer()
+    let arguments = ["SET", "key", "a\r\nb\u{0}c", ""]
+    RESPCommand.write(arguments, into: &buffer)
+    #expect(String(buffer: buffer).hasPrefix("*4\r\n$3\r\nSET\r\n"))
+    let reader = RESPReader()
+    while let byte = buffer.readSlice(length: 1) {
+      #expect(try reader.next() == nil)
+      try reader.feed(byte)
+    }
+    #expect(try reader.next() == .array(arguments.map { .string(Array($0.utf8)) }))
+    try reader.feed(ByteBuffer(string: "+OK\r\n:42\r\n$-1\r\n-ERR no\r\n"))
+    #expect(try reader.next() == .status("OK"))
+    #expect(try reader.next() == .integer(42))
+    #expect(try reader.next() == .null)
+    #expect(try reader.next() == .error("ERR no"))
+    try reader.feed(ByteBuffer(string: "?garbage\r\n"))
+    #expect(throws: RedisError.self) { try reader.next() }
+  }
+
+  @Test("commands, pipelining in order, binary-safe values, error replies, pub/sub")
+  func commands() async throws {
+    let url = try TestDatabases.requireRedis()
+    let received = Mutex<[String]>([])
+    let channel = "test-\(UUID().uuidString)"
+    try await self.withClient(url: url, subscriptions: [channel], onMessage: { _, payload in
+      received.withLock { $0.append(String(decoding: payload, as: UTF8.self)) }
+    }) { redis in
+      let key = "k-\(UUID().uuidString)"
+      let tricky = "line\r\nbreak $3 *2 \u{0}é"
+      #expect(try await redis.send(["SET", key, tricky, "EX", "60"]) == .status("OK"))
+      #expect(try await redis.send(["GET", key]).text == tricky)
+      #expect(try await redis.send(["GET", key + "-missing"]) == .null)
+      let counter = "c-\(UUID().uuidString)"
+      let replies = try await redis.pipeline((0 ..< 500).map { _ in ["INCR", counter] })
+      #expect(replies.map(\.integer) == (1 ... 500).map { Int64($0) })
+      guard case .error(let message) = try await redis.send(["INCR", key]) else {
+        Issue.record("INCR on a string must be an error reply")
+        return
+      }
+      #expect(message.contains("not an integer"))
+      // Many tasks at once share the one pipelined connection.
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for index in 0 ..< 50 {
+          group.addTask {
+            let echoed = try await redis.send(["ECHO", "m\(index)"])
+            #expect(echoed.text == "m\(index)")
+          }
+        }
+        try await group.waitForAll()
+      }
+      #expect(try await redis.send(["PUBLISH", channel, "hello"]) == .integer(1))
+      try await ChildProcess.waitUntil("the published message") { received.withLock { $0 } == ["hello"] }
+    }
+  }
+
+  @Test("a restarted Redis: commands fail fast while it is down, then the client reconnects and resubscribes")
+  func reconnects() async throws {
+    let port = try await freePort()
+    var server = try await TestRedisServer(port: port)
+    let received = Mutex<[String]>([])
+    try await self.withClient(url: server.url, subscriptions: ["bell"], onMessage: { _, payload in
+      received.withLock { $0.append(String(decoding: payload, as: UTF8.self)) }
+    }) { redis in
+      #expect(try await redis.send(["SET", "a", "1"]) == .status("OK"))
+      await server.stop()
+      try await ChildProcess.waitUntil("the client to notice") { !redis.isConnected }
+      await #expect(throws: RedisError.self) { _ = try await redis.send(["GET", "a"]) }
+      server = try await TestRedisServer(port: port)
+      try await ChildProcess.waitUntil("the reconnect", seconds: 20) { redis.isConnected }
+      #expect(try await redis.send(["GET", "a"]) == .null)  // a new, empty server
+      #expect(try await redis.send(["PUBLISH", "bell", "again"]) == .integer(1))
+      try await ChildProcess.waitUntil("the message after resubscribing") { received.withLock { $0 } == ["again"] }
+    }
+    await server.stop()
+  }
+}
