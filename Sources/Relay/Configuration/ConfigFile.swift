@@ -48,6 +48,15 @@ struct ConfigFile: Decodable {
     var shutdown_grace_seconds: Int?
   }
 
+  struct Region: Decodable {
+    var postgres_url: String?
+    var redis_url: String?
+    var node_id: String?
+    var postgres_pool_size: Int?
+    var migrate_on_start: Bool?
+    var session_ttl_seconds: Int?
+  }
+
   var domain: String?
   var data_dir: String?
   var listen: String?
@@ -56,9 +65,10 @@ struct ConfigFile: Decodable {
   var limits: Limits?
   var presence: Presence?
   var connection: Connection?
+  var region: Region?
 
   static let knownKeys: [String: Set<String>] = [
-    "": ["domain", "data_dir", "listen", "tls", "registration", "limits", "presence", "connection"],
+    "": ["domain", "data_dir", "listen", "tls", "registration", "limits", "presence", "connection", "region"],
     "tls": ["certificate", "key"],
     "registration": ["policy", "link_code_lifetime_seconds"],
     "limits": [
@@ -68,6 +78,9 @@ struct ConfigFile: Decodable {
     ],
     "presence": ["heartbeat_seconds", "ttl_seconds", "typing_ttl_seconds"],
     "connection": ["handshake_timeout_seconds", "idle_timeout_seconds", "shutdown_grace_seconds"],
+    "region": [
+      "postgres_url", "redis_url", "node_id", "postgres_pool_size", "migrate_on_start", "session_ttl_seconds",
+    ],
   ]
 
   /// Reads and checks a config file.

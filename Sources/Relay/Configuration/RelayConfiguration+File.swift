@@ -35,6 +35,16 @@ extension RelayConfiguration {
         self.presence.typingTTL = .seconds(try Self.positive(s, "typing_ttl_seconds"))
       }
     }
+    if let region = file.region {
+      if let url = region.postgres_url { self.region.postgresURL = url }
+      if let url = region.redis_url { self.region.redisURL = url }
+      if let id = region.node_id { self.region.nodeID = id }
+      if let n = region.postgres_pool_size { self.region.postgresPoolSize = try Self.positive(n, "postgres_pool_size") }
+      if let migrate = region.migrate_on_start { self.region.migrateOnStart = migrate }
+      if let s = region.session_ttl_seconds {
+        self.region.sessionTTL = .seconds(try Self.positive(s, "session_ttl_seconds"))
+      }
+    }
     if let connection = file.connection {
       if let s = connection.handshake_timeout_seconds {
         self.connection.handshakeTimeout = .seconds(try Self.positive(s, "handshake_timeout_seconds"))

@@ -21,6 +21,7 @@ public struct RelayConfiguration: Sendable {
   public var limits: Limits
   public var presence: Presence
   public var connection: Connection
+  public var region: Region
 
   public static var defaults: Self {
     Self(
@@ -31,7 +32,8 @@ public struct RelayConfiguration: Sendable {
       registration: .defaults,
       limits: .defaults,
       presence: .defaults,
-      connection: .defaults
+      connection: .defaults,
+      region: .defaults
     )
   }
 

@@ -4,10 +4,17 @@ internal import Wire
 /// The live device sessions on this relay process, by user and device.
 ///
 /// A second stream for the same device replaces the first, which is closed
-/// with `ABORTED`. Doorbells for devices without a session are dropped: their
-/// mailbox keeps everything for the next connect.
+/// with `ABORTED`. Doorbells for devices without a session here go to
+/// `elsewhere` — in a region, to the node that holds the device's stream; on
+/// the embedded relay nowhere: the mailbox keeps everything for the next
+/// connect.
 final class SessionRegistry: Sendable {
   private let users = Mutex<[UserAddress: [String: DeviceSession]]>([:])
+  private let elsewhere: @Sendable ([Doorbell]) -> Void
+
+  init(elsewhere: @escaping @Sendable ([Doorbell]) -> Void = { _ in }) {
+    self.elsewhere = elsewhere
+  }
 
   /// Registers `session`, closing any older session of the same device.
   func attach(_ session: DeviceSession) {
@@ -40,12 +47,30 @@ final class SessionRegistry: Sendable {
 
   func ring(_ doorbells: [Doorbell]) {
     guard !doorbells.isEmpty else { return }
-    let live = self.users.withLock { table in
-      doorbells.compactMap { bell in table[bell.device.user]?[bell.device.deviceID].map { ($0, bell) } }
+    let (live, away) = self.users.withLock { table in
+      var live = [(DeviceSession, Doorbell)]()
+      var away = [Doorbell]()
+      for bell in doorbells {
+        if let session = table[bell.device.user]?[bell.device.deviceID] {
+          live.append((session, bell))
+        } else {
+          away.append(bell)
+        }
+      }
+      return (live, away)
     }
     for (session, bell) in live {
       if let entry = bell.entry { session.ring(with: entry) } else { session.ring() }
     }
+    if !away.isEmpty { self.elsewhere(away) }
+  }
+
+  /// Rings sessions on this process only: for doorbells another node forwarded.
+  func ringHere(_ doorbells: [Doorbell]) {
+    let live = self.users.withLock { table in
+      doorbells.compactMap { bell in table[bell.device.user]?[bell.device.deviceID].map { ($0, bell) } }
+    }
+    for (session, _) in live { session.ring() }
   }
 
   func closeAll(_ error: RelayError) {

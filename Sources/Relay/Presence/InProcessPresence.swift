@@ -1,8 +1,13 @@
 internal import Synchronization
 public import Wire
 
-/// The embedded relay's presence: the state machines behind one lock, the
+/// Presence on this process: the state machines behind one lock, the
 /// subscriptions, and delivery of updates to subscribed sessions only.
+///
+/// On the embedded relay that is all of it. On a region node, `region`
+/// carries what this node sees to the other nodes (and back): a user's
+/// presence changes are announced there and delivered to subscribers when
+/// they come back, since the user may have devices on other nodes.
 final class InProcessPresence: PresenceTracker {
   private struct State {
     var presence: PresenceStateMachine
@@ -18,29 +23,34 @@ final class InProcessPresence: PresenceTracker {
   private let clock = ContinuousClock()
   private let epoch: ContinuousClock.Instant
   private let wallClock: @Sendable () -> Int64
+  private let region: (any PresenceRegion)?
 
   init(
-    configuration: RelayConfiguration.Presence, sessions: SessionRegistry, wallClock: @escaping @Sendable () -> Int64
+    configuration: RelayConfiguration.Presence, sessions: SessionRegistry, region: (any PresenceRegion)? = nil,
+    wallClock: @escaping @Sendable () -> Int64
   ) {
     self.state = Mutex(
       State(
         presence: PresenceStateMachine(ttl: configuration.ttl), typing: TypingStateMachine(ttl: configuration.typingTTL)
       ))
     self.sessions = sessions
+    self.region = region
     self.epoch = self.clock.now
     self.wallClock = wallClock
   }
 
   private var now: Duration { self.clock.now - self.epoch }
 
-  func connected(_ session: DeviceSession) {
+  func connected(_ session: DeviceSession) async {
     let now = self.now
-    self.publish(self.state.withLock { $0.presence.connected(session.device, now: now) })
+    await self.region?.register(session)
+    self.route(self.state.withLock { $0.presence.connected(session.device, now: now) })
   }
 
-  func heartbeat(_ device: DeviceAddress) {
+  func heartbeat(_ session: DeviceSession) {
     let now = self.now
-    _ = self.state.withLock { $0.presence.heartbeat(device, now: now) }
+    _ = self.state.withLock { $0.presence.heartbeat(session.device, now: now) }
+    self.region?.heartbeat(session)
   }
 
   func disconnected(_ session: DeviceSession, deviceGone: Bool) {
@@ -51,7 +61,8 @@ final class InProcessPresence: PresenceTracker {
       }
       return deviceGone ? state.presence.disconnected(session.device, wallMs: wall) : nil
     }
-    self.publish(action)
+    if deviceGone { self.region?.unregister(session) }
+    self.route(action)
   }
 
   func subscribe(_ session: DeviceSession, to users: [UserAddress]) {
@@ -61,6 +72,10 @@ final class InProcessPresence: PresenceTracker {
         state.watching[session.id, default: []].insert(user)
         return Self.frame(user, state.presence)
       }
+    }
+    if let region = self.region {
+      region.snapshot(users, to: session)
+      return
     }
     for presence in current {
       var frame = Relay_V1_ServerFrame()
@@ -83,6 +98,7 @@ final class InProcessPresence: PresenceTracker {
     let key = TypingStateMachine.Key(conversationID: conversationID, user: user)
     if self.state.withLock({ $0.typing.update(key, typing: typing, audience: audience, now: now) }) {
       self.broadcastTyping(key, typing: typing, audience: audience)
+      self.region?.announceTyping(key, typing: typing, audience: audience)
     }
   }
 
@@ -92,12 +108,16 @@ final class InProcessPresence: PresenceTracker {
     let (presence, typing) = self.state.withLock { state in
       (state.presence.expire(now: now, wallMs: wall), state.typing.expire(now: now))
     }
-    presence.actions.forEach { self.publish($0) }
-    for (key, audience) in typing { self.broadcastTyping(key, typing: false, audience: audience) }
+    presence.actions.forEach { self.route($0) }
+    for (key, audience) in typing {
+      self.broadcastTyping(key, typing: false, audience: audience)
+      self.region?.announceTyping(key, typing: false, audience: audience)
+    }
     return presence.expired
   }
 
-  private func broadcastTyping(_ key: TypingStateMachine.Key, typing: Bool, audience: [UserAddress]) {
+  /// Writes a typing change to the live sessions of its audience here (never the typist's own).
+  func broadcastTyping(_ key: TypingStateMachine.Key, typing: Bool, audience: [UserAddress]) {
     var frame = Relay_V1_ServerFrame()
     frame.typing.conversationID = key.conversationID
     frame.typing.user = key.user.description
@@ -105,19 +125,31 @@ final class InProcessPresence: PresenceTracker {
     for session in self.sessions.sessions(of: audience.filter { $0 != key.user }) { session.push(frame) }
   }
 
-  private func publish(_ action: PresenceStateMachine.Action?) {
+  /// A user's presence changed on this node: on a region node the region
+  /// decides (other nodes may hold the user's other devices); here, tell the subscribers.
+  private func route(_ action: PresenceStateMachine.Action?) {
     guard let action else { return }
-    var frame = Relay_V1_ServerFrame()
-    let user: UserAddress
-    switch action {
-    case .online(let who):
-      user = who
-      frame.presence.online = true
-    case .offline(let who, let lastSeen):
-      user = who
-      frame.presence.lastSeenMs = lastSeen
+    if let region = self.region {
+      region.announce(action)
+      return
     }
-    frame.presence.user = user.description
+    var presence = Relay_V1_Presence()
+    switch action {
+    case .online(let user):
+      presence.user = user.description
+      presence.online = true
+    case .offline(let user, let lastSeen):
+      presence.user = user.description
+      presence.lastSeenMs = lastSeen
+    }
+    self.deliver(presence)
+  }
+
+  /// Writes a presence update to the sessions here that subscribed to its user.
+  func deliver(_ presence: Relay_V1_Presence) {
+    guard let user = try? UserAddress(parsing: presence.user) else { return }
+    var frame = Relay_V1_ServerFrame()
+    frame.presence = presence
     let subscribers = self.state.withLock { $0.subscribers[user].map { Array($0.values) } ?? [] }
     for session in subscribers { session.push(frame) }
   }

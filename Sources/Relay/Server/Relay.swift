@@ -1,13 +1,15 @@
 internal import GRPCNIOTransportHTTP2
 public import Logging
+internal import Redis
 public import ServiceLifecycle
 
 /// A whole relay: the root service that `relay serve` runs.
 ///
-/// Its ``run()`` runs a `ServiceGroup` of the long-lived parts — the group
-/// committer, the presence sweeper and the gRPC server — and shuts them down in
-/// reverse: the server drains its streams first, then the committer commits
-/// what is still queued.
+/// Its ``run()`` runs a `ServiceGroup` of the long-lived parts — on a region
+/// node the PostgreSQL pool, the Redis client and the region link first;
+/// then the group committer, the presence sweeper and the gRPC server — and
+/// shuts them down in reverse: the server drains its streams first, then the
+/// committer commits what is still queued, then the pool closes.
 ///
 /// ```swift
 /// let relay = try Relay(configuration: .defaults, logger: Logger(label: "relay"))
@@ -24,17 +26,32 @@ public final class Relay: Service {
   private let parts: [any Service]
   private let logger: Logger
 
+  /// The embedded default (SQLite in the data directory), or a region node
+  /// when the configuration names a PostgreSQL (and Redis).
   public convenience init(configuration: RelayConfiguration, logger: Logger) throws(RelayError) {
-    let store = try SQLiteStore(directory: configuration.dataDirectory)
-    try self.init(configuration: configuration, store: store, logger: logger)
+    try configuration.region.validate()
+    if let url = configuration.region.postgresURL {
+      let store = try PostgresStore(url: url, poolSize: configuration.region.postgresPoolSize, logger: logger)
+      try self.init(configuration: configuration, store: store, logger: logger)
+    } else {
+      try self.init(
+        configuration: configuration, store: try SQLiteStore(directory: configuration.dataDirectory), logger: logger)
+    }
   }
 
+  /// A relay on `store`; if the store is a `Service` (PostgreSQL's pool), the relay runs it.
   public init(configuration: RelayConfiguration, store: any RelayStore, logger: Logger) throws(RelayError) {
     let certificate = try RelayCertificate.load(configuration)
     let clock = HybridLogicalClock()
-    let sessions = SessionRegistry()
+    let wallClock = HybridLogicalClock.systemMilliseconds
+    var region: (link: RegionLink, events: AsyncStream<RegionEvent>)?
+    if let url = configuration.region.redisURL {
+      region = try Self.regionLink(url: url, configuration: configuration, logger: logger)
+    }
+    let link = region?.link
+    let sessions = SessionRegistry(elsewhere: { link?.forward($0) })
     let presence = InProcessPresence(
-      configuration: configuration.presence, sessions: sessions, wallClock: HybridLogicalClock.systemMilliseconds)
+      configuration: configuration.presence, sessions: sessions, region: link, wallClock: wallClock)
     let committer = SendCommitter(
       store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit, logger: logger)
     let health = HealthService()
@@ -46,7 +63,7 @@ public final class Relay: Service {
       sessions: sessions,
       presence: presence,
       rateLimiter: SendRateLimiter(rate: configuration.limits.sendsPerSecond, burst: configuration.limits.sendBurst),
-      wallClock: HybridLogicalClock.systemMilliseconds,
+      wallClock: wallClock,
       logger: logger
     )
     self.configuration = configuration
@@ -56,12 +73,54 @@ public final class Relay: Service {
     self.server = RelayServer(
       configuration: configuration, certificate: certificate,
       services: [SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health],
-      sessions: sessions, health: health)
+      sessions: sessions, health: health,
+      prepare: { [migrate = configuration.region.migrateOnStart] in
+        // A region node brings the shared schema up to date before it serves.
+        if migrate, let postgres = store as? PostgresStore {
+          let applied = try await postgres.migrate()
+          if !applied.isEmpty { logger.info("applied migrations", metadata: ["migrations": "\(applied)"]) }
+        }
+      })
     let sweeper = PresenceSweeper(
       presence: presence, sessions: sessions, interval: configuration.presence.sweepInterval,
       ttl: configuration.presence.ttl)
-    self.parts = [committer, sweeper, self.server]
+    var parts: [any Service] = []
+    if let postgres = store as? PostgresStore {
+      parts.append(postgres)
+      parts.append(
+        DependencyMonitor(
+          store: postgres, redis: link?.redis, health: health, interval: configuration.region.healthCheckInterval,
+          logger: logger))
+    }
+    if let region {
+      parts += [
+        region.link.redis, region.link,
+        RegionEventPump(events: region.events, nodeID: region.link.nodeID, sessions: sessions, presence: presence),
+      ]
+    }
+    self.parts = parts + [committer, sweeper, self.server]
     self.logger = logger
+  }
+
+  private static func regionLink(
+    url: String, configuration: RelayConfiguration, logger: Logger
+  ) throws(RelayError) -> (link: RegionLink, events: AsyncStream<RegionEvent>) {
+    let redisConfiguration: RedisClient.Configuration
+    do {
+      redisConfiguration = try RedisClient.Configuration(url: url)
+    } catch {
+      throw RelayError(.invalidArgument, error.message)
+    }
+    let (events, sink) = AsyncStream<RegionEvent>.makeStream()
+    let redis = RedisClient(
+      configuration: redisConfiguration,
+      subscriptions: [RegionKeys.doorbell(node: configuration.region.nodeID), RegionKeys.events], logger: logger
+    ) { channel, payload in
+      if let event = RegionEvent(channel: channel, payload: payload) { sink.yield(event) }
+    }
+    let link = RegionLink(
+      redis: redis, configuration: configuration, wallClock: HybridLogicalClock.systemMilliseconds, logger: logger)
+    return (link, events)
   }
 
   /// The port the server is bound to, once it is listening.

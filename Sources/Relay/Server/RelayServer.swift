@@ -16,10 +16,12 @@ struct RelayServer: Service {
   let transport: HTTP2ServerTransport.Posix
   let sessions: SessionRegistry
   let health: HealthService
+  /// Runs before the server listens (a region node's migrations).
+  let prepare: @Sendable () async throws -> Void
 
   init(
     configuration: RelayConfiguration, certificate: RelayCertificate, services: [any RegistrableRPCService],
-    sessions: SessionRegistry, health: HealthService
+    sessions: SessionRegistry, health: HealthService, prepare: @escaping @Sendable () async throws -> Void = {}
   ) {
     let security = RelayTransportSecurity.server(
       certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
@@ -50,9 +52,11 @@ struct RelayServer: Service {
     self.server = GRPCServer(transport: self.transport, services: services)
     self.sessions = sessions
     self.health = health
+    self.prepare = prepare
   }
 
   func run() async throws {
+    try await self.prepare()
     try await withGracefulShutdownHandler {
       try await self.server.serve()
     } onGracefulShutdown: {

@@ -15,7 +15,7 @@ extension ClientService {
     let cursor = try await self.store.ackedCursor(of: device)
     let session = DeviceSession(device: device)
     self.sessions.attach(session)
-    self.presence.connected(session)
+    await self.presence.connected(session)
     self.logger.debug("session opened", metadata: ["device": "\(device)", "cursor": "\(cursor)"])
     defer {
       self.logger.debug("session closed", metadata: ["device": "\(device)"])
@@ -84,7 +84,7 @@ extension ClientService {
           case .presence(let subscribe):
             try await self.subscribe(session, subscribe)
           case .heartbeat(let heartbeat):
-            self.presence.heartbeat(device)
+            self.presence.heartbeat(session)
             var frame = Relay_V1_ServerFrame()
             frame.heartbeat.clientTimeMs = heartbeat.clientTimeMs
             frame.heartbeat.serverTimeMs = self.wallClock()

@@ -8,6 +8,7 @@ internal import Wire
 final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable {
   private struct State {
     var serving = true
+    var shuttingDown = false
     var watchers: [Int: AsyncStream<Bool>.Continuation] = [:]
     var nextID = 0
   }
@@ -37,7 +38,7 @@ final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable
       defer { state.nextID += 1 }
       state.watchers[state.nextID] = continuation
       continuation.yield(state.serving)
-      if !state.serving { continuation.finish() }
+      if state.shuttingDown { continuation.finish() }
       return state.nextID
     }
     defer { _ = self.state.withLock { $0.watchers.removeValue(forKey: id) } }
@@ -47,9 +48,24 @@ final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable
   }
 
   /// Reports NOT_SERVING to every watcher and ends their streams.
+  /// On a region node: NOT_SERVING while PostgreSQL or Redis is out of
+  /// reach, SERVING again when both answer (unless shutting down).
+  func setDependenciesReachable(_ reachable: Bool) {
+    let watchers = self.state.withLock { state -> [AsyncStream<Bool>.Continuation] in
+      let serving = reachable && !state.shuttingDown
+      guard serving != state.serving else { return [] }
+      state.serving = serving
+      return Array(state.watchers.values)
+    }
+    for watcher in watchers { watcher.yield(reachable) }
+  }
+
+  var isServing: Bool { self.state.withLock { $0.serving } }
+
   func beginShutdown() {
     let watchers = self.state.withLock { state in
       state.serving = false
+      state.shuttingDown = true
       return Array(state.watchers.values)
     }
     for watcher in watchers {

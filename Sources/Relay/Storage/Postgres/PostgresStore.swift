@@ -29,7 +29,9 @@ public final class PostgresStore: RelayStore, Service {
   }
 
   public func run() async throws {
-    await self.client.run()
+    // The pool runs until cancelled; a graceful shutdown cancels it too,
+    // after every service started later (the committer among them) is done.
+    try await cancelWhenGracefulShutdown { await self.client.run() }
   }
 
   /// Runs `body` in a transaction, again if PostgreSQL chose it as a
@@ -102,4 +104,20 @@ extension PostgresConnection {
   }
 
   static let quiet = Logger(label: "relay.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+extension PostgresStore {
+  /// True when PostgreSQL answers `SELECT 1` within `timeout`.
+  func ping(timeout: Duration) async -> Bool {
+    await withTaskGroup(of: Bool.self) { group in
+      group.addTask { (try? await self.client.query("SELECT 1").collect()) != nil }
+      group.addTask {
+        try? await Task.sleep(for: timeout)
+        return false
+      }
+      let answer = await group.next() ?? false
+      group.cancelAll()
+      return answer
+    }
+  }
 }

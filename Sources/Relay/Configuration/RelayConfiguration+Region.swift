@@ -1,0 +1,46 @@
+internal import Foundation
+
+extension RelayConfiguration {
+  /// Running as one node of a region: the truth in a PostgreSQL every node
+  /// shares, sessions, presence, typing and doorbells in a shared Redis.
+  /// Neither URL set: the embedded default (SQLite, in-process presence).
+  public struct Region: Sendable, Hashable {
+    /// `postgres://user[:password]@host[:port]/database[?sslmode=...]`.
+    public var postgresURL: String?
+    /// `redis://host[:port]`. Needs `postgresURL`: nodes can only share
+    /// sessions when they share the truth.
+    public var redisURL: String?
+    /// This node's name, unique in the region: its doorbell channel is
+    /// `doorbell:<node id>`. Default: the host name and process id.
+    public var nodeID: String
+    /// Connections this node keeps to PostgreSQL at most.
+    public var postgresPoolSize: Int
+    /// Apply missing schema migrations when the node starts (else run `relay migrate`).
+    public var migrateOnStart: Bool
+    /// A device's `session:` key lives this long past its last heartbeat, so
+    /// the sessions of a node that died without saying so fade away.
+    public var sessionTTL: Duration
+    /// How often the node checks that PostgreSQL and Redis answer; health is
+    /// NOT_SERVING while either does not.
+    public var healthCheckInterval: Duration
+
+    public var isRegion: Bool { self.postgresURL != nil }
+
+    public static var defaults: Self {
+      Self(
+        postgresURL: nil, redisURL: nil,
+        nodeID: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
+        postgresPoolSize: 16, migrateOnStart: true, sessionTTL: .seconds(90), healthCheckInterval: .seconds(1))
+    }
+
+    func validate() throws(RelayError) {
+      if self.redisURL != nil && self.postgresURL == nil {
+        throw RelayError(.invalidArgument, "a Redis URL needs a PostgreSQL URL too: nodes share sessions only when they share the data")
+      }
+      guard !self.nodeID.isEmpty, self.nodeID.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+        throw RelayError(.invalidArgument, "node id must be letters, digits, '-', '_' or '.'")
+      }
+      guard self.postgresPoolSize > 0 else { throw RelayError(.invalidArgument, "postgres pool size must be positive") }
+    }
+  }
+}

@@ -1,0 +1,32 @@
+internal import ServiceLifecycle
+internal import Wire
+
+/// Delivers what arrives from the region's Redis channels to the sessions on
+/// this node: doorbells to the device's session, presence to subscribers,
+/// typing from other nodes to the audience.
+struct RegionEventPump: Service {
+  let events: AsyncStream<RegionEvent>
+  let nodeID: String
+  let sessions: SessionRegistry
+  let presence: InProcessPresence
+
+  func run() async throws {
+    for await event in self.events.cancelOnGracefulShutdown() {
+      switch event {
+      case .doorbell(let device, let cursor):
+        self.sessions.ringHere([Doorbell(device: device, cursor: cursor)])
+      case .presence(let user, let online, let lastSeen):
+        var update = Relay_V1_Presence()
+        update.user = user.description
+        update.online = online
+        update.lastSeenMs = lastSeen
+        self.presence.deliver(update)
+      case .typing(let node, let conversationID, let user, let typing, let audience):
+        // This node told its own sessions when it happened.
+        guard node != self.nodeID else { continue }
+        self.presence.broadcastTyping(
+          .init(conversationID: conversationID, user: user), typing: typing, audience: audience)
+      }
+    }
+  }
+}
