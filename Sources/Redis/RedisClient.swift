@@ -55,16 +55,20 @@ public final class RedisClient: Service, Sendable {
   public let configuration: Configuration
   private let subscriptions: [String]
   private let onMessage: MessageHandler
+  private let onConnected: @Sendable () -> Void
   private let logger: Logger
   private let state = Mutex<(commands: RedisConnection?, subscribed: Bool)>((nil, false))
 
+  /// `onConnected` runs each time the client is connected and subscribed
+  /// again: a good time to rewrite what a restarted Redis has forgotten.
   public init(
     configuration: Configuration, subscriptions: [String] = [], logger: Logger,
-    onMessage: @escaping MessageHandler = { _, _ in }
+    onConnected: @escaping @Sendable () -> Void = {}, onMessage: @escaping MessageHandler = { _, _ in }
   ) {
     self.configuration = configuration
     self.subscriptions = subscriptions
     self.onMessage = onMessage
+    self.onConnected = onConnected
     self.logger = logger
   }
 
@@ -125,7 +129,11 @@ public final class RedisClient: Service, Sendable {
       subscriber?.close()
     }
     self.state.withLock { $0 = (commands, false) }
-    subscriber?.sendWithoutReply(["SUBSCRIBE"] + self.subscriptions)
+    if let subscriber {
+      subscriber.sendWithoutReply(["SUBSCRIBE"] + self.subscriptions)
+    } else {
+      self.onConnected()
+    }
     self.logger.info(
       "connected to Redis", metadata: ["redis": "\(self.configuration.host):\(self.configuration.port)"])
     // A close future does not end on cancellation: closing the connections does.
@@ -151,7 +159,10 @@ public final class RedisClient: Service, Sendable {
       guard let channel = parts[1].text, case .string(let payload) = parts[2] else { return }
       self.onMessage(channel, payload)
     case "subscribe" where parts.count == 3:
-      if parts[2].integer == Int64(self.subscriptions.count) { self.state.withLock { $0.subscribed = true } }
+      if parts[2].integer == Int64(self.subscriptions.count) {
+        self.state.withLock { $0.subscribed = true }
+        self.onConnected()
+      }
     default:
       break
     }

@@ -17,9 +17,11 @@ struct InviteCommand: AsyncParsableCommand {
         throw RelayError(.invalidArgument, "--count must be 1 to 10000")
       }
       let configuration = try StartupConfiguration.resolve(common: self.common) { _ throws(RelayError) in }
-      let store = try SQLiteStore(directory: configuration.dataDirectory)
       let codes = (0 ..< self.count).map { _ in InviteCode.make() }
-      try await store.createInvites(codes, nowMs: HybridLogicalClock.systemMilliseconds())
+      try await configuration.withStore { store in
+        if let postgres = store as? PostgresStore { _ = try await postgres.migrate() }
+        try await store.createInvites(codes, nowMs: HybridLogicalClock.systemMilliseconds())
+      }
       for code in codes { print(code) }
     } catch {
       StartupFailure.exit(error)

@@ -6,7 +6,7 @@ struct RelayCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "relay",
     abstract: "A federated, end-to-end-encrypted chat relay.",
-    subcommands: [ServeCommand.self, InviteCommand.self],
+    subcommands: [ServeCommand.self, InviteCommand.self, MigrateCommand.self],
     defaultSubcommand: ServeCommand.self
   )
 }
@@ -18,4 +18,13 @@ struct CommonOptions: ParsableArguments {
 
   @Option(name: .customLong("data-dir"), help: "Where the database and certificates live (default ./relay-data).")
   var dataDir: String?
+
+  @Option(name: .long, help: "Run as a region node on this PostgreSQL (postgres://user@host:5432/db).")
+  var postgres: String?
+
+  @Option(name: .long, help: "The region's Redis (redis://host:6379), for sessions, presence and doorbells.")
+  var redis: String?
+
+  @Option(name: .customLong("node-id"), help: "This node's name, unique in its region (default host-pid).")
+  var nodeID: String?
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Relay
 
 /// Defaults, then the config file, then command-line flags.
@@ -9,6 +10,9 @@ enum StartupConfiguration {
     var configuration = RelayConfiguration.defaults
     if let path = common.config { try configuration.apply(configFile: path) }
     if let dir = common.dataDir { configuration.dataDirectory = dir }
+    if let url = common.postgres { configuration.region.postgresURL = url }
+    if let url = common.redis { configuration.region.redisURL = url }
+    if let id = common.nodeID { configuration.region.nodeID = id }
     try flags(&configuration)
     try Self.checkDataDirectory(configuration.dataDirectory)
     return configuration
@@ -23,6 +27,23 @@ enum StartupConfiguration {
       guard FileManager.default.isWritableFile(atPath: path), FileManager.default.isReadableFile(atPath: path) else {
         throw RelayError(.invalidArgument, "data directory \(path) is not readable and writable")
       }
+    }
+  }
+}
+
+extension RelayConfiguration {
+  /// The store this configuration names, for the administrative commands:
+  /// PostgreSQL (run while `body` runs) for a region, else the SQLite file.
+  func withStore(_ body: (any RelayStore) async throws -> Void) async throws {
+    guard let url = self.region.postgresURL else {
+      try await body(try SQLiteStore(directory: self.dataDirectory))
+      return
+    }
+    let store = try PostgresStore(url: url, poolSize: 2, logger: Logger(label: "relay"))
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { try await store.run() }
+      defer { group.cancelAll() }
+      try await body(store)
     }
   }
 }

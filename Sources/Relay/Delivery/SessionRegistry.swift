@@ -40,6 +40,11 @@ final class SessionRegistry: Sendable {
     self.users.withLock { $0[device.user]?[device.deviceID] }
   }
 
+  /// Every live session.
+  func all() -> [DeviceSession] {
+    self.users.withLock { $0.values.flatMap(\.values) }
+  }
+
   /// Every live session of each user.
   func sessions(of users: some Sequence<UserAddress>) -> [DeviceSession] {
     self.users.withLock { table in users.flatMap { table[$0].map { Array($0.values) } ?? [] } }

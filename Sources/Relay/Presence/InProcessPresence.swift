@@ -47,6 +47,12 @@ final class InProcessPresence: PresenceTracker {
     self.route(self.state.withLock { $0.presence.connected(session.device, now: now) })
   }
 
+  /// The region's Redis came back: record the session there again, as a heartbeat would.
+  func reconnected(_ session: DeviceSession) async {
+    await self.region?.register(session)
+    self.region?.heartbeat(session)
+  }
+
   func heartbeat(_ session: DeviceSession) {
     let now = self.now
     _ = self.state.withLock { $0.presence.heartbeat(session.device, now: now) }

@@ -9,6 +9,8 @@ enum RegionEvent: Sendable, Equatable {
   case presence(UserAddress, online: Bool, lastSeenMs: Int64)
   /// Someone started or stopped typing; `node` is where they type.
   case typing(node: String, conversationID: String, user: UserAddress, typing: Bool, audience: [UserAddress])
+  /// Not a message: the node is connected to Redis (again).
+  case connected
 
   var payload: String {
     switch self {
@@ -19,6 +21,8 @@ enum RegionEvent: Sendable, Equatable {
     case .typing(let node, let conversationID, let user, let typing, let audience):
       "typing\t\(node)\t\(conversationID)\t\(user)\t\(typing ? 1 : 0)\t"
         + audience.map(\.description).joined(separator: ",")
+    case .connected:
+      ""
     }
   }
 

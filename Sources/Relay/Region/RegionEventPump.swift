@@ -13,6 +13,14 @@ struct RegionEventPump: Service {
   func run() async throws {
     for await event in self.events.cancelOnGracefulShutdown() {
       switch event {
+      case .connected:
+        // Redis may have restarted and forgotten this node's sessions, and
+        // doorbells may have been lost while it was away: record the sessions
+        // again and let each one look at its mailbox.
+        for session in self.sessions.all() {
+          await self.presence.reconnected(session)
+          session.ring()
+        }
       case .doorbell(let device, let cursor):
         self.sessions.ringHere([Doorbell(device: device, cursor: cursor)])
       case .presence(let user, let online, let lastSeen):

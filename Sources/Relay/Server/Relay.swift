@@ -114,7 +114,8 @@ public final class Relay: Service {
     let (events, sink) = AsyncStream<RegionEvent>.makeStream()
     let redis = RedisClient(
       configuration: redisConfiguration,
-      subscriptions: [RegionKeys.doorbell(node: configuration.region.nodeID), RegionKeys.events], logger: logger
+      subscriptions: [RegionKeys.doorbell(node: configuration.region.nodeID), RegionKeys.events], logger: logger,
+      onConnected: { sink.yield(.connected) }
     ) { channel, payload in
       if let event = RegionEvent(channel: channel, payload: payload) { sink.yield(event) }
     }

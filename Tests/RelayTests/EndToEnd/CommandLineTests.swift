@@ -81,7 +81,7 @@ struct CommandLineTests {
     try await Task.sleep(for: .milliseconds(300))
     let alice = TestDevice("alice@localhost")
     let target = TestRelay(
-      port: port, dataDirectory: directory, certificatePEM: relayPEM, store: try SQLiteStore(directory: directory)
+      port: port, dataDirectory: directory, certificatePEM: relayPEM, store: nil
     ) {}
     try await alice.withClient(target) { client in
       #expect(await statusCode { try await alice.register(client) } == .permissionDenied)

@@ -81,7 +81,7 @@ struct DirectoryTests {
   @Test("invite policy: new users need an unused operator invite")
   func invitePolicy() async throws {
     try await withRelay(configure: { $0.registration.policy = .invite }) { relay in
-      try await relay.store.createInvites(["invite-one"], nowMs: 0)
+      try await relay.store!.createInvites(["invite-one"], nowMs: 0)
       let alice = TestDevice("alice@localhost")
       let bob = TestDevice("bob@localhost")
       try await alice.withClient(relay) { client in

@@ -11,7 +11,8 @@ struct TestRelay: Sendable {
   let port: Int
   let dataDirectory: String
   let certificatePEM: String
-  let store: any RelayStore
+  /// The relay's store, when it runs in this process.
+  let store: (any RelayStore)?
   /// Starts a graceful shutdown, as SIGTERM does.
   let shutdown: @Sendable () async -> Void
 }

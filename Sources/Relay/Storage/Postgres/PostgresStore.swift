@@ -2,6 +2,7 @@ internal import Foundation
 public import Logging
 internal import NIOCore
 internal import PostgresNIO
+internal import NIOConcurrencyHelpers
 public import ServiceLifecycle
 public import Wire
 
@@ -19,8 +20,12 @@ public import Wire
 public final class PostgresStore: RelayStore, Service {
   let client: PostgresClient
   let logger: Logger
+  /// How long an operation waits for a pooled connection before it fails
+  /// `unavailable` (while PostgreSQL is out of reach, the pool only retries).
+  let leaseTimeout: Duration
 
-  public init(url: String, poolSize: Int, logger: Logger) throws(RelayError) {
+  public init(url: String, poolSize: Int, leaseTimeout: Duration = .seconds(2), logger: Logger) throws(RelayError) {
+    self.leaseTimeout = leaseTimeout
     var configuration = try PostgresURL(url).clientConfiguration()
     configuration.options.maximumConnections = poolSize
     configuration.options.connectTimeout = .seconds(5)
@@ -38,13 +43,13 @@ public final class PostgresStore: RelayStore, Service {
   /// deadlock victim or failed it for serialization. A ``RelayError`` thrown by
   /// `body` rolls back and surfaces as it is.
   func transaction<T: Sendable>(
-    _ what: String, _ body: @Sendable (PostgresConnection) async throws -> T
+    _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
   ) async throws -> T {
     var attempt = 0
     while true {
       do {
-        return try await self.client.withTransaction(logger: self.logger) { connection in
-          try await body(connection)
+        return try await self.leased { connection in
+          try await connection.withTransaction(logger: self.logger) { connection in try await body(connection) }
         }
       } catch {
         let cause = Self.underlying(error)
@@ -60,13 +65,38 @@ public final class PostgresStore: RelayStore, Service {
   }
 
   /// Runs `body` on a pooled connection, outside a transaction.
-  func read<T: Sendable>(_ what: String, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+  func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
     do {
-      return try await self.client.withConnection { connection in try await body(connection) }
+      return try await self.leased(body)
     } catch let relayError as RelayError {
       throw relayError
     } catch {
       throw Self.mapped(error, what)
+    }
+  }
+
+  /// Runs `body` on a pooled connection, failing if none is leased within
+  /// ``leaseTimeout``. Once `body` runs it is never cut short: a commit's
+  /// outcome is always the database's.
+  private func leased<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
+    let started = NIOLockedValueBox(false)
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+      group.addTask {
+        try await self.client.withConnection { connection in
+          started.withLockedValue { $0 = true }
+          return try await body(connection)
+        }
+      }
+      group.addTask {
+        try await Task.sleep(for: self.leaseTimeout)
+        if started.withLockedValue({ $0 }) { return nil }
+        throw RelayError(.unavailable, "no database connection within \(self.leaseTimeout)")
+      }
+      defer { group.cancelAll() }
+      while let result = try await group.next() {
+        if let result { return result }
+      }
+      throw RelayError(.internal, "a database operation ended without a result")
     }
   }
 

@@ -1,0 +1,176 @@
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+import Testing
+import Wire
+
+@testable import Relay
+
+/// Two relay nodes sharing one PostgreSQL and one Redis.
+@Suite("A region: two nodes, one PostgreSQL, one Redis")
+struct RegionTests {
+  @Test("a device on each node: live chat both ways, receipts, presence and typing cross nodes")
+  func liveAcrossNodes() async throws {
+    let region = try await TestRegion.make()
+    try await region.node("n1") { node1 in
+      try await region.node("n2") { node2 in
+        let alice = TestDevice(region.user("alice"))
+        let bob = TestDevice(region.user("bob"))
+        try await alice.withClient(node1) { a in
+          try await bob.withClient(node2) { b in
+            try await alice.register(a)
+            try await bob.register(b)
+            let chat = try await a.createConversation(
+              .with {
+                $0.kind = .direct
+                $0.members = [bob.user]
+              }
+            ).id
+            try await withSession(a) { aliceSession in
+              _ = try await aliceSession.catchUp()
+              aliceSession.send(.with { $0.presence.users = [bob.user] })
+              let initial = try await aliceSession.next("bob's presence") { $0.hasPresence ? $0.presence : nil }
+              #expect(!initial.online)
+              try await withSession(b) { bobSession in
+                _ = try await bobSession.catchUp()
+                let online = try await aliceSession.next("bob online") {
+                  $0.hasPresence && $0.presence.online ? $0.presence : nil
+                }
+                #expect(online.user == bob.user)
+                for index in 0 ..< 20 {
+                  let sent = try await aliceSession.sendMessage(chat, to: [bob.address], text: "m\(index)").get()
+                  let received = try await bobSession.envelope()
+                  #expect(received.seq == sent.seq && openedText(received) == "m\(index)")
+                }
+                bobSession.send(.with { $0.ack.cursor = 20 })
+                for seq in 1 ... 20 {
+                  let receipt = try await aliceSession.receipt(.delivered)
+                  #expect(receipt.seq == UInt64(seq) && receipt.by == bob.address)
+                }
+                bobSession.send(
+                  .with {
+                    $0.typing = .with {
+                      $0.conversationID = chat
+                      $0.typing = true
+                    }
+                  })
+                let typing = try await aliceSession.next("bob typing") { $0.hasTyping ? $0.typing : nil }
+                #expect(typing.user == bob.user && typing.typing)
+                let reply = try await bobSession.sendMessage(chat, to: [alice.address], text: "back").get()
+                let back = try await aliceSession.envelope()
+                #expect(back.seq == reply.seq && openedText(back) == "back")
+              }
+              let offline = try await aliceSession.next("bob offline") {
+                $0.hasPresence && !$0.presence.online ? $0.presence : nil
+              }
+              #expect(offline.lastSeenMs > 0)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test("Redis restarted mid-test: delivery across nodes resumes, nothing sent meanwhile is lost")
+  func redisRestarts() async throws {
+    let port = try await freePort()
+    var redis = try await TestRedisServer(port: port)
+    let region = try await TestRegion.make(redisURL: redis.url)
+    try await region.node("n1") { node1 in
+      try await region.node("n2") { node2 in
+        let alice = TestDevice(region.user("alice"))
+        let bob = TestDevice(region.user("bob"))
+        try await alice.withClient(node1) { a in
+          try await bob.withClient(node2) { b in
+            try await alice.register(a)
+            try await bob.register(b)
+            let chat = try await a.createConversation(
+              .with {
+                $0.kind = .direct
+                $0.members = [bob.user]
+              }
+            ).id
+            try await withSession(a) { aliceSession in
+              try await withSession(b) { bobSession in
+                _ = try await aliceSession.catchUp()
+                _ = try await bobSession.catchUp()
+                _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "before").get()
+                #expect(openedText(try await bobSession.envelope()) == "before")
+
+                await redis.stop()
+                // The database still takes sends; only the doorbell to the other node is lost.
+                _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "during").get()
+                redis = try await TestRedisServer(port: port)
+                // Both nodes reconnect, record their sessions again and look at their mailboxes.
+                #expect(openedText(try await bobSession.envelope(timeout: .seconds(20))) == "during")
+                _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "after").get()
+                #expect(openedText(try await bobSession.envelope()) == "after")
+              }
+            }
+          }
+        }
+      }
+    }
+    await redis.stop()
+  }
+
+  @Test("PostgreSQL briefly unreachable: sends fail UNAVAILABLE, health says NOT_SERVING, nothing uncommitted is acked")
+  func postgresUnreachable() async throws {
+    let base = try await TestDatabases.makePostgresDatabase()
+    let parsed = try PostgresURL(base)
+    let proxy = try await TCPProxy(targetPort: parsed.port)
+    let proxied = "postgres://\(parsed.user)@127.0.0.1:\(proxy.port)/\(parsed.database)"
+    let region = try await TestRegion.make(postgresURL: proxied)
+    try await region.node("n1") { node in
+      let alice = TestDevice(region.user("alice"))
+      let bob = TestDevice(region.user("bob"))
+      try await alice.withClient(node) { a in
+        try await bob.withClient(node) { b in
+          try await alice.register(a)
+          try await bob.register(b)
+          let chat = try await a.createConversation(
+            .with {
+              $0.kind = .direct
+              $0.members = [bob.user]
+            }
+          ).id
+          try await withSession(a) { aliceSession in
+            _ = try await aliceSession.catchUp()
+            var committed = [String]()
+            committed.append(try await aliceSession.sendMessage(chat, to: [bob.address], text: "one").get().messageID)
+
+            proxy.cut()
+            try await ChildProcess.waitUntil("NOT_SERVING") { try await healthStatus(alice, node) == .notServing }
+            var failed = 0
+            for index in 0 ..< 3 {
+              switch try await aliceSession.sendMessage(chat, to: [bob.address], text: "lost\(index)") {
+              case .success(let result): committed.append(result.messageID)
+              case .failure(let error):
+                #expect(error.code == Int32(RPCError.Code.unavailable.rawValue), "\(error.message)")
+                failed += 1
+              }
+            }
+            #expect(failed == 3)
+
+            proxy.heal()
+            try await ChildProcess.waitUntil("SERVING again") { try await healthStatus(alice, node) == .serving }
+            committed.append(try await aliceSession.sendMessage(chat, to: [bob.address], text: "two").get().messageID)
+            try await withSession(b) { bobSession in
+              let entries = try await bobSession.catchUp()
+              #expect(entries.map(\.envelope.messageID) == committed)
+              #expect(entries.map { openedText($0.envelope) } == ["one", "two"])
+            }
+          }
+        }
+      }
+    }
+    await proxy.close()
+  }
+}
+
+/// The relay's overall health, asked over the device's own connection.
+func healthStatus(_ device: TestDevice, _ relay: TestRelay) async throws -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
+  try await device.withConnection(relay) { client in
+    try await Grpc_Health_V1_Health.Client(wrapping: client).check(.init()).status
+  }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Wire
+
+@testable import Relay
+
+/// One test's region: a new PostgreSQL database, a Redis (the run's, or the
+/// test's own), names no other test uses (they share the Redis), and one
+/// data directory for every node so that all present the same certificate.
+struct TestRegion: Sendable {
+  let postgresURL: String
+  let redisURL: String
+  let tag = String(UUID().uuidString.prefix(8)).lowercased()
+  let dataDirectory = makeTemporaryDirectory()
+
+  static func make(redisURL: String? = nil, postgresURL: String? = nil) async throws -> TestRegion {
+    var database = postgresURL
+    if database == nil { database = try await TestDatabases.makePostgresDatabase() }
+    return TestRegion(postgresURL: database!, redisURL: try redisURL ?? TestDatabases.requireRedis())
+  }
+
+  func user(_ name: String) -> String { "\(name)-\(self.tag)@localhost" }
+  func nodeID(_ name: String) -> String { "\(name)-\(self.tag)" }
+
+  /// Runs a node in this process for the duration of `body`.
+  func node<T: Sendable>(
+    _ name: String, postgresURL: String? = nil, _ body: (TestRelay) async throws -> T
+  ) async throws -> T {
+    try await withRelay(dataDirectory: self.dataDirectory) { config in
+      config.region.postgresURL = postgresURL ?? self.postgresURL
+      config.region.redisURL = self.redisURL
+      config.region.nodeID = self.nodeID(name)
+      config.region.postgresPoolSize = 4
+      config.region.healthCheckInterval = .milliseconds(100)
+      config.presence.sweepInterval = .milliseconds(50)
+    } _: { relay in
+      try await body(relay)
+    }
+  }
+
+  /// The arguments that run a node of this region as a `relay` process.
+  func serveArguments(_ name: String, port: Int) -> [String] {
+    [
+      "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:\(port)", "--postgres", self.postgresURL,
+      "--redis", self.redisURL, "--node-id", self.nodeID(name),
+    ]
+  }
+}
