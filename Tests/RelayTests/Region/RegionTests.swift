@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import SwiftProtobuf
+import Synchronization
 import Testing
 import Wire
 
@@ -166,6 +167,93 @@ struct RegionTests {
     }
     await proxy.close()
   }
+}
+
+/// Region nodes as `relay` processes, so that one can be killed outright.
+@Suite("A region survives kill -9 of a node")
+struct NodeFailureTests {
+  @Test("kill -9 of a node mid-stream: its device reconnects to the other node and gets everything, once per cursor")
+  func nodeKilled() async throws {
+    let region = try await TestRegion.make()
+    let ports = [try await freePort(), try await freePort()]
+    var nodes = [ChildProcess]()
+    for (index, port) in ports.enumerated() {
+      nodes.append(try ChildProcess(relayExecutable, region.serveArguments("n\(index + 1)", port: port)))
+      try await ChildProcess.waitUntil("node \(index + 1) listening", seconds: 60) { try await freePortIsTaken(port) }
+    }
+    let pem = try String(contentsOfFile: region.dataDirectory + "/relay-cert.pem", encoding: .utf8)
+    let node1 = TestRelay(port: ports[0], dataDirectory: region.dataDirectory, certificatePEM: pem, store: nil) {}
+    let node2 = TestRelay(port: ports[1], dataDirectory: region.dataDirectory, certificatePEM: pem, store: nil) {}
+    let alice = TestDevice(region.user("alice"))
+    let bob = TestDevice(region.user("bob"))
+    let chat = try await alice.withClient(node2) { a in
+      try await alice.register(a)
+      try await bob.withClient(node1) { try await bob.register($0) }
+      return try await a.createConversation(
+        .with {
+          $0.kind = .direct
+          $0.members = [bob.user]
+        }
+      ).id
+    }
+    let total = 300
+    var before = [UInt64: UInt64]()  // cursor -> seq, as bob saw them on node 1
+    var acks = [UInt64(0)]
+    let progress = SendCount()
+    let sent = try await bob.withClient(node1) { b in
+      try await withSession(b) { bobSession in
+        _ = try await bobSession.catchUp()
+        return try await withThrowingTaskGroup(of: [UInt64].self) { group in
+          // Alice, on node 2, sends all along; node 1 dies in the middle.
+          group.addTask {
+            try await alice.withClient(node2) { a in
+              try await withSession(a) { aliceSession in
+                _ = try await aliceSession.catchUp()
+                var seqs = [UInt64]()
+                for index in 0 ..< total {
+                  seqs.append(try await aliceSession.sendMessage(chat, to: [bob.address], text: "m\(index)").get().seq)
+                  progress.value.withLock { $0 += 1 }
+                  try await Task.sleep(for: .milliseconds(3))  // a steady stream, not one burst
+                }
+                return seqs
+              }
+            }
+          }
+          while before.count < 100 {
+            let envelope = try await bobSession.envelope()
+            before[envelope.cursor] = envelope.seq
+            if envelope.cursor % 25 == 0 {
+              bobSession.send(.with { $0.ack.cursor = envelope.cursor })
+              acks.append(envelope.cursor)
+            }
+          }
+          await nodes[0].stop(SIGKILL)
+          #expect(progress.value.withLock { $0 } < total, "node 1 died while alice was still sending")
+          #expect(try await bobSession.end() != nil)  // the stream fails; it does not end cleanly
+          return try await group.next()!
+        }
+      }
+    }
+    #expect(sent == (1 ... UInt64(total)).map { $0 })
+    // Bob reconnects to node 2: everything after the cursor node 1 last committed, in order.
+    let after = try await bob.withClient(node2) { b in
+      try await withSession(b) { try await $0.catchUp().map(\.envelope) }
+    }
+    let first = try #require(after.first).cursor
+    #expect(acks.contains(first - 1), "resumes right after an acknowledged cursor, not \(first - 1)")
+    #expect(after.map(\.cursor) == Array(first ... UInt64(total)))
+    #expect(after.map(\.seq) == after.map(\.seq).sorted())
+    for envelope in after where before[envelope.cursor] != nil {
+      #expect(before[envelope.cursor] == envelope.seq, "cursor \(envelope.cursor) is one message, whichever node sends it")
+    }
+    let received = Set(before.filter { $0.key < first }.values).union(after.map(\.seq))
+    #expect(received == Set(1 ... UInt64(total)))
+    #expect(await nodes[1].stop(SIGTERM) == 0)
+  }
+}
+
+final class SendCount: Sendable {
+  let value = Mutex(0)
 }
 
 /// The relay's overall health, asked over the device's own connection.
