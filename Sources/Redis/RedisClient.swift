@@ -44,7 +44,7 @@ public final class RedisClient: Service, Sendable {
       guard !host.isEmpty else { throw RedisError(.invalidURL, "the Redis URL names no host") }
       self.host = host
       self.port = port
-      self.timeout = .seconds(3)
+      self.timeout = .seconds(10)
       self.minimumBackoff = .milliseconds(50)
       self.maximumBackoff = .seconds(2)
     }

@@ -35,7 +35,9 @@ extension RelayConfiguration {
 
     func validate() throws(RelayError) {
       if self.redisURL != nil && self.postgresURL == nil {
-        throw RelayError(.invalidArgument, "a Redis URL needs a PostgreSQL URL too: nodes share sessions only when they share the data")
+        throw RelayError(
+          .invalidArgument, "a Redis URL needs a PostgreSQL URL too: nodes share sessions only when they share the data"
+        )
       }
       guard !self.nodeID.isEmpty, self.nodeID.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
         throw RelayError(.invalidArgument, "node id must be letters, digits, '-', '_' or '.'")

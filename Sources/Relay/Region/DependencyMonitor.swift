@@ -25,7 +25,8 @@ struct DependencyMonitor: Service {
           self.logger.info("PostgreSQL and Redis reachable again: serving")
         } else {
           self.logger.warning(
-            "a shared dependency is unreachable: not serving", metadata: ["postgres": "\(database)", "redis": "\(redis)"])
+            "a shared dependency is unreachable: not serving",
+            metadata: ["postgres": "\(database)", "redis": "\(redis)"])
         }
         wasReachable = reachable
       }

@@ -130,7 +130,9 @@ final class RegionLink: PresenceRegion, Service {
         "EVAL", Self.offlineScript, "3", RegionKeys.userDevices(user), RegionKeys.presence(user),
         RegionKeys.lastSeen(user), RegionKeys.sessionPrefix(user), "\(lastSeen)",
       ]
-      let publish = ["PUBLISH", RegionKeys.events, RegionEvent.presence(user, online: false, lastSeenMs: lastSeen).payload]
+      let publish = [
+        "PUBLISH", RegionKeys.events, RegionEvent.presence(user, online: false, lastSeenMs: lastSeen).payload,
+      ]
       self.queue.yield(
         .commands([script]) { [queue] replies in
           if replies.first?.integer == 1 { queue.yield(.commands([publish], then: { _ in })) }

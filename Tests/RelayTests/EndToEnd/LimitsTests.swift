@@ -61,21 +61,30 @@ struct LimitsTests {
   @Test("sends per second per device: RESOURCE_EXHAUSTED, and the stream stays usable")
   func rateLimit() async throws {
     try await withPair(configure: {
-      $0.limits.sendsPerSecond = 2
+      $0.limits.sendsPerSecond = 1
       $0.limits.sendBurst = 3
     }) { _, alice, a, bob, b, chat in
       try await withSession(a) { session in
         _ = try await session.catchUp()
+        // Five sends in one burst: the bucket holds three.
+        let ids = (0 ..< 5).map { _ in newMessageID() }
+        for (index, id) in ids.enumerated() {
+          session.send(.with { $0.send = sendRequest(chat, to: [bob.address], text: "r\(index)", messageID: id) })
+        }
         var outcomes = [Bool]()
-        for index in 0 ..< 5 {
-          let result = try await session.sendMessage(chat, to: [bob.address], text: "r\(index)")
-          if case .failure(let error) = result {
-            #expect(error.code == Int32(RPCError.Code.resourceExhausted.rawValue))
+        for id in ids {
+          let ok = try await session.next("the result of \(id)") { frame -> Bool? in
+            if case .sent(let sent) = frame.frame, sent.messageID == id { return true }
+            if case .error(let error) = frame.frame, error.messageID == id {
+              #expect(error.code == Int32(RPCError.Code.resourceExhausted.rawValue))
+              return false
+            }
+            return nil
           }
-          outcomes.append((try? result.get()) != nil)
+          outcomes.append(ok)
         }
         #expect(outcomes == [true, true, true, false, false])
-        try await Task.sleep(for: .milliseconds(600))
+        try await Task.sleep(for: .milliseconds(1100))
         _ = try await session.sendMessage(chat, to: [bob.address], text: "later").get()
       }
       // The unary call shares the device's bucket.

@@ -98,12 +98,16 @@ struct PresenceTests {
         #expect(await statusCode { _ = try await health.check(.with { $0.service = "nope" }) } == .notFound)
         let statuses = try await withThrowingTaskGroup(of: [Grpc_Health_V1_HealthCheckResponse.ServingStatus].self) {
           group in
+          let (first, firstArrived) = AsyncStream.makeStream(of: Void.self)
           group.addTask {
             try await health.watch(.with { $0.service = "" }) { response in
-              try await response.messages.reduce(into: []) { $0.append($1.status) }
+              try await response.messages.reduce(into: []) { statuses, message in
+                statuses.append(message.status)
+                firstArrived.yield()
+              }
             }
           }
-          try await Task.sleep(for: .milliseconds(200))
+          for await _ in first { break }  // the watch is open: now shut down
           await relay.shutdown()
           return try await group.next() ?? []
         }

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 @testable import Redis
+
 /// The hiredis-based client against a real redis-server.
 @Suite("Redis client (hiredis on SwiftNIO)")
 struct RedisClientTests {
@@ -49,9 +50,12 @@ struct RedisClientTests {
     let url = try TestDatabases.requireRedis()
     let received = Mutex<[String]>([])
     let channel = "test-\(UUID().uuidString)"
-    try await self.withClient(url: url, subscriptions: [channel], onMessage: { _, payload in
-      received.withLock { $0.append(String(decoding: payload, as: UTF8.self)) }
-    }) { redis in
+    try await self.withClient(
+      url: url, subscriptions: [channel],
+      onMessage: { _, payload in
+        received.withLock { $0.append(String(decoding: payload, as: UTF8.self)) }
+      }
+    ) { redis in
       let key = "k-\(UUID().uuidString)"
       let tricky = "line\r\nbreak $3 *2 \u{0}é"
       #expect(try await redis.send(["SET", key, tricky, "EX", "60"]) == .status("OK"))
@@ -85,9 +89,12 @@ struct RedisClientTests {
     let port = try await freePort()
     var server = try await TestRedisServer(port: port)
     let received = Mutex<[String]>([])
-    try await self.withClient(url: server.url, subscriptions: ["bell"], onMessage: { _, payload in
-      received.withLock { $0.append(String(decoding: payload, as: UTF8.self)) }
-    }) { redis in
+    try await self.withClient(
+      url: server.url, subscriptions: ["bell"],
+      onMessage: { _, payload in
+        received.withLock { $0.append(String(decoding: payload, as: UTF8.self)) }
+      }
+    ) { redis in
       #expect(try await redis.send(["SET", "a", "1"]) == .status("OK"))
       await server.stop()
       try await ChildProcess.waitUntil("the client to notice") { !redis.isConnected }

@@ -244,7 +244,8 @@ struct NodeFailureTests {
     #expect(after.map(\.cursor) == Array(first ... UInt64(total)))
     #expect(after.map(\.seq) == after.map(\.seq).sorted())
     for envelope in after where before[envelope.cursor] != nil {
-      #expect(before[envelope.cursor] == envelope.seq, "cursor \(envelope.cursor) is one message, whichever node sends it")
+      #expect(
+        before[envelope.cursor] == envelope.seq, "cursor \(envelope.cursor) is one message, whichever node sends it")
     }
     let received = Set(before.filter { $0.key < first }.values).union(after.map(\.seq))
     #expect(received == Set(1 ... UInt64(total)))
@@ -257,7 +258,9 @@ final class SendCount: Sendable {
 }
 
 /// The relay's overall health, asked over the device's own connection.
-func healthStatus(_ device: TestDevice, _ relay: TestRelay) async throws -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
+func healthStatus(
+  _ device: TestDevice, _ relay: TestRelay
+) async throws -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
   try await device.withConnection(relay) { client in
     try await Grpc_Health_V1_Health.Client(wrapping: client).check(.init()).status
   }

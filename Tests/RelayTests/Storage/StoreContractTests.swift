@@ -137,7 +137,8 @@ struct StoreContractTests {
       for _ in 0 ..< 5 {
         _ = try await fixture.store.commit([fixture.send(alice, group.id, to: [bob])], clock: fixture.clock)
       }
-      let first = try await fixture.store.history(conversationID: group.id, device: bob, page: .init(size: 3, token: ""))
+      let first = try await fixture.store.history(
+        conversationID: group.id, device: bob, page: .init(size: 3, token: ""))
       let second = try await fixture.store.history(
         conversationID: group.id, device: bob, page: .init(size: 3, token: first.nextToken))
       #expect((first.items + second.items).map(\.seq) == [1, 2, 3, 4, 5])
@@ -166,8 +167,10 @@ struct StoreContractTests {
       let alice = try await fixture.register("alice@localhost/phone")
       let bob = try await fixture.register("bob@localhost/phone")
       let carol = try await fixture.register("carol@localhost/phone")
-      let group = try await fixture.conversation(.group, creator: "alice@localhost", others: ["bob@localhost", "carol@localhost"])
-      let batches = 20, perBatch = 5
+      let group = try await fixture.conversation(
+        .group, creator: "alice@localhost", others: ["bob@localhost", "carol@localhost"])
+      let batches = 20
+      let perBatch = 5
       // Two "nodes" (stores on one database) commit batches at once, while
       // carol's device reads its mailbox as a syncing device would.
       let seen = try await withThrowingTaskGroup(of: [UInt64].self) { tasks in

@@ -66,7 +66,10 @@ final class TestRedisServer: Sendable {
     self.port = port
     self.child = try ChildProcess(
       "/usr/bin/env",
-      ["redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory])
+      [
+        "redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+        directory,
+      ])
     try await ChildProcess.waitUntil("redis-server on \(port)") {
       try await freePortIsTaken(port)
     }
@@ -84,7 +87,9 @@ func freePortIsTaken(_ port: Int) async throws -> Bool {
   address.sin_port = in_port_t(UInt16(port).bigEndian)
   address.sin_addr.s_addr = inet_addr("127.0.0.1")
   let result = withUnsafePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
   }
   return result == 0
 }

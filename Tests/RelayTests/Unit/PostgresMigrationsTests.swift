@@ -18,7 +18,8 @@ struct PostgresMigrationsTests {
     let statements = PostgresMigrations.statements(sql)
     #expect(statements.count == 3)
     #expect(statements[0] == "CREATE TABLE a (x text DEFAULT ';')")
-    #expect(statements[1].hasPrefix("DO $$") && statements[1].contains("PERFORM 2;") && statements[1].hasSuffix("END $$"))
+    #expect(
+      statements[1].hasPrefix("DO $$") && statements[1].contains("PERFORM 2;") && statements[1].hasSuffix("END $$"))
     #expect(statements[2] == "INSERT INTO a VALUES ('it''s; fine')")
   }
 

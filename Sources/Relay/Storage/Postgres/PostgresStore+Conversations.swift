@@ -87,7 +87,8 @@ extension PostgresStore {
   }
 
   /// The conversation as `viewer` is shown it, with the viewer's unread count.
-  static func conversation(_ db: PostgresConnection, id: String, viewer: UserAddress) async throws -> ConversationRecord {
+  static func conversation(_ db: PostgresConnection, id: String, viewer: UserAddress) async throws -> ConversationRecord
+  {
     var (record, lastRead) = try await Self.membership(db, id: id, viewer: viewer)
     let unread = try await db.rows(
       """

@@ -102,7 +102,8 @@ extension PostgresStore {
     }
   }
 
-  static let deviceColumns = "user_address, device_id, fingerprint, registered_at_ms, identity_signing, identity_agreement"
+  static let deviceColumns =
+    "user_address, device_id, fingerprint, registered_at_ms, identity_signing, identity_agreement"
 
   static func deviceRecord(_ row: PostgresRow) throws -> DeviceRecord {
     let (user, device, fingerprint, registeredAt, signing, agreement) = try row.decode(
@@ -111,7 +112,8 @@ extension PostgresStore {
     identity.signingKey = signing
     identity.agreementKey = agreement
     return DeviceRecord(
-      address: try DeviceAddress.stored(user: user, device: device), fingerprint: Fingerprint(bytes: Array(fingerprint)),
+      address: try DeviceAddress.stored(user: user, device: device),
+      fingerprint: Fingerprint(bytes: Array(fingerprint)),
       registeredAtMs: registeredAt, identityKey: identity)
   }
 }

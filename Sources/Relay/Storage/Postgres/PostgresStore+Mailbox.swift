@@ -43,8 +43,15 @@ extension PostgresStore {
     }
     var doorbells = [Doorbell]()
     doorbells.reserveCapacity(entries.count)
-    var users = [String](), ids = [String](), cursors = [Int64](), kinds = [Int16](), conversations = [String]()
-    var seqs = [Int64](), statuses = [Int16](), bys = [String](), ats = [Int64]()
+    var users = [String]()
+    var ids = [String]()
+    var cursors = [Int64]()
+    var kinds = [Int16]()
+    var conversations = [String]()
+    var seqs = [Int64]()
+    var statuses = [Int16]()
+    var bys = [String]()
+    var ats = [Int64]()
     for (device, entry) in entries {
       guard let cursor = next[device] else { throw RelayError(.notFound, "unknown device") }
       next[device] = cursor + 1

@@ -8,7 +8,8 @@ extension PostgresStore {
     try await self.transaction("uploading prekeys") { db in
       let user = device.user.description
       // The device row lock serializes uploads (and the count check) per device.
-      try await db.run("SELECT 1 FROM devices WHERE user_address = \(user) AND device_id = \(device.deviceID) FOR UPDATE")
+      try await db.run(
+        "SELECT 1 FROM devices WHERE user_address = \(user) AND device_id = \(device.deviceID) FOR UPDATE")
       let counts = try await Self.prekeyCounts(db, device: device)
       if counts.oneTime + upload.oneTimePrekeys.count > upload.maxStored
         || counts.oneTimeKem + upload.oneTimeKemPrekeys.count > upload.maxStored
@@ -64,7 +65,9 @@ extension PostgresStore {
         } else {
           bundle.oneTimePrekeysExhausted = true
         }
-        if let (id, key, signature) = try await Self.take(db, user: user.description, device: device, kind: Self.kemKind) {
+        if let (id, key, signature) = try await Self.take(
+          db, user: user.description, device: device, kind: Self.kemKind)
+        {
           bundle.kemPrekey.keyID = id
           bundle.kemPrekey.publicKey = key
           bundle.kemPrekey.signature = signature
@@ -107,7 +110,9 @@ extension PostgresStore {
   ) async throws {
     // One row per (kind, key id), the last one given winning, as an upsert of each in turn would.
     var rows = [String: (kind: Int16, id: Int64, key: ByteBuffer, signature: ByteBuffer)]()
-    for key in ec { rows["0:\(key.keyID)"] = (Self.ecKind, Int64(key.keyID), ByteBuffer(bytes: key.publicKey), ByteBuffer()) }
+    for key in ec {
+      rows["0:\(key.keyID)"] = (Self.ecKind, Int64(key.keyID), ByteBuffer(bytes: key.publicKey), ByteBuffer())
+    }
     for key in kem {
       rows["1:\(key.keyID)"] = (
         Self.kemKind, Int64(key.keyID), ByteBuffer(bytes: key.publicKey), ByteBuffer(bytes: key.signature)

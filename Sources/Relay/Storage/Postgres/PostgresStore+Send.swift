@@ -29,7 +29,9 @@ extension PostgresStore {
   /// One send: dedup, membership and the exact device set, then one
   /// statement for the message, its copies and the sequence numbers, and the
   /// mailbox appends.
-  static func commitOne(_ send: SendCommand, _ db: PostgresConnection, clock: HybridLogicalClock) async throws
+  static func commitOne(
+    _ send: SendCommand, _ db: PostgresConnection, clock: HybridLogicalClock
+  ) async throws
     -> SendOutcome
   {
     if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }

@@ -1,8 +1,8 @@
 internal import Foundation
 public import Logging
+internal import NIOConcurrencyHelpers
 internal import NIOCore
 internal import PostgresNIO
-internal import NIOConcurrencyHelpers
 public import ServiceLifecycle
 public import Wire
 
@@ -65,7 +65,9 @@ public final class PostgresStore: RelayStore, Service {
   }
 
   /// Runs `body` on a pooled connection, outside a transaction.
-  func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+  func read<T: Sendable>(
+    _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+  ) async throws -> T {
     do {
       return try await self.leased(body)
     } catch let relayError as RelayError {
@@ -78,7 +80,8 @@ public final class PostgresStore: RelayStore, Service {
   /// Runs `body` on a pooled connection, failing if none is leased within
   /// ``leaseTimeout``. Once `body` runs it is never cut short: a commit's
   /// outcome is always the database's.
-  private func leased<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
+  private func leased<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T
+  {
     let started = NIOLockedValueBox(false)
     return try await withThrowingTaskGroup(of: T?.self) { group in
       group.addTask {
