@@ -43,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
             "domain": "\(configuration.domain)", "address": "\(configuration.listen.host):\(port)",
             "data_dir": "\(configuration.dataDirectory)", "fingerprint": "\(relay.fingerprint)",
             "registration": "\(configuration.registration.policy.rawValue)",
+            "mode": "\(configuration.region.isRegion ? "region node \(configuration.region.nodeID)" : "embedded")",
           ])
         try await tasks.next()
       }

@@ -39,7 +39,9 @@ extension RelayConfiguration {
       try await body(try SQLiteStore(directory: self.dataDirectory))
       return
     }
-    let store = try PostgresStore(url: url, poolSize: 2, logger: Logger(label: "relay"))
+    var logger = Logger(label: "relay")
+    logger.logLevel = .error
+    let store = try PostgresStore(url: url, poolSize: 2, logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await store.run() }
       defer { group.cancelAll() }

@@ -22,6 +22,7 @@ struct RelayCertificate: Sendable {
       return try Self.read(certificate: certPath, key: keyPath)
     }
     do {
+      try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
       let made = try SelfSignedCertificate.make(
         commonName: config.domain,
         dnsNames: Array(Set(["localhost", config.domain])).sorted(),

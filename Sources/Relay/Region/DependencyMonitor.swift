@@ -3,7 +3,7 @@ internal import Redis
 internal import ServiceLifecycle
 
 /// Checks, on a timer, that the node's shared dependencies answer —
-/// PostgreSQL (`SELECT 1` within a second) and Redis (connected) — and turns
+/// PostgreSQL (`SELECT 1`, within the store's lease timeout) and Redis (connected) — and turns
 /// the health service NOT_SERVING while either does not, SERVING when both
 /// are back. A load balancer's health check then takes the node out of
 /// rotation by itself.
@@ -17,7 +17,7 @@ struct DependencyMonitor: Service {
   func run() async throws {
     var wasReachable = true
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
-      let database = await self.store.ping(timeout: .seconds(1))
+      let database = await self.store.ping()
       let redis = self.redis?.isConnected ?? true
       let reachable = database && redis
       if reachable != wasReachable {

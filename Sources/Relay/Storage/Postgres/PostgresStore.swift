@@ -23,6 +23,8 @@ public final class PostgresStore: RelayStore, Service {
   /// How long an operation waits for a pooled connection before it fails
   /// `unavailable` (while PostgreSQL is out of reach, the pool only retries).
   let leaseTimeout: Duration
+  /// Set once ``run()`` has started the pool; leases wait for it briefly.
+  private let running = NIOLockedValueBox(false)
 
   public init(url: String, poolSize: Int, leaseTimeout: Duration = .seconds(2), logger: Logger) throws(RelayError) {
     self.leaseTimeout = leaseTimeout
@@ -36,7 +38,10 @@ public final class PostgresStore: RelayStore, Service {
   public func run() async throws {
     // The pool runs until cancelled; a graceful shutdown cancels it too,
     // after every service started later (the committer among them) is done.
-    try await cancelWhenGracefulShutdown { await self.client.run() }
+    try await cancelWhenGracefulShutdown {
+      self.running.withLockedValue { $0 = true }
+      await self.client.run()
+    }
   }
 
   /// Runs `body` in a transaction, again if PostgreSQL chose it as a
@@ -82,6 +87,8 @@ public final class PostgresStore: RelayStore, Service {
   /// outcome is always the database's.
   private func leased<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T
   {
+    // Services start together: give the pool's own service a moment to begin.
+    for _ in 0 ..< 100 where !self.running.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
     let started = NIOLockedValueBox(false)
     return try await withThrowingTaskGroup(of: T?.self) { group in
       group.addTask {
@@ -140,17 +147,9 @@ extension PostgresConnection {
 }
 
 extension PostgresStore {
-  /// True when PostgreSQL answers `SELECT 1` within `timeout`.
-  func ping(timeout: Duration) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-      group.addTask { (try? await self.client.query("SELECT 1").collect()) != nil }
-      group.addTask {
-        try? await Task.sleep(for: timeout)
-        return false
-      }
-      let answer = await group.next() ?? false
-      group.cancelAll()
-      return answer
-    }
+  /// True when a pooled connection is leased within the lease timeout and
+  /// PostgreSQL answers `SELECT 1` on it.
+  func ping() async -> Bool {
+    (try? await self.read("checking the database") { db in try await db.run("SELECT 1") }) != nil
   }
 }
