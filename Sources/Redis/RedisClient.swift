@@ -58,6 +58,10 @@ public final class RedisClient: Service, Sendable {
   private let onConnected: @Sendable () -> Void
   private let logger: Logger
   private let state = Mutex<(commands: RedisConnection?, subscribed: Bool)>((nil, false))
+  private let pipelines = Atomic<Int64>(0)
+
+  /// Pipelines (round trips) sent since the client was made.
+  public var roundTrips: Int64 { self.pipelines.load(ordering: .relaxed) }
 
   /// `onConnected` runs each time the client is connected and subscribed
   /// again: a good time to rewrite what a restarted Redis has forgotten.
@@ -87,6 +91,7 @@ public final class RedisClient: Service, Sendable {
     guard let connection = self.state.withLock({ $0.commands }) else {
       throw RedisError(.unavailable, "not connected to Redis")
     }
+    self.pipelines.add(1, ordering: .relaxed)
     return try await connection.send(commands)
   }
 

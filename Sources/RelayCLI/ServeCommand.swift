@@ -17,12 +17,16 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .long, help: "This relay's domain: users are name@DOMAIN (default localhost).")
   var domain: String?
 
+  @Option(name: .long, help: "HOST:PORT for the admin listener's Prometheus /metrics (default: none).")
+  var metrics: String?
+
   func run() async throws {
     let logger = Logger(label: "relay")
     do {
       let configuration = try StartupConfiguration.resolve(common: self.common) { config throws(RelayError) in
         if let listen = self.listen { config.listen = try .init(parsing: listen) }
         if let domain = self.domain { config.domain = domain }
+        if let metrics = self.metrics { config.metrics.listen = try .init(parsing: metrics) }
       }
       let relay = try Relay(configuration: configuration, logger: logger)
       let group = ServiceGroup(

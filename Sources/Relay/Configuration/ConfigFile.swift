@@ -57,6 +57,10 @@ struct ConfigFile: Decodable {
     var session_ttl_seconds: Int?
   }
 
+  struct Metrics: Decodable {
+    var listen: String?
+  }
+
   var domain: String?
   var data_dir: String?
   var listen: String?
@@ -66,9 +70,13 @@ struct ConfigFile: Decodable {
   var presence: Presence?
   var connection: Connection?
   var region: Region?
+  var metrics: Metrics?
 
   static let knownKeys: [String: Set<String>] = [
-    "": ["domain", "data_dir", "listen", "tls", "registration", "limits", "presence", "connection", "region"],
+    "": [
+      "domain", "data_dir", "listen", "tls", "registration", "limits", "presence", "connection", "region", "metrics",
+    ],
+    "metrics": ["listen"],
     "tls": ["certificate", "key"],
     "registration": ["policy", "link_code_lifetime_seconds"],
     "limits": [

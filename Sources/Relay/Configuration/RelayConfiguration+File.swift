@@ -45,6 +45,7 @@ extension RelayConfiguration {
         self.region.sessionTTL = .seconds(try Self.positive(s, "session_ttl_seconds"))
       }
     }
+    if let listen = file.metrics?.listen { self.metrics.listen = try Listen(parsing: listen) }
     if let connection = file.connection {
       if let s = connection.handshake_timeout_seconds {
         self.connection.handshakeTimeout = .seconds(try Self.positive(s, "handshake_timeout_seconds"))

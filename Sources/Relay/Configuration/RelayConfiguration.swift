@@ -22,6 +22,7 @@ public struct RelayConfiguration: Sendable {
   public var presence: Presence
   public var connection: Connection
   public var region: Region
+  public var metrics: Metrics
 
   public static var defaults: Self {
     Self(
@@ -33,7 +34,8 @@ public struct RelayConfiguration: Sendable {
       limits: .defaults,
       presence: .defaults,
       connection: .defaults,
-      region: .defaults
+      region: .defaults,
+      metrics: .defaults
     )
   }
 

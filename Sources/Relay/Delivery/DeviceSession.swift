@@ -77,8 +77,14 @@ public final class DeviceSession: Sendable {
   /// `cursor` as sync batches (the last one `caught_up`), then each new entry
   /// as its own envelope or receipt frame.
   func runWriter(
-    to writer: RPCWriter<Relay_V1_ServerFrame>, store: any RelayStore, from cursor: UInt64, pageSize: Int
+    to writer: RPCWriter<Relay_V1_ServerFrame>, store: any RelayStore, from cursor: UInt64, pageSize: Int,
+    metrics: RelayMetrics? = nil
   ) async throws {
+    func delivered(_ entries: some Sequence<Relay_V1_MailboxEntry>) {
+      guard let metrics else { return }
+      let now = HybridLogicalClock.systemMilliseconds()
+      for entry in entries { if case .envelope(let envelope) = entry.entry { metrics.delivered(envelope, nowMs: now) } }
+    }
     var sent = cursor
     var caughtUp = false
     for await _ in self.wakeups {
@@ -104,6 +110,7 @@ public final class DeviceSession: Sendable {
               break
             }
             try await writer.write(entry.serverFrame)
+            delivered(CollectionOfOne(entry))
             sent = entry.cursor
           }
         } else if !handed.isEmpty {
@@ -125,6 +132,7 @@ public final class DeviceSession: Sendable {
         } else {
           for entry in entries { try await writer.write(entry.serverFrame) }
         }
+        delivered(entries)
       }
     }
   }

@@ -41,15 +41,17 @@ public final class SendCommitter: Service, Sendable {
   private let store: any RelayStore
   private let clock: HybridLogicalClock
   private let maxBatch: Int
+  private let metrics: RelayMetrics?
   private let logger: Logger
   private let queue = Mutex<(tickets: [Ticket], closed: Bool)>(([], false))
   private let wakeups: AsyncStream<Void>
   private let wake: AsyncStream<Void>.Continuation
 
-  init(store: any RelayStore, clock: HybridLogicalClock, maxBatch: Int, logger: Logger) {
+  init(store: any RelayStore, clock: HybridLogicalClock, maxBatch: Int, metrics: RelayMetrics? = nil, logger: Logger) {
     self.store = store
     self.clock = clock
     self.maxBatch = maxBatch
+    self.metrics = metrics
     self.logger = logger
     (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
   }
@@ -89,10 +91,13 @@ public final class SendCommitter: Service, Sendable {
       do {
         let results = try await self.store.commit(batch.map(\.command), clock: self.clock)
         for (ticket, result) in zip(batch, results) { ticket.complete(result) }
+        let committed = results.reduce(0) { count, result in if case .success = result { count + 1 } else { count } }
+        self.metrics?.committed(committed, failed: results.count - committed)
       } catch {
         let failure = RelayError(.unavailable, "the message store is unavailable", cause: error)
         self.logger.error("group commit failed", metadata: ["sends": "\(batch.count)", "error": "\(error)"])
         for ticket in batch { ticket.complete(.failure(failure)) }
+        self.metrics?.committed(0, failed: batch.count)
       }
     }
   }

@@ -52,8 +52,9 @@ public final class Relay: Service {
     let sessions = SessionRegistry(elsewhere: { link?.forward($0) })
     let presence = InProcessPresence(
       configuration: configuration.presence, sessions: sessions, region: link, wallClock: wallClock)
+    let metrics = RelayMetrics()
     let committer = SendCommitter(
-      store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit, logger: logger)
+      store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit, metrics: metrics, logger: logger)
     let health = HealthService()
     let client = ClientService(
       configuration: configuration,
@@ -63,6 +64,7 @@ public final class Relay: Service {
       sessions: sessions,
       presence: presence,
       rateLimiter: SendRateLimiter(rate: configuration.limits.sendsPerSecond, burst: configuration.limits.sendBurst),
+      metrics: metrics,
       wallClock: wallClock,
       logger: logger
     )
@@ -98,6 +100,11 @@ public final class Relay: Service {
         RegionEventPump(events: region.events, nodeID: region.link.nodeID, sessions: sessions, presence: presence),
       ]
     }
+    parts.append(
+      MetricsSampler(
+        metrics: metrics, sessions: sessions, store: store, redis: link?.redis,
+        interval: configuration.metrics.sampleInterval, logger: logger))
+    if let listen = configuration.metrics.listen { parts.append(AdminServer(address: listen, metrics: metrics)) }
     self.parts = parts + [committer, sweeper, self.server]
     self.logger = logger
   }

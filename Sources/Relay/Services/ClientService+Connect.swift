@@ -25,7 +25,8 @@ extension ClientService {
     }
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
-        try await session.runWriter(to: response, store: self.store, from: cursor, pageSize: self.limits.syncPageSize)
+        try await session.runWriter(
+          to: response, store: self.store, from: cursor, pageSize: self.limits.syncPageSize, metrics: self.metrics)
       }
       group.addTask {
         try await self.readFrames(request, session: session)

@@ -14,6 +14,7 @@ struct ClientService: Relay_V1_Client.SimpleServiceProtocol {
   let sessions: SessionRegistry
   let presence: any PresenceTracker
   let rateLimiter: SendRateLimiter
+  let metrics: RelayMetrics
   let wallClock: @Sendable () -> Int64
   let logger: Logger
 

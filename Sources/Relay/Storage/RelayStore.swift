@@ -53,6 +53,8 @@ public protocol RelayStore: Sendable {
   func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell]
   /// Marks messages up to `seq` read and writes `read` receipts to their senders' devices.
   func markRead(device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64) async throws -> [Doorbell]
+  /// Mailbox entries written but not yet acknowledged, across all devices.
+  func mailboxDepth() async throws -> Int64
 }
 
 /// "Device D has mailbox entries up to cursor C" — with the entry itself when

@@ -72,6 +72,57 @@ struct RegionTests {
     }
   }
 
+  @Test("the admin listener serves Prometheus metrics: sends, deliveries, latency, mailbox depth, pool, Redis")
+  func metrics() async throws {
+    let region = try await TestRegion.make()
+    let metricsPort = try await freePort()
+    try await withRelay(dataDirectory: region.dataDirectory) { config in
+      config.region.postgresURL = region.postgresURL
+      config.region.redisURL = region.redisURL
+      config.region.nodeID = region.nodeID("m1")
+      config.metrics.listen = .init(host: "127.0.0.1", port: metricsPort)
+      config.metrics.sampleInterval = .milliseconds(50)
+    } _: { node in
+      let alice = TestDevice(region.user("alice"))
+      let bob = TestDevice(region.user("bob"))
+      try await alice.withClient(node) { a in
+        try await bob.withClient(node) { b in
+          try await alice.register(a)
+          try await bob.register(b)
+          let chat = try await a.createConversation(
+            .with {
+              $0.kind = .direct
+              $0.members = [bob.user]
+            }
+          ).id
+          try await withSession(b) { bobSession in
+            _ = try await bobSession.catchUp()
+            for index in 0 ..< 3 {
+              _ = try await a.send(sendRequest(chat, to: [bob.address], text: "\(index)", messageID: newMessageID()))
+              _ = try await bobSession.envelope()
+            }
+            // Refused at commit: it names a device that is not in the conversation.
+            let stale = sendRequest(chat, to: [bob.address, alice.address + "x"], text: "x", messageID: newMessageID())
+            _ = try? await a.send(stale)
+            var body = ""
+            try await ChildProcess.waitUntil("the sampled metrics") {
+              body = try await httpGet(port: metricsPort, path: "/metrics").body
+              return body.contains("relay_connected_devices 1") && body.contains("relay_mailbox_depth 3")
+            }
+            for line in [
+              "relay_sends_committed_total 3", "relay_sends_failed_total 1", "relay_deliveries_total 3",
+              "relay_delivery_latency_seconds_count 3", "relay_db_connections_in_use ",
+              "relay_redis_round_trips_total ",
+            ] {
+              #expect(body.contains(line), "\(line) in \(body)")
+            }
+          }
+        }
+      }
+      #expect(try await httpGet(port: metricsPort, path: "/other").status == 404)
+    }
+  }
+
   @Test("Redis restarted mid-test: delivery across nodes resumes, nothing sent meanwhile is lost")
   func redisRestarts() async throws {
     let port = try await freePort()

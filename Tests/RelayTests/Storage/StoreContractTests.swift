@@ -92,6 +92,7 @@ struct StoreContractTests {
       let chat = try await fixture.conversation(.direct, creator: "alice@localhost", others: ["bob@localhost"])
       let sends = (0 ..< 5).map { _ in fixture.send(alice, chat.id, to: [bob, laptop]) }
       _ = try await fixture.store.commit(sends, clock: fixture.clock)
+      #expect(try await fixture.store.mailboxDepth() == 10)
 
       let page = try await fixture.store.mailbox(of: bob, after: 0, limit: 3)
       #expect(page.map(\.envelope.cursor) == [1, 2, 3])

@@ -152,6 +152,13 @@ extension PostgresStore {
     return envelope
   }
 
+  public func mailboxDepth() async throws -> Int64 {
+    try await self.read("measuring mailboxes") { db in
+      try await db.rows("SELECT COALESCE(SUM(mailbox_head - acked_cursor), 0)::bigint FROM devices")[0].decode(
+        Int64.self)
+    }
+  }
+
   public func ackedCursor(of device: DeviceAddress) async throws -> UInt64 {
     try await self.read("reading a cursor") { db in
       let rows = try await db.rows(

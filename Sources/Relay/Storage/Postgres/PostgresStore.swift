@@ -25,6 +25,10 @@ public final class PostgresStore: RelayStore, Service {
   let leaseTimeout: Duration
   /// Set once ``run()`` has started the pool; leases wait for it briefly.
   private let running = NIOLockedValueBox(false)
+  private let inUse = NIOLockedValueBox(0)
+
+  /// Connections leased right now (for the metrics).
+  var connectionsInUse: Int { self.inUse.withLockedValue { $0 } }
 
   public init(url: String, poolSize: Int, leaseTimeout: Duration = .seconds(2), logger: Logger) throws(RelayError) {
     self.leaseTimeout = leaseTimeout
@@ -94,6 +98,8 @@ public final class PostgresStore: RelayStore, Service {
       group.addTask {
         try await self.client.withConnection { connection in
           started.withLockedValue { $0 = true }
+          self.inUse.withLockedValue { $0 += 1 }
+          defer { self.inUse.withLockedValue { $0 -= 1 } }
           return try await body(connection)
         }
       }

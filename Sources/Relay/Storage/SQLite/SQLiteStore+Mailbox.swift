@@ -94,6 +94,12 @@ extension SQLiteStore {
     return envelope
   }
 
+  public func mailboxDepth() async throws -> Int64 {
+    try await self.read("measuring mailboxes") { db in
+      try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(mailbox_head - acked_cursor), 0) FROM devices") ?? 0
+    }
+  }
+
   public func ackedCursor(of device: DeviceAddress) async throws -> UInt64 {
     try await self.read("reading a cursor") { db in
       let acked = try Int64.fetchOne(
