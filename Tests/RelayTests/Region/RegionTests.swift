@@ -15,57 +15,45 @@ struct RegionTests {
     let region = try await TestRegion.make()
     try await region.node("n1") { node1 in
       try await region.node("n2") { node2 in
-        let alice = TestDevice(region.user("alice"))
-        let bob = TestDevice(region.user("bob"))
-        try await alice.withClient(node1) { a in
-          try await bob.withClient(node2) { b in
-            try await alice.register(a)
-            try await bob.register(b)
-            let chat = try await a.createConversation(
-              .with {
-                $0.kind = .direct
-                $0.members = [bob.user]
+        try await region.pair(node1, node2) { alice, a, bob, b, chat in
+          try await withSession(a) { aliceSession in
+            _ = try await aliceSession.catchUp()
+            aliceSession.send(.with { $0.presence.users = [bob.user] })
+            let initial = try await aliceSession.next("bob's presence") { $0.hasPresence ? $0.presence : nil }
+            #expect(!initial.online)
+            try await withSession(b) { bobSession in
+              _ = try await bobSession.catchUp()
+              let online = try await aliceSession.next("bob online") {
+                $0.hasPresence && $0.presence.online ? $0.presence : nil
               }
-            ).id
-            try await withSession(a) { aliceSession in
-              _ = try await aliceSession.catchUp()
-              aliceSession.send(.with { $0.presence.users = [bob.user] })
-              let initial = try await aliceSession.next("bob's presence") { $0.hasPresence ? $0.presence : nil }
-              #expect(!initial.online)
-              try await withSession(b) { bobSession in
-                _ = try await bobSession.catchUp()
-                let online = try await aliceSession.next("bob online") {
-                  $0.hasPresence && $0.presence.online ? $0.presence : nil
-                }
-                #expect(online.user == bob.user)
-                for index in 0 ..< 20 {
-                  let sent = try await aliceSession.sendMessage(chat, to: [bob.address], text: "m\(index)").get()
-                  let received = try await bobSession.envelope()
-                  #expect(received.seq == sent.seq && openedText(received) == "m\(index)")
-                }
-                bobSession.send(.with { $0.ack.cursor = 20 })
-                for seq in 1 ... 20 {
-                  let receipt = try await aliceSession.receipt(.delivered)
-                  #expect(receipt.seq == UInt64(seq) && receipt.by == bob.address)
-                }
-                bobSession.send(
-                  .with {
-                    $0.typing = .with {
-                      $0.conversationID = chat
-                      $0.typing = true
-                    }
-                  })
-                let typing = try await aliceSession.next("bob typing") { $0.hasTyping ? $0.typing : nil }
-                #expect(typing.user == bob.user && typing.typing)
-                let reply = try await bobSession.sendMessage(chat, to: [alice.address], text: "back").get()
-                let back = try await aliceSession.envelope()
-                #expect(back.seq == reply.seq && openedText(back) == "back")
+              #expect(online.user == bob.user)
+              for index in 0 ..< 20 {
+                let sent = try await aliceSession.sendMessage(chat, to: [bob.address], text: "m\(index)").get()
+                let received = try await bobSession.envelope()
+                #expect(received.seq == sent.seq && openedText(received) == "m\(index)")
               }
-              let offline = try await aliceSession.next("bob offline") {
-                $0.hasPresence && !$0.presence.online ? $0.presence : nil
+              bobSession.send(.with { $0.ack.cursor = 20 })
+              for seq in 1 ... 20 {
+                let receipt = try await aliceSession.receipt(.delivered)
+                #expect(receipt.seq == UInt64(seq) && receipt.by == bob.address)
               }
-              #expect(offline.lastSeenMs > 0)
+              bobSession.send(
+                .with {
+                  $0.typing = .with {
+                    $0.conversationID = chat
+                    $0.typing = true
+                  }
+                })
+              let typing = try await aliceSession.next("bob typing") { $0.hasTyping ? $0.typing : nil }
+              #expect(typing.user == bob.user && typing.typing)
+              let reply = try await bobSession.sendMessage(chat, to: [alice.address], text: "back").get()
+              let back = try await aliceSession.envelope()
+              #expect(back.seq == reply.seq && openedText(back) == "back")
             }
+            let offline = try await aliceSession.next("bob offline") {
+              $0.hasPresence && !$0.presence.online ? $0.presence : nil
+            }
+            #expect(offline.lastSeenMs > 0)
           }
         }
       }
@@ -83,39 +71,27 @@ struct RegionTests {
       config.metrics.listen = .init(host: "127.0.0.1", port: metricsPort)
       config.metrics.sampleInterval = .milliseconds(50)
     } _: { node in
-      let alice = TestDevice(region.user("alice"))
-      let bob = TestDevice(region.user("bob"))
-      try await alice.withClient(node) { a in
-        try await bob.withClient(node) { b in
-          try await alice.register(a)
-          try await bob.register(b)
-          let chat = try await a.createConversation(
-            .with {
-              $0.kind = .direct
-              $0.members = [bob.user]
-            }
-          ).id
-          try await withSession(b) { bobSession in
-            _ = try await bobSession.catchUp()
-            for index in 0 ..< 3 {
-              _ = try await a.send(sendRequest(chat, to: [bob.address], text: "\(index)", messageID: newMessageID()))
-              _ = try await bobSession.envelope()
-            }
-            // Refused at commit: it names a device that is not in the conversation.
-            let stale = sendRequest(chat, to: [bob.address, alice.address + "x"], text: "x", messageID: newMessageID())
-            _ = try? await a.send(stale)
-            var body = ""
-            try await ChildProcess.waitUntil("the sampled metrics") {
-              body = try await httpGet(port: metricsPort, path: "/metrics").body
-              return body.contains("relay_connected_devices 1") && body.contains("relay_mailbox_depth 3")
-            }
-            for line in [
-              "relay_sends_committed_total 3", "relay_sends_failed_total 1", "relay_deliveries_total 3",
-              "relay_delivery_latency_seconds_count 3", "relay_db_connections_in_use ",
-              "relay_redis_round_trips_total ",
-            ] {
-              #expect(body.contains(line), "\(line) in \(body)")
-            }
+      try await region.pair(node, node) { alice, a, bob, b, chat in
+        try await withSession(b) { bobSession in
+          _ = try await bobSession.catchUp()
+          for index in 0 ..< 3 {
+            _ = try await a.send(sendRequest(chat, to: [bob.address], text: "\(index)", messageID: newMessageID()))
+            _ = try await bobSession.envelope()
+          }
+          // Refused at commit: it names a device that is not in the conversation.
+          let stale = sendRequest(chat, to: [bob.address, alice.address + "x"], text: "x", messageID: newMessageID())
+          _ = try? await a.send(stale)
+          var body = ""
+          try await ChildProcess.waitUntil("the sampled metrics") {
+            body = try await httpGet(port: metricsPort, path: "/metrics").body
+            return body.contains("relay_connected_devices 1") && body.contains("relay_mailbox_depth 3")
+          }
+          for line in [
+            "relay_sends_committed_total 3", "relay_sends_failed_total 1", "relay_deliveries_total 3",
+            "relay_delivery_latency_seconds_count 3", "relay_db_connections_in_use ",
+            "relay_redis_round_trips_total ",
+          ] {
+            #expect(body.contains(line), "\(line) in \(body)")
           }
         }
       }
@@ -130,34 +106,22 @@ struct RegionTests {
     let region = try await TestRegion.make(redisURL: redis.url)
     try await region.node("n1") { node1 in
       try await region.node("n2") { node2 in
-        let alice = TestDevice(region.user("alice"))
-        let bob = TestDevice(region.user("bob"))
-        try await alice.withClient(node1) { a in
-          try await bob.withClient(node2) { b in
-            try await alice.register(a)
-            try await bob.register(b)
-            let chat = try await a.createConversation(
-              .with {
-                $0.kind = .direct
-                $0.members = [bob.user]
-              }
-            ).id
-            try await withSession(a) { aliceSession in
-              try await withSession(b) { bobSession in
-                _ = try await aliceSession.catchUp()
-                _ = try await bobSession.catchUp()
-                _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "before").get()
-                #expect(openedText(try await bobSession.envelope()) == "before")
+        try await region.pair(node1, node2) { alice, a, bob, b, chat in
+          try await withSession(a) { aliceSession in
+            try await withSession(b) { bobSession in
+              _ = try await aliceSession.catchUp()
+              _ = try await bobSession.catchUp()
+              _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "before").get()
+              #expect(openedText(try await bobSession.envelope()) == "before")
 
-                await redis.stop()
-                // The database still takes sends; only the doorbell to the other node is lost.
-                _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "during").get()
-                redis = try await TestRedisServer(port: port)
-                // Both nodes reconnect, record their sessions again and look at their mailboxes.
-                #expect(openedText(try await bobSession.envelope(timeout: .seconds(20))) == "during")
-                _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "after").get()
-                #expect(openedText(try await bobSession.envelope()) == "after")
-              }
+              await redis.stop()
+              // The database still takes sends; only the doorbell to the other node is lost.
+              _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "during").get()
+              redis = try await TestRedisServer(port: port)
+              // Both nodes reconnect, record their sessions again and look at their mailboxes.
+              #expect(openedText(try await bobSession.envelope(timeout: .seconds(20))) == "during")
+              _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "after").get()
+              #expect(openedText(try await bobSession.envelope()) == "after")
             }
           }
         }
@@ -174,44 +138,32 @@ struct RegionTests {
     let proxied = "postgres://\(parsed.user)@127.0.0.1:\(proxy.port)/\(parsed.database)"
     let region = try await TestRegion.make(postgresURL: proxied)
     try await region.node("n1") { node in
-      let alice = TestDevice(region.user("alice"))
-      let bob = TestDevice(region.user("bob"))
-      try await alice.withClient(node) { a in
-        try await bob.withClient(node) { b in
-          try await alice.register(a)
-          try await bob.register(b)
-          let chat = try await a.createConversation(
-            .with {
-              $0.kind = .direct
-              $0.members = [bob.user]
-            }
-          ).id
-          try await withSession(a) { aliceSession in
-            _ = try await aliceSession.catchUp()
-            var committed = [String]()
-            committed.append(try await aliceSession.sendMessage(chat, to: [bob.address], text: "one").get().messageID)
+      try await region.pair(node, node) { alice, a, bob, b, chat in
+        try await withSession(a) { aliceSession in
+          _ = try await aliceSession.catchUp()
+          var committed = [String]()
+          committed.append(try await aliceSession.sendMessage(chat, to: [bob.address], text: "one").get().messageID)
 
-            proxy.cut()
-            try await ChildProcess.waitUntil("NOT_SERVING") { try await healthStatus(alice, node) == .notServing }
-            var failed = 0
-            for index in 0 ..< 3 {
-              switch try await aliceSession.sendMessage(chat, to: [bob.address], text: "lost\(index)") {
-              case .success(let result): committed.append(result.messageID)
-              case .failure(let error):
-                #expect(error.code == Int32(RPCError.Code.unavailable.rawValue), "\(error.message)")
-                failed += 1
-              }
+          proxy.cut()
+          try await ChildProcess.waitUntil("NOT_SERVING") { try await healthStatus(alice, node) == .notServing }
+          var failed = 0
+          for index in 0 ..< 3 {
+            switch try await aliceSession.sendMessage(chat, to: [bob.address], text: "lost\(index)") {
+            case .success(let result): committed.append(result.messageID)
+            case .failure(let error):
+              #expect(error.code == Int32(RPCError.Code.unavailable.rawValue), "\(error.message)")
+              failed += 1
             }
-            #expect(failed == 3)
+          }
+          #expect(failed == 3)
 
-            proxy.heal()
-            try await ChildProcess.waitUntil("SERVING again") { try await healthStatus(alice, node) == .serving }
-            committed.append(try await aliceSession.sendMessage(chat, to: [bob.address], text: "two").get().messageID)
-            try await withSession(b) { bobSession in
-              let entries = try await bobSession.catchUp()
-              #expect(entries.map(\.envelope.messageID) == committed)
-              #expect(entries.map { openedText($0.envelope) } == ["one", "two"])
-            }
+          proxy.heal()
+          try await ChildProcess.waitUntil("SERVING again") { try await healthStatus(alice, node) == .serving }
+          committed.append(try await aliceSession.sendMessage(chat, to: [bob.address], text: "two").get().messageID)
+          try await withSession(b) { bobSession in
+            let entries = try await bobSession.catchUp()
+            #expect(entries.map(\.envelope.messageID) == committed)
+            #expect(entries.map { openedText($0.envelope) } == ["one", "two"])
           }
         }
       }

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftProtobuf
 import Wire
 
 @testable import Relay
@@ -43,5 +44,29 @@ struct TestRegion: Sendable {
       "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:\(port)", "--postgres", self.postgresURL,
       "--redis", self.redisURL, "--node-id", self.nodeID(name),
     ]
+  }
+}
+
+extension TestRegion {
+  /// Alice connected to `aliceNode` and Bob to `bobNode`, both registered,
+  /// with a direct conversation between them.
+  func pair<T: Sendable>(
+    _ aliceNode: TestRelay, _ bobNode: TestRelay,
+    _ body: (TestDevice, RelayClient, TestDevice, RelayClient, String) async throws -> T
+  ) async throws -> T {
+    let alice = TestDevice(self.user("alice"))
+    let bob = TestDevice(self.user("bob"))
+    return try await alice.withClient(aliceNode) { a in
+      try await bob.withClient(bobNode) { b in
+        try await alice.register(a)
+        try await bob.register(b)
+        let chat = try await a.createConversation(
+          .with {
+            $0.kind = .direct
+            $0.members = [bob.user]
+          })
+        return try await body(alice, a, bob, b, chat.id)
+      }
+    }
   }
 }
