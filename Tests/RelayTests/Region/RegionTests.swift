@@ -99,7 +99,7 @@ struct RegionTests {
     }
   }
 
-  @Test("Redis restarted mid-test: delivery across nodes resumes, nothing sent meanwhile is lost")
+  @Test("Redis restarted mid-test: NOT_SERVING meanwhile, then delivery across nodes resumes and nothing sent is lost")
   func redisRestarts() async throws {
     let port = try await freePort()
     var redis = try await TestRedisServer(port: port)
@@ -115,9 +115,15 @@ struct RegionTests {
               #expect(openedText(try await bobSession.envelope()) == "before")
 
               await redis.stop()
+              try await ChildProcess.waitUntil("NOT_SERVING without Redis") {
+                try await healthStatus(alice, node2) == .notServing
+              }
               // The database still takes sends; only the doorbell to the other node is lost.
               _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "during").get()
               redis = try await TestRedisServer(port: port)
+              try await ChildProcess.waitUntil("SERVING with Redis back", seconds: 20) {
+                try await healthStatus(alice, node2) == .serving
+              }
               // Both nodes reconnect, record their sessions again and look at their mailboxes.
               #expect(openedText(try await bobSession.envelope(timeout: .seconds(20))) == "during")
               _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "after").get()
