@@ -26,4 +26,21 @@ fi
 export RELAY_PYTHON=$venv/bin/python
 
 swift build --build-tests
-scripts/with-databases.sh swift test --skip-build "$@"
+
+# A run takes about a minute; one that stalls is stopped after 15 and the
+# tests that never finished are named.
+log=$(mktemp /tmp/relay-test.XXXXXX.log)
+set +e
+timeout --kill-after=20s 15m scripts/with-databases.sh swift test --skip-build "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+  pkill -KILL -f relayPackageTests.xctest || true
+  echo "the test run stalled and was stopped; tests that started and never finished:"
+  started=$(grep -oE 'Test "[^"]*" started|Test [A-Za-z]+\([^)]*\) started' "$log" | sed -E 's/ started$//' | sort -u)
+  finished=$(grep -oE 'Test "[^"]*" (with [0-9]+ test cases )?(passed|failed)|Test [A-Za-z]+\([^)]*\) (with [0-9]+ test cases )?(passed|failed)' "$log" \
+    | sed -E 's/ (with [0-9]+ test cases )?(passed|failed)$//' | sort -u)
+  comm -23 <(echo "$started") <(echo "$finished")
+fi
+rm -f "$log"
+exit "$status"

@@ -28,6 +28,8 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Messages sent to each group (fanout).") var groupMessages = 100
   @Flag(help: "Tiny sizes: a smoke run of every workload in seconds.") var quick = false
   @Flag(help: "Print the results as JSON on stdout.") var json = false
+  @Option(help: "Run the relay as a region node on this PostgreSQL (an empty database).") var postgres: String?
+  @Option(help: "With --postgres: the region's Redis.") var redis: String?
 
   mutating func run() async throws {
     if self.quick {
@@ -39,12 +41,21 @@ struct RunCommand: AsyncParsableCommand {
     let selected = Set(self.workloads.split(separator: ",").map(String.init))
     var results = [WorkloadResult]()
 
-    let relay = try await RelayProcess.start(relayExecutable: relayPath, port: try freeLoopbackPort())
+    var region = [String]()
+    if let url = self.postgres { region += ["--postgres", url, "--node-id", "bench"] }
+    if let url = self.redis { region += ["--redis", url] }
+    // Names unique to this run, so a reused region database never sees them twice.
+    let runID = String(UInt32.random(in: 0 ... .max), radix: 36)
+    let relay = try await RelayProcess.start(
+      relayExecutable: relayPath, port: try freeLoopbackPort(), extraArguments: region)
     defer { relay.stop() }
-    progress("relay started (pid \(relay.process.processIdentifier), port \(relay.target.port))")
+    progress(
+      "relay started as \(self.postgres == nil ? "the embedded default" : "a region node") (pid \(relay.process.processIdentifier), port \(relay.target.port))"
+    )
     if selected.contains("connections") {
       progress("connections: \(self.devices) idle devices")
-      let (perDevice, connectSeconds) = try await ConnectionsWorkload(devices: self.devices).run(relay, tag: "c")
+      let (perDevice, connectSeconds) = try await ConnectionsWorkload(devices: self.devices).run(
+        relay, tag: "c\(runID)")
       results.append(
         WorkloadResult(
           workload: "connections", parameters: "\(self.devices) idle devices",
@@ -54,7 +65,7 @@ struct RunCommand: AsyncParsableCommand {
     if selected.contains("throughput") {
       progress("throughput: \(self.pairs) pairs x \(self.messages) messages of \(self.size) B")
       let run = PairWorkload(pairs: self.pairs, messagesPerPair: self.messages, size: self.size, pace: .window(64))
-      let (perSecond, latency) = try await run.run(relay.target, tag: "t")
+      let (perSecond, latency) = try await run.run(relay.target, tag: "t\(runID)")
       results.append(
         WorkloadResult(
           workload: "throughput", parameters: "\(self.pairs) pairs, \(self.size) B, window 64", perSecond: perSecond,
@@ -65,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
       progress("latency: \(Int(self.rate)) msg/s for \(self.seconds) s")
       let run = PairWorkload(
         pairs: self.pairs, messagesPerPair: count, size: self.size, pace: .rate(perSecond: self.rate))
-      let (perSecond, latency) = try await run.run(relay.target, tag: "l")
+      let (perSecond, latency) = try await run.run(relay.target, tag: "l\(runID)")
       results.append(
         WorkloadResult(
           workload: "latency", parameters: "\(Int(self.rate)) msg/s fixed, \(self.pairs) pairs", perSecond: perSecond,
@@ -75,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
       for members in self.groups.split(separator: ",").compactMap({ Int($0) }) {
         progress("fanout: a group of \(members), \(self.groupMessages) messages")
         let run = FanOutWorkload(members: members, messages: self.groupMessages, size: self.size)
-        let (perSecond, latency) = try await run.run(relay.target, tag: "f\(members)")
+        let (perSecond, latency) = try await run.run(relay.target, tag: "f\(members)\(runID)")
         results.append(
           WorkloadResult(
             workload: "fanout", parameters: "group of \(members), deliveries", perSecond: perSecond, latencyMs: latency)
@@ -83,7 +94,8 @@ struct RunCommand: AsyncParsableCommand {
       }
     }
     if selected.contains("catchup") {
-      let perSecond = try await CatchUpWorkload(messages: self.catchUp, size: self.size).run(relay.target, tag: "u")
+      let perSecond = try await CatchUpWorkload(messages: self.catchUp, size: self.size).run(
+        relay.target, tag: "u\(runID)")
       results.append(WorkloadResult(workload: "catch-up", parameters: "\(self.catchUp) queued", perSecond: perSecond))
     }
     if selected.contains("ceiling") {

@@ -8,7 +8,7 @@ final class RelayProcess: Sendable {
   let directory: String
 
   /// Starts `executable` (`relay serve`, or `relay-bench echo-server`) on `port` with generous limits.
-  static func start(relayExecutable: String, port: Int) async throws -> RelayProcess {
+  static func start(relayExecutable: String, port: Int, extraArguments: [String] = []) async throws -> RelayProcess {
     let directory = NSTemporaryDirectory() + "relay-bench-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let config = directory + "/relay.yaml"
@@ -19,7 +19,8 @@ final class RelayProcess: Sendable {
       """.utf8
     ).write(to: URL(fileURLWithPath: config))
     return try await Self.launch(
-      relayExecutable, ["serve", "--data-dir", directory, "--config", config, "--listen", "127.0.0.1:\(port)"],
+      relayExecutable,
+      ["serve", "--data-dir", directory, "--config", config, "--listen", "127.0.0.1:\(port)"] + extraArguments,
       directory: directory, port: port)
   }
 

@@ -53,8 +53,10 @@ struct ConfigFile: Decodable {
     var redis_url: String?
     var node_id: String?
     var postgres_pool_size: Int?
+    var postgres_lease_timeout_ms: Int?
     var migrate_on_start: Bool?
     var session_ttl_seconds: Int?
+    var commit_lanes: Int?
   }
 
   struct Metrics: Decodable {
@@ -87,7 +89,9 @@ struct ConfigFile: Decodable {
     "presence": ["heartbeat_seconds", "ttl_seconds", "typing_ttl_seconds"],
     "connection": ["handshake_timeout_seconds", "idle_timeout_seconds", "shutdown_grace_seconds"],
     "region": [
-      "postgres_url", "redis_url", "node_id", "postgres_pool_size", "migrate_on_start", "session_ttl_seconds",
+      "postgres_url", "redis_url", "node_id", "postgres_pool_size", "postgres_lease_timeout_ms", "migrate_on_start",
+      "session_ttl_seconds",
+      "commit_lanes",
     ],
   ]
 

@@ -40,7 +40,11 @@ extension RelayConfiguration {
       if let url = region.redis_url { self.region.redisURL = url }
       if let id = region.node_id { self.region.nodeID = id }
       if let n = region.postgres_pool_size { self.region.postgresPoolSize = try Self.positive(n, "postgres_pool_size") }
+      if let ms = region.postgres_lease_timeout_ms {
+        self.region.postgresLeaseTimeout = .milliseconds(try Self.positive(ms, "postgres_lease_timeout_ms"))
+      }
       if let migrate = region.migrate_on_start { self.region.migrateOnStart = migrate }
+      if let n = region.commit_lanes { self.region.commitLanes = try Self.positive(n, "commit_lanes") }
       if let s = region.session_ttl_seconds {
         self.region.sessionTTL = .seconds(try Self.positive(s, "session_ttl_seconds"))
       }

@@ -15,11 +15,17 @@ extension RelayConfiguration {
     public var nodeID: String
     /// Connections this node keeps to PostgreSQL at most.
     public var postgresPoolSize: Int
+    /// How long an operation waits for a pooled connection before it fails
+    /// `UNAVAILABLE`: while PostgreSQL is out of reach, sends fail after this.
+    public var postgresLeaseTimeout: Duration
     /// Apply missing schema migrations when the node starts (else run `relay migrate`).
     public var migrateOnStart: Bool
     /// A device's `session:` key lives this long past its last heartbeat, so
     /// the sessions of a node that died without saying so fade away.
     public var sessionTTL: Duration
+    /// Group-commit loops running at once; each conversation always uses the
+    /// same one, so its sends keep their order.
+    public var commitLanes: Int
     /// How often the node checks that PostgreSQL and Redis answer; health is
     /// NOT_SERVING while either does not.
     public var healthCheckInterval: Duration
@@ -30,7 +36,9 @@ extension RelayConfiguration {
       Self(
         postgresURL: nil, redisURL: nil,
         nodeID: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
-        postgresPoolSize: 16, migrateOnStart: true, sessionTTL: .seconds(90), healthCheckInterval: .seconds(1))
+        postgresPoolSize: 16, postgresLeaseTimeout: .seconds(5), migrateOnStart: true, sessionTTL: .seconds(90),
+        commitLanes: 4,
+        healthCheckInterval: .seconds(1))
     }
 
     func validate() throws(RelayError) {
@@ -43,6 +51,12 @@ extension RelayConfiguration {
         throw RelayError(.invalidArgument, "node id must be letters, digits, '-', '_' or '.'")
       }
       guard self.postgresPoolSize > 0 else { throw RelayError(.invalidArgument, "postgres pool size must be positive") }
+      guard self.postgresLeaseTimeout > .zero else {
+        throw RelayError(.invalidArgument, "postgres lease timeout must be positive")
+      }
+      guard self.commitLanes > 0, self.commitLanes < self.postgresPoolSize else {
+        throw RelayError(.invalidArgument, "commit lanes must be at least 1 and fewer than the pool's connections")
+      }
     }
   }
 }

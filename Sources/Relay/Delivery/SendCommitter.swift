@@ -8,6 +8,10 @@ internal import Synchronization
 ///
 /// A send is enqueued in order (``enqueue(_:)``) and its result awaited
 /// separately (``Ticket/result()``), so one stream can pipeline sends.
+///
+/// With several lanes (a region's PostgreSQL takes concurrent writers), each
+/// conversation always goes to the same lane, so its sends still commit in
+/// the order they arrived while other conversations commit alongside.
 public final class SendCommitter: Service, Sendable {
   /// A send's place in the queue; its result arrives after the commit.
   final class Ticket: Sendable {
@@ -43,29 +47,40 @@ public final class SendCommitter: Service, Sendable {
   private let maxBatch: Int
   private let metrics: RelayMetrics?
   private let logger: Logger
-  private let queue = Mutex<(tickets: [Ticket], closed: Bool)>(([], false))
-  private let wakeups: AsyncStream<Void>
-  private let wake: AsyncStream<Void>.Continuation
+  /// One queue of sends and the loop that commits it.
+  private final class Lane: Sendable {
+    let queue = Mutex<(tickets: [Ticket], closed: Bool)>(([], false))
+    let wakeups: AsyncStream<Void>
+    let wake: AsyncStream<Void>.Continuation
 
-  init(store: any RelayStore, clock: HybridLogicalClock, maxBatch: Int, metrics: RelayMetrics? = nil, logger: Logger) {
+    init() { (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1)) }
+  }
+
+  private let lanes: [Lane]
+
+  init(
+    store: any RelayStore, clock: HybridLogicalClock, maxBatch: Int, lanes: Int = 1, metrics: RelayMetrics? = nil,
+    logger: Logger
+  ) {
     self.store = store
     self.clock = clock
     self.maxBatch = maxBatch
     self.metrics = metrics
     self.logger = logger
-    (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    self.lanes = (0 ..< max(1, lanes)).map { _ in Lane() }
   }
 
   /// Queues a send; await ``Ticket/result()`` for its outcome.
   func enqueue(_ command: SendCommand) -> Ticket {
     let ticket = Ticket(command)
-    let accepted = self.queue.withLock { queue in
+    let lane = self.lanes[Int(UInt(bitPattern: command.conversationID.hashValue) % UInt(self.lanes.count))]
+    let accepted = lane.queue.withLock { queue in
       if queue.closed { return false }
       queue.tickets.append(ticket)
       return true
     }
     if accepted {
-      self.wake.yield()
+      lane.wake.yield()
     } else {
       ticket.complete(.failure(RelayError(.unavailable, "the relay is shutting down")))
     }
@@ -73,16 +88,22 @@ public final class SendCommitter: Service, Sendable {
   }
 
   public func run() async throws {
-    for await _ in self.wakeups.cancelOnGracefulShutdown() {
-      await self.drain()
+    await withTaskGroup(of: Void.self) { group in
+      for lane in self.lanes {
+        group.addTask {
+          for await _ in lane.wakeups.cancelOnGracefulShutdown() {
+            await self.drain(lane)
+          }
+          lane.queue.withLock { $0.closed = true }
+          await self.drain(lane)
+        }
+      }
     }
-    self.queue.withLock { $0.closed = true }
-    await self.drain()
   }
 
-  private func drain() async {
+  private func drain(_ lane: Lane) async {
     while true {
-      let batch = self.queue.withLock { queue in
+      let batch = lane.queue.withLock { queue in
         let count = min(queue.tickets.count, self.maxBatch)
         defer { queue.tickets.removeFirst(count) }
         return Array(queue.tickets.prefix(count))

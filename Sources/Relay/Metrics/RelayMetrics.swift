@@ -1,6 +1,6 @@
-internal import Wire
 internal import CoreMetrics
 internal import Prometheus
+internal import Wire
 
 /// The relay's metrics, in its own Prometheus registry (one per relay, so
 /// that several relays in one process — the tests — never mix their numbers).

@@ -9,6 +9,9 @@ enum RegionEvent: Sendable, Equatable {
   case presence(UserAddress, online: Bool, lastSeenMs: Int64)
   /// Someone started or stopped typing; `node` is where they type.
   case typing(node: String, conversationID: String, user: UserAddress, typing: Bool, audience: [UserAddress])
+  /// "Every node: let each session look at its mailbox" (the events
+  /// channel), sent when a node lost more doorbells than it could keep.
+  case resync
   /// Not a message: the node is connected to Redis (again).
   case connected
 
@@ -21,6 +24,8 @@ enum RegionEvent: Sendable, Equatable {
     case .typing(let node, let conversationID, let user, let typing, let audience):
       "typing\t\(node)\t\(conversationID)\t\(user)\t\(typing ? 1 : 0)\t"
         + audience.map(\.description).joined(separator: ",")
+    case .resync:
+      "resync"
     case .connected:
       ""
     }
@@ -46,6 +51,9 @@ enum RegionEvent: Sendable, Equatable {
       let audience = fields[5].split(separator: ",").compactMap { try? UserAddress(parsing: String($0)) }
       self = .typing(
         node: fields[1], conversationID: fields[2], user: user, typing: fields[4] == "1", audience: audience)
+    case "resync":
+      guard fields.count == 1 else { return nil }
+      self = .resync
     default:
       return nil
     }

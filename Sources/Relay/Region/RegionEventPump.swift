@@ -3,10 +3,12 @@ internal import Wire
 
 /// Delivers what arrives from the region's Redis channels to the sessions on
 /// this node: doorbells to the device's session, presence to subscribers,
-/// typing from other nodes to the audience.
+/// typing from other nodes to the audience. When the node (re)connects it
+/// records its sessions again, lets each look at its mailbox, and sends the
+/// doorbells it could not send while Redis was away.
 struct RegionEventPump: Service {
   let events: AsyncStream<RegionEvent>
-  let nodeID: String
+  let link: RegionLink
   let sessions: SessionRegistry
   let presence: InProcessPresence
 
@@ -21,6 +23,10 @@ struct RegionEventPump: Service {
           await self.presence.reconnected(session)
           session.ring()
         }
+        // Doorbells this node could not send meanwhile go out now.
+        self.link.reconnected()
+      case .resync:
+        for session in self.sessions.all() { session.ring() }
       case .doorbell(let device, let cursor):
         self.sessions.ringHere([Doorbell(device: device, cursor: cursor)])
       case .presence(let user, let online, let lastSeen):
@@ -31,7 +37,7 @@ struct RegionEventPump: Service {
         self.presence.deliver(update)
       case .typing(let node, let conversationID, let user, let typing, let audience):
         // This node told its own sessions when it happened.
-        guard node != self.nodeID else { continue }
+        guard node != self.link.nodeID else { continue }
         self.presence.broadcastTyping(
           .init(conversationID: conversationID, user: user), typing: typing, audience: audience)
       }

@@ -1,6 +1,7 @@
 internal import Logging
 internal import Redis
 internal import ServiceLifecycle
+internal import Synchronization
 public import Wire
 
 /// A region node's link to the other nodes, through Redis: it records which
@@ -10,11 +11,14 @@ public import Wire
 /// out, announcing changes on the events channel.
 ///
 /// Redis is a hint source here, never the truth: a command that fails is
-/// logged and dropped. A lost doorbell only delays a delivery until the
-/// device's next doorbell or reconnect; the mailbox in PostgreSQL has it.
+/// logged and dropped, except doorbells, which are kept while Redis is out of
+/// reach and forwarded when it is back (``UndeliveredDoorbells``). The
+/// mailbox in PostgreSQL has every message either way.
 final class RegionLink: PresenceRegion, Service {
   enum Job: Sendable {
     case forward([Doorbell])
+    /// Redis is back: forward what could not be forwarded meanwhile.
+    case forwardUndelivered
     case commands([[String]], then: @Sendable ([RedisValue]) -> Void)
   }
 
@@ -26,6 +30,7 @@ final class RegionLink: PresenceRegion, Service {
   private let logger: Logger
   private let jobs: AsyncStream<Job>
   private let queue: AsyncStream<Job>.Continuation
+  private let undelivered = Mutex(UndeliveredDoorbells(limit: 100_000))
 
   init(
     redis: RedisClient, configuration: RelayConfiguration, wallClock: @escaping @Sendable () -> Int64, logger: Logger
@@ -44,15 +49,51 @@ final class RegionLink: PresenceRegion, Service {
     self.queue.yield(.forward(doorbells))
   }
 
+  /// Called when this node is connected to Redis (again).
+  func reconnected() {
+    self.queue.yield(.forwardUndelivered)
+  }
+
   func run() async throws {
     for await job in self.jobs.cancelOnGracefulShutdown() {
-      do {
-        switch job {
-        case .forward(let doorbells): try await self.ringElsewhere(doorbells)
-        case .commands(let commands, let then): then(try await self.redis.pipeline(commands))
+      switch job {
+      case .forward(let doorbells):
+        do {
+          try await self.ringElsewhere(doorbells)
+        } catch {
+          self.undelivered.withLock { $0.add(doorbells) }
         }
-      } catch {
-        self.logger.debug("a Redis update was dropped", metadata: ["error": "\(error)"])
+      case .forwardUndelivered:
+        await self.forwardUndelivered()
+      case .commands(let commands, let then):
+        do {
+          then(try await self.redis.pipeline(commands))
+        } catch {
+          self.logger.debug("a Redis update was dropped", metadata: ["error": "\(error)"])
+        }
+      }
+    }
+  }
+
+  private func forwardUndelivered() async {
+    let backlog = self.undelivered.withLock { $0.take() }
+    do {
+      switch backlog {
+      case .none:
+        return
+      case .doorbells(let doorbells):
+        try await self.ringElsewhere(doorbells)
+      case .everyone:
+        _ = try await self.redis.pipeline([["PUBLISH", RegionKeys.events, RegionEvent.resync.payload]])
+      }
+    } catch {
+      // Out of reach again: keep them for the next reconnect.
+      if case .doorbells(let doorbells) = backlog { self.undelivered.withLock { $0.add(doorbells) } }
+      if case .everyone = backlog {
+        self.undelivered.withLock {
+          $0.add([])
+          $0.overflow()
+        }
       }
     }
   }

@@ -31,7 +31,9 @@ public final class Relay: Service {
   public convenience init(configuration: RelayConfiguration, logger: Logger) throws(RelayError) {
     try configuration.region.validate()
     if let url = configuration.region.postgresURL {
-      let store = try PostgresStore(url: url, poolSize: configuration.region.postgresPoolSize, logger: logger)
+      let store = try PostgresStore(
+        url: url, poolSize: configuration.region.postgresPoolSize,
+        leaseTimeout: configuration.region.postgresLeaseTimeout, logger: logger)
       try self.init(configuration: configuration, store: store, logger: logger)
     } else {
       try self.init(
@@ -54,7 +56,9 @@ public final class Relay: Service {
       configuration: configuration.presence, sessions: sessions, region: link, wallClock: wallClock)
     let metrics = RelayMetrics()
     let committer = SendCommitter(
-      store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit, metrics: metrics, logger: logger)
+      store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit,
+      // SQLite has one writer; PostgreSQL takes several.
+      lanes: store is PostgresStore ? configuration.region.commitLanes : 1, metrics: metrics, logger: logger)
     let health = HealthService()
     let client = ClientService(
       configuration: configuration,
@@ -97,7 +101,7 @@ public final class Relay: Service {
     if let region {
       parts += [
         region.link.redis, region.link,
-        RegionEventPump(events: region.events, nodeID: region.link.nodeID, sessions: sessions, presence: presence),
+        RegionEventPump(events: region.events, link: region.link, sessions: sessions, presence: presence),
       ]
     }
     parts.append(
@@ -131,14 +135,10 @@ public final class Relay: Service {
     return (link, events)
   }
 
-  /// The port the server is bound to, once it is listening.
+  /// The port the server is bound to, once it is listening; throws if the
+  /// relay stops before it listens (migrations failed, the port is taken).
   public var listeningPort: Int {
-    get async throws {
-      let address = try await self.server.transport.listeningAddress
-      if let v4 = address.ipv4 { return v4.port }
-      if let v6 = address.ipv6 { return v6.port }
-      throw RelayError(.internal, "the relay is not listening on an IP address")
-    }
+    get async throws { try await self.server.listening.port }
   }
 
   public func run() async throws {

@@ -18,6 +18,8 @@ struct RelayServer: Service {
   let health: HealthService
   /// Runs before the server listens (a region node's migrations).
   let prepare: @Sendable () async throws -> Void
+  /// Opens when the server listens, or fails when it stops before that.
+  let listening = ListeningGate()
 
   init(
     configuration: RelayConfiguration, certificate: RelayCertificate, services: [any RegistrableRPCService],
@@ -56,12 +58,33 @@ struct RelayServer: Service {
   }
 
   func run() async throws {
-    try await self.prepare()
-    try await withGracefulShutdownHandler {
-      try await self.server.serve()
-    } onGracefulShutdown: {
-      self.beginShutdown()
+    do {
+      // A shutdown while the node is still preparing (migrations waiting for the database) ends it too.
+      try await cancelWhenGracefulShutdown { try await self.prepare() }
+      try await withGracefulShutdownHandler {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+          group.addTask { try await self.server.serve() }
+          group.addTask {
+            // A server that cannot bind has no address: its own error (from serve) says why.
+            if let port = try? await self.boundPort() { self.listening.listening(on: port) }
+          }
+          try await group.waitForAll()
+        }
+      } onGracefulShutdown: {
+        self.beginShutdown()
+      }
+      self.listening.failed(RelayError(.unavailable, "the relay stopped before it listened"))
+    } catch {
+      self.listening.failed(error)
+      throw error
     }
+  }
+
+  private func boundPort() async throws -> Int {
+    let address = try await self.transport.listeningAddress
+    if let v4 = address.ipv4 { return v4.port }
+    if let v6 = address.ipv6 { return v6.port }
+    throw RelayError(.internal, "the relay is not listening on an IP address")
   }
 
   func beginShutdown() {

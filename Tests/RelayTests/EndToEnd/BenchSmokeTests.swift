@@ -3,7 +3,7 @@ import Testing
 
 /// `relay-bench` is a tool, not a test of speed: this only checks that every
 /// workload runs against a real relay process and reports numbers.
-@Suite("relay-bench smoke run")
+@Suite("relay-bench smoke run", .timeLimit(.minutes(3)))
 struct BenchSmokeTests {
   struct Result: Decodable {
     struct Latency: Decodable { var count: UInt64 }
@@ -13,10 +13,18 @@ struct BenchSmokeTests {
     var notes: [String: Double]
   }
 
-  @Test("every workload runs (--quick) and reports its measurements")
-  func quickRun() async throws {
+  enum Mode: String, CaseIterable, Sendable { case embedded, region }
+
+  @Test("every workload runs (--quick) and reports its measurements", arguments: Mode.allCases)
+  func quickRun(_ mode: Mode) async throws {
     let bench = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/relay-bench"
-    let run = try await runProgram(bench, ["--quick", "--json"])
+    var arguments = ["--quick", "--json"]
+    if mode == .region {
+      arguments += [
+        "--postgres", try await TestDatabases.makePostgresDatabase(), "--redis", try TestDatabases.requireRedis(),
+      ]
+    }
+    let run = try await runProgram(bench, arguments)
     #expect(run.status == 0, "\(run.output)")
     let json = run.output.split(separator: "\n").drop { !$0.hasPrefix("[") }.joined(separator: "\n")
     let results = try JSONDecoder().decode([Result].self, from: Data(json.utf8))

@@ -6,7 +6,7 @@ import Wire
 
 @testable import Relay
 
-@Suite("Chat over a real relay (mTLS on loopback)")
+@Suite("Chat over a real relay (mTLS on loopback)", .timeLimit(.minutes(3)))
 struct ChatTests {
   @Test("two users, three devices: live delivery, multi-device sync, receipts to every sender device")
   func directChat() async throws {

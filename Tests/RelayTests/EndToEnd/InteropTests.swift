@@ -31,7 +31,7 @@ func runProgram(_ executable: String, _ arguments: [String]) async throws -> (st
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
   .deletingLastPathComponent().deletingLastPathComponent().path
 
-@Suite("Interop with a second gRPC stack")
+@Suite("Interop with a second gRPC stack", .timeLimit(.minutes(3)))
 struct InteropTests {
   @Test(
     "a Python grpcio client registers with its own self-signed certificate and exchanges envelopes with a Swift client")

@@ -11,7 +11,7 @@ import Wire
 
 @testable import Relay
 
-@Suite("Every limit is enforced before work is done")
+@Suite("Every limit is enforced before work is done", .timeLimit(.minutes(3)))
 struct LimitsTests {
   @Test("envelope bytes, ciphertexts per send, group members")
   func sizeLimits() async throws {

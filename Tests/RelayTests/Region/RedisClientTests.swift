@@ -7,7 +7,7 @@ import Testing
 @testable import Redis
 
 /// The hiredis-based client against a real redis-server.
-@Suite("Redis client (hiredis on SwiftNIO)")
+@Suite("Redis client (hiredis on SwiftNIO)", .timeLimit(.minutes(3)))
 struct RedisClientTests {
   func withClient(
     url: String, subscriptions: [String] = [], onMessage: @escaping RedisClient.MessageHandler = { _, _ in },

@@ -24,13 +24,15 @@ struct TestRegion: Sendable {
 
   /// Runs a node in this process for the duration of `body`.
   func node<T: Sendable>(
-    _ name: String, postgresURL: String? = nil, _ body: (TestRelay) async throws -> T
+    _ name: String, postgresURL: String? = nil, redisURL: String? = nil, leaseTimeout: Duration = .seconds(5),
+    _ body: (TestRelay) async throws -> T
   ) async throws -> T {
     try await withRelay(dataDirectory: self.dataDirectory) { config in
       config.region.postgresURL = postgresURL ?? self.postgresURL
-      config.region.redisURL = self.redisURL
+      config.region.redisURL = redisURL ?? self.redisURL
       config.region.nodeID = self.nodeID(name)
-      config.region.postgresPoolSize = 4
+      config.region.postgresPoolSize = 6
+      config.region.postgresLeaseTimeout = leaseTimeout
       config.region.healthCheckInterval = .milliseconds(100)
       config.presence.sweepInterval = .milliseconds(50)
     } _: { relay in

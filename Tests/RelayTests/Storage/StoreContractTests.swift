@@ -5,7 +5,7 @@ import Wire
 @testable import Relay
 
 /// The storage contract: what every backend must do, tested on each one.
-@Suite("Storage contract")
+@Suite("Storage contract", .timeLimit(.minutes(3)))
 struct StoreContractTests {
   @Test(arguments: StoreBackend.all)
   func registrationAndLookup(_ backend: StoreBackend) async throws {

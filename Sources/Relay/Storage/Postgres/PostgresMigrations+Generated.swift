@@ -124,9 +124,12 @@ BEGIN
   END LOOP;
 END $$;
 
--- Each device's append-only log: "everything after cursor C for device D"
--- is one range scan of the primary key. Rows at or below the acked cursor
--- are pruned.
+-- Each device's append-only log, laid out for its one read — "everything
+-- after cursor C for device D" — as one range scan of the primary key with
+-- no join: an entry carries what its frame needs (the envelope's fields and
+-- ciphertext, or the receipt's). The ciphertext is also in `copies` for
+-- history; here it lives only until the device acknowledges the entry, when
+-- the row is pruned.
 CREATE TABLE mailbox (
   user_address    text NOT NULL,
   device_id       text NOT NULL,
@@ -134,6 +137,14 @@ CREATE TABLE mailbox (
   kind            smallint NOT NULL,               -- 0: envelope, 1: receipt
   conversation_id text NOT NULL,
   seq             bigint NOT NULL,
+  message_id      text NOT NULL,
+  sender          text NOT NULL DEFAULT '',        -- envelope: user@domain/device
+  sender_user     text NOT NULL DEFAULT '',        -- envelope: user@domain (for delivered receipts)
+  hlc             bigint NOT NULL DEFAULT 0,
+  origin_relay    text NOT NULL DEFAULT '',
+  origin_seq      bigint NOT NULL DEFAULT 0,
+  sent_at_ms      bigint NOT NULL DEFAULT 0,
+  ciphertext      bytea,
   receipt_status  smallint NOT NULL DEFAULT 0,
   receipt_by      text NOT NULL DEFAULT '',
   receipt_at_ms   bigint NOT NULL DEFAULT 0,

@@ -11,17 +11,15 @@ enum PostgresMigrations {
   static let lockKey: Int64 = 0x7265_6c61_7901
 
   /// Applies what is missing; returns the identifiers it applied.
-  static func apply(_ client: PostgresClient, logger: Logger) async throws -> [String] {
-    try await client.withConnection { connection in
-      try await connection.run("SELECT pg_advisory_lock(\(Self.lockKey))")
-      do {
-        let applied = try await Self.applyMissing(connection, logger: logger)
-        try await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))")
-        return applied
-      } catch {
-        try? await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))")
-        throw error
-      }
+  static func apply(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
+    try await connection.run("SELECT pg_advisory_lock(\(Self.lockKey))")
+    do {
+      let applied = try await Self.applyMissing(connection, logger: logger)
+      try await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))")
+      return applied
+    } catch {
+      try? await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))")
+      throw error
     }
   }
 

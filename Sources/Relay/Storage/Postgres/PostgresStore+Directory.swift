@@ -5,10 +5,8 @@ public import Wire
 extension PostgresStore {
   /// Applies the schema migrations that are missing.
   public func migrate() async throws -> [String] {
-    do {
-      return try await PostgresMigrations.apply(self.client, logger: self.logger)
-    } catch {
-      throw RelayError(.unavailable, "cannot migrate the PostgreSQL schema", cause: error)
+    try await self.read("migrating the schema") { connection in
+      try await PostgresMigrations.apply(connection, logger: self.logger)
     }
   }
 

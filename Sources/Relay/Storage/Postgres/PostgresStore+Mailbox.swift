@@ -41,55 +41,16 @@ extension PostgresStore {
       let (user, device, head, count) = try row.decode((String, String, Int64, Int64).self)
       next[try DeviceAddress.stored(user: user, device: device)] = UInt64(head - count + 1)
     }
+    var rows = MailboxRows(capacity: entries.count)
     var doorbells = [Doorbell]()
     doorbells.reserveCapacity(entries.count)
-    var users = [String]()
-    var ids = [String]()
-    var cursors = [Int64]()
-    var kinds = [Int16]()
-    var conversations = [String]()
-    var seqs = [Int64]()
-    var statuses = [Int16]()
-    var bys = [String]()
-    var ats = [Int64]()
     for (device, entry) in entries {
       guard let cursor = next[device] else { throw RelayError(.notFound, "unknown device") }
       next[device] = cursor + 1
-      var entry = entry
-      users.append(device.user.description)
-      ids.append(device.deviceID)
-      cursors.append(Int64(cursor))
-      switch entry.entry {
-      case .envelope(var envelope):
-        envelope.cursor = cursor
-        kinds.append(0)
-        conversations.append(envelope.conversationID)
-        seqs.append(Int64(envelope.seq))
-        statuses.append(0)
-        bys.append("")
-        ats.append(0)
-        entry.envelope = envelope
-      case .receipt(var receipt):
-        receipt.cursor = cursor
-        kinds.append(1)
-        conversations.append(receipt.conversationID)
-        seqs.append(Int64(receipt.seq))
-        statuses.append(Int16(receipt.status.rawValue))
-        bys.append(receipt.by)
-        ats.append(receipt.atMs)
-        entry.receipt = receipt
-      case nil:
-        throw RelayError(.internal, "an empty mailbox entry")
-      }
-      doorbells.append(Doorbell(device: device, cursor: cursor, entry: entry))
+      doorbells.append(
+        Doorbell(device: device, cursor: cursor, entry: try rows.append(entry, for: device, cursor: cursor)))
     }
-    try await db.run(
-      """
-      INSERT INTO mailbox (user_address, device_id, cursor, kind, conversation_id, seq, receipt_status, receipt_by,
-        receipt_at_ms)
-      SELECT * FROM unnest(\(users)::text[], \(ids)::text[], \(cursors)::bigint[], \(kinds)::smallint[],
-        \(conversations)::text[], \(seqs)::bigint[], \(statuses)::smallint[], \(bys)::text[], \(ats)::bigint[])
-      """)
+    try await rows.insert(db)
     return doorbells
   }
 
@@ -99,42 +60,13 @@ extension PostgresStore {
     try await self.read("reading a mailbox") { db in
       try await db.rows(
         """
-        SELECT mb.cursor, mb.kind, mb.conversation_id, mb.seq, mb.receipt_status, mb.receipt_by, mb.receipt_at_ms,
-               m.message_id, m.sender_user, m.sender_device, m.hlc, m.origin_relay, m.origin_seq, m.sent_at_ms,
-               c.ciphertext
-        FROM mailbox mb
-        JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
-        LEFT JOIN copies c ON mb.kind = 0 AND c.conversation_id = mb.conversation_id AND c.seq = mb.seq
-          AND c.recipient_user = mb.user_address AND c.recipient_device = mb.device_id
-        WHERE mb.user_address = \(device.user.description) AND mb.device_id = \(device.deviceID)
-          AND mb.cursor > \(Int64(cursor))
-        ORDER BY mb.cursor LIMIT \(limit)
+        SELECT cursor, kind, conversation_id, seq, message_id, sender, hlc, origin_relay, origin_seq, sent_at_ms,
+               ciphertext, receipt_status, receipt_by, receipt_at_ms
+        FROM mailbox
+        WHERE user_address = \(device.user.description) AND device_id = \(device.deviceID) AND cursor > \(Int64(cursor))
+        ORDER BY cursor LIMIT \(limit)
         """
-      ).map { row in
-        let cells = row.makeRandomAccess()
-        let cursor = UInt64(try cells[0].decode(Int64.self))
-        let conversationID = try cells[2].decode(String.self)
-        let seq = UInt64(try cells[3].decode(Int64.self))
-        var entry = Relay_V1_MailboxEntry()
-        if try cells[1].decode(Int16.self) == 0 {
-          var envelope = try Self.envelope(cells, offset: 7)
-          envelope.cursor = cursor
-          envelope.conversationID = conversationID
-          envelope.seq = seq
-          entry.envelope = envelope
-        } else {
-          var receipt = Relay_V1_Receipt()
-          receipt.cursor = cursor
-          receipt.conversationID = conversationID
-          receipt.seq = seq
-          receipt.status = Relay_V1_ReceiptStatus(rawValue: Int(try cells[4].decode(Int16.self))) ?? .unspecified
-          receipt.by = try cells[5].decode(String.self)
-          receipt.atMs = try cells[6].decode(Int64.self)
-          receipt.messageID = try cells[7].decode(String.self)
-          entry.receipt = receipt
-        }
-        return entry
-      }
+      ).map(MailboxRows.entry)
     }
   }
 

@@ -8,11 +8,10 @@ extension PostgresStore {
       // Who gets a `delivered` receipt, found before any lock is taken...
       let delivered = try await db.rows(
         """
-        SELECT mb.conversation_id, mb.seq, m.sender_user, m.message_id FROM mailbox mb
-        JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
-        WHERE mb.user_address = \(user) AND mb.device_id = \(device.deviceID) AND mb.cursor <= \(Int64(cursor))
-          AND mb.kind = 0 AND m.sender_user <> mb.user_address
-        ORDER BY mb.cursor
+        SELECT conversation_id, seq, sender_user, message_id FROM mailbox
+        WHERE user_address = \(user) AND device_id = \(device.deviceID) AND cursor <= \(Int64(cursor))
+          AND kind = 0 AND sender_user <> user_address
+        ORDER BY cursor
         """
       ).map { try $0.decode((String, Int64, String, String).self) }
       let senders = try await Self.devices(db, of: Set(delivered.map(\.2)))

@@ -18,7 +18,7 @@ extension PostgresStore {
         do {
           results.append(.success(try await Self.commitOne(send, db, clock: clock)))
         } catch let error as RelayError {
-          // Every check runs before the first write: a refused send wrote nothing.
+          // Every check runs before the send's one writing statement: a refused send wrote nothing.
           results.append(.failure(error))
         }
       }
@@ -26,15 +26,16 @@ extension PostgresStore {
     }
   }
 
-  /// One send: dedup, membership and the exact device set, then one
-  /// statement for the message, its copies and the sequence numbers, and the
-  /// mailbox appends.
+  /// One send: membership and the exact device set, then one statement for
+  /// everything it writes — the dedup key, the sequence numbers, the
+  /// message, its copies, each recipient's mailbox head and entry. A send
+  /// already committed (a retry) is found by the dedup key and answered with
+  /// its first result.
   static func commitOne(
     _ send: SendCommand, _ db: PostgresConnection, clock: HybridLogicalClock
   ) async throws
     -> SendOutcome
   {
-    if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }
     let members = try await db.rows(
       """
       SELECT d.user_address, d.device_id FROM conversations c
@@ -42,17 +43,22 @@ extension PostgresStore {
       LEFT JOIN devices d ON d.user_address = m.user_address
       WHERE c.id = \(send.conversationID)
       """)
-    guard !members.isEmpty else { throw RelayError(.notFound, "unknown conversation") }
-    try send.checkRecipients(
-      try members.compactMap { row in
-        let (user, device) = try row.decode((String?, String?).self)
-        guard let user, let device else { return nil }
-        return (user: user, device: device)
-      })
+    do throws(RelayError) {
+      guard !members.isEmpty else { throw RelayError(.notFound, "unknown conversation") }
+      try send.checkRecipients(
+        members.lazy.compactMap { row in
+          guard let (user, device) = try? row.decode((String?, String?).self), let user, let device else { return nil }
+          return (user: user, device: device)
+        })
+    } catch {
+      // A retry of a committed send gets its first result, even if the members changed since.
+      if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }
+      throw error
+    }
 
     let (hlc, nowMs) = clock.now()
     let sender = send.sender.user.description
-    let placed = try await db.rows(
+    let rows = try await db.rows(
       """
       WITH ids AS (
         INSERT INTO message_ids (sender_user, sender_device, message_id, conversation_id)
@@ -68,43 +74,71 @@ extension PostgresStore {
           origin_seq, sent_at_ms)
         SELECT \(send.conversationID), last_seq, \(send.messageID.text), \(sender), \(send.sender.deviceID),
           \(Int64(bitPattern: hlc)), \(send.originRelay), last_origin_seq, \(nowMs) FROM conv
+      ), t AS (
+        SELECT * FROM unnest(\(send.copies.map(\.device.user.description))::text[],
+          \(send.copies.map(\.device.deviceID))::text[], \(send.copies.map { ByteBuffer(bytes: $0.ciphertext) })::bytea[])
+          AS t(u, d, x)
       ), cp AS (
         INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext)
-        SELECT \(send.conversationID), conv.last_seq, t.u, t.d, t.x FROM conv,
-          unnest(\(send.copies.map(\.device.user.description))::text[], \(send.copies.map(\.device.deviceID))::text[],
-            \(send.copies.map { ByteBuffer(bytes: $0.ciphertext) })::bytea[]) AS t(u, d, x)
+        SELECT \(send.conversationID), conv.last_seq, t.u, t.d, t.x FROM conv, t
+      ), heads AS (
+        UPDATE devices dv SET mailbox_head = dv.mailbox_head + 1 FROM t
+        WHERE dv.user_address = t.u AND dv.device_id = t.d AND EXISTS (SELECT 1 FROM conv)
+        RETURNING dv.user_address, dv.device_id, dv.mailbox_head
+      ), mb AS (
+        INSERT INTO mailbox (user_address, device_id, cursor, kind, conversation_id, seq, message_id, sender,
+          sender_user, hlc, origin_relay, origin_seq, sent_at_ms, ciphertext)
+        SELECT h.user_address, h.device_id, h.mailbox_head, 0, \(send.conversationID), conv.last_seq,
+          \(send.messageID.text), \(send.sender.description), \(sender), \(Int64(bitPattern: hlc)), \(send.originRelay),
+          conv.last_origin_seq, \(nowMs), t.x
+        FROM heads h JOIN t ON t.u = h.user_address AND t.d = h.device_id, conv
       )
-      SELECT last_seq, last_origin_seq FROM conv
+      SELECT conv.last_seq, conv.last_origin_seq, h.user_address, h.device_id, h.mailbox_head
+      FROM conv LEFT JOIN heads h ON true
       """)
-    guard let row = placed.first else {
-      // The same message id was committed by another node while this one checked: that one is the send.
+    guard let first = rows.first else {
+      // Nothing written: the dedup key exists (committed earlier, or by another node a moment ago).
       if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }
       throw RelayError(.aborted, "the send raced with itself; retry")
     }
-    let (seq, originSeq) = try row.decode((Int64, Int64).self)
+    let (seq, originSeq, _, _, _) = try first.decode((Int64, Int64, String?, String?, Int64?).self)
     let message = PlacedMessage(seq: UInt64(seq), originSeq: UInt64(originSeq), hlc: hlc, sentAtMs: nowMs)
+    var ciphertexts = [DeviceAddress: Data](minimumCapacity: send.copies.count)
+    for copy in send.copies { ciphertexts[copy.device] = copy.ciphertext }
     var entry = send.envelopeEntry(message)
-    let entries = send.copies.map { copy in
-      entry.envelope.ciphertext = copy.ciphertext
-      return (device: copy.device, entry: entry)
+    var doorbells = [Doorbell]()
+    doorbells.reserveCapacity(rows.count)
+    for row in rows {
+      let (_, _, user, deviceID, head) = try row.decode((Int64, Int64, String?, String?, Int64?).self)
+      guard let user, let deviceID, let head else { continue }
+      let device = try DeviceAddress.stored(user: user, device: deviceID)
+      entry.envelope.ciphertext = ciphertexts[device] ?? Data()
+      entry.envelope.cursor = UInt64(head)
+      doorbells.append(Doorbell(device: device, cursor: UInt64(head), entry: entry))
     }
-    let doorbells = try await Self.appendToMailboxes(db, entries)
     return SendOutcome(result: send.result(message), doorbells: doorbells)
   }
 
-  /// The first result of a send with the same (sender device, message id), if there was one.
+  /// The first result of a send with the same (sender device, message id),
+  /// if there was one: the key names the conversation, which prunes the
+  /// message look-up to one partition.
   private static func duplicate(of send: SendCommand, _ db: PostgresConnection) async throws -> SendOutcome? {
+    let sender = send.sender.user.description
+    let keys = try await db.rows(
+      """
+      SELECT conversation_id FROM message_ids
+      WHERE sender_user = \(sender) AND sender_device = \(send.sender.deviceID) AND message_id = \(send.messageID.text)
+      """)
+    guard let key = keys.first else { return nil }
+    let conversationID = try key.decode(String.self)
     let rows = try await db.rows(
       """
-      SELECT m.conversation_id, m.seq, m.hlc, m.origin_relay, m.origin_seq, m.sent_at_ms
-      FROM message_ids i JOIN messages m ON m.conversation_id = i.conversation_id AND m.sender_user = i.sender_user
-        AND m.sender_device = i.sender_device AND m.message_id = i.message_id
-      WHERE i.sender_user = \(send.sender.user.description) AND i.sender_device = \(send.sender.deviceID)
-        AND i.message_id = \(send.messageID.text)
+      SELECT seq, hlc, origin_relay, origin_seq, sent_at_ms FROM messages
+      WHERE conversation_id = \(conversationID) AND sender_user = \(sender) AND sender_device = \(send.sender.deviceID)
+        AND message_id = \(send.messageID.text)
       """)
     guard let row = rows.first else { return nil }
-    let (conversationID, seq, hlc, originRelay, originSeq, sentAt) = try row.decode(
-      (String, Int64, Int64, String, Int64, Int64).self)
+    let (seq, hlc, originRelay, originSeq, sentAt) = try row.decode((Int64, Int64, String, Int64, Int64).self)
     var result = Relay_V1_SendResult()
     result.messageID = send.messageID.text
     result.conversationID = conversationID

@@ -30,12 +30,16 @@ public final class PostgresStore: RelayStore, Service {
   /// Connections leased right now (for the metrics).
   var connectionsInUse: Int { self.inUse.withLockedValue { $0 } }
 
-  public init(url: String, poolSize: Int, leaseTimeout: Duration = .seconds(2), logger: Logger) throws(RelayError) {
+  public init(url: String, poolSize: Int, leaseTimeout: Duration = .seconds(5), logger: Logger) throws(RelayError) {
     self.leaseTimeout = leaseTimeout
     var configuration = try PostgresURL(url).clientConfiguration()
     configuration.options.maximumConnections = poolSize
     configuration.options.connectTimeout = .seconds(5)
-    self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    // The pool logs every failed connection attempt at info; the dependency
+    // monitor reports an unreachable database once, so keep the pool's warnings only.
+    var poolLogger = logger
+    poolLogger.logLevel = max(logger.logLevel, .warning)
+    self.client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
     self.logger = logger
   }
 
@@ -57,7 +61,7 @@ public final class PostgresStore: RelayStore, Service {
     var attempt = 0
     while true {
       do {
-        return try await self.leased { connection in
+        return try await self.leased(what) { connection in
           try await connection.withTransaction(logger: self.logger) { connection in try await body(connection) }
         }
       } catch {
@@ -78,7 +82,7 @@ public final class PostgresStore: RelayStore, Service {
     _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
   ) async throws -> T {
     do {
-      return try await self.leased(body)
+      return try await self.leased(what, body)
     } catch let relayError as RelayError {
       throw relayError
     } catch {
@@ -88,16 +92,19 @@ public final class PostgresStore: RelayStore, Service {
 
   /// Runs `body` on a pooled connection, failing if none is leased within
   /// ``leaseTimeout``. Once `body` runs it is never cut short: a commit's
-  /// outcome is always the database's.
-  private func leased<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T
-  {
+  /// outcome is always the database's; and once the wait has failed, `body`
+  /// never runs, even if a connection turns up later.
+  private func leased<T: Sendable>(
+    _ what: String, _ body: @Sendable @escaping (PostgresConnection) async throws -> T
+  ) async throws -> T {
     // Services start together: give the pool's own service a moment to begin.
     for _ in 0 ..< 100 where !self.running.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
-    let started = NIOLockedValueBox(false)
+    let lease = NIOLockedValueBox(LeaseState.waiting)
+    let timedOut = RelayError(.unavailable, "no database connection within \(self.leaseTimeout) (\(what))")
     return try await withThrowingTaskGroup(of: T?.self) { group in
       group.addTask {
         try await self.client.withConnection { connection in
-          started.withLockedValue { $0 = true }
+          guard lease.withLockedValue({ $0.start() }) else { throw timedOut }
           self.inUse.withLockedValue { $0 += 1 }
           defer { self.inUse.withLockedValue { $0 -= 1 } }
           return try await body(connection)
@@ -105,14 +112,33 @@ public final class PostgresStore: RelayStore, Service {
       }
       group.addTask {
         try await Task.sleep(for: self.leaseTimeout)
-        if started.withLockedValue({ $0 }) { return nil }
-        throw RelayError(.unavailable, "no database connection within \(self.leaseTimeout)")
+        if lease.withLockedValue({ $0.timeOut() }) { throw timedOut }
+        return nil
       }
       defer { group.cancelAll() }
       while let result = try await group.next() {
         if let result { return result }
       }
       throw RelayError(.internal, "a database operation ended without a result")
+    }
+  }
+
+  /// A lease either starts its work or times out, never both.
+  private enum LeaseState {
+    case waiting, started, timedOut
+
+    /// True when the work may start (the wait has not failed).
+    mutating func start() -> Bool {
+      guard self == .waiting else { return false }
+      self = .started
+      return true
+    }
+
+    /// True when the wait has failed (the work had not started).
+    mutating func timeOut() -> Bool {
+      guard self == .waiting else { return false }
+      self = .timedOut
+      return true
     }
   }
 
