@@ -147,8 +147,13 @@ public final class RedisClient: Service, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
           group.addTask { try await commands.closed.get() }
           if let subscriber { group.addTask { try await subscriber.closed.get() } }
+          // When one closes, close the other too: a close future cannot be
+          // cancelled, and the group waits for both.
+          defer {
+            commands.close()
+            subscriber?.close()
+          }
           try await group.next()
-          group.cancelAll()
         }
       } onCancel: {
         commands.close()

@@ -40,6 +40,8 @@ final class RegionLink: PresenceRegion, Service {
     self.presenceTTL = configuration.presence.ttl
     self.sessionTTL = configuration.region.sessionTTL
     self.wallClock = wallClock
+    var logger = logger
+    logger[metadataKey: "node"] = "\(configuration.region.nodeID)"
     self.logger = logger
     (self.jobs, self.queue) = AsyncStream.makeStream()
   }
@@ -61,6 +63,7 @@ final class RegionLink: PresenceRegion, Service {
         do {
           try await self.ringElsewhere(doorbells)
         } catch {
+          self.logger.debug("doorbells kept until Redis is back", metadata: ["devices": "\(doorbells.count)"])
           self.undelivered.withLock { $0.add(doorbells) }
         }
       case .forwardUndelivered:
@@ -77,6 +80,7 @@ final class RegionLink: PresenceRegion, Service {
 
   private func forwardUndelivered() async {
     let backlog = self.undelivered.withLock { $0.take() }
+    self.logger.debug("back on Redis: sending kept doorbells", metadata: ["backlog": "\(backlog)"])
     do {
       switch backlog {
       case .none:
@@ -111,6 +115,8 @@ final class RegionLink: PresenceRegion, Service {
       publishes.append(["PUBLISH", RegionKeys.doorbell(node: node), event.payload])
     }
     if !publishes.isEmpty { _ = try await self.redis.pipeline(publishes) }
+    self.logger.trace(
+      "doorbells forwarded", metadata: ["devices": "\(devices.count)", "published": "\(publishes.count)"])
   }
 
   // MARK: PresenceRegion

@@ -107,4 +107,33 @@ struct RedisClientTests {
     }
     await server.stop()
   }
+
+  @Test("cut off and healed again and again: the client always ends connected, subscribed and answering")
+  func flapping() async throws {
+    let url = try TestDatabases.requireRedis()
+    let proxy = try await TCPProxy(targetPort: try RedisClient.Configuration(url: url).port)
+    let channel = "flap-\(UUID().uuidString)"
+    let received = Mutex<[String]>([])
+    try await self.withClient(
+      url: "redis://127.0.0.1:\(proxy.port)", subscriptions: [channel],
+      onMessage: { _, payload in received.withLock { $0.append(String(decoding: payload, as: UTF8.self)) } }
+    ) { redis in
+      for round in 0 ..< 15 {
+        try await ChildProcess.waitUntil("connected before round \(round)") { redis.isConnected }
+        proxy.cut()
+        try await ChildProcess.waitUntil("the cut noticed in round \(round)") { !redis.isConnected }
+        try await Task.sleep(for: .milliseconds(Int.random(in: 0 ... 120)))
+        proxy.heal()
+        try await ChildProcess.waitUntil("answering after round \(round)", seconds: 10) {
+          (try? await redis.send(["PING"])) == .status("PONG")
+        }
+        let message = "round \(round)"
+        try await ChildProcess.waitUntil("subscribed after round \(round)", seconds: 10) {
+          _ = try await redis.send(["PUBLISH", channel, message])
+          return received.withLock { $0.contains(message) }
+        }
+      }
+    }
+    await proxy.close()
+  }
 }

@@ -53,7 +53,13 @@ struct TestDevice: Sendable {
       ) { tls in
         tls.trustRoots = .certificates([.bytes(Array(relay.certificatePEM.utf8), format: .pem)])
         tls.serverCertificateVerification = .noHostnameVerification
-      }
+      },
+      // A unary call that never answers fails the test with DEADLINE_EXCEEDED, naming
+      // the call, instead of stalling the run; the session stream has no deadline.
+      serviceConfig: ServiceConfig(methodConfig: [
+        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Client")], timeout: .seconds(30)),
+        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Client", method: "Connect")]),
+      ])
     )
     return try await withGRPCClient(transport: transport) { client in try await body(client) }
   }

@@ -31,7 +31,9 @@ func withRelay<T: Sendable>(
   configuration.limits.sendBurst = 10_000
   configure(&configuration)
   var logger = Logger(label: "test-relay")
-  logger.logLevel = .warning
+  // RELAY_TEST_LOG=debug (or info, ...) shows more of what the test relays do.
+  logger.logLevel =
+    ProcessInfo.processInfo.environment["RELAY_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
   let relay = try Relay(configuration: configuration, logger: logger)
   let group = ServiceGroup(configuration: .init(services: [.init(service: relay)], logger: logger))
   return try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -18,7 +18,9 @@ struct RegionHintTests {
     for (channel, event) in cases {
       #expect(RegionEvent(channel: channel, payload: Array(event.payload.utf8)) == event)
     }
-    for (channel, payload) in [("doorbell:n1", "alice@localhost/phone"), ("relay:events", "resync\tx"), ("relay:events", "")] {
+    for (channel, payload) in [
+      ("doorbell:n1", "alice@localhost/phone"), ("relay:events", "resync\tx"), ("relay:events", ""),
+    ] {
       #expect(RegionEvent(channel: channel, payload: Array(payload.utf8)) == nil)
     }
   }
@@ -39,7 +41,9 @@ struct RegionHintTests {
     #expect(backlog.take() == .none)
 
     let third = try DeviceAddress(parsing: "bob@localhost/phone")
-    backlog.add([Doorbell(device: phone, cursor: 1), Doorbell(device: laptop, cursor: 1), Doorbell(device: third, cursor: 1)])
+    backlog.add([
+      Doorbell(device: phone, cursor: 1), Doorbell(device: laptop, cursor: 1), Doorbell(device: third, cursor: 1),
+    ])
     #expect(backlog.take() == .everyone)
     #expect(backlog.take() == .none)
   }
