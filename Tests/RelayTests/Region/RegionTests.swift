@@ -107,30 +107,24 @@ struct RegionTests {
     let region = try await TestRegion.make(redisURL: redis.url)
     try await region.node("n1") { node1 in
       try await region.node("n2") { node2 in
-        try await region.pair(node1, node2) { alice, a, bob, b, chat in
-          try await withSession(a) { aliceSession in
-            try await withSession(b) { bobSession in
-              _ = try await aliceSession.catchUp()
-              _ = try await bobSession.catchUp()
-              _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "before").get()
-              #expect(openedText(try await bobSession.envelope()) == "before")
+        try await region.chatting(node1, node2) { alice, aliceSession, bob, bobSession, chat in
+          _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "before").get()
+          #expect(openedText(try await bobSession.envelope()) == "before")
 
-              await redis.stop()
-              try await ChildProcess.waitUntil("NOT_SERVING without Redis") {
-                try await healthStatus(alice, node2) == .notServing
-              }
-              // The database still takes sends; only the doorbell to the other node is lost.
-              _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "during").get()
-              redis = try await TestRedisServer(port: port)
-              try await ChildProcess.waitUntil("SERVING with Redis back", seconds: 20) {
-                try await healthStatus(alice, node2) == .serving
-              }
-              // Both nodes reconnect, record their sessions again and look at their mailboxes.
-              #expect(openedText(try await bobSession.envelope(timeout: .seconds(20))) == "during")
-              _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "after").get()
-              #expect(openedText(try await bobSession.envelope()) == "after")
-            }
+          await redis.stop()
+          try await ChildProcess.waitUntil("NOT_SERVING without Redis") {
+            try await healthStatus(alice, node2) == .notServing
           }
+          // The database still takes sends; only the doorbell to the other node is lost.
+          _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "during").get()
+          redis = try await TestRedisServer(port: port)
+          try await ChildProcess.waitUntil("SERVING with Redis back", seconds: 20) {
+            try await healthStatus(alice, node2) == .serving
+          }
+          // Both nodes reconnect, record their sessions again and look at their mailboxes.
+          #expect(openedText(try await bobSession.envelope(timeout: .seconds(20))) == "during")
+          _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "after").get()
+          #expect(openedText(try await bobSession.envelope()) == "after")
         }
       }
     }
@@ -144,22 +138,16 @@ struct RegionTests {
     let proxy = try await TCPProxy(targetPort: redisPort)
     try await region.node("n1", redisURL: "redis://127.0.0.1:\(proxy.port)") { node1 in
       try await region.node("n2") { node2 in
-        try await region.pair(node1, node2) { alice, a, bob, b, chat in
-          try await withSession(a) { aliceSession in
-            try await withSession(b) { bobSession in
-              _ = try await aliceSession.catchUp()
-              _ = try await bobSession.catchUp()
-              proxy.cut()
-              try await ChildProcess.waitUntil("node 1 NOT_SERVING") {
-                try await healthStatus(alice, node1) == .notServing
-              }
-              // Committed on node 1; its doorbell to node 2 cannot go out. Node 2 never lost Redis,
-              // so nothing else would make Bob's session look at its mailbox.
-              _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "while cut off").get()
-              proxy.heal()
-              #expect(openedText(try await bobSession.envelope(timeout: .seconds(20))) == "while cut off")
-            }
+        try await region.chatting(node1, node2) { alice, aliceSession, bob, bobSession, chat in
+          proxy.cut()
+          try await ChildProcess.waitUntil("node 1 NOT_SERVING") {
+            try await healthStatus(alice, node1) == .notServing
           }
+          // Committed on node 1; its doorbell to node 2 cannot go out. Node 2 never lost Redis,
+          // so nothing else would make Bob's session look at its mailbox.
+          _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "while cut off").get()
+          proxy.heal()
+          #expect(openedText(try await bobSession.envelope(timeout: .seconds(20))) == "while cut off")
         }
       }
     }

@@ -71,4 +71,20 @@ extension TestRegion {
       }
     }
   }
+
+  /// ``pair(_:_:_:)`` with both devices' session streams open and caught up.
+  func chatting<T: Sendable>(
+    _ aliceNode: TestRelay, _ bobNode: TestRelay,
+    _ body: (TestDevice, TestSession, TestDevice, TestSession, String) async throws -> T
+  ) async throws -> T {
+    try await self.pair(aliceNode, bobNode) { alice, a, bob, b, chat in
+      try await withSession(a) { aliceSession in
+        try await withSession(b) { bobSession in
+          _ = try await aliceSession.catchUp()
+          _ = try await bobSession.catchUp()
+          return try await body(alice, aliceSession, bob, bobSession, chat)
+        }
+      }
+    }
+  }
 }
