@@ -120,10 +120,10 @@ struct RedisClientTests {
     ) { redis in
       for round in 0 ..< 15 {
         try await ChildProcess.waitUntil("connected before round \(round)") { redis.isConnected }
-        proxy.cut()
+        await proxy.cut()
         try await ChildProcess.waitUntil("the cut noticed in round \(round)") { !redis.isConnected }
         try await Task.sleep(for: .milliseconds(Int.random(in: 0 ... 120)))
-        proxy.heal()
+        try await proxy.heal()
         try await ChildProcess.waitUntil("answering after round \(round)", seconds: 10) {
           (try? await redis.send(["PING"])) == .status("PONG")
         }

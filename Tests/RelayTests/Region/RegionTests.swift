@@ -139,14 +139,14 @@ struct RegionTests {
     try await region.node("n1", redisURL: "redis://127.0.0.1:\(proxy.port)") { node1 in
       try await region.node("n2") { node2 in
         try await region.chatting(node1, node2) { alice, aliceSession, bob, bobSession, chat in
-          proxy.cut()
+          await proxy.cut()
           try await ChildProcess.waitUntil("node 1 NOT_SERVING") {
             try await healthStatus(alice, node1) == .notServing
           }
           // Committed on node 1; its doorbell to node 2 cannot go out. Node 2 never lost Redis,
           // so nothing else would make Bob's session look at its mailbox.
           _ = try await aliceSession.sendMessage(chat, to: [bob.address], text: "while cut off").get()
-          proxy.heal()
+          try await proxy.heal()
           #expect(openedText(try await bobSession.envelope(timeout: .seconds(20))) == "while cut off")
         }
       }
@@ -169,7 +169,7 @@ struct RegionTests {
           var committed = [String]()
           committed.append(try await aliceSession.sendMessage(chat, to: [bob.address], text: "one").get().messageID)
 
-          proxy.cut()
+          await proxy.cut()
           try await ChildProcess.waitUntil("NOT_SERVING") { try await healthStatus(alice, node) == .notServing }
           var failed = 0
           for index in 0 ..< 3 {
@@ -182,7 +182,7 @@ struct RegionTests {
           }
           #expect(failed == 3)
 
-          proxy.heal()
+          try await proxy.heal()
           try await ChildProcess.waitUntil("SERVING again") { try await healthStatus(alice, node) == .serving }
           committed.append(try await aliceSession.sendMessage(chat, to: [bob.address], text: "two").get().messageID)
           try await withSession(b) { bobSession in

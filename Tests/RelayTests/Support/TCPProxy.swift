@@ -2,58 +2,71 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A loopback TCP proxy a test can cut: every connection through it closes,
-/// and new ones are refused, until it is healed — a database that is briefly
-/// unreachable, without stopping the server other tests share.
+/// A loopback TCP proxy a test can cut, as a network partition would: every
+/// connection through it closes and the port refuses new ones, until it is
+/// healed — a database that is briefly unreachable, without stopping the
+/// server other tests share.
 final class TCPProxy: Sendable {
   let port: Int
-  private let server: any Channel
-  private let box: Box
+  private let targetPort: Int
+  private let box = Box()
 
+  /// The listening channel (nil while cut) and the connections through it.
   private final class Box: Sendable {
-    let state = Mutex<(cut: Bool, open: [ObjectIdentifier: any Channel])>((false, [:]))
+    let state = Mutex<(listener: (any Channel)?, open: [ObjectIdentifier: any Channel])>((nil, [:]))
   }
 
   init(targetPort: Int) async throws {
-    let box = Box()
-    self.server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    self.targetPort = targetPort
+    let listener = try await Self.listen(port: 0, targetPort: targetPort, box: self.box)
+    self.port = listener.localAddress!.port!
+  }
+
+  /// Closes every connection through the proxy and stops listening.
+  func cut() async {
+    let (listener, open) = self.box.state.withLock { state in
+      defer { state = (nil, [:]) }
+      return (state.listener, Array(state.open.values))
+    }
+    for channel in open { channel.close(promise: nil) }
+    try? await listener?.close()
+  }
+
+  /// Listens again, on the same port.
+  func heal() async throws {
+    _ = try await Self.listen(port: self.port, targetPort: self.targetPort, box: self.box)
+  }
+
+  func close() async { await self.cut() }
+
+  private static func listen(
+    port: Int, targetPort: Int, box: Box
+  ) async throws -> any Channel {
+    let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelInitializer { inbound in
-        if box.state.withLock({ $0.cut }) { return inbound.close() }
-        return ClientBootstrap(group: inbound.eventLoop)
+        ClientBootstrap(group: inbound.eventLoop)
           .connect(host: "127.0.0.1", port: targetPort)
           .flatMap { outbound in
-            box.state.withLock { state in
+            // A connection that was being set up when the proxy was cut does not survive it.
+            let live = box.state.withLock { state in
+              guard state.listener != nil else { return false }
               state.open[ObjectIdentifier(inbound)] = inbound
               state.open[ObjectIdentifier(outbound)] = outbound
+              return true
+            }
+            guard live else {
+              outbound.close(promise: nil)
+              return inbound.close()
             }
             return inbound.pipeline.addHandler(Glue(partner: outbound)).flatMap {
               outbound.pipeline.addHandler(Glue(partner: inbound))
             }
           }
       }
-      .bind(host: "127.0.0.1", port: 0).get()
-    self.port = self.server.localAddress!.port!
-    self.box = box
-  }
-
-  /// Closes every connection through the proxy and refuses new ones.
-  func cut() {
-    let open = self.box.state.withLock { state in
-      state.cut = true
-      defer { state.open = [:] }
-      return Array(state.open.values)
-    }
-    for channel in open { channel.close(promise: nil) }
-  }
-
-  func heal() {
-    self.box.state.withLock { $0.cut = false }
-  }
-
-  func close() async {
-    self.cut()
-    try? await self.server.close()
+      .bind(host: "127.0.0.1", port: port).get()
+    box.state.withLock { $0.listener = listener }
+    return listener
   }
 
   /// Copies bytes to the partner channel; closes it when this side closes.
