@@ -36,18 +36,15 @@ extension PostgresStore {
   ) async throws
     -> SendOutcome
   {
-    let members = try await db.rows(
-      """
-      SELECT d.user_address, d.device_id FROM conversations c
-      LEFT JOIN members m ON m.conversation_id = c.id
-      LEFT JOIN devices d ON d.user_address = m.user_address
-      WHERE c.id = \(send.conversationID)
-      """)
+    let members = try await db.execute(
+      MemberDevicesStatement(conversationID: send.conversationID), logger: PostgresConnection.quiet
+    )
+    .reduce(into: [MemberDevicesStatement.Row]()) { $0.append($1) }
     do throws(RelayError) {
       guard !members.isEmpty else { throw RelayError(.notFound, "unknown conversation") }
       try send.checkRecipients(
         members.lazy.compactMap { row in
-          guard let (user, device) = try? row.decode((String?, String?).self), let user, let device else { return nil }
+          guard let user = row.user, let device = row.device else { return nil }
           return (user: user, device: device)
         })
     } catch {
@@ -57,51 +54,14 @@ extension PostgresStore {
     }
 
     let (hlc, nowMs) = clock.now()
-    let sender = send.sender.user.description
-    let rows = try await db.rows(
-      """
-      WITH ids AS (
-        INSERT INTO message_ids (sender_user, sender_device, message_id, conversation_id)
-        VALUES (\(sender), \(send.sender.deviceID), \(send.messageID.text), \(send.conversationID))
-        ON CONFLICT DO NOTHING RETURNING 1
-      ), conv AS (
-        UPDATE conversations SET last_seq = last_seq + 1, last_origin_seq = last_origin_seq + 1,
-          last_activity_ms = \(nowMs)
-        WHERE id = \(send.conversationID) AND EXISTS (SELECT 1 FROM ids)
-        RETURNING last_seq, last_origin_seq
-      ), msg AS (
-        INSERT INTO messages (conversation_id, seq, message_id, sender_user, sender_device, hlc, origin_relay,
-          origin_seq, sent_at_ms)
-        SELECT \(send.conversationID), last_seq, \(send.messageID.text), \(sender), \(send.sender.deviceID),
-          \(Int64(bitPattern: hlc)), \(send.originRelay), last_origin_seq, \(nowMs) FROM conv
-      ), t AS (
-        SELECT * FROM unnest(\(send.copies.map(\.device.user.description))::text[],
-          \(send.copies.map(\.device.deviceID))::text[], \(send.copies.map { ByteBuffer(bytes: $0.ciphertext) })::bytea[])
-          AS t(u, d, x)
-      ), cp AS (
-        INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext)
-        SELECT \(send.conversationID), conv.last_seq, t.u, t.d, t.x FROM conv, t
-      ), heads AS (
-        UPDATE devices dv SET mailbox_head = dv.mailbox_head + 1 FROM t
-        WHERE dv.user_address = t.u AND dv.device_id = t.d AND EXISTS (SELECT 1 FROM conv)
-        RETURNING dv.user_address, dv.device_id, dv.mailbox_head
-      ), mb AS (
-        INSERT INTO mailbox (user_address, device_id, cursor, kind, conversation_id, seq, message_id, sender,
-          sender_user, hlc, origin_relay, origin_seq, sent_at_ms, ciphertext)
-        SELECT h.user_address, h.device_id, h.mailbox_head, 0, \(send.conversationID), conv.last_seq,
-          \(send.messageID.text), \(send.sender.description), \(sender), \(Int64(bitPattern: hlc)), \(send.originRelay),
-          conv.last_origin_seq, \(nowMs), t.x
-        FROM heads h JOIN t ON t.u = h.user_address AND t.d = h.device_id, conv
-      )
-      SELECT conv.last_seq, conv.last_origin_seq, h.user_address, h.device_id, h.mailbox_head
-      FROM conv LEFT JOIN heads h ON true
-      """)
+    let rows = try await db.execute(SendStatement(send: send, hlc: hlc, nowMs: nowMs), logger: PostgresConnection.quiet)
+      .reduce(into: [SendStatement.Row]()) { $0.append($1) }
     guard let first = rows.first else {
       // Nothing written: the dedup key exists (committed earlier, or by another node a moment ago).
       if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }
       throw RelayError(.aborted, "the send raced with itself; retry")
     }
-    let (seq, originSeq, _, _, _) = try first.decode((Int64, Int64, String?, String?, Int64?).self)
+    let (seq, originSeq) = (first.seq, first.originSeq)
     let message = PlacedMessage(seq: UInt64(seq), originSeq: UInt64(originSeq), hlc: hlc, sentAtMs: nowMs)
     var ciphertexts = [DeviceAddress: Data](minimumCapacity: send.copies.count)
     for copy in send.copies { ciphertexts[copy.device] = copy.ciphertext }
@@ -109,8 +69,7 @@ extension PostgresStore {
     var doorbells = [Doorbell]()
     doorbells.reserveCapacity(rows.count)
     for row in rows {
-      let (_, _, user, deviceID, head) = try row.decode((Int64, Int64, String?, String?, Int64?).self)
-      guard let user, let deviceID, let head else { continue }
+      guard let user = row.user, let deviceID = row.device, let head = row.head else { continue }
       let device = try DeviceAddress.stored(user: user, device: deviceID)
       entry.envelope.ciphertext = ciphertexts[device] ?? Data()
       entry.envelope.cursor = UInt64(head)
