@@ -92,13 +92,7 @@ final class RegionLink: PresenceRegion, Service {
       }
     } catch {
       // Out of reach again: keep them for the next reconnect.
-      if case .doorbells(let doorbells) = backlog { self.undelivered.withLock { $0.add(doorbells) } }
-      if case .everyone = backlog {
-        self.undelivered.withLock {
-          $0.add([])
-          $0.overflow()
-        }
-      }
+      self.undelivered.withLock { $0.putBack(backlog) }
     }
   }
 

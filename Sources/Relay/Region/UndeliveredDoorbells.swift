@@ -33,6 +33,15 @@ struct UndeliveredDoorbells: Sendable {
     self.highest = [:]
   }
 
+  /// Puts back what ``take()`` gave, when it could not be sent after all.
+  mutating func putBack(_ backlog: Backlog) {
+    switch backlog {
+    case .none: break
+    case .doorbells(let doorbells): self.add(doorbells)
+    case .everyone: self.overflow()
+    }
+  }
+
   /// What to send now that Redis is back; empties the backlog.
   mutating func take() -> Backlog {
     defer {

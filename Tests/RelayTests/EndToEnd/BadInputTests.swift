@@ -15,19 +15,28 @@ func withPair<T: Sendable>(
   _ body: (TestRelay, TestDevice, RelayClient, TestDevice, RelayClient, String) async throws -> T
 ) async throws -> T {
   try await withRelay(configure: configure) { relay in
-    let alice = TestDevice("alice@localhost")
-    let bob = TestDevice("bob@localhost")
-    return try await alice.withClient(relay) { a in
-      try await bob.withClient(relay) { b in
-        try await alice.register(a)
-        try await bob.register(b)
-        let chat = try await a.createConversation(
-          .with {
-            $0.kind = .direct
-            $0.members = ["bob@localhost"]
-          })
-        return try await body(relay, alice, a, bob, b, chat.id)
-      }
+    try await withDirectChat(TestDevice("alice@localhost"), on: relay, TestDevice("bob@localhost"), on: relay) {
+      try await body(relay, $0, $1, $2, $3, $4)
+    }
+  }
+}
+
+/// Alice connected to `aliceRelay` and Bob to `bobRelay` (the same relay, or
+/// two nodes of a region), both registered, with a direct conversation.
+func withDirectChat<T: Sendable>(
+  _ alice: TestDevice, on aliceRelay: TestRelay, _ bob: TestDevice, on bobRelay: TestRelay,
+  _ body: (TestDevice, RelayClient, TestDevice, RelayClient, String) async throws -> T
+) async throws -> T {
+  try await alice.withClient(aliceRelay) { a in
+    try await bob.withClient(bobRelay) { b in
+      try await alice.register(a)
+      try await bob.register(b)
+      let chat = try await a.createConversation(
+        .with {
+          $0.kind = .direct
+          $0.members = [bob.user]
+        })
+      return try await body(alice, a, bob, b, chat.id)
     }
   }
 }

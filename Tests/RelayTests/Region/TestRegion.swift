@@ -56,20 +56,8 @@ extension TestRegion {
     _ aliceNode: TestRelay, _ bobNode: TestRelay,
     _ body: (TestDevice, RelayClient, TestDevice, RelayClient, String) async throws -> T
   ) async throws -> T {
-    let alice = TestDevice(self.user("alice"))
-    let bob = TestDevice(self.user("bob"))
-    return try await alice.withClient(aliceNode) { a in
-      try await bob.withClient(bobNode) { b in
-        try await alice.register(a)
-        try await bob.register(b)
-        let chat = try await a.createConversation(
-          .with {
-            $0.kind = .direct
-            $0.members = [bob.user]
-          })
-        return try await body(alice, a, bob, b, chat.id)
-      }
-    }
+    try await withDirectChat(
+      TestDevice(self.user("alice")), on: aliceNode, TestDevice(self.user("bob")), on: bobNode, body)
   }
 
   /// ``pair(_:_:_:)`` with both devices' session streams open and caught up.

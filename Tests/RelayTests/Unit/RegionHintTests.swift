@@ -46,5 +46,11 @@ struct RegionHintTests {
     ])
     #expect(backlog.take() == .everyone)
     #expect(backlog.take() == .none)
+
+    // What could not be sent after all is put back as it was.
+    backlog.putBack(.everyone)
+    #expect(backlog.take() == .everyone)
+    backlog.putBack(.doorbells([Doorbell(device: phone, cursor: 4)]))
+    #expect(backlog.take() == .doorbells([Doorbell(device: phone, cursor: 4)]))
   }
 }
