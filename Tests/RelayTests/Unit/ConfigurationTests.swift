@@ -41,10 +41,23 @@ struct ConfigurationTests {
   @Test(arguments: [
     "nonsense: 1", "limits: { max_group_member: 5 }", "limits: { sends_per_second: -1 }", "domain: Bad_Domain",
     "listen: nowhere", "registration: { policy: closed }", "tls: { certificate: /x.pem }", "limits: [1, 2]",
+    "region: { postgres_lease_timeout_ms: 0 }", "region: { commit_lanes: 0 }",
   ])
   func badFiles(_ text: String) {
     var config = RelayConfiguration.defaults
     #expect(throws: RelayError.self) { try config.apply(configFile: self.write(text)) }
+  }
+
+  @Test("a region's commit lanes must leave the pool a connection; a Redis needs a PostgreSQL")
+  func regionRules() throws {
+    var region = RelayConfiguration.Region.defaults
+    region.postgresURL = "postgres://relay@127.0.0.1/relay"
+    try region.validate()
+    region.commitLanes = region.postgresPoolSize
+    #expect(throws: RelayError.self) { try region.validate() }
+    region = .defaults
+    region.redisURL = "redis://127.0.0.1"
+    #expect(throws: RelayError.self) { try region.validate() }
   }
 
   @Test func missingFile() {
