@@ -63,16 +63,8 @@ struct CommandLineTests {
     #expect(codes.count == 2 && codes.allSatisfy { $0.count == 20 })
 
     let port = try await freePort()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: relayExecutable)
-    process.arguments = ["serve", "--data-dir", directory, "--config", config, "--listen", "127.0.0.1:\(port)"]
-    let output = Pipe()
-    process.standardError = output
-    process.standardOutput = output
-    let exited = AsyncStream<Int32>.makeStream()
-    process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-    try process.run()
-    defer { if process.isRunning { process.terminate() } }
+    let relay = try ChildProcess(
+      relayExecutable, ["serve", "--data-dir", directory, "--config", config, "--listen", "127.0.0.1:\(port)"])
 
     // Wait until it listens, then use it as a device would.
     try await ChildProcess.waitUntil("relay serve listening", seconds: 30) { try await freePortIsTaken(port) }
@@ -85,14 +77,8 @@ struct CommandLineTests {
       #expect(await statusCode { try await alice.register(client) } == .permissionDenied)
       try await alice.register(client, invite: codes[0])
     }
-    process.terminate()  // SIGTERM
-    var status: Int32 = -1
-    for await code in exited.stream {
-      status = code
-      break
-    }
-    #expect(status == 0)
-    let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(await relay.stop(SIGTERM) == 0)
+    let log = relay.output
     #expect(log.contains("relay listening") && log.contains("fingerprint="), "\(log)")
   }
 }

@@ -8,23 +8,7 @@ import Wire
 
 /// Runs a program to completion; its exit status and everything it printed.
 func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = [executable] + arguments
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = pipe
-  let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-    process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-    do {
-      try process.run()
-    } catch {
-      process.terminationHandler = nil
-      continuation.resume(throwing: error)
-    }
-  }
-  let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-  return (status, output)
+  try await ChildProcess.run(executable, arguments)
 }
 
 /// The package's root folder, found from this file's path.
