@@ -17,6 +17,7 @@ let package = Package(
     .library(name: "Wire", targets: ["Wire"]),
     .library(name: "Relay", targets: ["Relay"]),
     .library(name: "Redis", targets: ["Redis"]),
+    .library(name: "E2E", targets: ["E2E"]),
     .executable(name: "relay", targets: ["RelayCLI"]),
     .executable(name: "relay-bench", targets: ["RelayBench"]),
   ],
@@ -48,6 +49,17 @@ let package = Package(
       dependencies: [
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The end-to-end cryptography clients run: PQXDH and the Double Ratchet on
+    // swift-crypto, the sealed-envelope format, safety numbers. No network.
+    .target(
+      name: "E2E",
+      dependencies: [
+        "Wire",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       swiftSettings: swiftSettings
@@ -118,6 +130,16 @@ let package = Package(
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "E2ETests",
+      dependencies: [
+        "E2E",
+        "Wire",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       swiftSettings: swiftSettings
     ),
