@@ -152,6 +152,7 @@ let package = Package(
       name: "RelayTests",
       dependencies: [
         "Relay",
+        "E2E",
         "Redis",
         "Wire",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
