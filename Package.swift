@@ -18,6 +18,7 @@ let package = Package(
     .library(name: "Relay", targets: ["Relay"]),
     .library(name: "Redis", targets: ["Redis"]),
     .library(name: "E2E", targets: ["E2E"]),
+    .library(name: "TLSIdentity", targets: ["TLSIdentity"]),
     .executable(name: "relay", targets: ["RelayCLI"]),
     .executable(name: "relay-bench", targets: ["RelayBench"]),
   ],
@@ -53,6 +54,17 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // Key fingerprints and self-signed certificates: how devices and relays
+    // identify themselves over TLS. Shared by the relay and the client.
+    .target(
+      name: "TLSIdentity",
+      dependencies: [
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "X509", package: "swift-certificates"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     // The end-to-end cryptography clients run: PQXDH and the Double Ratchet on
     // swift-crypto, the sealed-envelope format, safety numbers. No network.
     .target(
@@ -84,6 +96,7 @@ let package = Package(
       name: "Relay",
       dependencies: [
         "Wire",
+        "TLSIdentity",
         "Redis",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -124,6 +137,7 @@ let package = Package(
       name: "RelayBench",
       dependencies: [
         "Relay",
+        "TLSIdentity",
         "Wire",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -153,6 +167,7 @@ let package = Package(
       dependencies: [
         "Relay",
         "E2E",
+        "TLSIdentity",
         "Redis",
         "Wire",
         .product(name: "GRPCCore", package: "grpc-swift-2"),

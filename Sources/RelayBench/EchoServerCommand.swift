@@ -1,3 +1,4 @@
+import TLSIdentity
 import ArgumentParser
 import Foundation
 import GRPCCore

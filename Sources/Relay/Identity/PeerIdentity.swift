@@ -1,3 +1,4 @@
+import TLSIdentity
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 

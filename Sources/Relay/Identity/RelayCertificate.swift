@@ -1,3 +1,4 @@
+import TLSIdentity
 internal import Foundation
 internal import SwiftASN1
 internal import X509

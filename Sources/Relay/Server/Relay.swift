@@ -1,3 +1,4 @@
+public import TLSIdentity
 internal import GRPCNIOTransportHTTP2
 public import Logging
 internal import Redis

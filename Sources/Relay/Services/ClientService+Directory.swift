@@ -1,3 +1,4 @@
+import TLSIdentity
 internal import Foundation
 internal import GRPCCore
 internal import Logging

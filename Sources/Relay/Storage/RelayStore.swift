@@ -1,3 +1,4 @@
+public import TLSIdentity
 public import Foundation
 public import Wire
 

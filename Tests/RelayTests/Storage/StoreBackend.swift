@@ -1,3 +1,4 @@
+import TLSIdentity
 import Foundation
 import Logging
 import Testing

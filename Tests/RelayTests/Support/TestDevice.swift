@@ -1,3 +1,4 @@
+import TLSIdentity
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2

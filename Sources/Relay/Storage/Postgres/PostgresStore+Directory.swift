@@ -1,3 +1,4 @@
+public import TLSIdentity
 internal import Foundation
 internal import PostgresNIO
 public import Wire
