@@ -19,8 +19,10 @@ let package = Package(
     .library(name: "Redis", targets: ["Redis"]),
     .library(name: "E2E", targets: ["E2E"]),
     .library(name: "TLSIdentity", targets: ["TLSIdentity"]),
+    .library(name: "Client", targets: ["Client"]),
     .executable(name: "relay", targets: ["RelayCLI"]),
     .executable(name: "relay-bench", targets: ["RelayBench"]),
+    .executable(name: "relay-client", targets: ["RelayClientCLI"]),
   ],
   dependencies: [
     .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
@@ -76,6 +78,28 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // The client SDK: a device's keys and state in SQLite (GRDB), its
+    // connection to its relay, encryption of every message, the session stream.
+    .target(
+      name: "Client",
+      dependencies: [
+        "E2E",
+        "Wire",
+        "TLSIdentity",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "X509", package: "swift-certificates"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     // libhiredis, as Debian packages it.
     .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
     // A small non-blocking Redis client on SwiftNIO: hiredis's reply reader
@@ -128,6 +152,18 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // `relay-client`: register, send, receive, chat, groups, safety numbers.
+    .executableTarget(
+      name: "RelayClientCLI",
+      dependencies: [
+        "Client",
+        "E2E",
+        "Wire",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: swiftSettings
     ),

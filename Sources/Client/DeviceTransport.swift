@@ -1,0 +1,36 @@
+internal import Foundation
+internal import GRPCCore
+internal import GRPCNIOTransportHTTP2
+
+/// The gRPC transport for a device: mutual TLS with the device's own
+/// certificate, trusting only the relay's pinned certificate.
+enum DeviceTransport {
+  static func make(
+    _ relay: RelayEndpoint, certificatePEM: String, privateKeyPEM: String
+  ) throws -> HTTP2ClientTransport.Posix {
+    try HTTP2ClientTransport.Posix(
+      target: Self.target(relay),
+      transportSecurity: .mTLS(
+        certificateChain: [.bytes(Array(certificatePEM.utf8), format: .pem)],
+        privateKey: .bytes(Array(privateKeyPEM.utf8), format: .pem)
+      ) { tls in
+        tls.trustRoots = .certificates([.bytes(Array(relay.certificatePEM.utf8), format: .pem)])
+        tls.serverCertificateVerification = .noHostnameVerification
+      },
+      serviceConfig: ServiceConfig(methodConfig: [
+        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Client")], timeout: .seconds(30)),
+        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Client", method: "Connect")]),
+      ])
+    )
+  }
+
+  /// An address literal is connected to as such (no SNI); a name is resolved.
+  static func target(_ relay: RelayEndpoint) -> any ResolvableTarget {
+    var v4 = in_addr()
+    if inet_pton(AF_INET, relay.host, &v4) == 1 { return .ipv4(address: relay.host, port: relay.port) }
+    var v6 = in6_addr()
+    let bare = relay.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+    if inet_pton(AF_INET6, bare, &v6) == 1 { return .ipv6(address: bare, port: relay.port) }
+    return .dns(host: relay.host, port: relay.port)
+  }
+}

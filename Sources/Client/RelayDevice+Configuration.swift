@@ -1,0 +1,28 @@
+extension RelayDevice {
+  /// How a device keeps its prekeys topped up and its session alive.
+  public struct Configuration: Sendable {
+    /// One-time prekeys of each kind published at a time.
+    public var prekeyBatch: Int
+    /// Publish another batch when the relay holds fewer than this many.
+    public var prekeyThreshold: Int
+    /// Heartbeat interval on the session stream (the relay's presence TTL is 60 s).
+    public var heartbeat: Duration
+    /// Delays between reconnect attempts.
+    public var backoff: Backoff
+    /// How long closing a session waits for queued frames to be written.
+    public var closeTimeout: Duration
+    /// Attempts at a send whose device list was out of date.
+    public var sendAttempts: Int
+
+    public static var defaults: Configuration {
+      Configuration(prekeyBatch: 50, prekeyThreshold: 20, heartbeat: .seconds(30), backoff: .defaults,
+        closeTimeout: .seconds(2), sendAttempts: 3)
+    }
+
+    public static func defaults(configure: (inout Configuration) -> Void) -> Configuration {
+      var configuration = Self.defaults
+      configure(&configuration)
+      return configuration
+    }
+  }
+}

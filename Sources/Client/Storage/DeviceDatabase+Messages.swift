@@ -1,0 +1,58 @@
+internal import Foundation
+internal import GRDB
+
+extension DeviceDatabase {
+  /// Stores `message` unless its id is already stored; whether it was new.
+  static func insert(_ message: StoredMessage, _ db: Database) throws -> Bool {
+    try db.execute(
+      sql: """
+        INSERT INTO messages (message_id, conversation_id, sender, text, sent_at_ms, seq, outgoing, status, stored_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
+        """,
+      arguments: [
+        message.messageID, message.conversationID, message.sender, message.text, message.sentAtMs,
+        Int64(message.seq), message.outgoing, message.status.rawValue, Int64(Date().timeIntervalSince1970 * 1000),
+      ])
+    return db.changesCount > 0
+  }
+
+  func store(_ message: StoredMessage) throws(ClientError) {
+    _ = try self.write("a sent message") { db in try Self.insert(message, db) }
+  }
+
+  /// Raises an outgoing message's status (never lowers it); whether it changed.
+  static func raise(_ messageID: String, to status: MessageStatus, _ db: Database) throws -> Bool {
+    try db.execute(
+      sql: "UPDATE messages SET status = ? WHERE message_id = ? AND outgoing = 1 AND status < ?",
+      arguments: [status.rawValue, messageID, status.rawValue])
+    return db.changesCount > 0
+  }
+
+  static func setCursor(_ cursor: UInt64, _ db: Database) throws {
+    try db.execute(sql: "UPDATE device SET cursor = max(cursor, ?)", arguments: [Int64(cursor)])
+  }
+
+  /// A conversation's messages in sequence order (the last `limit`).
+  func messages(in conversationID: String, limit: Int = 50) throws(ClientError) -> [StoredMessage] {
+    try self.read("messages") { db in
+      try Row.fetchAll(
+        db,
+        sql: "SELECT * FROM (SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+        arguments: [conversationID, limit]
+      ).map(Self.message)
+    }
+  }
+
+  func message(_ messageID: String) throws(ClientError) -> StoredMessage? {
+    try self.read("a message") { db in
+      try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE message_id = ?", arguments: [messageID]).map(Self.message)
+    }
+  }
+
+  static func message(_ row: Row) -> StoredMessage {
+    StoredMessage(
+      messageID: row["message_id"], conversationID: row["conversation_id"], sender: row["sender"], text: row["text"],
+      sentAtMs: row["sent_at_ms"], seq: UInt64(row["seq"] as Int64), outgoing: row["outgoing"],
+      status: MessageStatus(rawValue: row["status"]) ?? .received)
+  }
+}
