@@ -203,6 +203,7 @@ let package = Package(
       dependencies: [
         "Relay",
         "E2E",
+        "Client",
         "TLSIdentity",
         "Redis",
         "Wire",
@@ -212,6 +213,7 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "X509", package: "swift-certificates"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOTLS", package: "swift-nio"),

@@ -31,12 +31,17 @@ extension RelayDevice {
     return SafetyNumber(local: (self.user, Array(mine.values)), remote: (user, Array(theirs.values)))
   }
 
+  /// How many unclaimed one-time prekeys (of the scarcer kind) the relay holds for this device.
+  public func prekeysLeft() async throws(ClientError) -> Int {
+    let counts = try await Self.call("counting prekeys") { try await self.relay.uploadPrekeys(.init()) }
+    return Int(min(counts.oneTimePrekeysLeft, counts.oneTimeKemPrekeysLeft))
+  }
+
   /// Publishes another batch of one-time prekeys when the relay holds fewer
   /// than the threshold; how many of each kind it holds afterwards.
   @discardableResult
   public func replenishPrekeys() async throws(ClientError) -> Int {
-    let counts = try await Self.call("counting prekeys") { try await self.relay.uploadPrekeys(.init()) }
-    let left = Int(min(counts.oneTimePrekeysLeft, counts.oneTimeKemPrekeysLeft))
+    let left = try await self.prekeysLeft()
     guard left < self.configuration.prekeyBatch, left < self.configuration.prekeyThreshold else { return left }
     let next = try self.database.device().nextPrekeyID
     let batch = PrekeyBatch(count: self.configuration.prekeyBatch, firstID: next, signedBy: self.local.identity)

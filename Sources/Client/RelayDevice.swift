@@ -100,8 +100,13 @@ public struct RelayDevice: Sendable {
     let local = try database.device()
     let transport = try DeviceTransport.make(
       local.relay, certificatePEM: local.certificatePEM, privateKeyPEM: local.privateKeyPEM)
-    return try await withGRPCClient(transport: transport) { client in
-      try await body(
+    let client = GRPCClient(transport: transport)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+      // A body that makes no call may end before the connections ever start;
+      // their "already stopped" error then means nothing, so it is not rethrown.
+      group.addTask { try? await client.runConnections() }
+      defer { client.beginGracefulShutdown() }
+      return try await body(
         RelayDevice(database: database, local: local, relay: RelayClient(wrapping: client), configuration: configuration))
     }
   }

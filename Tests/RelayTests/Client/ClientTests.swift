@@ -1,0 +1,123 @@
+import Client
+import E2E
+import Foundation
+import Testing
+import TLSIdentity
+import X509
+import SwiftASN1
+import Wire
+
+/// The client SDK through a real relay (`relay serve`) over TLS: end-to-end
+/// encryption, several devices per user, groups, receipts, restarts.
+@Suite("Client SDK through a relay", .timeLimit(.minutes(5)))
+struct ClientTests {
+  @Test("two users with two devices each and a group of three; the relay's files and log hold no plaintext")
+  func devicesAndGroup() async throws {
+    try await ServedRelay.with { relay in
+      let alice1 = try await Home.register("alice@localhost", "laptop", on: relay)
+      let alice2 = try await Home.register("alice@localhost", "phone", on: relay, link: alice1)
+      let bob1 = try await Home.register("bob@localhost", "laptop", on: relay)
+      let bob2 = try await Home.register("bob@localhost", "phone", on: relay, link: bob1)
+      let carol = try await Home.register("carol@localhost", "desk", on: relay)
+      let secrets = ["direct from alice 🌍", "bob answers from his phone", "carol greets the group"]
+
+      let direct = try await alice1.open { alice in
+        let chat = try await alice.conversationID(for: "bob@localhost")
+        _ = try await alice.send(secrets[0], to: chat)
+        return chat
+      }
+      for home in [bob1, bob2, alice2] { #expect(try await home.receive(1) == [secrets[0]], "\(home.address)") }
+      _ = try await bob2.open { try await $0.send(secrets[1], to: direct) }
+      #expect(try await alice1.receive(1) == [secrets[1]])
+      #expect(try await alice2.receive(1) == [secrets[1]])
+      #expect(try await bob1.receive(1) == [secrets[1]], "the sender's other device gets its copy")
+
+      let group = try await alice1.open {
+        try await $0.createGroup(name: "three", members: ["bob@localhost", "carol@localhost"]).id
+      }
+      _ = try await carol.open { try await $0.send(secrets[2], to: group) }
+      for home in [alice1, alice2, bob1, bob2] {
+        let messages = try await home.collect { $0.messages.count >= 1 }.messages
+        #expect(messages.map(\.text) == [secrets[2]] && messages[0].conversationID == group)
+        #expect(messages[0].from == "carol@localhost")
+      }
+      for secret in secrets { #expect(try relay.filesContaining(secret) == [], "\(secret)") }
+      // The search would find a plaintext that was there: the relay logs the user names it registers.
+      #expect(try relay.filesContaining("carol@localhost") != [])
+    }
+  }
+
+  @Test("delivered and read receipts reach the sender and mark its stored message")
+  func receipts() async throws {
+    try await ServedRelay.with { relay in
+      let alice = try await Home.register("alice@localhost", "laptop", on: relay)
+      let bob = try await Home.register("bob@localhost", "laptop", on: relay)
+      let (chat, sent) = try await alice.open { device in
+        let chat = try await device.conversationID(for: "bob@localhost")
+        return (chat, try await device.send("read me", to: chat))
+      }
+      try await bob.open { device in
+        try await device.connect { session in
+          for await event in session.events {
+            if case .message(let message) = event, message.messageID == sent.messageID {
+              session.markRead(chat, upTo: message.seq)
+              break
+            }
+          }
+        }
+      }
+      let events = try await alice.collect { $0.receipts(.read).count == 1 && $0.receipts(.delivered).count == 1 }
+      #expect(events.receipts(.read) == [sent.messageID])
+      let stored = try await alice.open { try $0.messages(in: chat) }
+      #expect(stored.first { $0.messageID == sent.messageID }?.status == .read)
+    }
+  }
+
+  @Test("a restarted device resumes from its cursor and its sessions; prekeys are replenished")
+  func restartAndPrekeys() async throws {
+    try await ServedRelay.with { relay in
+      let small = RelayDevice.Configuration.defaults {
+        $0.prekeyBatch = 4
+        $0.prekeyThreshold = 3
+      }
+      let bob = try await Home.register("bob@localhost", "laptop", on: relay, configuration: small)
+      let senders = [
+        try await Home.register("alice@localhost", "laptop", on: relay),
+        try await Home.register("carol@localhost", "laptop", on: relay),
+        try await Home.register("dave@localhost", "laptop", on: relay),
+      ]
+      for (index, sender) in senders.enumerated() {
+        _ = try await sender.open { try await $0.send("hello \(index)", to: $0.conversationID(for: "bob@localhost")) }
+      }
+      // Three sessions claimed three of bob's four one-time prekeys; catching up tops them up.
+      let first = try await bob.collect { $0.messages.count == 3 && $0.contains(.connection(.connected)) }
+      #expect(Set(first.messages.map(\.text)) == ["hello 0", "hello 1", "hello 2"])
+      let left = try await bob.open { try await $0.prekeysLeft() }
+      #expect(left >= 4, "the relay holds a fresh batch, not the one key left")
+
+      // Restarted: nothing is reported twice, and the sessions still work both ways.
+      _ = try await senders[0].open { try await $0.send("after the restart", to: $0.conversationID(for: "bob@localhost")) }
+      let second = try await bob.collect { $0.messages.count >= 1 && $0.contains(.connection(.connected)) }
+      #expect(second.messages.map(\.text) == ["after the restart"])
+      _ = try await bob.open { try await $0.send("bob replies", to: $0.conversationID(for: "alice@localhost")) }
+      #expect(try await senders[0].receive(1) == ["bob replies"])
+    }
+  }
+
+  @Test("a relay whose fingerprint is not the expected one is refused before registering")
+  func pinnedFingerprint() async throws {
+    try await ServedRelay.with { relay in
+      let home = makeTemporaryDirectory() + "/device"
+      await #expect(throws: ClientError.self) {
+        try await RelayDevice.register(
+          home: home, user: "eve@localhost", deviceID: "x", server: relay.server,
+          serverFingerprint: String(repeating: "ab", count: 32))
+      }
+      let pem = try String(contentsOfFile: relay.directory + "/relay-cert.pem", encoding: .utf8)
+      let fingerprint = try Fingerprint(certificate: Certificate(pemEncoded: pem)).description
+      let registration = try await RelayDevice.register(
+        home: home, user: "eve@localhost", deviceID: "x", server: relay.server, serverFingerprint: fingerprint)
+      #expect(registration.relayFingerprint == fingerprint)
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import Client
+import Foundation
+import Testing
+
+/// A registered device's home directory, for the SDK tests.
+struct Home: Sendable {
+  let path: String
+  let address: String
+
+  static func register(
+    _ user: String, _ device: String, on relay: ServedRelay, link: Home? = nil,
+    configuration: RelayDevice.Configuration = .defaults
+  ) async throws -> Home {
+    let path = makeTemporaryDirectory() + "/" + device
+    var code: String?
+    if let link { code = try await link.open { try await $0.linkCode().code } }
+    let registration = try await RelayDevice.register(
+      home: path, user: user, deviceID: device, server: relay.server, link: code, configuration: configuration)
+    return Home(path: path, address: registration.device)
+  }
+
+  func open<T: Sendable>(
+    configuration: RelayDevice.Configuration = .defaults, _ body: (RelayDevice) async throws -> T
+  ) async throws -> T {
+    try await RelayDevice.withDevice(home: self.path, configuration: configuration, body)
+  }
+
+  /// Connects, and collects events until `until` says enough (or fails after `timeout`).
+  func collect(
+    timeout: Duration = .seconds(30), during: @escaping @Sendable (RelayDevice, LiveSession) async throws -> Void = { _, _ in },
+    until done: @escaping @Sendable ([ClientEvent]) -> Bool
+  ) async throws -> [ClientEvent] {
+    try await self.open { device in
+      try await device.connect { session in
+        try await withThrowingTaskGroup(of: [ClientEvent]?.self) { group in
+          group.addTask {
+            var events = [ClientEvent]()
+            for await event in session.events {
+              events.append(event)
+              if done(events) { return events }
+            }
+            return events
+          }
+          group.addTask {
+            try await during(device, session)
+            try await Task.sleep(for: timeout)
+            return nil
+          }
+          let first = try await group.next()!
+          group.cancelAll()
+          guard let events = first else { throw TimedOut(what: "events at \(self.address)") }
+          return events
+        }
+      }
+    }
+  }
+
+  /// Connects until `count` messages arrived; their texts.
+  func receive(_ count: Int) async throws -> [String] {
+    let events = try await self.collect { $0.messages.count >= count }
+    return events.messages.map(\.text)
+  }
+}
+
+extension [ClientEvent] {
+  var messages: [StoredMessage] {
+    self.compactMap { if case .message(let message) = $0 { message } else { nil } }
+  }
+
+  func receipts(_ status: MessageStatus) -> [String] {
+    self.compactMap { event in
+      if case .receipt(let id, _, let got, _) = event, got == status { id } else { nil }
+    }
+  }
+}
