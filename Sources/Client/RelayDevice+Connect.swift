@@ -98,23 +98,27 @@ extension RelayDevice {
     }
   }
 
-  /// Processes entries in cursor order, then acknowledges the last; whether any used prekeys.
+  /// Processes entries in cursor order, acknowledges the last, then reports them; whether any used prekeys.
   private func handle(
     _ entries: [Relay_V1_MailboxEntry], _ events: AsyncStream<ClientEvent>.Continuation,
     _ outbound: AsyncStream<Relay_V1_ClientFrame>.Continuation, _ acked: inout UInt64
   ) throws(ClientError) -> Bool {
     var usedPrekeys = false
     var last: UInt64 = 0
+    var produced = [ClientEvent]()
     for entry in entries {
       let processed = try self.process(entry)
-      if let event = processed.event { events.yield(event) }
+      if let event = processed.event { produced.append(event) }
       usedPrekeys = usedPrekeys || processed.usedPrekeys
       last = max(last, entry.cursor)
     }
+    // Stored, so acknowledged before anyone sees them: a session closed in
+    // reaction to an event still sends the acknowledgement.
     if last > acked {
       acked = last
       outbound.yield(.with { $0.ack.cursor = last })
     }
+    for event in produced { events.yield(event) }
     return usedPrekeys
   }
 }

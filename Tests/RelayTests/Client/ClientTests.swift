@@ -120,4 +120,34 @@ struct ClientTests {
       #expect(registration.relayFingerprint == fingerprint)
     }
   }
+
+  @Test("a live session rides out a relay restart, reconnecting by itself; typing and presence reach it")
+  func reconnectTypingPresence() async throws {
+    try await ServedRelay.with { relay in
+      let alice = try await Home.register("alice@localhost", "laptop", on: relay)
+      let bob = try await Home.register("bob@localhost", "laptop", on: relay)
+      let chat = try await alice.open { try await $0.conversationID(for: "bob@localhost") }
+      let events = try await bob.collect(
+        timeout: .seconds(60),
+        during: { _, session in
+          session.subscribePresence(["alice@localhost"])
+          try await Task.sleep(for: .milliseconds(500))
+          try await alice.open { device in
+            try await device.connect { session in
+              for await event in session.events where event == .connection(.connected) { break }
+              session.typing(in: chat)
+              try await Task.sleep(for: .milliseconds(300))
+            }
+          }
+          try await relay.restart(downtime: .milliseconds(500))
+          _ = try await alice.open { try await $0.send("after the restart", to: chat) }
+        },
+        until: { $0.messages.count == 1 && $0.filter { $0 == .connection(.connected) }.count >= 2 })
+      #expect(events.messages.map(\.text) == ["after the restart"])
+      #expect(events.contains(.typing(conversationID: chat, user: "alice@localhost", typing: true)))
+      #expect(events.contains { if case .presence("alice@localhost", true, _) = $0 { true } else { false } })
+      #expect(events.contains { if case .connection(.disconnected) = $0 { true } else { false } })
+      #expect(events.filter { $0 == .connection(.connected) }.count >= 2, "caught up again after reconnecting")
+    }
+  }
 }

@@ -1,31 +1,53 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// `relay serve` as a child process on a free loopback port, with its data
 /// directory and its log: what the plaintext search looks through.
-struct ServedRelay: Sendable {
-  let process: ChildProcess
+final class ServedRelay: Sendable {
+  private let current: Mutex<ChildProcess>
+  private let logs: Mutex<[String]> = Mutex([])
   let port: Int
   let directory: String
 
   var server: String { "127.0.0.1:\(self.port)" }
-  var log: String { self.process.output }
+  /// Everything every run of the relay logged.
+  var log: String { (self.logs.withLock { $0 } + [self.current.withLock { $0 }.output]).joined() }
+
+  private init(process: ChildProcess, port: Int, directory: String) {
+    self.current = Mutex(process)
+    self.port = port
+    self.directory = directory
+  }
+
+  static func start(directory: String, port: Int) async throws -> ChildProcess {
+    let process = try ChildProcess(relayExecutable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)"])
+    try await ChildProcess.waitUntil("relay serve listening", seconds: 30) { try await freePortIsTaken(port) }
+    return process
+  }
 
   static func with<T: Sendable>(_ body: (ServedRelay) async throws -> T) async throws -> T {
-    let directory = makeTemporaryDirectory()
+    let directory = makeTemporaryDirectory() + "/data"
     let port = try await freePort()
-    let process = try ChildProcess(
-      relayExecutable, ["serve", "--data-dir", directory + "/data", "--listen", "127.0.0.1:\(port)"])
-    let relay = ServedRelay(process: process, port: port, directory: directory + "/data")
+    let relay = ServedRelay(process: try await Self.start(directory: directory, port: port), port: port, directory: directory)
     do {
-      try await ChildProcess.waitUntil("relay serve listening", seconds: 30) { try await freePortIsTaken(port) }
       let result = try await body(relay)
-      #expect(await process.stop(SIGTERM) == 0)
+      #expect(await relay.current.withLock { $0 }.stop(SIGTERM) == 0)
       return result
     } catch {
-      _ = await process.stop(SIGKILL)
+      _ = await relay.current.withLock { $0 }.stop(SIGKILL)
       throw error
     }
+  }
+
+  /// Stops the relay (SIGTERM), waits `downtime`, and starts it again on the same port and data.
+  func restart(downtime: Duration) async throws {
+    let old = self.current.withLock { $0 }
+    #expect(await old.stop(SIGTERM) == 0)
+    self.logs.withLock { $0.append(old.output) }
+    try await Task.sleep(for: downtime)
+    let new = try await Self.start(directory: self.directory, port: self.port)
+    self.current.withLock { $0 = new }
   }
 
   /// Every file under the data directory whose bytes contain `needle`, and "log" if the log does.
