@@ -15,7 +15,8 @@ extension RelayDevice {
     public var sendAttempts: Int
 
     public static var defaults: Configuration {
-      Configuration(prekeyBatch: 50, prekeyThreshold: 20, heartbeat: .seconds(30), backoff: .defaults,
+      Configuration(
+        prekeyBatch: 50, prekeyThreshold: 20, heartbeat: .seconds(30), backoff: .defaults,
         closeTimeout: .seconds(2), sendAttempts: 3)
     }
 

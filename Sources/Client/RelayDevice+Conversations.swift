@@ -29,7 +29,9 @@ extension RelayDevice {
     }
   }
 
-  public func addMembers(_ users: [String], to conversationID: String) async throws(ClientError) -> Relay_V1_Conversation {
+  public func addMembers(
+    _ users: [String], to conversationID: String
+  ) async throws(ClientError) -> Relay_V1_Conversation {
     try await Self.call("adding members") {
       try await self.relay.addMembers(
         .with {
@@ -39,7 +41,9 @@ extension RelayDevice {
     }
   }
 
-  public func removeMember(_ user: String, from conversationID: String) async throws(ClientError) -> Relay_V1_Conversation {
+  public func removeMember(
+    _ user: String, from conversationID: String
+  ) async throws(ClientError) -> Relay_V1_Conversation {
     try await Self.call("removing a member") {
       try await self.relay.removeMember(
         .with {
@@ -50,7 +54,9 @@ extension RelayDevice {
   }
 
   public func conversation(_ id: String) async throws(ClientError) -> Relay_V1_Conversation {
-    try await Self.call("reading the conversation") { try await self.relay.getConversation(.with { $0.conversationID = id }) }
+    try await Self.call("reading the conversation") {
+      try await self.relay.getConversation(.with { $0.conversationID = id })
+    }
   }
 
   /// Every conversation this user is in, most recent activity first.

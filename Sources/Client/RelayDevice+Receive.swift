@@ -56,7 +56,8 @@ extension RelayDevice {
         db, sql: "SELECT signing_key, agreement_key FROM known_devices WHERE device = ?", arguments: [device])
     else { return }
     guard IdentityPublicKey(signing: row[0], agreement: row[1]) == identity else {
-      throw E2EError(code: .invalidKey, message: "the sender's identity key differs from the one in its directory entry")
+      throw E2EError(
+        code: .invalidKey, message: "the sender's identity key differs from the one in its directory entry")
     }
   }
 

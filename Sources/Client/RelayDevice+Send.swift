@@ -44,7 +44,8 @@ extension RelayDevice {
           sentAtMs: sentAt, seq: result.seq, outgoing: true, status: .sent)
         try self.database.store(message)
         return message
-      } catch let error as RPCError where error.code == .failedPrecondition && attempt < self.configuration.sendAttempts {
+      } catch let error as RPCError where error.code == .failedPrecondition && attempt < self.configuration.sendAttempts
+      {
         stale = Self.usersOfMismatchedDevices(error)
         if stale.isEmpty { throw ClientError(.relayRefused, "sending: \(error.message)", cause: error) }
       } catch {

@@ -107,7 +107,8 @@ public struct RelayDevice: Sendable {
       group.addTask { try? await client.runConnections() }
       defer { client.beginGracefulShutdown() }
       return try await body(
-        RelayDevice(database: database, local: local, relay: RelayClient(wrapping: client), configuration: configuration))
+        RelayDevice(
+          database: database, local: local, relay: RelayClient(wrapping: client), configuration: configuration))
     }
   }
 

@@ -1,8 +1,8 @@
-internal import SwiftASN1
 internal import Foundation
 internal import NIOCore
 internal import NIOPosix
 internal import NIOSSL
+internal import SwiftASN1
 internal import TLSIdentity
 internal import X509
 

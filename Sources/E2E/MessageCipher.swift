@@ -8,7 +8,8 @@ enum MessageCipher {
   static func seal(_ plaintext: Data, messageKey: Data, associatedData: Data) throws(E2EError) -> Data {
     let (key, nonce) = KDF.messageKeys(messageKey)
     do {
-      let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: associatedData)
+      let box = try AES.GCM.seal(
+        plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: associatedData)
       return box.ciphertext + box.tag
     } catch {
       throw E2EError(code: .malformed, message: "AES-GCM refused to seal", cause: error)

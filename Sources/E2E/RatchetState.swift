@@ -40,7 +40,9 @@ public struct RatchetState: Sendable, Codable, Equatable {
   public var canSend: Bool { self.sendingChainKey != nil }
 
   /// Seals `plaintext`: returns the 40-byte header and the ciphertext with its tag.
-  public mutating func encrypt(_ plaintext: Data, associatedData: Data) throws(E2EError) -> (header: Data, ciphertext: Data) {
+  public mutating func encrypt(
+    _ plaintext: Data, associatedData: Data
+  ) throws(E2EError) -> (header: Data, ciphertext: Data) {
     guard let chainKey = self.sendingChainKey else {
       throw E2EError(code: .noSession, message: "the session has no sending chain before its first received message")
     }

@@ -20,13 +20,15 @@ public struct SkippedMessageKeys: Sendable, Codable, Equatable {
   public var count: Int { self.entries.count }
 
   mutating func insert(ratchetKey: Data, messageNumber: UInt32, messageKey: Data, at now: Date, limit: Int) {
-    self.entries.append(Entry(ratchetKey: ratchetKey, messageNumber: messageNumber, messageKey: messageKey, storedAt: now))
+    self.entries.append(
+      Entry(ratchetKey: ratchetKey, messageNumber: messageNumber, messageKey: messageKey, storedAt: now))
     if self.entries.count > limit { self.entries.removeFirst(self.entries.count - limit) }
   }
 
   /// Removes and returns the key for (ratchet key, message number), if kept.
   mutating func take(ratchetKey: Data, messageNumber: UInt32) -> Data? {
-    guard let index = self.entries.firstIndex(where: { $0.messageNumber == messageNumber && $0.ratchetKey == ratchetKey })
+    guard
+      let index = self.entries.firstIndex(where: { $0.messageNumber == messageNumber && $0.ratchetKey == ratchetKey })
     else { return nil }
     return self.entries.remove(at: index).messageKey
   }

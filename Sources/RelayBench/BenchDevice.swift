@@ -1,9 +1,9 @@
-import TLSIdentity
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Relay
 import SwiftProtobuf
+import TLSIdentity
 import Wire
 
 /// Where the load goes: a relay (or the echo server) on loopback, trusted by its certificate.

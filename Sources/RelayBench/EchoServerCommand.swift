@@ -1,9 +1,9 @@
-import TLSIdentity
 import ArgumentParser
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Relay
+import TLSIdentity
 
 /// `relay-bench echo-server`: the bare echo service, on the relay's transport
 /// and TLS settings, in its own process (started by `relay-bench run`).

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Client
-import Wire
 import Foundation
+import Wire
 
 struct ChatCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Client
-import E2E
 import Crypto
+import E2E
 import Foundation
 
 struct DevicesCommand: AsyncParsableCommand {

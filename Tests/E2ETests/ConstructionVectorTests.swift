@@ -18,7 +18,9 @@ import Testing
   }
 
   @Test func chains() throws {
-    #expect(signedPrekey.publicKey.rawRepresentation.hex == "13be4feaeaf204c7fd3358fc9c00721881d174278128227ec674f37f7fe97b6d")
+    #expect(
+      signedPrekey.publicKey.rawRepresentation.hex == "13be4feaeaf204c7fd3358fc9c00721881d174278128227ec674f37f7fe97b6d"
+    )
     let (rootKey, chainKey) = KDF.root(sharedSecret, try X25519.agree(ratchetKey, signedPrekey.publicKey))
     #expect(rootKey.hex == "bc4543005e40325f8ee66a125f8efa8bf7bf5c4f8b04d700d88289fbc4b99a43")
     #expect(chainKey.hex == "7cfd9b23e004f09cde5a40bfa4b4e9b25b02aa334cddd5eceda6b795df9cd6e8")

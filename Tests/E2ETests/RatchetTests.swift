@@ -129,7 +129,8 @@ import Wire
       let (next, messageKey) = KDF.chain(key)
       let envelope = try SealedEnvelopeFormat.parse(earlier[0])
       #expect(throws: E2EError.self) {
-        try MessageCipher.open(envelope.ciphertext, messageKey: messageKey, associatedData: b.current!.associatedData + header.bytes)
+        try MessageCipher.open(
+          envelope.ciphertext, messageKey: messageKey, associatedData: b.current!.associatedData + header.bytes)
       }
       key = next
     }

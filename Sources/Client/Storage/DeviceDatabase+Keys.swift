@@ -38,7 +38,8 @@ extension DeviceDatabase {
       return LocalDevice(
         user: row["user"], deviceID: row["device_id"], certificatePEM: row["certificate_pem"],
         privateKeyPEM: row["private_key_pem"],
-        relay: RelayEndpoint(host: row["relay_host"], port: row["relay_port"], certificatePEM: row["relay_certificate_pem"]),
+        relay: RelayEndpoint(
+          host: row["relay_host"], port: row["relay_port"], certificatePEM: row["relay_certificate_pem"]),
         identity: identity,
         signedPrekey: try SignedPrekeyPair(
           id: row["signed_prekey_id"], privateKey: row["signed_prekey"], signature: row["signed_prekey_signature"]),
@@ -80,8 +81,10 @@ struct DatabasePrekeys: PrekeySource {
   let db: Database
 
   func signedPrekey(id: UInt32) throws -> SignedPrekeyPair? {
-    guard let row = try Row.fetchOne(
-      db, sql: "SELECT signed_prekey, signed_prekey_signature FROM device WHERE signed_prekey_id = ?", arguments: [id])
+    guard
+      let row = try Row.fetchOne(
+        db, sql: "SELECT signed_prekey, signed_prekey_signature FROM device WHERE signed_prekey_id = ?", arguments: [id]
+      )
     else { return nil }
     return try SignedPrekeyPair(id: id, privateKey: row[0], signature: row[1])
   }

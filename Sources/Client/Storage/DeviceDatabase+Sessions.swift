@@ -11,7 +11,8 @@ extension DeviceDatabase {
 
   static func save(_ sessions: PeerSessions, with device: String, _ db: Database) throws {
     try db.execute(
-      sql: "INSERT INTO sessions (device, state) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state",
+      sql:
+        "INSERT INTO sessions (device, state) VALUES (?, ?) ON CONFLICT (device) DO UPDATE SET state = excluded.state",
       arguments: [device, try JSONEncoder().encode(sessions)])
   }
 

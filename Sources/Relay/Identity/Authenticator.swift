@@ -1,6 +1,6 @@
-import TLSIdentity
 internal import GRPCCore
 internal import Synchronization
+import TLSIdentity
 internal import Wire
 
 /// Finds the registered device behind a call's client certificate.

@@ -1,6 +1,6 @@
-import TLSIdentity
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
+import TLSIdentity
 
 /// Reads who is calling from the mutual-TLS handshake of the call's connection.
 enum PeerIdentity {

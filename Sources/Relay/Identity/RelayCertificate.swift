@@ -1,6 +1,6 @@
-import TLSIdentity
 internal import Foundation
 internal import SwiftASN1
+import TLSIdentity
 internal import X509
 
 /// The relay's own TLS certificate and key, as PEM, with the key's fingerprint.

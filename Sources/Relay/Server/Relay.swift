@@ -1,8 +1,8 @@
-public import TLSIdentity
 internal import GRPCNIOTransportHTTP2
 public import Logging
 internal import Redis
 public import ServiceLifecycle
+public import TLSIdentity
 
 /// A whole relay: the root service that `relay serve` runs.
 ///

@@ -1,7 +1,7 @@
-import TLSIdentity
 internal import Foundation
 internal import GRPCCore
 internal import Logging
+import TLSIdentity
 internal import Wire
 
 extension ClientService {

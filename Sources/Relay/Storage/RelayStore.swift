@@ -1,5 +1,5 @@
-public import TLSIdentity
 public import Foundation
+public import TLSIdentity
 public import Wire
 
 /// Where a relay keeps its truth: the directory (users, devices, public keys),

@@ -20,7 +20,9 @@ struct ClientCommandLineTests {
   func twoPeople() async throws {
     try await ServedRelay.with { relay in
       let work = makeTemporaryDirectory()
-      let alice = try await self.client(["--home", work + "/a", "register", "alice@localhost", "--server", relay.server])
+      let alice = try await self.client([
+        "--home", work + "/a", "register", "alice@localhost", "--server", relay.server,
+      ])
       #expect(alice.status == 0, "\(alice.output)")
       let fingerprint = try #require(
         alice.output.split(separator: "\n").first { $0.hasPrefix("relay fingerprint: ") }?.dropFirst(19))
@@ -80,7 +82,8 @@ struct ClientCommandLineTests {
         let result = try await self.client(arguments)
         let lines = result.output.split(separator: "\n")
         #expect(result.status == 1, "\(arguments): \(result.output)")
-        #expect(lines.count == 1 && lines[0].hasPrefix("relay-client: ") && lines[0].contains(expected), "\(result.output)")
+        #expect(
+          lines.count == 1 && lines[0].hasPrefix("relay-client: ") && lines[0].contains(expected), "\(result.output)")
       }
     }
   }

@@ -1,11 +1,11 @@
 import Client
 import E2E
 import Foundation
-import Testing
-import TLSIdentity
-import X509
 import SwiftASN1
+import TLSIdentity
+import Testing
 import Wire
+import X509
 
 /// The client SDK through a real relay (`relay serve`) over TLS: end-to-end
 /// encryption, several devices per user, groups, receipts, restarts.
@@ -96,7 +96,9 @@ struct ClientTests {
       #expect(left >= 4, "the relay holds a fresh batch, not the one key left")
 
       // Restarted: nothing is reported twice, and the sessions still work both ways.
-      _ = try await senders[0].open { try await $0.send("after the restart", to: $0.conversationID(for: "bob@localhost")) }
+      _ = try await senders[0].open {
+        try await $0.send("after the restart", to: $0.conversationID(for: "bob@localhost"))
+      }
       let second = try await bob.collect { $0.messages.count >= 1 && $0.contains(.connection(.connected)) }
       #expect(second.messages.map(\.text) == ["after the restart"])
       _ = try await bob.open { try await $0.send("bob replies", to: $0.conversationID(for: "alice@localhost")) }

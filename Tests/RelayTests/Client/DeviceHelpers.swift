@@ -27,7 +27,8 @@ struct Home: Sendable {
 
   /// Connects, and collects events until `until` says enough (or fails after `timeout`).
   func collect(
-    timeout: Duration = .seconds(30), during: @escaping @Sendable (RelayDevice, LiveSession) async throws -> Void = { _, _ in },
+    timeout: Duration = .seconds(30),
+    during: @escaping @Sendable (RelayDevice, LiveSession) async throws -> Void = { _, _ in },
     until done: @escaping @Sendable ([ClientEvent]) -> Bool
   ) async throws -> [ClientEvent] {
     try await self.open { device in

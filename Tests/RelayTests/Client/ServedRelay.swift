@@ -21,7 +21,8 @@ final class ServedRelay: Sendable {
   }
 
   static func start(directory: String, port: Int) async throws -> ChildProcess {
-    let process = try ChildProcess(relayExecutable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)"])
+    let process = try ChildProcess(
+      relayExecutable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)"])
     try await ChildProcess.waitUntil("relay serve listening", seconds: 30) { try await freePortIsTaken(port) }
     return process
   }
@@ -29,7 +30,8 @@ final class ServedRelay: Sendable {
   static func with<T: Sendable>(_ body: (ServedRelay) async throws -> T) async throws -> T {
     let directory = makeTemporaryDirectory() + "/data"
     let port = try await freePort()
-    let relay = ServedRelay(process: try await Self.start(directory: directory, port: port), port: port, directory: directory)
+    let relay = ServedRelay(
+      process: try await Self.start(directory: directory, port: port), port: port, directory: directory)
     do {
       let result = try await body(relay)
       #expect(await relay.current.withLock { $0 }.stop(SIGTERM) == 0)

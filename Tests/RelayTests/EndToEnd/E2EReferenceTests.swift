@@ -48,13 +48,15 @@ struct E2EReferenceTests {
     #expect(try Content.text(of: reply.plaintext) == "hello from python")
 
     var fromPython = PeerSessions()
-    let opened = try fromPython.open(Data(hex: answer["initiated"] as! String), identity: carol.identity, prekeys: carol)
+    let opened = try fromPython.open(
+      Data(hex: answer["initiated"] as! String), identity: carol.identity, prekeys: carol)
     #expect(opened.newSession)
     #expect(try Content.text(of: opened.plaintext) == "python starts a session")
     #expect(fromPython.current?.remoteIdentity == bob.identity.publicKey)
 
     let safety = SafetyNumber(
-      local: ("alice@a.test", [alice.publicKey]), remote: ("bob@b.test", [carol.identity.publicKey, bob.identity.publicKey]))
+      local: ("alice@a.test", [alice.publicKey]),
+      remote: ("bob@b.test", [carol.identity.publicKey, bob.identity.publicKey]))
     #expect(answer["safety_number"] as? String == safety.digits)
     #expect(safety.digits.count == 60)
   }
@@ -85,7 +87,8 @@ struct MemoryPrekeys: PrekeySource {
       "identity_signing": self.identity.signing.rawRepresentation.hexString,
       "identity_agreement": self.identity.agreement.rawRepresentation.hexString,
       "signed_prekey": ["id": self.signed.id, "private": self.signed.privateKey.rawRepresentation.hexString],
-      "one_time_prekeys": self.oneTime.map { [["id": $0.id, "private": $0.privateKey.rawRepresentation.hexString]] } ?? [],
+      "one_time_prekeys": self.oneTime.map { [["id": $0.id, "private": $0.privateKey.rawRepresentation.hexString]] }
+        ?? [],
       "kem_prekeys": [["id": self.kem.id, "seed": self.kem.seed.hexString]],
     ]
   }

@@ -1,6 +1,6 @@
-import TLSIdentity
 import Foundation
 import Logging
+import TLSIdentity
 import Testing
 import Wire
 

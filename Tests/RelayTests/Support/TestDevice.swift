@@ -1,9 +1,9 @@
-import TLSIdentity
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Relay
 import SwiftProtobuf
+import TLSIdentity
 import Wire
 
 typealias RelayClient = Relay_V1_Client.Client<HTTP2ClientTransport.Posix>

@@ -1,6 +1,6 @@
-public import TLSIdentity
 internal import Foundation
 internal import GRDB
+public import TLSIdentity
 public import Wire
 
 extension SQLiteStore {

@@ -1,6 +1,6 @@
-import TLSIdentity
 internal import Foundation
 internal import GRDB
+import TLSIdentity
 internal import Wire
 
 extension SQLiteStore {
