@@ -1,10 +1,19 @@
 internal import Foundation
 internal import GRPCCore
-internal import GRPCNIOTransportHTTP2
+public import GRPCNIOTransportHTTP2
 
 /// The gRPC transport for a device: mutual TLS with the device's own
-/// certificate, trusting only the relay's pinned certificate.
-enum DeviceTransport {
+/// certificate, trusting only the relay's pinned certificate; unary calls
+/// time out after 30 s, the session stream never does.
+public enum DeviceTransport {
+  public static func make(
+    host: String, port: Int, relayCertificatePEM: String, certificatePEM: String, privateKeyPEM: String
+  ) throws -> HTTP2ClientTransport.Posix {
+    try Self.make(
+      RelayEndpoint(host: host, port: port, certificatePEM: relayCertificatePEM), certificatePEM: certificatePEM,
+      privateKeyPEM: privateKeyPEM)
+  }
+
   static func make(
     _ relay: RelayEndpoint, certificatePEM: String, privateKeyPEM: String
   ) throws -> HTTP2ClientTransport.Posix {

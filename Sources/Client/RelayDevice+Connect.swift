@@ -131,13 +131,3 @@ final class CaughtUp: Sendable {
     set { self.flag.withLock { $0 = newValue } }
   }
 }
-
-extension Relay_V1_MailboxEntry {
-  var cursor: UInt64 {
-    switch self.entry {
-    case .envelope(let envelope): envelope.cursor
-    case .receipt(let receipt): receipt.cursor
-    case nil: 0
-    }
-  }
-}

@@ -139,14 +139,6 @@ public final class DeviceSession: Sendable {
 }
 
 extension Relay_V1_MailboxEntry {
-  var cursor: UInt64 {
-    switch self.entry {
-    case .envelope(let envelope): envelope.cursor
-    case .receipt(let receipt): receipt.cursor
-    case nil: 0
-    }
-  }
-
   var serverFrame: Relay_V1_ServerFrame {
     var frame = Relay_V1_ServerFrame()
     switch self.entry {

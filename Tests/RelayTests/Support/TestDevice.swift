@@ -1,3 +1,4 @@
+import Client
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -45,23 +46,11 @@ struct TestDevice: Sendable {
   func withConnection<T: Sendable>(
     _ relay: TestRelay, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
   ) async throws -> T {
-    let certificate = self.certificatePEM
-    let transport = try HTTP2ClientTransport.Posix(
-      target: .ipv4(address: "127.0.0.1", port: relay.port),
-      transportSecurity: .mTLS(
-        certificateChain: [.bytes(Array(certificate.utf8), format: .pem)],
-        privateKey: .bytes(Array(self.privateKeyPEM.utf8), format: .pem)
-      ) { tls in
-        tls.trustRoots = .certificates([.bytes(Array(relay.certificatePEM.utf8), format: .pem)])
-        tls.serverCertificateVerification = .noHostnameVerification
-      },
-      // A unary call that never answers fails the test with DEADLINE_EXCEEDED, naming
-      // the call, instead of stalling the run; the session stream has no deadline.
-      serviceConfig: ServiceConfig(methodConfig: [
-        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Client")], timeout: .seconds(30)),
-        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Client", method: "Connect")]),
-      ])
-    )
+    // A unary call that never answers fails the test with DEADLINE_EXCEEDED
+    // (30 s), naming the call, instead of stalling the run.
+    let transport = try DeviceTransport.make(
+      host: "127.0.0.1", port: relay.port, relayCertificatePEM: relay.certificatePEM,
+      certificatePEM: self.certificatePEM, privateKeyPEM: self.privateKeyPEM)
     return try await withGRPCClient(transport: transport) { client in try await body(client) }
   }
 
