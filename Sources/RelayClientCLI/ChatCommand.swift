@@ -22,7 +22,7 @@ struct ChatCommand: AsyncParsableCommand {
       try await self.home.withDevice { device in
         let conversation = try await device.conversationID(for: self.address)
         let members = try await device.conversation(conversation).members.map(\.user).filter { $0 != device.user }
-        for message in try device.messages(in: conversation, limit: 20) { print(message.chatLine) }
+        for message in try device.messages(in: conversation, limit: 20) { say(message.chatLine) }
         try await device.connect { session in
           session.subscribePresence(members)
           try await withThrowingTaskGroup(of: Void.self) { group in
@@ -37,7 +37,7 @@ struct ChatCommand: AsyncParsableCommand {
                 guard !line.isEmpty else { continue }
                 session.typing(in: conversation, false)
                 let sent = try await device.send(line, to: conversation)
-                print("  ✓ #\(sent.seq)")
+                say("  ✓ #\(sent.seq)")
               }
             }
             try await group.next()
@@ -52,18 +52,18 @@ struct ChatCommand: AsyncParsableCommand {
     for await event in session.events {
       switch event {
       case .message(let message) where message.conversationID == conversation:
-        print(message.chatLine)
+        say(message.chatLine)
         if !message.outgoing { session.markRead(conversation, upTo: message.seq) }
       case .receipt(let id, let conversationID, let status, let by) where conversationID == conversation:
-        print("  \(status == .read ? "read" : status == .delivered ? "✓✓" : "✓") \(id.prefix(8)) by \(by)")
+        say("  \(status == .read ? "read" : status == .delivered ? "✓✓" : "✓") \(id.prefix(8)) by \(by)")
       case .typing(let conversationID, let user, let typing) where conversationID == conversation:
-        print(typing ? "  \(user) is typing…" : "  \(user) stopped typing")
+        say(typing ? "  \(user) is typing…" : "  \(user) stopped typing")
       case .presence(let user, let online, _):
-        print("  \(user) is \(online ? "online" : "offline")")
+        say("  \(user) is \(online ? "online" : "offline")")
       case .connection(.disconnected(let reason)):
-        print("  (disconnected: \(reason); reconnecting)")
+        say("  (disconnected: \(reason); reconnecting)")
       case .undecryptable(let id, let sender, let reason):
-        print("  (could not open \(id) from \(sender): \(reason))")
+        say("  (could not open \(id) from \(sender): \(reason))")
       default:
         break
       }

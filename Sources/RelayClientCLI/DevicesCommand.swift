@@ -17,7 +17,7 @@ struct DevicesCommand: AsyncParsableCommand {
         let devices = try await device.devices(of: self.user ?? device.user)
         for (address, key) in devices.sorted(by: { $0.key < $1.key }) {
           let digest = SHA256.hash(data: key.bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
-          print("\(address)  identity \(digest)\(address == device.address ? "  (this device)" : "")")
+          say("\(address)  identity \(digest)\(address == device.address ? "  (this device)" : "")")
         }
       }
     }
@@ -37,7 +37,7 @@ struct SafetyNumberCommand: AsyncParsableCommand {
   func run() async throws {
     await reporting {
       let number = try await self.home.withDevice { try await $0.safetyNumber(with: self.address) }
-      print(number)
+      say("\(number)")
     }
   }
 }

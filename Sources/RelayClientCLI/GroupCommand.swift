@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Client
 import Wire
 
@@ -16,7 +17,7 @@ struct GroupCommand: AsyncParsableCommand {
     func run() async throws {
       await reporting {
         let group = try await self.home.withDevice { try await $0.createGroup(name: self.name, members: self.members) }
-        print(group.id)
+        say(group.id)
       }
     }
   }
@@ -30,7 +31,7 @@ struct GroupCommand: AsyncParsableCommand {
     func run() async throws {
       await reporting {
         let group = try await self.home.withDevice { try await $0.addMembers(self.users, to: self.conversation) }
-        print("members: \(group.members.map(\.user).joined(separator: ", "))")
+        say("members: \(group.members.map(\.user).joined(separator: ", "))")
       }
     }
   }
@@ -44,7 +45,7 @@ struct GroupCommand: AsyncParsableCommand {
     func run() async throws {
       await reporting {
         let group = try await self.home.withDevice { try await $0.removeMember(self.user, from: self.conversation) }
-        print("members: \(group.members.map(\.user).joined(separator: ", "))")
+        say("members: \(group.members.map(\.user).joined(separator: ", "))")
       }
     }
   }
@@ -58,7 +59,7 @@ struct GroupCommand: AsyncParsableCommand {
         for conversation in try await self.home.withDevice({ try await $0.conversations() }) {
           let kind = conversation.kind == .group ? "group \"\(conversation.name)\"" : "direct"
           let members = conversation.members.map(\.user).joined(separator: ", ")
-          print("\(conversation.id)  \(kind)  \(members)  unread: \(conversation.unreadCount)")
+          say("\(conversation.id)  \(kind)  \(members)  unread: \(conversation.unreadCount)")
         }
       }
     }

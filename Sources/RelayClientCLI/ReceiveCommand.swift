@@ -21,7 +21,7 @@ struct ReceiveCommand: AsyncParsableCommand {
               var caught = false
               for await event in session.events {
                 switch event {
-                case .message(let message): print(self.json ? message.jsonLine : message.humanLine)
+                case .message(let message): say(self.json ? message.jsonLine : message.humanLine)
                 case .connection(.connected):
                   caught = true
                   signal.yield()

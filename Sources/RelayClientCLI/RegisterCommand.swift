@@ -26,9 +26,9 @@ struct RegisterCommand: AsyncParsableCommand {
       let registration = try await RelayDevice.register(
         home: self.home.path, user: self.user, deviceID: self.deviceID, server: self.server,
         serverFingerprint: self.serverFingerprint, invite: self.invite, link: self.link)
-      print("registered \(registration.device)")
-      print("relay fingerprint: \(registration.relayFingerprint)")
-      print("device fingerprint: \(registration.deviceFingerprint)")
+      say("registered \(registration.device)")
+      say("relay fingerprint: \(registration.relayFingerprint)")
+      say("device fingerprint: \(registration.deviceFingerprint)")
     }
   }
 }
@@ -44,8 +44,8 @@ struct LinkCommand: AsyncParsableCommand {
   func run() async throws {
     await reporting {
       let (code, expires) = try await self.home.withDevice { try await $0.linkCode() }
-      print(code)
-      print("valid until \(expires.formatted(.iso8601)), once")
+      say(code)
+      say("valid until \(expires.formatted(.iso8601)), once")
     }
   }
 }

@@ -55,6 +55,12 @@ struct HomeOption: ParsableArguments {
   }
 }
 
+/// Writes a line to standard output at once (unbuffered even into a pipe or a
+/// file, so whoever reads it sees each message as it comes).
+func say(_ line: String) {
+  FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 /// Prints a one-line error to standard error and exits with status 1.
 func fail(_ message: String) -> Never {
   FileHandle.standardError.write(Data("relay-client: \(message)\n".utf8))

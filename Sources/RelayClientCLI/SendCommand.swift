@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Client
 
 struct SendCommand: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct SendCommand: AsyncParsableCommand {
       let message = try await self.home.withDevice { device in
         try await device.send(self.text, to: device.conversationID(for: self.address))
       }
-      print("✓ sent \(message.messageID) (#\(message.seq) in \(message.conversationID))")
+      say("✓ sent \(message.messageID) (#\(message.seq) in \(message.conversationID))")
     }
   }
 }

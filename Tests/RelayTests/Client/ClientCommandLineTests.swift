@@ -88,3 +88,45 @@ struct ClientCommandLineTests {
     }
   }
 }
+
+@Suite("relay-client chat", .timeLimit(.minutes(5)))
+struct ClientChatTests {
+  @Test("an interactive chat sends what is typed and shows replies, receipts and typing")
+  func interactiveChat() async throws {
+    try await ServedRelay.with { relay in
+      let work = makeTemporaryDirectory()
+      for (home, user) in [("a", "alice@localhost"), ("b", "bob@localhost")] {
+        let result = try await runProgram(
+          relayClientExecutable, ["--home", work + "/" + home, "register", user, "--server", relay.server])
+        #expect(result.status == 0, "\(result.output)")
+      }
+      let bob = ["--home", work + "/b"]
+      #expect(try await runProgram(relayClientExecutable, bob + ["send", "alice@localhost", "before the chat"]).status == 0)
+
+      let fifo = work + "/keyboard"
+      #expect(mkfifo(fifo, 0o600) == 0)
+      // Opened for writing before the chat starts (O_RDWR does not wait for a
+      // reader on Linux), so the child's open of its standard input never blocks.
+      let keyboardFD = open(fifo, O_RDWR)
+      try #require(keyboardFD >= 0)
+      let keyboard = FileHandle(fileDescriptor: keyboardFD, closeOnDealloc: true)
+      let chat = try ChildProcess(
+        relayClientExecutable, ["--home", work + "/a", "chat", "bob@localhost"], input: fifo)
+      try await ChildProcess.waitUntil("the chat shows the waiting message", seconds: 30) {
+        chat.output.contains("bob@localhost: before the chat")
+      }
+      keyboard.write(Data("hello from the chat\n".utf8))
+      try await ChildProcess.waitUntil("the chat's send is stored", seconds: 30) { chat.output.contains("  ✓ #2") }
+      let received = try await runProgram(relayClientExecutable, bob + ["receive", "--json"])
+      #expect(received.output.contains("\"text\":\"hello from the chat\""), "\(received.output)")
+      try await ChildProcess.waitUntil("a delivered receipt", seconds: 30) { chat.output.contains("✓✓") }
+      #expect(try await runProgram(relayClientExecutable, bob + ["send", "alice@localhost", "a live reply"]).status == 0)
+      try await ChildProcess.waitUntil("the live reply", seconds: 30) {
+        chat.output.contains("bob@localhost: a live reply")
+      }
+      keyboard.write(Data("/quit\n".utf8))
+      try keyboard.close()
+      #expect(await chat.exit(seconds: 30) == 0, "\(chat.output)")
+    }
+  }
+}

@@ -15,12 +15,16 @@ final class ChildProcess: Sendable {
   /// The exit status once reaped: the code for an exit, 128 + N for signal N.
   private let status = Mutex<Int32?>(nil)
 
-  init(_ executable: String, _ arguments: [String], logPath: String = makeTemporaryDirectory() + "/output.log") throws {
+  /// - Parameter input: a file (or FIFO) for standard input; `/dev/null` by default.
+  init(
+    _ executable: String, _ arguments: [String], logPath: String = makeTemporaryDirectory() + "/output.log",
+    input: String = "/dev/null"
+  ) throws {
     self.logPath = logPath
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     // Nothing else of the test process leaks into the child (glibc 2.34+; not in Swift's Glibc module).
