@@ -1,3 +1,5 @@
+public import Wire
+
 extension RelayDevice {
   /// How a device keeps its prekeys topped up and its session alive.
   public struct Configuration: Sendable {

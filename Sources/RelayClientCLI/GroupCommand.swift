@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Client
+import Foundation
 import Wire
 
 struct GroupCommand: AsyncParsableCommand {

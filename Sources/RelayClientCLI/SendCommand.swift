@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Client
+import Foundation
 
 struct SendCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

@@ -63,6 +63,19 @@ struct ConfigFile: Decodable {
     var listen: String?
   }
 
+  struct Peer: Decodable {
+    var domain: String
+    var address: String
+    var fingerprint: String
+  }
+
+  struct Federation: Decodable {
+    var peers: [Peer]?
+    var max_batch_events: Int?
+    var max_batches_per_second: Double?
+    var reconcile_interval_seconds: Int?
+  }
+
   var domain: String?
   var data_dir: String?
   var listen: String?
@@ -73,12 +86,15 @@ struct ConfigFile: Decodable {
   var connection: Connection?
   var region: Region?
   var metrics: Metrics?
+  var federation: Federation?
 
   static let knownKeys: [String: Set<String>] = [
     "": [
       "domain", "data_dir", "listen", "tls", "registration", "limits", "presence", "connection", "region", "metrics",
+      "federation",
     ],
     "metrics": ["listen"],
+    "federation": ["peers", "max_batch_events", "max_batches_per_second", "reconcile_interval_seconds"],
     "tls": ["certificate", "key"],
     "registration": ["policy", "link_code_lifetime_seconds"],
     "limits": [

@@ -1,3 +1,4 @@
+internal import TLSIdentity
 internal import Wire
 
 extension RelayConfiguration {
@@ -49,6 +50,7 @@ extension RelayConfiguration {
         self.region.sessionTTL = .seconds(try Self.positive(s, "session_ttl_seconds"))
       }
     }
+    if let federation = file.federation { try self.federation.apply(federation) }
     if let listen = file.metrics?.listen { self.metrics.listen = try Listen(parsing: listen) }
     if let connection = file.connection {
       if let s = connection.handshake_timeout_seconds {
@@ -87,5 +89,27 @@ extension RelayConfiguration.Limits {
     if let v = file.max_sends_per_commit { self.maxSendsPerCommit = try C.positive(v, "max_sends_per_commit") }
     if let v = file.sync_page_size { self.syncPageSize = try C.positive(v, "sync_page_size") }
     if let v = file.max_page_size { self.maxPageSize = try C.positive(v, "max_page_size") }
+  }
+}
+
+extension RelayConfiguration.Federation {
+  mutating func apply(_ file: ConfigFile.Federation) throws(RelayError) {
+    typealias C = RelayConfiguration
+    if let peers = file.peers {
+      self.peers = try peers.map { (peer) throws(RelayError) in
+        guard (try? UserAddress(name: "x", domain: peer.domain)) != nil else {
+          throw RelayError(.invalidArgument, "config peer domain '\(peer.domain)' is not a lower-case DNS host name")
+        }
+        guard let fingerprint = Fingerprint(hex: peer.fingerprint) else {
+          throw RelayError(.invalidArgument, "config peer \(peer.domain): fingerprint must be 64 hex digits (SHA-256)")
+        }
+        return Peer(domain: peer.domain, address: try C.Listen(parsing: peer.address), fingerprint: fingerprint)
+      }
+    }
+    if let v = file.max_batch_events { self.maxBatchEvents = try C.positive(v, "max_batch_events") }
+    if let v = file.max_batches_per_second { self.maxBatchesPerSecond = try C.positive(v, "max_batches_per_second") }
+    if let v = file.reconcile_interval_seconds {
+      self.reconcileInterval = .seconds(try C.positive(v, "reconcile_interval_seconds"))
+    }
   }
 }

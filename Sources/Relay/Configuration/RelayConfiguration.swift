@@ -23,6 +23,7 @@ public struct RelayConfiguration: Sendable {
   public var connection: Connection
   public var region: Region
   public var metrics: Metrics
+  public var federation: Federation
 
   public static var defaults: Self {
     Self(
@@ -35,7 +36,8 @@ public struct RelayConfiguration: Sendable {
       presence: .defaults,
       connection: .defaults,
       region: .defaults,
-      metrics: .defaults
+      metrics: .defaults,
+      federation: .defaults
     )
   }
 

@@ -21,6 +21,10 @@ final class RelayMetrics: Sendable {
   let databaseConnectionsInUse: CoreMetrics.Gauge
   /// Pipelines sent to Redis (region only).
   let redisRoundTrips: CoreMetrics.Counter
+  /// Events applied from peers, and events refused as invalid (a peer that
+  /// forges another domain's events shows up here).
+  let federationApplied: CoreMetrics.Counter
+  let federationRejected: CoreMetrics.Counter
 
   init() {
     var factory = PrometheusMetricsFactory(registry: self.registry)
@@ -37,6 +41,8 @@ final class RelayMetrics: Sendable {
     self.mailboxDepth = CoreMetrics.Gauge(label: "relay_mailbox_depth", factory: factory)
     self.databaseConnectionsInUse = CoreMetrics.Gauge(label: "relay_db_connections_in_use", factory: factory)
     self.redisRoundTrips = .init(label: "relay_redis_round_trips_total", factory: factory)
+    self.federationApplied = .init(label: "relay_federation_events_applied_total", factory: factory)
+    self.federationRejected = .init(label: "relay_federation_events_rejected_total", factory: factory)
   }
 
   /// The Prometheus text exposition of every metric.

@@ -31,6 +31,7 @@ public final class Relay: Service {
   /// when the configuration names a PostgreSQL (and Redis).
   public convenience init(configuration: RelayConfiguration, logger: Logger) throws(RelayError) {
     try configuration.region.validate()
+    try configuration.federation.validate(localDomain: configuration.domain)
     if let url = configuration.region.postgresURL {
       let store = try PostgresStore(
         url: url, poolSize: configuration.region.postgresPoolSize,
@@ -61,25 +62,39 @@ public final class Relay: Service {
       // SQLite has one writer; PostgreSQL takes several.
       lanes: store is PostgresStore ? configuration.region.commitLanes : 1, metrics: metrics, logger: logger)
     let health = HealthService()
-    let client = ClientService(
+    var federation: (federator: Federator, service: FederationService)?
+    if let federationStore = store as? any FederationStore {
+      let federator = try Federator(
+        configuration: configuration, certificate: certificate, store: federationStore, logger: logger)
+      let service = FederationService(
+        configuration: configuration, store: federationStore, federator: federator, sessions: sessions,
+        metrics: metrics, logger: logger)
+      federation = (federator, service)
+    } else if !configuration.federation.peers.isEmpty {
+      throw RelayError(
+        .invalidArgument, "federation peers need the embedded store for now; a PostgreSQL region cannot peer yet")
+    }
+    var client = ClientService(
       configuration: configuration,
       store: store,
       authenticator: Authenticator(store: store),
       committer: committer,
       sessions: sessions,
       presence: presence,
-      rateLimiter: SendRateLimiter(rate: configuration.limits.sendsPerSecond, burst: configuration.limits.sendBurst),
+      rateLimiter: .sends(rate: configuration.limits.sendsPerSecond, burst: configuration.limits.sendBurst),
       metrics: metrics,
       wallClock: wallClock,
       logger: logger
     )
+    client.federator = federation?.federator
     self.configuration = configuration
     self.fingerprint = certificate.fingerprint
     self.certificatePEM = certificate.certificatePEM
     self.store = store
     self.server = RelayServer(
       configuration: configuration, certificate: certificate,
-      services: [SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health],
+      services: [SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health]
+        + (federation.map { [$0.service] } ?? []),
       sessions: sessions, health: health,
       prepare: { [migrate = configuration.region.migrateOnStart] in
         // A region node brings the shared schema up to date before it serves.
@@ -110,6 +125,7 @@ public final class Relay: Service {
         metrics: metrics, sessions: sessions, store: store, redis: link?.redis,
         interval: configuration.metrics.sampleInterval, logger: logger))
     if let listen = configuration.metrics.listen { parts.append(AdminServer(address: listen, metrics: metrics)) }
+    if let federation, !configuration.federation.peers.isEmpty { parts.append(federation.federator) }
     self.parts = parts + [committer, sweeper, self.server]
     self.logger = logger
   }

@@ -70,11 +70,11 @@ extension ClientService {
             pending += 1
             inflight.addTask { await self.complete(ticket, session: session) }
           case .ack(let ack):
-            self.sessions.ring(
+            self.deliver(
               try await self.store.acknowledge(device: device, upTo: ack.cursor, nowMs: self.wallClock()))
           case .read(let read):
             let id = try RequestValidation.conversationID(read.conversationID)
-            self.sessions.ring(
+            self.deliver(
               try await self.store.markRead(
                 device: device, conversationID: id, upToSeq: read.upToSeq, nowMs: self.wallClock()))
           case .typing(let typing):
@@ -104,7 +104,7 @@ extension ClientService {
   private func complete(_ ticket: SendCommitter.Ticket, session: DeviceSession) async {
     do {
       let outcome = try await ticket.result()
-      self.sessions.ring(outcome.doorbells)
+      self.deliver(outcome.doorbells)
       var frame = Relay_V1_ServerFrame()
       frame.sent = outcome.result
       session.push(frame)

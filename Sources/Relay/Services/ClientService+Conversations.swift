@@ -10,7 +10,7 @@ extension ClientService {
     var others = [UserAddress]()
     for (index, text) in request.members.enumerated() {
       let user = try RequestValidation.user(text, field: "members[\(index)]")
-      try self.requireLocal(user)
+      try await self.know(user)
       if user != caller.address.user && !others.contains(user) { others.append(user) }
     }
     let kind: ConversationRecord.Kind
@@ -49,7 +49,7 @@ extension ClientService {
     var users = [UserAddress]()
     for (index, text) in request.users.enumerated() {
       let user = try RequestValidation.user(text, field: "users[\(index)]")
-      try self.requireLocal(user)
+      try await self.know(user)
       users.append(user)
     }
     guard !users.isEmpty else { throw RelayError(.invalidArgument, "users must name at least one user") }
@@ -89,7 +89,7 @@ extension ClientService {
     let id = try RequestValidation.conversationID(conversationID)
     let change = MembershipChange(
       conversationID: id, actor: caller.address.user, action: action, nowMs: self.wallClock(),
-      maxMembers: self.limits.maxGroupMembers)
+      maxMembers: self.limits.maxGroupMembers, relay: self.configuration.domain)
     if let after = try await self.store.changeMembers(change) { return after.wire }
     var gone = Relay_V1_Conversation()
     gone.id = id

@@ -93,10 +93,13 @@ extension ClientService {
     if !request.deviceID.isEmpty, !DeviceAddress.isValidDeviceID(request.deviceID) {
       throw RelayError(.invalidArgument, "device_id: \(AddressError(.invalidDeviceID))")
     }
-    try self.requireLocal(user)
+    let deviceID = request.deviceID.isEmpty ? nil : request.deviceID
     var response = Relay_V1_GetPrekeyBundleResponse()
-    response.bundles = try await self.store.claimPrekeyBundles(
-      user: user, deviceID: request.deviceID.isEmpty ? nil : request.deviceID)
+    if user.domain == self.configuration.domain {
+      response.bundles = try await self.store.claimPrekeyBundles(user: user, deviceID: deviceID)
+    } else {
+      response.bundles = try await self.remote(user).lookup(user, deviceID: deviceID, claim: true).bundles
+    }
     return response
   }
 
@@ -105,23 +108,28 @@ extension ClientService {
   ) async throws -> Relay_V1_ListDevicesResponse {
     _ = try await self.authenticator.device(of: context)
     let user = try RequestValidation.user(request.user, field: "user")
-    try self.requireLocal(user)
     var response = Relay_V1_ListDevicesResponse()
-    response.devices = try await self.store.devices(of: user).map { record in
-      var info = Relay_V1_DeviceInfo()
-      info.device = record.address.description
-      info.identityKey = record.identityKey
-      info.registeredAtMs = record.registeredAtMs
-      return info
+    if user.domain == self.configuration.domain {
+      response.devices = try await self.store.devices(of: user).map(\.info)
+    } else {
+      response.devices = try await self.remote(user).lookup(user, deviceID: nil, claim: false).devices
     }
     return response
   }
 
-  /// Users of other domains arrive with federation; until then they are unknown here.
-  func requireLocal(_ user: UserAddress) throws(RelayError) {
-    guard user.domain == self.configuration.domain else {
+  /// Makes sure a user named in a request is known here (a remote user is
+  /// looked up on its relay and remembered).
+  func know(_ user: UserAddress) async throws {
+    guard user.domain != self.configuration.domain else { return }
+    try await self.remote(user).know(user)
+  }
+
+  /// The peer links, for a user of another domain.
+  private func remote(_ user: UserAddress) throws(RelayError) -> Federator {
+    guard let federator = self.federator else {
       throw RelayError(.notFound, "users of other relays are not reachable from this one (no federation peers)")
     }
+    return federator
   }
 
   /// 128 random bits as 32 hex digits.

@@ -13,10 +13,19 @@ struct ClientService: Relay_V1_Client.SimpleServiceProtocol {
   let committer: SendCommitter
   let sessions: SessionRegistry
   let presence: any PresenceTracker
-  let rateLimiter: SendRateLimiter
+  let rateLimiter: RateLimiter<DeviceAddress>
   let metrics: RelayMetrics
   let wallClock: @Sendable () -> Int64
   let logger: Logger
+  /// The peer links, when this relay has peers.
+  var federator: Federator? = nil
 
   var limits: RelayConfiguration.Limits { self.configuration.limits }
+
+  /// Rings the sessions of the devices with new entries, and wakes the peer
+  /// links: the same commit may have written to a peer's outbox.
+  func deliver(_ doorbells: [Doorbell]) {
+    self.sessions.ring(doorbells)
+    self.federator?.wake()
+  }
 }

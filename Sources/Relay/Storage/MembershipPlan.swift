@@ -16,6 +16,10 @@ extension MembershipChange {
   /// Checks that the actor may make this change to `conversation` (as the
   /// actor sees it: the actor is a member) and says what to write.
   func plan(on conversation: ConversationRecord) throws(RelayError) -> MembershipPlan {
+    if let relay = self.relay, conversation.homeRelay != relay {
+      throw RelayError(
+        .failedPrecondition, "members of this conversation change on its home relay \(conversation.homeRelay)")
+    }
     let actorRole = conversation.members.first { $0.user == self.actor }?.role
     let isMember = { (user: UserAddress) in conversation.members.contains { $0.user == user } }
     func requireGroupAdmin() throws(RelayError) {

@@ -101,7 +101,8 @@ struct ClientChatTests {
         #expect(result.status == 0, "\(result.output)")
       }
       let bob = ["--home", work + "/b"]
-      #expect(try await runProgram(relayClientExecutable, bob + ["send", "alice@localhost", "before the chat"]).status == 0)
+      #expect(
+        try await runProgram(relayClientExecutable, bob + ["send", "alice@localhost", "before the chat"]).status == 0)
 
       let fifo = work + "/keyboard"
       #expect(mkfifo(fifo, 0o600) == 0)
@@ -120,7 +121,8 @@ struct ClientChatTests {
       let received = try await runProgram(relayClientExecutable, bob + ["receive", "--json"])
       #expect(received.output.contains("\"text\":\"hello from the chat\""), "\(received.output)")
       try await ChildProcess.waitUntil("a delivered receipt", seconds: 30) { chat.output.contains("✓✓") }
-      #expect(try await runProgram(relayClientExecutable, bob + ["send", "alice@localhost", "a live reply"]).status == 0)
+      #expect(
+        try await runProgram(relayClientExecutable, bob + ["send", "alice@localhost", "a live reply"]).status == 0)
       try await ChildProcess.waitUntil("the live reply", seconds: 30) {
         chat.output.contains("bob@localhost: a live reply")
       }

@@ -9,20 +9,23 @@ final class ServedRelay: Sendable {
   private let logs: Mutex<[String]> = Mutex([])
   let port: Int
   let directory: String
+  /// More `relay serve` arguments (a `--config` file).
+  let arguments: [String]
 
   var server: String { "127.0.0.1:\(self.port)" }
   /// Everything every run of the relay logged.
   var log: String { (self.logs.withLock { $0 } + [self.current.withLock { $0 }.output]).joined() }
 
-  private init(process: ChildProcess, port: Int, directory: String) {
+  init(process: ChildProcess, port: Int, directory: String, arguments: [String] = []) {
     self.current = Mutex(process)
     self.port = port
     self.directory = directory
+    self.arguments = arguments
   }
 
-  static func start(directory: String, port: Int) async throws -> ChildProcess {
+  static func start(directory: String, port: Int, arguments: [String] = []) async throws -> ChildProcess {
     let process = try ChildProcess(
-      relayExecutable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)"])
+      relayExecutable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)"] + arguments)
     try await ChildProcess.waitUntil("relay serve listening", seconds: 30) { try await freePortIsTaken(port) }
     return process
   }
@@ -48,9 +51,15 @@ final class ServedRelay: Sendable {
     #expect(await old.stop(SIGTERM) == 0)
     self.logs.withLock { $0.append(old.output) }
     try await Task.sleep(for: downtime)
-    let new = try await Self.start(directory: self.directory, port: self.port)
+    let new = try await Self.start(directory: self.directory, port: self.port, arguments: self.arguments)
     self.current.withLock { $0 = new }
   }
+
+  /// Stops the relay for good (SIGTERM); its exit status.
+  func stop() async -> Int32 { await self.current.withLock { $0 }.stop(SIGTERM) }
+
+  /// Kills the relay (SIGKILL) if it is still running.
+  func kill() async { _ = await self.current.withLock { $0 }.stop(SIGKILL) }
 
   /// Every file under the data directory whose bytes contain `needle`, and "log" if the log does.
   func filesContaining(_ needle: String) throws -> [String] {

@@ -46,10 +46,17 @@ struct TestDevice: Sendable {
   func withConnection<T: Sendable>(
     _ relay: TestRelay, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
   ) async throws -> T {
+    try await self.withConnection(port: relay.port, relayCertificatePEM: relay.certificatePEM, body)
+  }
+
+  /// The bare gRPC client to the relay on loopback `port` whose certificate is `relayCertificatePEM`.
+  func withConnection<T: Sendable>(
+    port: Int, relayCertificatePEM: String, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
+  ) async throws -> T {
     // A unary call that never answers fails the test with DEADLINE_EXCEEDED
     // (30 s), naming the call, instead of stalling the run.
     let transport = try DeviceTransport.make(
-      host: "127.0.0.1", port: relay.port, relayCertificatePEM: relay.certificatePEM,
+      host: "127.0.0.1", port: port, relayCertificatePEM: relayCertificatePEM,
       certificatePEM: self.certificatePEM, privateKeyPEM: self.privateKeyPEM)
     return try await withGRPCClient(transport: transport) { client in try await body(client) }
   }

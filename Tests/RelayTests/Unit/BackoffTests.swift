@@ -1,5 +1,5 @@
-import Client
 import Testing
+import Wire
 
 @Suite struct BackoffTests {
   @Test func growsToTheMaximumWithinItsUpperHalf() {

@@ -52,4 +52,7 @@ public struct MembershipChange: Sendable {
   public var action: Action
   public var nowMs: Int64
   public var maxMembers: Int
+  /// The relay making the change: a conversation owned by another relay
+  /// changes only there. `nil`: no ownership check (a single relay).
+  public var relay: String? = nil
 }

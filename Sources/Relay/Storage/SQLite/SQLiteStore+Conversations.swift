@@ -35,6 +35,7 @@ extension SQLiteStore {
       for user in new.others {
         try Self.addMember(db, conversation: id, user: user, role: .member, nowMs: new.nowMs)
       }
+      try Self.replicateConversation(db, id: id)
       return try Self.conversation(db, id: id, viewer: new.creator)
     }
   }
@@ -47,7 +48,9 @@ extension SQLiteStore {
 
   public func changeMembers(_ change: MembershipChange) async throws -> ConversationRecord? {
     try await self.write("changing members") { db in
+      let before = try Self.memberDomains(db, change.conversationID)
       try Self.apply(change, db)
+      try Self.replicateConversation(db, id: change.conversationID, alsoTo: before)
       let stillMember =
         try Bool.fetchOne(
           db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user = ?",
@@ -88,6 +91,14 @@ extension SQLiteStore {
           """,
         arguments: [a.description, b.description]) != nil
     }
+  }
+
+  /// The domains of a conversation's members.
+  static func memberDomains(_ db: Database, _ id: String) throws -> Set<String> {
+    Set(
+      try String.fetchAll(db, sql: "SELECT user FROM members WHERE conversation_id = ?", arguments: [id]).compactMap {
+        try? UserAddress(parsing: $0).domain
+      })
   }
 
   static func userExists(_ db: Database, _ user: UserAddress) throws -> Bool {

@@ -21,7 +21,7 @@ extension SQLiteStore {
       let delivered = try Row.fetchAll(
         db,
         sql: """
-          SELECT mb.conversation_id, mb.seq, m.sender_user, m.message_id FROM mailbox mb
+          SELECT mb.conversation_id, mb.seq, m.sender_user, m.message_id, m.sender_device FROM mailbox mb
           JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
           WHERE mb.user = ? AND mb.device_id = ? AND mb.cursor > ? AND mb.cursor <= ? AND mb.kind = 0
             AND m.sender_user != mb.user
@@ -32,9 +32,8 @@ extension SQLiteStore {
       var senderDevices = [String: [DeviceAddress]]()
       for message in delivered {
         doorbells += try Self.writeReceipt(
-          db, to: message[2], conversationID: message[0], seq: message[1], messageID: message[3], status: .delivered,
-          by: device,
-          nowMs: nowMs, cache: &senderDevices)
+          db, to: try DeviceAddress.stored(user: message[2], device: message[4]), conversationID: message[0],
+          seq: message[1], messageID: message[3], status: .delivered, by: device, nowMs: nowMs, cache: &senderDevices)
       }
       try db.execute(
         sql: "DELETE FROM mailbox WHERE user = ? AND device_id = ? AND cursor <= ?",
@@ -63,26 +62,34 @@ extension SQLiteStore {
       let read = try Row.fetchAll(
         db,
         sql:
-          "SELECT seq, sender_user, message_id FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ?",
+          "SELECT seq, sender_user, message_id, sender_device FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ?",
         arguments: [conversationID, lastRead, Int64(upToSeq), user])
       var doorbells = [Doorbell]()
       var senderDevices = [String: [DeviceAddress]]()
       for message in read {
         doorbells += try Self.writeReceipt(
-          db, to: message[1], conversationID: conversationID, seq: message[0], messageID: message[2], status: .read,
-          by: device,
-          nowMs: nowMs, cache: &senderDevices)
+          db, to: try DeviceAddress.stored(user: message[1], device: message[3]), conversationID: conversationID,
+          seq: message[0], messageID: message[2], status: .read, by: device, nowMs: nowMs, cache: &senderDevices)
       }
       return doorbells
     }
   }
 
-  /// One receipt entry in the mailbox of every device of `senderUser`.
+  /// One receipt entry in the mailbox of every device of the message's
+  /// sender; for a sender homed on another relay (not `by`'s, which is this
+  /// one), one receipt event in that relay's outbox instead.
   static func writeReceipt(
-    _ db: Database, to senderUser: String, conversationID: String, seq: Int64, messageID: String,
-    status: Relay_V1_ReceiptStatus,
-    by device: DeviceAddress, nowMs: Int64, cache: inout [String: [DeviceAddress]]
+    _ db: Database, to sender: DeviceAddress, conversationID: String, seq: Int64, messageID: String,
+    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, nowMs: Int64, cache: inout [String: [DeviceAddress]],
+    localDomain: String? = nil
   ) throws -> [Doorbell] {
+    let senderUser = sender.user.description
+    if sender.user.domain != (localDomain ?? device.user.domain) {
+      let event = Relay_V1_FederationEvent.receipt(
+        conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: nowMs)
+      try Self.enqueue(event, for: sender.user.domain, db)
+      return []
+    }
     let devices: [DeviceAddress]
     if let known = cache[senderUser] {
       devices = known

@@ -47,8 +47,12 @@ extension SQLiteStore {
     else { throw RelayError(.notFound, "unknown conversation") }
 
     let members = try db.cachedStatement(
-      sql: "SELECT d.user, d.device_id FROM members m JOIN devices d ON d.user = m.user WHERE m.conversation_id = ?"
-    ).fetchAllRows(arguments: [send.conversationID])
+      sql: """
+        SELECT d.user, d.device_id FROM members m JOIN devices d ON d.user = m.user WHERE m.conversation_id = ?
+        UNION ALL
+        SELECT r.user, r.device_id FROM members m JOIN remote_devices r ON r.user = m.user WHERE m.conversation_id = ?
+        """
+    ).fetchAllRows(arguments: [send.conversationID, send.conversationID])
     try send.checkRecipients(members.lazy.map { (user: $0[0] as String, device: $0[1] as String) })
 
     let seq: Int64 = conversation[0] + 1
@@ -75,12 +79,23 @@ extension SQLiteStore {
     var entry = send.envelopeEntry(placed)
     var doorbells = [Doorbell]()
     doorbells.reserveCapacity(send.copies.count)
+    var remote = false
     for copy in send.copies {
       try insertCopy.execute(arguments: [
         send.conversationID, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext,
       ])
+      guard copy.device.user.domain == send.originRelay else {
+        remote = true
+        continue
+      }
       entry.envelope.ciphertext = copy.ciphertext
       doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
+    }
+    if remote {
+      // One outbox event per relay that homes a recipient, with that relay's copies only.
+      for (peer, copies) in send.remoteCopies() {
+        try Self.enqueue(.message(send, placed, copies: copies), for: peer, db)
+      }
     }
     return SendOutcome(result: send.result(placed), doorbells: doorbells)
   }

@@ -1,0 +1,35 @@
+public import Wire
+
+/// What federation needs from a backend beyond ``RelayStore``: the durable
+/// outbox per peer, the idempotent apply of a peer's events, the cache of
+/// remote users' devices, and the version vectors anti-entropy compares.
+///
+/// The send, receipt and membership transactions of the same backend write
+/// the outbox rows, so an event exists exactly when its change committed.
+public protocol FederationStore: RelayStore {
+  /// Outbox events for `peer` after `id`, oldest first.
+  func outbox(for peer: String, after id: UInt64, limit: Int) async throws -> [Relay_V1_OutboxEvent]
+  /// Deletes `peer`'s outbox events up to `id`, once the peer acked them.
+  func deleteOutbox(for peer: String, through id: UInt64) async throws
+  func outboxDepth(for peer: String) async throws -> Int
+  /// Applies a batch from `peer` in one transaction, each event once; see ``ReplicationOutcome``.
+  func apply(_ events: [Relay_V1_OutboxEvent], from peer: String, rules: FederationRules) async throws
+    -> ReplicationOutcome
+  /// Records a remote user (its home relay just described it) and replaces its known devices.
+  func rememberRemoteDevices(of user: UserAddress, _ devices: [Relay_V1_DeviceInfo]) async throws
+  /// Per conversation shared with `peer`'s users: the highest contiguous origin sequence of `peer` held here.
+  func versionVector(origin peer: String) async throws -> [Relay_V1_VersionVectorEntry]
+  /// Queues again, for `peer`, this relay's own messages past `vector` in the
+  /// conversations `peer`'s users are members of; returns how many.
+  func requeue(for peer: String, localDomain: String, after vector: [Relay_V1_VersionVectorEntry]) async throws -> Int
+}
+
+/// How a batch went: acked through `throughID`; `rejected` events were invalid
+/// and are skipped for good; `deferred` when it stopped at an event that
+/// cannot apply yet (its conversation is not here yet).
+public struct ReplicationOutcome: Sendable {
+  public var throughID: UInt64 = 0
+  public var rejected: [RelayError] = []
+  public var deferred = false
+  public var doorbells: [Doorbell] = []
+}

@@ -1,0 +1,82 @@
+internal import GRPCCore
+internal import Logging
+internal import Synchronization
+internal import SwiftProtobuf
+internal import Wire
+
+extension PeerLink {
+  /// One `Replicate` stream: send a batch, wait for its ack, delete what it
+  /// acks, repeat; wait for a wake-up when the outbox is empty. Throws when
+  /// the stream breaks, so the caller reconnects.
+  func replicate() async throws {
+    let (acks, ackSink) = AsyncStream.makeStream(of: Relay_V1_ReplicationAck.self)
+    let request = StreamingClientRequest<Relay_V1_ReplicationBatch> { writer in
+      var wakeups = self.wakeups.stream.makeAsyncIterator()
+      var acks = acks.makeAsyncIterator()
+      var deferral = Backoff(
+        initial: self.configuration.retryInitial, maximum: self.configuration.retryMaximum, multiplier: 2)
+      self.status.withLock { $0.connected = true }
+      while !Task.isCancelled {
+        var events = try await self.store.outbox(
+          for: self.peer.domain, after: 0, limit: self.configuration.maxBatchEvents)
+        guard !events.isEmpty else {
+          guard await wakeups.next() != nil else { return }
+          continue
+        }
+        // A batch stays under the peer's frame limit (one event always goes alone).
+        var bytes = 0
+        let fitting = events.prefix { event in
+          bytes += event.serializedSize
+          return bytes <= self.maxBatchBytes
+        }.count
+        events.removeLast(events.count - max(1, fitting))
+        var batch = Relay_V1_ReplicationBatch()
+        batch.events = events
+        try await writer.write(batch)
+        guard let ack = await acks.next() else { throw RelayError(.unavailable, "the peer closed the stream") }
+        if ack.throughID > 0 { try await self.store.deleteOutbox(for: self.peer.domain, through: ack.throughID) }
+        let sent = events.prefix { $0.id <= ack.throughID }.count
+        self.status.withLock { $0.delivered(sent, rejected: Int(ack.rejected)) }
+        if ack.rejected > 0 {
+          self.logger.warning("the peer rejected events", metadata: ["rejected": "\(ack.rejected)"])
+        }
+        if ack.deferred {
+          try await Task.sleep(for: deferral.next())
+        } else {
+          deferral.reset()
+        }
+      }
+    }
+    try await self.client.replicate(request: request) { response in
+      defer { ackSink.finish() }
+      for try await ack in response.messages { ackSink.yield(ack) }
+    }
+  }
+
+  /// Anti-entropy: tells the peer how far this relay holds the peer's own
+  /// messages in every conversation shared with it; the peer queues the rest
+  /// again. Then every `reconcileInterval`; sooner after a failure.
+  func reconcileLoop() async {
+    var backoff = Backoff(
+      initial: self.configuration.retryInitial, maximum: self.configuration.retryMaximum, multiplier: 2)
+    while !Task.isCancelled {
+      do {
+        let vector = try await self.store.versionVector(origin: self.peer.domain)
+        var request = Relay_V1_ReconcileRequest()
+        request.entries = vector
+        let response = try await self.client.reconcile(request)
+        backoff.reset()
+        self.status.withLock { $0.reconciled(requeued: Int(response.queued)) }
+        try? await Task.sleep(for: self.configuration.reconcileInterval)
+      } catch {
+        self.logger.debug("anti-entropy with the peer failed; retrying", metadata: ["error": "\(error)"])
+        try? await Task.sleep(for: backoff.next())
+      }
+    }
+  }
+}
+
+extension Relay_V1_OutboxEvent {
+  /// The encoded size of the event within a batch (field tag and length included, roughly).
+  var serializedSize: Int { ((try? self.serializedBytes() as [UInt8])?.count ?? 0) + 8 }
+}

@@ -1,0 +1,81 @@
+internal import GRPCCore
+internal import GRPCNIOTransportHTTP2
+internal import Logging
+internal import ServiceLifecycle
+internal import Synchronization
+internal import Wire
+
+/// Everything this relay does towards one peer: a gRPC client to it (for
+/// look-ups and anti-entropy) and the outbox sender, which streams the
+/// peer's outbox over `Replicate` in order, one batch in flight, deletes what
+/// the peer acks, and reconnects with backoff and jitter while the peer is down.
+final class PeerLink: Sendable {
+  let peer: RelayConfiguration.Federation.Peer
+  let client: Relay_V1_Federation.Client<HTTP2ClientTransport.Posix>
+  let status: Mutex<PeerStatus>
+  let store: any FederationStore
+  let configuration: RelayConfiguration.Federation
+  let wakeups: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+  let logger: Logger
+  /// A batch's events stay under this many bytes: the peer's frame limit.
+  let maxBatchBytes: Int
+  private let grpc: GRPCClient<HTTP2ClientTransport.Posix>
+
+  init(
+    peer: RelayConfiguration.Federation.Peer, certificate: RelayCertificate, store: any FederationStore,
+    configuration: RelayConfiguration.Federation, maxBatchBytes: Int, logger: Logger
+  ) throws {
+    self.maxBatchBytes = maxBatchBytes
+    self.peer = peer
+    self.grpc = GRPCClient(transport: try PeerTransport.make(peer, certificate: certificate))
+    self.client = Relay_V1_Federation.Client(wrapping: self.grpc)
+    self.status = Mutex(PeerStatus(domain: peer.domain))
+    self.store = store
+    self.configuration = configuration
+    self.wakeups = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    var logger = logger
+    logger[metadataKey: "peer"] = "\(peer.domain)"
+    self.logger = logger
+  }
+
+  /// Something was written to this peer's outbox: send it now.
+  func wake() { self.wakeups.continuation.yield() }
+
+  func run() async throws {
+    try await withThrowingDiscardingTaskGroup { group in
+      group.addTask { try await self.grpc.runConnections() }
+      group.addTask { await self.tick() }
+      group.addTask { await self.reconcileLoop() }
+      // Each loop ends quietly when cancelled; graceful shutdown cancels them.
+      try? await cancelWhenGracefulShutdown { try await self.sendLoop() }
+      self.grpc.beginGracefulShutdown()
+      group.cancelAll()
+    }
+  }
+
+  /// A wake-up every poll interval, so an outbox row written by a path that
+  /// did not wake the link (another process, a requeue) is still sent.
+  private func tick() async {
+    while !Task.isCancelled {
+      try? await Task.sleep(for: self.configuration.pollInterval)
+      self.wake()
+    }
+  }
+
+  private func sendLoop() async throws {
+    var backoff = Backoff(
+      initial: self.configuration.retryInitial, maximum: self.configuration.retryMaximum, multiplier: 2)
+    while !Task.isCancelled {
+      do {
+        try await self.replicate()
+        backoff.reset()
+      } catch is CancellationError {
+        return
+      } catch {
+        self.status.withLock { $0.connected = false }
+        self.logger.debug("replication to the peer stopped; retrying", metadata: ["error": "\(error)"])
+        try? await Task.sleep(for: backoff.next())
+      }
+    }
+  }
+}

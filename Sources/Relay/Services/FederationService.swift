@@ -1,0 +1,119 @@
+internal import GRPCCore
+internal import Logging
+internal import CoreMetrics
+import TLSIdentity
+internal import Wire
+
+/// The `relay.v1.Federation` service: what peers call. Every method first
+/// finds the calling peer by its certificate's key; a key that matches no
+/// configured peer gets `UNAUTHENTICATED` and nothing else.
+struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
+  let configuration: RelayConfiguration
+  let store: any FederationStore
+  let federator: Federator
+  let sessions: SessionRegistry
+  let metrics: RelayMetrics
+  let logger: Logger
+  private let batchLimiter: RateLimiter<String>
+
+  init(
+    configuration: RelayConfiguration, store: any FederationStore, federator: Federator, sessions: SessionRegistry,
+    metrics: RelayMetrics, logger: Logger
+  ) {
+    self.configuration = configuration
+    self.store = store
+    self.federator = federator
+    self.sessions = sessions
+    self.metrics = metrics
+    self.logger = logger
+    let rate = configuration.federation.maxBatchesPerSecond
+    self.batchLimiter = RateLimiter(rate: rate, burst: rate, refusal: "replicating faster than \(Int(rate)) batches a second")
+  }
+
+  var rules: FederationRules {
+    FederationRules(
+      localDomain: self.configuration.domain, maxEnvelopeBytes: self.configuration.limits.maxEnvelopeBytes,
+      maxCopies: self.configuration.limits.maxCopiesPerSend, maxMembers: self.configuration.limits.maxGroupMembers)
+  }
+
+  /// The configured peer behind the call's client certificate.
+  func peer(of context: ServerContext) throws(RelayError) -> RelayConfiguration.Federation.Peer {
+    let fingerprint = try PeerIdentity.fingerprint(of: context)
+    guard let peer = self.configuration.federation.peer(fingerprint: fingerprint) else {
+      throw RelayError(.unauthenticated, "this certificate's key is not a configured peer")
+    }
+    return peer
+  }
+
+  func replicate(
+    request: RPCAsyncSequence<Relay_V1_ReplicationBatch, any Error>, response: RPCWriter<Relay_V1_ReplicationAck>,
+    context: ServerContext
+  ) async throws {
+    let peer = try self.peer(of: context)
+    let limit = self.configuration.federation.maxBatchEvents
+    for try await batch in request {
+      guard batch.events.count <= limit else {
+        throw RelayError(.resourceExhausted, "a batch may carry at most \(limit) events")
+      }
+      try self.batchLimiter.admit(peer.domain)
+      let outcome = try await self.store.apply(batch.events, from: peer.domain, rules: self.rules)
+      self.sessions.ring(outcome.doorbells)
+      let applied = batch.events.prefix { $0.id <= outcome.throughID }.count - outcome.rejected.count
+      if applied > 0 { self.metrics.federationApplied.increment(by: applied) }
+      if !outcome.rejected.isEmpty {
+        self.metrics.federationRejected.increment(by: outcome.rejected.count)
+        for error in outcome.rejected {
+          self.logger.warning(
+            "refused an event from a peer", metadata: ["peer": "\(peer.domain)", "error": "\(error.message)"])
+        }
+      }
+      var ack = Relay_V1_ReplicationAck()
+      ack.throughID = outcome.throughID
+      ack.rejected = UInt32(outcome.rejected.count)
+      ack.deferred = outcome.deferred
+      try await response.write(ack)
+    }
+  }
+
+  func lookupUser(
+    request: Relay_V1_LookupUserRequest, context: ServerContext
+  ) async throws -> Relay_V1_LookupUserResponse {
+    _ = try self.peer(of: context)
+    let user = try RequestValidation.user(request.user, field: "user")
+    guard user.domain == self.configuration.domain else {
+      throw RelayError(.invalidArgument, "user must be homed on this relay (domain \(self.configuration.domain))")
+    }
+    if !request.deviceID.isEmpty, !DeviceAddress.isValidDeviceID(request.deviceID) {
+      throw RelayError(.invalidArgument, "device_id: \(AddressError(.invalidDeviceID))")
+    }
+    var response = Relay_V1_LookupUserResponse()
+    response.devices = try await self.store.devices(of: user).map(\.info)
+    guard !response.devices.isEmpty else { throw RelayError(.notFound, "no such user") }
+    if request.claim {
+      response.bundles = try await self.store.claimPrekeyBundles(
+        user: user, deviceID: request.deviceID.isEmpty ? nil : request.deviceID)
+    }
+    return response
+  }
+
+  func reconcile(request: Relay_V1_ReconcileRequest, context: ServerContext) async throws -> Relay_V1_ReconcileResponse {
+    let peer = try self.peer(of: context)
+    for entry in request.entries { _ = try RequestValidation.conversationID(entry.conversationID) }
+    let queued = try await self.store.requeue(
+      for: peer.domain, localDomain: self.configuration.domain, after: request.entries)
+    if queued > 0 { self.federator.wake(peer: peer.domain) }
+    var response = Relay_V1_ReconcileResponse()
+    response.queued = UInt64(queued)
+    return response
+  }
+}
+
+extension DeviceRecord {
+  var info: Relay_V1_DeviceInfo {
+    var info = Relay_V1_DeviceInfo()
+    info.device = self.address.description
+    info.identityKey = self.identityKey
+    info.registeredAtMs = self.registeredAtMs
+    return info
+  }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import TLSIdentity
+
+/// Three relays (`a.test`, `b.test`, `c.test`), each `relay serve` in its own
+/// process with its own data, peered by config over mutual TLS on loopback.
+/// `a` and `c` reach each other through proxies the test can cut (a partition).
+struct RelayMesh: Sendable {
+  struct Member: Sendable {
+    let domain: String
+    let relay: ServedRelay
+    let certificatePEM: String
+    let privateKeyPEM: String
+    let fingerprint: Fingerprint
+  }
+
+  let a: Member
+  let b: Member
+  let c: Member
+  /// a → c and c → a.
+  let partition: [TCPProxy]
+
+  /// Cuts every connection between `a` and `c`; `heal()` lets them reach each other again.
+  func cutAC() async { for proxy in self.partition { await proxy.cut() } }
+  func healAC() async throws { for proxy in self.partition { try await proxy.heal() } }
+
+  static func with<T: Sendable>(_ body: (RelayMesh) async throws -> T) async throws -> T {
+    let domains = ["a.test", "b.test", "c.test"]
+    var ports = [String: Int]()
+    var identities = [String: SelfSignedCertificate]()
+    for domain in domains {
+      ports[domain] = try await freePort()
+      identities[domain] = try SelfSignedCertificate.make(
+        commonName: domain, dnsNames: [domain], ipAddresses: ["127.0.0.1"])
+    }
+    let aToC = try await TCPProxy(targetPort: ports["c.test"]!)
+    let cToA = try await TCPProxy(targetPort: ports["a.test"]!)
+    let address = { (from: String, to: String) -> Int in
+      if from == "a.test" && to == "c.test" { return aToC.port }
+      if from == "c.test" && to == "a.test" { return cToA.port }
+      return ports[to]!
+    }
+    var members = [String: Member]()
+    do {
+      for domain in domains {
+        let directory = makeTemporaryDirectory() + "/" + domain
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let identity = identities[domain]!
+        let certificate = try identity.certificatePEM()
+        try certificate.write(toFile: directory + "/relay-cert.pem", atomically: true, encoding: .utf8)
+        try identity.privateKeyPEM.write(toFile: directory + "/relay-key.pem", atomically: true, encoding: .utf8)
+        var config = "domain: \(domain)\nlimits: { sends_per_second: 1000, send_burst: 1000 }\nfederation:\n"
+        config += "  reconcile_interval_seconds: 2\n  peers:\n"
+        for peer in domains where peer != domain {
+          config += "    - { domain: \(peer), address: \"127.0.0.1:\(address(domain, peer))\", "
+          config += "fingerprint: \(identities[peer]!.fingerprint) }\n"
+        }
+        let configPath = directory + "/relay.yaml"
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let arguments = ["--config", configPath]
+        let process = try await ServedRelay.start(directory: directory, port: ports[domain]!, arguments: arguments)
+        members[domain] = Member(
+          domain: domain,
+          relay: ServedRelay(process: process, port: ports[domain]!, directory: directory, arguments: arguments),
+          certificatePEM: certificate, privateKeyPEM: identity.privateKeyPEM, fingerprint: identity.fingerprint)
+      }
+      let mesh = RelayMesh(a: members["a.test"]!, b: members["b.test"]!, c: members["c.test"]!, partition: [aToC, cToA])
+      let result = try await body(mesh)
+      for member in [mesh.a, mesh.b, mesh.c] {
+        #expect(await member.relay.stop() == 0, "\(member.domain) stops cleanly: \(member.relay.log.suffix(1500))")
+      }
+      for proxy in mesh.partition { await proxy.close() }
+      return result
+    } catch {
+      for member in members.values { await member.relay.kill() }
+      await aToC.close()
+      await cToA.close()
+      throw error
+    }
+  }
+}
