@@ -18,7 +18,9 @@ public struct FederationRules: Sendable {
   }
 
   /// A replicated message's sender, and its copies for devices of this relay.
-  func check(_ message: Relay_V1_ReplicatedMessage, from peer: String) throws(RelayError)
+  func check(
+    _ message: Relay_V1_ReplicatedMessage, from peer: String
+  ) throws(RelayError)
     -> (sender: DeviceAddress, copies: [SendCommand.Copy])
   {
     let sender = try Self.device(message.sender, "message sender")
@@ -47,7 +49,9 @@ public struct FederationRules: Sendable {
   }
 
   /// A replicated receipt's message sender (here) and recipient (on `peer`).
-  func check(_ receipt: Relay_V1_ReplicatedReceipt, from peer: String) throws(RelayError)
+  func check(
+    _ receipt: Relay_V1_ReplicatedReceipt, from peer: String
+  ) throws(RelayError)
     -> (sender: DeviceAddress, by: DeviceAddress)
   {
     let sender = try Self.device(receipt.sender, "receipt sender")
@@ -63,7 +67,9 @@ public struct FederationRules: Sendable {
   }
 
   /// A conversation state's members, checked to be owned by `peer`.
-  func check(_ state: Relay_V1_ConversationState, from peer: String) throws(RelayError)
+  func check(
+    _ state: Relay_V1_ConversationState, from peer: String
+  ) throws(RelayError)
     -> [ConversationRecord.Member]
   {
     guard state.homeRelay == peer else {

@@ -13,7 +13,9 @@ public protocol FederationStore: RelayStore {
   func deleteOutbox(for peer: String, through id: UInt64) async throws
   func outboxDepth(for peer: String) async throws -> Int
   /// Applies a batch from `peer` in one transaction, each event once; see ``ReplicationOutcome``.
-  func apply(_ events: [Relay_V1_OutboxEvent], from peer: String, rules: FederationRules) async throws
+  func apply(
+    _ events: [Relay_V1_OutboxEvent], from peer: String, rules: FederationRules
+  ) async throws
     -> ReplicationOutcome
   /// Records a remote user (its home relay just described it) and replaces its known devices.
   func rememberRemoteDevices(of user: UserAddress, _ devices: [Relay_V1_DeviceInfo]) async throws

@@ -12,7 +12,9 @@ public final class Federator: Service, Sendable {
   private let links: [String: PeerLink]
   private let store: any FederationStore
 
-  init(configuration: RelayConfiguration, certificate: RelayCertificate, store: any FederationStore, logger: Logger)
+  init(
+    configuration: RelayConfiguration, certificate: RelayCertificate, store: any FederationStore, logger: Logger
+  )
     throws(RelayError)
   {
     var links = [String: PeerLink]()

@@ -1,7 +1,7 @@
 internal import GRPCCore
 internal import Logging
-internal import Synchronization
 internal import SwiftProtobuf
+internal import Synchronization
 internal import Wire
 
 extension PeerLink {

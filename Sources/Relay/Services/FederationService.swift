@@ -1,6 +1,6 @@
+internal import CoreMetrics
 internal import GRPCCore
 internal import Logging
-internal import CoreMetrics
 import TLSIdentity
 internal import Wire
 
@@ -27,7 +27,8 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     self.metrics = metrics
     self.logger = logger
     let rate = configuration.federation.maxBatchesPerSecond
-    self.batchLimiter = RateLimiter(rate: rate, burst: rate, refusal: "replicating faster than \(Int(rate)) batches a second")
+    self.batchLimiter = RateLimiter(
+      rate: rate, burst: rate, refusal: "replicating faster than \(Int(rate)) batches a second")
   }
 
   var rules: FederationRules {
@@ -96,7 +97,8 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     return response
   }
 
-  func reconcile(request: Relay_V1_ReconcileRequest, context: ServerContext) async throws -> Relay_V1_ReconcileResponse {
+  func reconcile(request: Relay_V1_ReconcileRequest, context: ServerContext) async throws -> Relay_V1_ReconcileResponse
+  {
     let peer = try self.peer(of: context)
     for entry in request.entries { _ = try RequestValidation.conversationID(entry.conversationID) }
     let queued = try await self.store.requeue(

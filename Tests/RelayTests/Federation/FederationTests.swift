@@ -4,8 +4,8 @@ import GRDB
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import SwiftProtobuf
-import Testing
 import TLSIdentity
+import Testing
 import Wire
 
 typealias FederationClient = Relay_V1_Federation.Client<HTTP2ClientTransport.Posix>

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TLSIdentity
+import Testing
 
 /// Three relays (`a.test`, `b.test`, `c.test`), each `relay serve` in its own
 /// process with its own data, peered by config over mutual TLS on loopback.
@@ -64,7 +64,8 @@ struct RelayMesh: Sendable {
           relay: ServedRelay(process: process, port: ports[domain]!, directory: directory, arguments: arguments),
           certificatePEM: certificate, privateKeyPEM: identity.privateKeyPEM, fingerprint: identity.fingerprint)
       }
-      let mesh = RelayMesh(a: members["a.test"]!, b: members["b.test"]!, c: members["c.test"]!, partition: [aToC, cToA])
+      let mesh = RelayMesh(
+        a: members["a.test"]!, b: members["b.test"]!, c: members["c.test"]!, partition: [aToC, cToA])
       let result = try await body(mesh)
       for member in [mesh.a, mesh.b, mesh.c] {
         #expect(await member.relay.stop() == 0, "\(member.domain) stops cleanly: \(member.relay.log.suffix(1500))")

@@ -24,7 +24,8 @@ extension SQLiteStore {
   static func replicateConversation(_ db: Database, id: String, alsoTo: Set<String> = []) throws {
     guard
       let row = try Row.fetchOne(
-        db, sql: "UPDATE conversations SET version = version + 1 WHERE id = ? RETURNING home_relay, created_by, version",
+        db,
+        sql: "UPDATE conversations SET version = version + 1 WHERE id = ? RETURNING home_relay, created_by, version",
         arguments: [id])
     else { return }
     let home: String = row[0]

@@ -8,7 +8,9 @@ extension SQLiteStore {
     var list = Relay_V1_DeviceList()
     list.user = user.description
     list.devices = devices
-    try await self.write("remembering a remote user's devices") { [list] db in try Self.applyDeviceList(list, user: user, db) }
+    try await self.write("remembering a remote user's devices") { [list] db in
+      try Self.applyDeviceList(list, user: user, db)
+    }
   }
 
   /// Sends a local user's device list to every peer whose users share a

@@ -59,8 +59,10 @@ extension SQLiteStore {
   ) throws -> (applicable: Bool, doorbells: [Doorbell]) {
     let id = message.conversationID
     guard
-      let conversation = try db.cachedStatement(sql: "SELECT last_seq, last_activity_ms FROM conversations WHERE id = ?")
-        .fetchOneRow(arguments: [id])
+      let conversation = try db.cachedStatement(
+        sql: "SELECT last_seq, last_activity_ms FROM conversations WHERE id = ?"
+      )
+      .fetchOneRow(arguments: [id])
     else { return (false, []) }
     let origin = message.originRelay
     if try db.cachedStatement(
