@@ -47,3 +47,20 @@ extension RelayError: RPCErrorConvertible {
     return RPCError(status).metadata
   }
 }
+
+extension RelayError {
+  /// A peer relay's answer to a call made on a client's behalf, passed on
+  /// with its code and message; a status the relay does not use becomes
+  /// `unavailable` (the peer could not be reached or failed).
+  init(forwarding error: RPCError, from peer: String) {
+    let codes: [RelayError.Code] = [
+      .invalidArgument, .notFound, .alreadyExists, .permissionDenied, .failedPrecondition, .resourceExhausted,
+      .outOfRange,
+    ]
+    if let code = codes.first(where: { $0.rpcCode == error.code }) {
+      self.init(code, error.message, cause: error)
+    } else {
+      self.init(.unavailable, "the relay of \(peer) could not complete the call", cause: error)
+    }
+  }
+}

@@ -54,6 +54,18 @@ public final class Federator: Service, Sendable {
     _ = try await self.lookup(user, deviceID: nil, claim: false)
   }
 
+  /// Asks the relay that owns a conversation to make a membership change of a local user.
+  func changeMembers(_ request: Relay_V1_MembershipChangeRequest, owner: String) async throws -> Relay_V1_Conversation {
+    guard let link = self.links[owner] else {
+      throw RelayError(.unavailable, "the conversation's home relay \(owner) is not a configured peer")
+    }
+    do {
+      return try await link.client.changeMembers(request)
+    } catch let error as RPCError {
+      throw RelayError(forwarding: error, from: owner)
+    }
+  }
+
   /// A remote user's devices (remembered here) and, with `claim`, one prekey
   /// bundle per device, claimed on the user's relay.
   func lookup(_ user: UserAddress, deviceID: String?, claim: Bool) async throws -> Relay_V1_LookupUserResponse {
@@ -69,8 +81,8 @@ public final class Federator: Service, Sendable {
       response = try await link.client.lookupUser(request)
     } catch let error as RPCError where error.code == .notFound {
       throw RelayError(.notFound, "\(user) is not a user of \(user.domain)")
-    } catch {
-      throw RelayError(.unavailable, "the relay of \(user.domain) cannot be reached", cause: error)
+    } catch let error as RPCError {
+      throw RelayError(forwarding: error, from: user.domain)
     }
     guard !response.devices.isEmpty else { throw RelayError(.notFound, "\(user) has no devices") }
     try await self.store.rememberRemoteDevices(of: user, response.devices)

@@ -34,6 +34,7 @@ extension ClientService {
         id: UUID().uuidString.lowercased(), kind: kind, name: kind == .group ? request.name : "",
         creator: caller.address.user, others: others, homeRelay: self.configuration.domain,
         nowMs: self.wallClock(), maxMembers: self.limits.maxGroupMembers))
+    self.federator?.wake()
     return record.wire
   }
 
@@ -87,10 +88,18 @@ extension ClientService {
   ) async throws -> Relay_V1_Conversation {
     let caller = try await self.authenticator.device(of: context)
     let id = try RequestValidation.conversationID(conversationID)
+    let home = try await self.store.conversation(id: id, viewer: caller.address.user).homeRelay
+    if home != self.configuration.domain {
+      // Its home relay owns the members: the change is made there and comes back replicated.
+      let request = Relay_V1_MembershipChangeRequest(conversationID: id, actor: caller.address.user, action: action)
+      return try await self.remote(caller.address.user).changeMembers(request, owner: home)
+    }
     let change = MembershipChange(
       conversationID: id, actor: caller.address.user, action: action, nowMs: self.wallClock(),
       maxMembers: self.limits.maxGroupMembers, relay: self.configuration.domain)
-    if let after = try await self.store.changeMembers(change) { return after.wire }
+    let after = try await self.store.changeMembers(change)
+    self.federator?.wake()
+    if let after { return after.wire }
     var gone = Relay_V1_Conversation()
     gone.id = id
     return gone

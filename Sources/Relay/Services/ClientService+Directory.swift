@@ -125,7 +125,7 @@ extension ClientService {
   }
 
   /// The peer links, for a user of another domain.
-  private func remote(_ user: UserAddress) throws(RelayError) -> Federator {
+  func remote(_ user: UserAddress) throws(RelayError) -> Federator {
     guard let federator = self.federator else {
       throw RelayError(.notFound, "users of other relays are not reachable from this one (no federation peers)")
     }

@@ -1,6 +1,7 @@
 internal import CoreMetrics
 internal import GRPCCore
 internal import Logging
+internal import ServiceLifecycle
 import TLSIdentity
 internal import Wire
 
@@ -51,6 +52,15 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     context: ServerContext
   ) async throws {
     let peer = try self.peer(of: context)
+    // A stream from a peer never ends by itself: the relay's shutdown ends it
+    // (the peer reconnects to this relay's next run).
+    try await cancelWhenGracefulShutdown { try await self.apply(request, from: peer, response: response) }
+  }
+
+  private func apply(
+    _ request: RPCAsyncSequence<Relay_V1_ReplicationBatch, any Error>, from peer: RelayConfiguration.Federation.Peer,
+    response: RPCWriter<Relay_V1_ReplicationAck>
+  ) async throws {
     let limit = self.configuration.federation.maxBatchEvents
     for try await batch in request {
       guard batch.events.count <= limit else {
@@ -95,6 +105,33 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
         user: user, deviceID: request.deviceID.isEmpty ? nil : request.deviceID)
     }
     return response
+  }
+
+  func changeMembers(
+    request: Relay_V1_MembershipChangeRequest, context: ServerContext
+  ) async throws -> Relay_V1_Conversation {
+    let peer = try self.peer(of: context)
+    let actor = try RequestValidation.user(request.actor, field: "actor")
+    guard actor.domain == peer.domain else {
+      throw RelayError(.permissionDenied, "a peer may only change members on behalf of its own users")
+    }
+    let id = try RequestValidation.conversationID(request.conversationID)
+    let action = try request.action()
+    if case .add(let users) = action {
+      guard users.count <= self.configuration.limits.maxGroupMembers else {
+        throw RelayError(.resourceExhausted, "a group may have at most \(self.configuration.limits.maxGroupMembers) members")
+      }
+      for user in users { try await self.federator.know(user) }
+    }
+    let change = MembershipChange(
+      conversationID: id, actor: actor, action: action, nowMs: HybridLogicalClock.systemMilliseconds(),
+      maxMembers: self.configuration.limits.maxGroupMembers, relay: self.configuration.domain)
+    let after = try await self.store.changeMembers(change)
+    self.federator.wake()
+    var conversation = after?.wire ?? Relay_V1_Conversation()
+    conversation.id = id
+    conversation.unreadCount = 0
+    return conversation
   }
 
   func reconcile(request: Relay_V1_ReconcileRequest, context: ServerContext) async throws -> Relay_V1_ReconcileResponse

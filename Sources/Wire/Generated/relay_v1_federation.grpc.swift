@@ -63,11 +63,25 @@ public enum Relay_V1_Federation: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ChangeMembers" metadata.
+        public enum ChangeMembers: Sendable {
+            /// Request type for "ChangeMembers".
+            public typealias Input = Relay_V1_MembershipChangeRequest
+            /// Response type for "ChangeMembers".
+            public typealias Output = Relay_V1_Conversation
+            /// Descriptor for "ChangeMembers".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "relay.v1.Federation"),
+                method: "ChangeMembers",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "relay.v1.Federation" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Replicate.descriptor,
             LookupUser.descriptor,
-            Reconcile.descriptor
+            Reconcile.descriptor,
+            ChangeMembers.descriptor
         ]
     }
 }
@@ -152,6 +166,26 @@ extension Relay_V1_Federation {
             request: GRPCCore.StreamingServerRequest<Relay_V1_ReconcileRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_ReconcileResponse>
+
+        /// Handle the "ChangeMembers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A membership change made by a user of the calling relay in a
+        /// > conversation the called relay owns: applied there (strongly ordered),
+        /// > then replicated to every relay that homes a member as a new version.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_MembershipChangeRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_Conversation` messages.
+        func changeMembers(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_MembershipChangeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Conversation>
     }
 
     /// Service protocol for the "relay.v1.Federation" service.
@@ -220,6 +254,26 @@ extension Relay_V1_Federation {
             request: GRPCCore.ServerRequest<Relay_V1_ReconcileRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Relay_V1_ReconcileResponse>
+
+        /// Handle the "ChangeMembers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A membership change made by a user of the calling relay in a
+        /// > conversation the called relay owns: applied there (strongly ordered),
+        /// > then replicated to every relay that homes a member as a new version.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_MembershipChangeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Relay_V1_Conversation` message.
+        func changeMembers(
+            request: GRPCCore.ServerRequest<Relay_V1_MembershipChangeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Relay_V1_Conversation>
     }
 
     /// Simple service protocol for the "relay.v1.Federation" service.
@@ -287,6 +341,26 @@ extension Relay_V1_Federation {
             request: Relay_V1_ReconcileRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Relay_V1_ReconcileResponse
+
+        /// Handle the "ChangeMembers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A membership change made by a user of the calling relay in a
+        /// > conversation the called relay owns: applied there (strongly ordered),
+        /// > then replicated to every relay that homes a member as a new version.
+        ///
+        /// - Parameters:
+        ///   - request: A `Relay_V1_MembershipChangeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Relay_V1_Conversation` to respond with.
+        func changeMembers(
+            request: Relay_V1_MembershipChangeRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Relay_V1_Conversation
     }
 }
 
@@ -327,6 +401,17 @@ extension Relay_V1_Federation.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Relay_V1_Federation.Method.ChangeMembers.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_MembershipChangeRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_Conversation>(),
+            handler: { request, context in
+                try await self.changeMembers(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -349,6 +434,17 @@ extension Relay_V1_Federation.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_ReconcileResponse> {
         let response = try await self.reconcile(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func changeMembers(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_MembershipChangeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Conversation> {
+        let response = try await self.changeMembers(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -395,6 +491,19 @@ extension Relay_V1_Federation.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Relay_V1_ReconcileResponse> {
         return GRPCCore.ServerResponse<Relay_V1_ReconcileResponse>(
             message: try await self.reconcile(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func changeMembers(
+        request: GRPCCore.ServerRequest<Relay_V1_MembershipChangeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Relay_V1_Conversation> {
+        return GRPCCore.ServerResponse<Relay_V1_Conversation>(
+            message: try await self.changeMembers(
                 request: request.message,
                 context: context
             ),
@@ -484,6 +593,31 @@ extension Relay_V1_Federation {
             deserializer: some GRPCCore.MessageDeserializer<Relay_V1_ReconcileResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_ReconcileResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ChangeMembers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A membership change made by a user of the calling relay in a
+        /// > conversation the called relay owns: applied there (strongly ordered),
+        /// > then replicated to every relay that homes a member as a new version.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_MembershipChangeRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_MembershipChangeRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_Conversation` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func changeMembers<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_MembershipChangeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_MembershipChangeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_Conversation>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Conversation>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -607,6 +741,42 @@ extension Relay_V1_Federation {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ChangeMembers" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A membership change made by a user of the calling relay in a
+        /// > conversation the called relay owns: applied there (strongly ordered),
+        /// > then replicated to every relay that homes a member as a new version.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_MembershipChangeRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_MembershipChangeRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_Conversation` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func changeMembers<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_MembershipChangeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_MembershipChangeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_Conversation>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Conversation>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Relay_V1_Federation.Method.ChangeMembers.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -698,6 +868,37 @@ extension Relay_V1_Federation.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_ReconcileRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_ReconcileResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ChangeMembers" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A membership change made by a user of the calling relay in a
+    /// > conversation the called relay owns: applied there (strongly ordered),
+    /// > then replicated to every relay that homes a member as a new version.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Relay_V1_MembershipChangeRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func changeMembers<Result>(
+        request: GRPCCore.ClientRequest<Relay_V1_MembershipChangeRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Conversation>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.changeMembers(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_MembershipChangeRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_Conversation>(),
             options: options,
             onResponse: handleResponse
         )
@@ -804,6 +1005,41 @@ extension Relay_V1_Federation.ClientProtocol {
             metadata: metadata
         )
         return try await self.reconcile(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ChangeMembers" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A membership change made by a user of the calling relay in a
+    /// > conversation the called relay owns: applied there (strongly ordered),
+    /// > then replicated to every relay that homes a member as a new version.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func changeMembers<Result>(
+        _ message: Relay_V1_MembershipChangeRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Conversation>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Relay_V1_MembershipChangeRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.changeMembers(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -24,6 +24,63 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated struct Relay_V1_MembershipChangeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var conversationID: String = String()
+
+  /// a user of the calling relay, a member
+  public var actor: String = String()
+
+  public var change: Relay_V1_MembershipChangeRequest.OneOf_Change? = nil
+
+  public var add: Relay_V1_AddMembersRequest {
+    get {
+      if case .add(let v)? = change {return v}
+      return Relay_V1_AddMembersRequest()
+    }
+    set {change = .add(newValue)}
+  }
+
+  public var remove: Relay_V1_RemoveMemberRequest {
+    get {
+      if case .remove(let v)? = change {return v}
+      return Relay_V1_RemoveMemberRequest()
+    }
+    set {change = .remove(newValue)}
+  }
+
+  public var leave: Relay_V1_LeaveRequest {
+    get {
+      if case .leave(let v)? = change {return v}
+      return Relay_V1_LeaveRequest()
+    }
+    set {change = .leave(newValue)}
+  }
+
+  public var setRole: Relay_V1_SetRoleRequest {
+    get {
+      if case .setRole(let v)? = change {return v}
+      return Relay_V1_SetRoleRequest()
+    }
+    set {change = .setRole(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Change: Equatable, Sendable {
+    case add(Relay_V1_AddMembersRequest)
+    case remove(Relay_V1_RemoveMemberRequest)
+    case leave(Relay_V1_LeaveRequest)
+    case setRole(Relay_V1_SetRoleRequest)
+
+  }
+
+  public init() {}
+}
+
 /// A message as its origin relay committed it, with the sealed copies for the
 /// receiving relay's devices only.
 public nonisolated struct Relay_V1_ReplicatedMessage: Sendable {
@@ -307,6 +364,117 @@ public nonisolated struct Relay_V1_ReconcileResponse: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "relay.v1"
+
+nonisolated extension Relay_V1_MembershipChangeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MembershipChangeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{1}actor\0\u{1}add\0\u{1}remove\0\u{1}leave\0\u{3}set_role\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.actor) }()
+      case 3: try {
+        var v: Relay_V1_AddMembersRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .add(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .add(v)
+        }
+      }()
+      case 4: try {
+        var v: Relay_V1_RemoveMemberRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .remove(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .remove(v)
+        }
+      }()
+      case 5: try {
+        var v: Relay_V1_LeaveRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .leave(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .leave(v)
+        }
+      }()
+      case 6: try {
+        var v: Relay_V1_SetRoleRequest?
+        var hadOneofValue = false
+        if let current = self.change {
+          hadOneofValue = true
+          if case .setRole(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.change = .setRole(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.actor.isEmpty {
+      try visitor.visitSingularStringField(value: self.actor, fieldNumber: 2)
+    }
+    switch self.change {
+    case .add?: try {
+      guard case .add(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .remove?: try {
+      guard case .remove(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case .leave?: try {
+      guard case .leave(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case .setRole?: try {
+      guard case .setRole(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_MembershipChangeRequest, rhs: Relay_V1_MembershipChangeRequest) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.actor != rhs.actor {return false}
+    if lhs.change != rhs.change {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
 
 nonisolated extension Relay_V1_ReplicatedMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReplicatedMessage"

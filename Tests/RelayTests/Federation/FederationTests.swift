@@ -59,6 +59,40 @@ struct FederationTests {
     }
   }
 
+  @Test("membership changes made on a member's relay go through the owning relay and come back replicated")
+  func membershipThroughOwner() async throws {
+    try await RelayMesh.with { mesh in
+      let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
+      let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
+      let carol = try await Home.register("carol@c.test", "phone", on: mesh.c.relay)
+      _ = try await Home.register("dave@c.test", "phone", on: mesh.c.relay)
+      let group = try await alice.open { device in
+        try await device.createGroup(name: "owned by a", members: ["bob@b.test", "carol@c.test"]).id
+      }
+      try await bob.waitForConversation(group)
+      // bob is no admin: the owner refuses, and b passes on its answer.
+      let refused = await #expect(throws: ClientError.self) {
+        _ = try await bob.open { device in try await device.removeMember("carol@c.test", from: group) }
+      }
+      #expect("\(refused!)".contains("only an admin may do this"), "\(refused!)")
+      // alice (admin, on the owner) adds dave of c; bob leaves from b.
+      _ = try await alice.open { device in try await device.addMembers(["dave@c.test"], to: group) }
+      _ = try await bob.open { device in try await device.removeMember("bob@b.test", from: group) }
+      let expected: Set<String> = ["alice@a.test", "carol@c.test", "dave@c.test"]
+      try await ChildProcess.waitUntil("every replica shows the owner's members", seconds: 30) {
+        let onA = try? await alice.open { try await $0.conversation(group) }
+        let onC = try? await carol.open { try await $0.conversation(group) }
+        return [onA, onC].allSatisfy { Set($0?.members.map(\.user) ?? []) == expected }
+      }
+      let gone = await #expect(throws: ClientError.self) {
+        _ = try await bob.open { device in try await device.conversation(group) }
+      }
+      #expect("\(gone!)".contains("not a member"), "b knows bob left: \(gone!)")
+      _ = try await carol.open { device in try await device.send("after the changes", to: group) }
+      #expect(try await alice.receive(1) == ["after the changes"])
+    }
+  }
+
   @Test("a remote user's one-time prekeys are claimed exactly once under concurrent look-ups from two relays")
   func remoteClaimsAreExclusive() async throws {
     try await RelayMesh.with { mesh in
