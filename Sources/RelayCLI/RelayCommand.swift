@@ -6,7 +6,7 @@ struct RelayCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "relay",
     abstract: "A federated, end-to-end-encrypted chat relay.",
-    subcommands: [ServeCommand.self, InviteCommand.self, MigrateCommand.self],
+    subcommands: [ServeCommand.self, InviteCommand.self, MigrateCommand.self, PeersCommand.self],
     defaultSubcommand: ServeCommand.self
   )
 }

@@ -23,11 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
   func run() async throws {
     let logger = Logger(label: "relay")
     do {
-      let configuration = try StartupConfiguration.resolve(common: self.common) { config throws(RelayError) in
-        if let listen = self.listen { config.listen = try .init(parsing: listen) }
-        if let domain = self.domain { config.domain = domain }
-        if let metrics = self.metrics { config.metrics.listen = try .init(parsing: metrics) }
-      }
+      let configuration = try self.configuration()
       let relay = try Relay(configuration: configuration, logger: logger)
       let group = ServiceGroup(
         configuration: .init(
@@ -49,10 +45,37 @@ struct ServeCommand: AsyncParsableCommand {
             "registration": "\(configuration.registration.policy.rawValue)",
             "mode": "\(configuration.region.isRegion ? "region node \(configuration.region.nodeID)" : "embedded")",
           ])
+        tasks.addTask { await self.reloadPeersOnHangUp(relay, logger: logger) }
         try await tasks.next()
+        tasks.cancelAll()
       }
     } catch {
       StartupFailure.exit(error)
+    }
+  }
+
+  /// Defaults, the config file, then the flags.
+  private func configuration() throws(RelayError) -> RelayConfiguration {
+    try StartupConfiguration.resolve(common: self.common) { config throws(RelayError) in
+      if let listen = self.listen { config.listen = try .init(parsing: listen) }
+      if let domain = self.domain { config.domain = domain }
+      if let metrics = self.metrics { config.metrics.listen = try .init(parsing: metrics) }
+    }
+  }
+
+  /// SIGHUP: read the config file again and apply its federation peers.
+  /// A file that does not load keeps the peers as they were.
+  private func reloadPeersOnHangUp(_ relay: Relay, logger: Logger) async {
+    for await _ in await UnixSignalsSequence(trapping: .sighup) {
+      do {
+        let fresh = try self.configuration()
+        try relay.reloadPeers(fresh.federation)
+        logger.info("federation peers reloaded", metadata: ["peers": "\(fresh.federation.peers.map(\.domain))"])
+      } catch {
+        logger.error(
+          "the config did not reload; the peers are unchanged",
+          metadata: ["error": "\((error as? RelayError)?.message ?? "\(error)")"])
+      }
     }
   }
 }

@@ -16,6 +16,7 @@ CREATE TABLE outbox (
   peer  TEXT NOT NULL,
   id    INTEGER NOT NULL,
   event BLOB NOT NULL,                        -- relay.v1.FederationEvent, serialized
+  queued_at_ms INTEGER NOT NULL,              -- for the replication lag `relay peers` shows
   PRIMARY KEY (peer, id)
 ) WITHOUT ROWID;
 

@@ -11,7 +11,8 @@ public protocol FederationStore: RelayStore {
   func outbox(for peer: String, after id: UInt64, limit: Int) async throws -> [Relay_V1_OutboxEvent]
   /// Deletes `peer`'s outbox events up to `id`, once the peer acked them.
   func deleteOutbox(for peer: String, through id: UInt64) async throws
-  func outboxDepth(for peer: String) async throws -> Int
+  /// How many events wait for `peer`, and since when the oldest.
+  func outboxBacklog(for peer: String) async throws -> OutboxBacklog
   /// Applies a batch from `peer` in one transaction, each event once; see ``ReplicationOutcome``.
   func apply(
     _ events: [Relay_V1_OutboxEvent], from peer: String, rules: FederationRules
@@ -34,4 +35,10 @@ public struct ReplicationOutcome: Sendable {
   public var rejected: [RelayError] = []
   public var deferred = false
   public var doorbells: [Doorbell] = []
+}
+
+public struct OutboxBacklog: Sendable, Hashable {
+  public var depth: Int
+  /// When the oldest waiting event was queued (ms since the epoch); nil for an empty outbox.
+  public var oldestQueuedAtMs: Int64?
 }

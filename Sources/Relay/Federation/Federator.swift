@@ -1,51 +1,99 @@
+internal import Foundation
 internal import GRPCCore
 public import Logging
 public import ServiceLifecycle
 internal import Synchronization
+import TLSIdentity
 internal import Wire
 
 /// This relay's side of federation: one ``PeerLink`` per configured peer,
-/// run as one service; look-ups of remote users go through it, and every
-/// commit that wrote to an outbox wakes it.
+/// run as one service. Look-ups of remote users and membership changes of
+/// remote-owned conversations go through it; every commit that may have
+/// written to an outbox wakes it. The peers can be replaced while it runs
+/// (``reload(_:)``, on SIGHUP).
 public final class Federator: Service, Sendable {
   let localDomain: String
-  private let links: [String: PeerLink]
+  private let state: Mutex<(peers: [RelayConfiguration.Federation.Peer], links: [String: PeerLink])>
+  private let started: (stream: AsyncStream<PeerLink>, continuation: AsyncStream<PeerLink>.Continuation)
   private let store: any FederationStore
+  private let configuration: RelayConfiguration
+  private let certificate: RelayCertificate
+  private let logger: Logger
 
   init(
     configuration: RelayConfiguration, certificate: RelayCertificate, store: any FederationStore, logger: Logger
   )
     throws(RelayError)
   {
-    var links = [String: PeerLink]()
-    for peer in configuration.federation.peers {
-      do {
-        links[peer.domain] = try PeerLink(
-          peer: peer, certificate: certificate, store: store, configuration: configuration.federation,
-          maxBatchBytes: configuration.limits.maxFrameBytes, logger: logger)
-      } catch {
-        throw RelayError(.invalidArgument, "cannot set up the link to peer \(peer.domain)", cause: error)
-      }
-    }
     self.localDomain = configuration.domain
-    self.links = links
     self.store = store
+    self.configuration = configuration
+    self.certificate = certificate
+    self.logger = logger
+    self.state = Mutex(([], [:]))
+    self.started = AsyncStream.makeStream(of: PeerLink.self)
+    try self.reload(configuration.federation)
   }
 
   public func run() async throws {
     try await withThrowingDiscardingTaskGroup { group in
-      for link in self.links.values { group.addTask { try await link.run() } }
+      // Each link ends by itself on graceful shutdown; this loop only starts new ones.
+      await withGracefulShutdownHandler {
+        for await link in self.started.stream { group.addTask { try await link.run() } }
+      } onGracefulShutdown: {
+        self.started.continuation.finish()
+      }
     }
   }
 
-  /// New outbox rows may be waiting: every link looks now.
-  func wake() {
-    for link in self.links.values { link.wake() }
+  /// Replaces the peers: links to removed or changed peers stop, new ones
+  /// start. Outbox rows for a removed peer stay until it is added again.
+  func reload(_ federation: RelayConfiguration.Federation) throws(RelayError) {
+    try federation.validate(localDomain: self.localDomain)
+    var made = [String: PeerLink]()
+    for peer in federation.peers {
+      if let link = self.state.withLock({ $0.links[peer.domain] }), link.peer == peer { continue }
+      do {
+        made[peer.domain] = try PeerLink(
+          peer: peer, certificate: self.certificate, store: self.store, configuration: federation,
+          maxBatchBytes: self.configuration.limits.maxFrameBytes, logger: self.logger)
+      } catch {
+        throw RelayError(.invalidArgument, "cannot set up the link to peer \(peer.domain)", cause: error)
+      }
+    }
+    let stopped = self.state.withLock { state in
+      let wanted = Set(federation.peers.map(\.domain))
+      var stopped = [PeerLink]()
+      for (domain, link) in state.links where !wanted.contains(domain) || made[domain] != nil {
+        stopped.append(link)
+        state.links[domain] = nil
+      }
+      state.links.merge(made) { _, new in new }
+      state.peers = federation.peers
+      return stopped
+    }
+    for link in stopped { link.stop() }
+    for link in made.values { self.started.continuation.yield(link) }
   }
 
-  func wake(peer: String) { self.links[peer]?.wake() }
+  /// The configured peer whose certificate carries `fingerprint`.
+  func peer(fingerprint: Fingerprint) -> RelayConfiguration.Federation.Peer? {
+    self.state.withLock { $0.peers.first { $0.fingerprint == fingerprint } }
+  }
 
-  var statuses: [PeerStatus] { self.links.values.map { $0.status.withLock { $0 } }.sorted { $0.domain < $1.domain } }
+  private func link(_ domain: String) -> PeerLink? { self.state.withLock { $0.links[domain] } }
+
+  /// New outbox rows may be waiting: every link looks now.
+  func wake() {
+    for link in self.state.withLock({ Array($0.links.values) }) { link.wake() }
+  }
+
+  func wake(peer: String) { self.link(peer)?.wake() }
+
+  /// Every peer's state, by domain: what `relay peers` prints.
+  var statuses: [PeerStatus] {
+    self.state.withLock { Array($0.links.values) }.map { $0.status.withLock { $0 } }.sorted { $0.domain < $1.domain }
+  }
 
   /// Makes sure `user` is known here: nothing for a local user; for a user of
   /// a peer, asks the peer for its devices and remembers them (`notFound` if it has none).
@@ -56,7 +104,7 @@ public final class Federator: Service, Sendable {
 
   /// Asks the relay that owns a conversation to make a membership change of a local user.
   func changeMembers(_ request: Relay_V1_MembershipChangeRequest, owner: String) async throws -> Relay_V1_Conversation {
-    guard let link = self.links[owner] else {
+    guard let link = self.link(owner) else {
       throw RelayError(.unavailable, "the conversation's home relay \(owner) is not a configured peer")
     }
     do {
@@ -69,7 +117,7 @@ public final class Federator: Service, Sendable {
   /// A remote user's devices (remembered here) and, with `claim`, one prekey
   /// bundle per device, claimed on the user's relay.
   func lookup(_ user: UserAddress, deviceID: String?, claim: Bool) async throws -> Relay_V1_LookupUserResponse {
-    guard let link = self.links[user.domain] else {
+    guard let link = self.link(user.domain) else {
       throw RelayError(.notFound, "no peer relay is configured for the domain \(user.domain)")
     }
     var request = Relay_V1_LookupUserRequest()
@@ -87,5 +135,12 @@ public final class Federator: Service, Sendable {
     guard !response.devices.isEmpty else { throw RelayError(.notFound, "\(user) has no devices") }
     try await self.store.rememberRemoteDevices(of: user, response.devices)
     return response
+  }
+
+  /// `statuses` as JSON, for the admin listener.
+  func statusJSON() -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return Array((try? encoder.encode(self.statuses)) ?? Data("[]".utf8))
   }
 }

@@ -16,6 +16,7 @@ final class PeerLink: Sendable {
   let store: any FederationStore
   let configuration: RelayConfiguration.Federation
   let wakeups: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+  private let stops: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
   let logger: Logger
   /// A batch's events stay under this many bytes: the peer's frame limit.
   let maxBatchBytes: Int
@@ -29,10 +30,11 @@ final class PeerLink: Sendable {
     self.peer = peer
     self.grpc = GRPCClient(transport: try PeerTransport.make(peer, certificate: certificate))
     self.client = Relay_V1_Federation.Client(wrapping: self.grpc)
-    self.status = Mutex(PeerStatus(domain: peer.domain))
+    self.status = Mutex(PeerStatus(domain: peer.domain, address: "\(peer.address.host):\(peer.address.port)"))
     self.store = store
     self.configuration = configuration
     self.wakeups = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    self.stops = AsyncStream.makeStream(of: Void.self)
     var logger = logger
     logger[metadataKey: "peer"] = "\(peer.domain)"
     self.logger = logger
@@ -41,24 +43,42 @@ final class PeerLink: Sendable {
   /// Something was written to this peer's outbox: send it now.
   func wake() { self.wakeups.continuation.yield() }
 
+  /// Ends ``run()``: the peer was removed from the config.
+  func stop() { self.stops.continuation.finish() }
+
+  /// Runs until the relay shuts down or the link is stopped.
   func run() async throws {
-    try await withThrowingDiscardingTaskGroup { group in
-      group.addTask { try await self.grpc.runConnections() }
-      group.addTask { await self.tick() }
-      group.addTask { await self.reconcileLoop() }
-      // Each loop ends quietly when cancelled; graceful shutdown cancels them.
-      try? await cancelWhenGracefulShutdown { try await self.sendLoop() }
-      self.grpc.beginGracefulShutdown()
-      group.cancelAll()
+    do {
+      try await withThrowingDiscardingTaskGroup { group in
+        group.addTask { try await self.grpc.runConnections() }
+        group.addTask { await self.tick() }
+        group.addTask { await self.reconcileLoop() }
+        group.addTask {
+          try? await cancelWhenGracefulShutdown { try await self.sendLoop() }
+          throw CancellationError()
+        }
+        group.addTask {
+          for await _ in self.stops.stream {}
+          throw CancellationError()
+        }
+      }
+    } catch is CancellationError {
+      // Stopped, or the relay is shutting down: the other tasks were cancelled.
     }
+    self.grpc.beginGracefulShutdown()
+    self.status.withLock { $0.connected = false }
   }
 
-  /// A wake-up every poll interval, so an outbox row written by a path that
-  /// did not wake the link (another process, a requeue) is still sent.
+  /// Every poll interval: a wake-up, so an outbox row written by a path that
+  /// did not wake the link (a requeue, another process) is still sent, and
+  /// the backlog `relay peers` shows.
   private func tick() async {
     while !Task.isCancelled {
-      try? await Task.sleep(for: self.configuration.pollInterval)
+      if let backlog = try? await self.store.outboxBacklog(for: self.peer.domain) {
+        self.status.withLock { $0.backlog(backlog) }
+      }
       self.wake()
+      try? await Task.sleep(for: self.configuration.pollInterval)
     }
   }
 

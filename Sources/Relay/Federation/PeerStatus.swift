@@ -1,26 +1,42 @@
 internal import Foundation
 
-/// What `relay peers` and the metrics show of one peer.
-struct PeerStatus: Sendable, Codable {
+/// What `relay peers` shows of one peer (the admin listener's `GET /peers`).
+struct PeerStatus: Sendable, Codable, Hashable {
   var domain: String
+  var address: String
   var connected = false
   /// When the peer last acked a batch or answered anti-entropy (ms since the epoch; 0: never).
   var lastContactMs: Int64 = 0
+  /// Events waiting in this relay's outbox for the peer.
+  var outboxDepth = 0
+  /// Replication lag: how long the oldest waiting event has waited (0 when none waits).
+  var lagMs: Int64 = 0
   var eventsDelivered = 0
   var eventsRejected = 0
+  /// Messages the peer queued again at the last anti-entropy round.
   var lastRequeued = 0
 
-  init(domain: String) { self.domain = domain }
+  init(domain: String, address: String) {
+    self.domain = domain
+    self.address = address
+  }
 
   mutating func delivered(_ count: Int, rejected: Int) {
     self.connected = true
-    self.lastContactMs = Int64(Date().timeIntervalSince1970 * 1000)
+    self.lastContactMs = Self.now()
     self.eventsDelivered += count
     self.eventsRejected += rejected
   }
 
   mutating func reconciled(requeued: Int) {
-    self.lastContactMs = Int64(Date().timeIntervalSince1970 * 1000)
+    self.lastContactMs = Self.now()
     self.lastRequeued = requeued
   }
+
+  mutating func backlog(_ backlog: OutboxBacklog) {
+    self.outboxDepth = backlog.depth
+    self.lagMs = backlog.oldestQueuedAtMs.map { max(0, Self.now() - $0) } ?? 0
+  }
+
+  private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }

@@ -23,6 +23,7 @@ public final class Relay: Service {
   /// The relay's certificate in PEM, for clients to trust.
   public let certificatePEM: String
   let store: any RelayStore
+  let federator: Federator?
   let server: RelayServer
   private let parts: [any Service]
   private let logger: Logger
@@ -124,8 +125,11 @@ public final class Relay: Service {
       MetricsSampler(
         metrics: metrics, sessions: sessions, store: store, redis: link?.redis,
         interval: configuration.metrics.sampleInterval, logger: logger))
-    if let listen = configuration.metrics.listen { parts.append(AdminServer(address: listen, metrics: metrics)) }
-    if let federation, !configuration.federation.peers.isEmpty { parts.append(federation.federator) }
+    if let listen = configuration.metrics.listen {
+      parts.append(AdminServer(address: listen, metrics: metrics, federator: federation?.federator))
+    }
+    if let federation { parts.append(federation.federator) }
+    self.federator = federation?.federator
     self.parts = parts + [committer, sweeper, self.server]
     self.logger = logger
   }
@@ -150,6 +154,15 @@ public final class Relay: Service {
     let link = RegionLink(
       redis: redis, configuration: configuration, wallClock: HybridLogicalClock.systemMilliseconds, logger: logger)
     return (link, events)
+  }
+
+  /// Replaces the federation peers of the running relay (the rest of the
+  /// configuration needs a restart): `relay serve` calls it on SIGHUP.
+  public func reloadPeers(_ federation: RelayConfiguration.Federation) throws(RelayError) {
+    guard let federator = self.federator else {
+      throw RelayError(.failedPrecondition, "this relay's store cannot federate: peers need the embedded store for now")
+    }
+    try federator.reload(federation)
   }
 
   /// The port the server is bound to, once it is listening; throws if the

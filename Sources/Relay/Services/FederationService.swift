@@ -41,7 +41,7 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   /// The configured peer behind the call's client certificate.
   func peer(of context: ServerContext) throws(RelayError) -> RelayConfiguration.Federation.Peer {
     let fingerprint = try PeerIdentity.fingerprint(of: context)
-    guard let peer = self.configuration.federation.peer(fingerprint: fingerprint) else {
+    guard let peer = self.federator.peer(fingerprint: fingerprint) else {
       throw RelayError(.unauthenticated, "this certificate's key is not a configured peer")
     }
     return peer
@@ -119,7 +119,8 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     let action = try request.action()
     if case .add(let users) = action {
       guard users.count <= self.configuration.limits.maxGroupMembers else {
-        throw RelayError(.resourceExhausted, "a group may have at most \(self.configuration.limits.maxGroupMembers) members")
+        throw RelayError(
+          .resourceExhausted, "a group may have at most \(self.configuration.limits.maxGroupMembers) members")
       }
       for user in users { try await self.federator.know(user) }
     }

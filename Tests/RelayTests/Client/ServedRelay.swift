@@ -58,6 +58,9 @@ final class ServedRelay: Sendable {
   /// Stops the relay for good (SIGTERM); its exit status.
   func stop() async -> Int32 { await self.current.withLock { $0 }.stop(SIGTERM) }
 
+  /// Sends SIGHUP: the relay reads its config file again (its federation peers).
+  func hangUp() { _ = Glibc.kill(self.current.withLock { $0 }.pid, SIGHUP) }
+
   /// Kills the relay (SIGKILL) if it is still running.
   func kill() async { _ = await self.current.withLock { $0 }.stop(SIGKILL) }
 

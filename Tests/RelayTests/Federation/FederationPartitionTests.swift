@@ -7,7 +7,9 @@ import Wire
 /// A partition between `a` and `c` while both write to the same group.
 @Suite("Federation: a partition heals to identical conversations", .timeLimit(.minutes(5)))
 struct FederationPartitionTests {
-  @Test("a and c cut apart while both write to a group (a's outbox to c even lost), then healed: all three relays hold the same messages in the same display order")
+  @Test(
+    "a and c cut apart while both write to a group (a's outbox to c even lost), then healed: all three relays hold the same messages in the same display order"
+  )
   func partitionHeals() async throws {
     try await RelayMesh.with { mesh in
       let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
@@ -59,7 +61,12 @@ struct FederationPartitionTests {
   /// The conversation's messages on one relay, in display order (HLC, origin relay, origin sequence).
   static func messages(_ member: RelayMesh.Member, _ conversation: String) throws -> [Stored] {
     let database = try DatabaseQueue(
-      path: member.relay.directory + "/relay.sqlite", configuration: { var c = Configuration(); c.readonly = true; return c }())
+      path: member.relay.directory + "/relay.sqlite",
+      configuration: {
+        var c = Configuration()
+        c.readonly = true
+        return c
+      }())
     return try database.read { db in
       try Row.fetchAll(
         db,

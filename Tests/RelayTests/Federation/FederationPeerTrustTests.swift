@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 import GRPCCore
 import SwiftProtobuf
-import Testing
 import TLSIdentity
+import Testing
 import Wire
 
 /// Who may speak as a peer, and for whom.
@@ -77,7 +77,8 @@ struct FederationPeerTrustTests {
       .with {
         $0.message = .with {
           $0.conversationID = chat
-          $0.messageID = "f0f0f0f0-0000-4000-8000-\(String(origin.count * 1000 + sender.count, radix: 10).padding(toLength: 12, withPad: "0", startingAt: 0))"
+          $0.messageID =
+            "f0f0f0f0-0000-4000-8000-\(String(origin.count * 1000 + sender.count, radix: 10).padding(toLength: 12, withPad: "0", startingAt: 0))"
           $0.sender = sender
           $0.hlc = 1 << 16
           $0.originRelay = origin
@@ -92,7 +93,12 @@ struct FederationPeerTrustTests {
       message(origin: "b.test", sender: "carol@c.test/phone"),
       message(
         origin: "b.test", sender: "bob@b.test/phone",
-        copies: [.with { $0.device = "bob@b.test/other"; $0.ciphertext = Data([1]) }]),
+        copies: [
+          .with {
+            $0.device = "bob@b.test/other"
+            $0.ciphertext = Data([1])
+          }
+        ]),
       .with { $0.deviceList = .with { $0.user = "carol@c.test" } },
       .with {
         $0.conversation = .with {

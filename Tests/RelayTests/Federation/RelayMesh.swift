@@ -12,6 +12,9 @@ struct RelayMesh: Sendable {
     let certificatePEM: String
     let privateKeyPEM: String
     let fingerprint: Fingerprint
+    /// The relay's config file, and its admin listener (`/metrics`, `/peers`).
+    let configPath: String
+    let adminPort: Int
   }
 
   let a: Member
@@ -49,7 +52,9 @@ struct RelayMesh: Sendable {
         let certificate = try identity.certificatePEM()
         try certificate.write(toFile: directory + "/relay-cert.pem", atomically: true, encoding: .utf8)
         try identity.privateKeyPEM.write(toFile: directory + "/relay-key.pem", atomically: true, encoding: .utf8)
-        var config = "domain: \(domain)\nlimits: { sends_per_second: 1000, send_burst: 1000 }\nfederation:\n"
+        let adminPort = try await freePort()
+        var config = "domain: \(domain)\nlimits: { sends_per_second: 1000, send_burst: 1000 }\n"
+        config += "metrics: { listen: \"127.0.0.1:\(adminPort)\" }\nfederation:\n"
         config += "  reconcile_interval_seconds: 2\n  peers:\n"
         for peer in domains where peer != domain {
           config += "    - { domain: \(peer), address: \"127.0.0.1:\(address(domain, peer))\", "
@@ -62,7 +67,8 @@ struct RelayMesh: Sendable {
         members[domain] = Member(
           domain: domain,
           relay: ServedRelay(process: process, port: ports[domain]!, directory: directory, arguments: arguments),
-          certificatePEM: certificate, privateKeyPEM: identity.privateKeyPEM, fingerprint: identity.fingerprint)
+          certificatePEM: certificate, privateKeyPEM: identity.privateKeyPEM, fingerprint: identity.fingerprint,
+          configPath: configPath, adminPort: adminPort)
       }
       let mesh = RelayMesh(
         a: members["a.test"]!, b: members["b.test"]!, c: members["c.test"]!, partition: [aToC, cToA])

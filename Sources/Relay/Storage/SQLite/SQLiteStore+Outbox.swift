@@ -14,8 +14,8 @@ extension SQLiteStore {
           """
       ).fetchOneRow(arguments: [peer])?[0] as Int64?
     else { throw RelayError(.internal, "no outbox id") }
-    try db.cachedStatement(sql: "INSERT INTO outbox (peer, id, event) VALUES (?, ?, ?)")
-      .execute(arguments: [peer, id, try event.serialized()])
+    try db.cachedStatement(sql: "INSERT INTO outbox (peer, id, event, queued_at_ms) VALUES (?, ?, ?, ?)")
+      .execute(arguments: [peer, id, try event.serialized(), HybridLogicalClock.systemMilliseconds()])
   }
 
   /// Sends the conversation's current metadata (bumping its version) to every
@@ -71,9 +71,11 @@ extension SQLiteStore: FederationStore {
     }
   }
 
-  public func outboxDepth(for peer: String) async throws -> Int {
+  public func outboxBacklog(for peer: String) async throws -> OutboxBacklog {
     try await self.read("counting an outbox") { db in
-      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE peer = ?", arguments: [peer]) ?? 0
+      let row = try Row.fetchOne(
+        db, sql: "SELECT COUNT(*), MIN(queued_at_ms) FROM outbox WHERE peer = ?", arguments: [peer])
+      return OutboxBacklog(depth: row?[0] ?? 0, oldestQueuedAtMs: row?[1])
     }
   }
 }
