@@ -3,7 +3,7 @@ import Foundation
 import Relay
 
 #if canImport(FoundationNetworking)
-  import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// `relay peers`: each federation peer's state, from a running relay's admin listener.

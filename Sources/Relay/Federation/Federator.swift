@@ -14,6 +14,8 @@ internal import Wire
 public final class Federator: Service, Sendable {
   let localDomain: String
   private let state: Mutex<(peers: [RelayConfiguration.Federation.Peer], links: [String: PeerLink])>
+  /// Local user -> the peers whose devices watch its presence.
+  private let watched = Mutex<[UserAddress: Set<String>]>([:])
   private let started: (stream: AsyncStream<PeerLink>, continuation: AsyncStream<PeerLink>.Continuation)
   private let store: any FederationStore
   private let configuration: RelayConfiguration
@@ -81,7 +83,20 @@ public final class Federator: Service, Sendable {
     self.state.withLock { $0.peers.first { $0.fingerprint == fingerprint } }
   }
 
-  private func link(_ domain: String) -> PeerLink? { self.state.withLock { $0.links[domain] } }
+  func link(_ domain: String) -> PeerLink? { self.state.withLock { $0.links[domain] } }
+
+  /// `peer`'s devices watch the presence of these local users (up to a bound per peer).
+  func addWatchers(_ peer: String, of users: [UserAddress]) throws(RelayError) {
+    try self.watched.withLock { (watched) throws(RelayError) in
+      let already = watched.values.lazy.filter { $0.contains(peer) }.count
+      guard already + users.count <= Self.maxWatchedUsersPerPeer else {
+        throw RelayError(.resourceExhausted, "a peer may watch at most \(Self.maxWatchedUsersPerPeer) users")
+      }
+      for user in users { watched[user, default: []].insert(peer) }
+    }
+  }
+
+  func watchers(of user: UserAddress) -> Set<String> { self.watched.withLock { $0[user] ?? [] } }
 
   /// New outbox rows may be waiting: every link looks now.
   func wake() {

@@ -17,6 +17,9 @@ final class PeerLink: Sendable {
   let configuration: RelayConfiguration.Federation
   let wakeups: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
   private let stops: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+  /// Typing and presence for the peer, sent as they come; the oldest dropped when the peer is slow.
+  private let signals:
+    (stream: AsyncStream<Relay_V1_SignalBatch>, continuation: AsyncStream<Relay_V1_SignalBatch>.Continuation)
   let logger: Logger
   /// A batch's events stay under this many bytes: the peer's frame limit.
   let maxBatchBytes: Int
@@ -35,6 +38,7 @@ final class PeerLink: Sendable {
     self.configuration = configuration
     self.wakeups = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     self.stops = AsyncStream.makeStream(of: Void.self)
+    self.signals = AsyncStream.makeStream(of: Relay_V1_SignalBatch.self, bufferingPolicy: .bufferingNewest(256))
     var logger = logger
     logger[metadataKey: "peer"] = "\(peer.domain)"
     self.logger = logger
@@ -42,6 +46,9 @@ final class PeerLink: Sendable {
 
   /// Something was written to this peer's outbox: send it now.
   func wake() { self.wakeups.continuation.yield() }
+
+  /// Queues an ephemeral signal (typing, presence) for the peer.
+  func signal(_ batch: Relay_V1_SignalBatch) { self.signals.continuation.yield(batch) }
 
   /// Ends ``run()``: the peer was removed from the config.
   func stop() { self.stops.continuation.finish() }
@@ -53,6 +60,10 @@ final class PeerLink: Sendable {
         group.addTask { try await self.grpc.runConnections() }
         group.addTask { await self.tick() }
         group.addTask { await self.reconcileLoop() }
+        group.addTask {
+          // Ephemeral: a signal the peer does not take is dropped, never retried.
+          for await batch in self.signals.stream { _ = try? await self.client.signal(batch) }
+        }
         group.addTask {
           try? await cancelWhenGracefulShutdown { try await self.sendLoop() }
           throw CancellationError()

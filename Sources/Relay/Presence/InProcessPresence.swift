@@ -24,11 +24,13 @@ final class InProcessPresence: PresenceTracker {
   private let epoch: ContinuousClock.Instant
   private let wallClock: @Sendable () -> Int64
   private let region: (any PresenceRegion)?
+  private let federation: (any PresenceFederation)?
 
   init(
     configuration: RelayConfiguration.Presence, sessions: SessionRegistry, region: (any PresenceRegion)? = nil,
-    wallClock: @escaping @Sendable () -> Int64
+    federation: (any PresenceFederation)? = nil, wallClock: @escaping @Sendable () -> Int64
   ) {
+    self.federation = federation
     self.state = Mutex(
       State(
         presence: PresenceStateMachine(ttl: configuration.ttl), typing: TypingStateMachine(ttl: configuration.typingTTL)
@@ -71,7 +73,7 @@ final class InProcessPresence: PresenceTracker {
     self.route(action)
   }
 
-  func subscribe(_ session: DeviceSession, to users: [UserAddress]) {
+  func subscribe(_ session: DeviceSession, to users: [UserAddress], snapshot: Bool) {
     let current = self.state.withLock { state in
       users.map { user in
         state.subscribers[user, default: [:]][session.id] = session
@@ -79,6 +81,7 @@ final class InProcessPresence: PresenceTracker {
         return Self.frame(user, state.presence)
       }
     }
+    guard snapshot else { return }
     if let region = self.region {
       region.snapshot(users, to: session)
       return
@@ -122,13 +125,16 @@ final class InProcessPresence: PresenceTracker {
     return presence.expired
   }
 
-  /// Writes a typing change to the live sessions of its audience here (never the typist's own).
+  /// Writes a typing change to the live sessions of its audience here (never
+  /// the typist's own), and passes it on to the peers that home the rest.
   func broadcastTyping(_ key: TypingStateMachine.Key, typing: Bool, audience: [UserAddress]) {
     var frame = Relay_V1_ServerFrame()
     frame.typing.conversationID = key.conversationID
     frame.typing.user = key.user.description
     frame.typing.typing = typing
     for session in self.sessions.sessions(of: audience.filter { $0 != key.user }) { session.push(frame) }
+    self.federation?.typingChanged(
+      conversationID: key.conversationID, user: key.user, typing: typing, audience: audience)
   }
 
   /// A user's presence changed on this node: on a region node the region
@@ -158,6 +164,12 @@ final class InProcessPresence: PresenceTracker {
     frame.presence = presence
     let subscribers = self.state.withLock { $0.subscribers[user].map { Array($0.values) } ?? [] }
     for session in subscribers { session.push(frame) }
+    self.federation?.presenceChanged(presence)
+  }
+
+  /// The current presence of each user, as this process knows it.
+  func current(_ users: [UserAddress]) -> [Relay_V1_Presence] {
+    self.state.withLock { state in users.map { Self.frame($0, state.presence) } }
   }
 
   private static func frame(_ user: UserAddress, _ machine: PresenceStateMachine) -> Relay_V1_Presence {

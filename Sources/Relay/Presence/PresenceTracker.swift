@@ -9,12 +9,23 @@ protocol PresenceTracker: Sendable {
   func heartbeat(_ session: DeviceSession)
   /// A session ended; `deviceGone` is false when a newer session of the same device replaced it.
   func disconnected(_ session: DeviceSession, deviceGone: Bool)
-  func subscribe(_ session: DeviceSession, to users: [UserAddress])
+  /// With `snapshot`, the session gets the users' current presence at once
+  /// (users of other relays: their relay answers that instead).
+  func subscribe(_ session: DeviceSession, to users: [UserAddress], snapshot: Bool)
   func unsubscribe(_ session: DeviceSession, from users: [UserAddress])
   /// Records a typing change and tells `audience` if it is one.
   func typing(conversationID: String, user: UserAddress, typing: Bool, audience: [UserAddress])
   /// Expires overdue devices and typing indicators; returns the expired devices.
   func sweep() -> [DeviceAddress]
+}
+
+/// Where this relay's presence and typing changes go beyond it: the peer
+/// relays whose users take part (implemented by ``Federator``).
+protocol PresenceFederation: Sendable {
+  /// A user's presence changed (only this relay's users go further).
+  func presenceChanged(_ presence: Relay_V1_Presence)
+  /// A user started or stopped typing (only this relay's users go further).
+  func typingChanged(conversationID: String, user: UserAddress, typing: Bool, audience: [UserAddress])
 }
 
 /// What a region node's presence tells the rest of the region, and asks of

@@ -55,26 +55,30 @@ public final class Relay: Service {
     }
     let link = region?.link
     let sessions = SessionRegistry(elsewhere: { link?.forward($0) })
+    var federator: Federator?
+    if let federationStore = store as? any FederationStore {
+      federator = try Federator(
+        configuration: configuration, certificate: certificate, store: federationStore, logger: logger)
+    } else if !configuration.federation.peers.isEmpty {
+      throw RelayError(
+        .invalidArgument, "federation peers need the embedded store for now; a PostgreSQL region cannot peer yet")
+    }
     let presence = InProcessPresence(
-      configuration: configuration.presence, sessions: sessions, region: link, wallClock: wallClock)
+      configuration: configuration.presence, sessions: sessions, region: link, federation: federator,
+      wallClock: wallClock)
     let metrics = RelayMetrics()
+    var federation: (federator: Federator, service: FederationService)?
+    if let federator, let federationStore = store as? any FederationStore {
+      let service = FederationService(
+        configuration: configuration, store: federationStore, federator: federator, sessions: sessions,
+        presence: presence, metrics: metrics, logger: logger)
+      federation = (federator, service)
+    }
     let committer = SendCommitter(
       store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit,
       // SQLite has one writer; PostgreSQL takes several.
       lanes: store is PostgresStore ? configuration.region.commitLanes : 1, metrics: metrics, logger: logger)
     let health = HealthService()
-    var federation: (federator: Federator, service: FederationService)?
-    if let federationStore = store as? any FederationStore {
-      let federator = try Federator(
-        configuration: configuration, certificate: certificate, store: federationStore, logger: logger)
-      let service = FederationService(
-        configuration: configuration, store: federationStore, federator: federator, sessions: sessions,
-        metrics: metrics, logger: logger)
-      federation = (federator, service)
-    } else if !configuration.federation.peers.isEmpty {
-      throw RelayError(
-        .invalidArgument, "federation peers need the embedded store for now; a PostgreSQL region cannot peer yet")
-    }
     var client = ClientService(
       configuration: configuration,
       store: store,

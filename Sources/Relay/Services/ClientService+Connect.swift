@@ -127,7 +127,16 @@ extension ClientService {
         throw RelayError(.permissionDenied, "presence.users[\(index)] shares no conversation with the caller")
       }
     }
-    self.presence.subscribe(session, to: users)
+    let remote = users.filter { $0.domain != self.configuration.domain }
+    self.presence.subscribe(session, to: users.filter { $0.domain == self.configuration.domain }, snapshot: true)
+    guard !remote.isEmpty, let federator = self.federator else { return }
+    // A remote user's relay knows its presence: it answers now and pushes the changes.
+    self.presence.subscribe(session, to: remote, snapshot: false)
+    for presence in await federator.watch(remote) {
+      var frame = Relay_V1_ServerFrame()
+      frame.presence = presence
+      session.push(frame)
+    }
   }
 }
 

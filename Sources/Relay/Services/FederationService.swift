@@ -13,14 +13,16 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   let store: any FederationStore
   let federator: Federator
   let sessions: SessionRegistry
+  let presence: InProcessPresence
   let metrics: RelayMetrics
   let logger: Logger
   private let batchLimiter: RateLimiter<String>
 
   init(
     configuration: RelayConfiguration, store: any FederationStore, federator: Federator, sessions: SessionRegistry,
-    metrics: RelayMetrics, logger: Logger
+    presence: InProcessPresence, metrics: RelayMetrics, logger: Logger
   ) {
+    self.presence = presence
     self.configuration = configuration
     self.store = store
     self.federator = federator
@@ -133,6 +135,44 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     conversation.id = id
     conversation.unreadCount = 0
     return conversation
+  }
+
+  func signal(request: Relay_V1_SignalBatch, context: ServerContext) async throws -> Relay_V1_SignalAck {
+    let peer = try self.peer(of: context)
+    guard request.typing.count + request.presence.count + request.watch.count <= 1024 else {
+      throw RelayError(.resourceExhausted, "a signal batch carries at most 1024 items")
+    }
+    for typing in request.typing {
+      let user = try RequestValidation.user(typing.user, field: "typing.user")
+      guard user.domain == peer.domain else {
+        throw RelayError(.permissionDenied, "a peer may only signal typing of its own users")
+      }
+      let id = try RequestValidation.conversationID(typing.conversationID)
+      let conversation = try await self.store.conversation(id: id, viewer: user)
+      let audience = conversation.members.map(\.user).filter { $0.domain == self.configuration.domain }
+      self.presence.broadcastTyping(.init(conversationID: id, user: user), typing: typing.typing, audience: audience)
+    }
+    for presence in request.presence {
+      let user = try RequestValidation.user(presence.user, field: "presence.user")
+      guard user.domain == peer.domain else {
+        throw RelayError(.permissionDenied, "a peer may only signal presence of its own users")
+      }
+      self.presence.deliver(presence)
+    }
+    var ack = Relay_V1_SignalAck()
+    if !request.watch.isEmpty {
+      var users = [UserAddress]()
+      for (index, text) in request.watch.enumerated() {
+        let user = try RequestValidation.user(text, field: "watch[\(index)]")
+        guard user.domain == self.configuration.domain else {
+          throw RelayError(.invalidArgument, "watch[\(index)] is not a user of this relay")
+        }
+        users.append(user)
+      }
+      try self.federator.addWatchers(peer.domain, of: users)
+      ack.current = self.presence.current(users)
+    }
+    return ack
   }
 
   func reconcile(request: Relay_V1_ReconcileRequest, context: ServerContext) async throws -> Relay_V1_ReconcileResponse

@@ -76,12 +76,26 @@ public enum Relay_V1_Federation: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Signal" metadata.
+        public enum Signal: Sendable {
+            /// Request type for "Signal".
+            public typealias Input = Relay_V1_SignalBatch
+            /// Response type for "Signal".
+            public typealias Output = Relay_V1_SignalAck
+            /// Descriptor for "Signal".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "relay.v1.Federation"),
+                method: "Signal",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "relay.v1.Federation" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Replicate.descriptor,
             LookupUser.descriptor,
             Reconcile.descriptor,
-            ChangeMembers.descriptor
+            ChangeMembers.descriptor,
+            Signal.descriptor
         ]
     }
 }
@@ -186,6 +200,27 @@ extension Relay_V1_Federation {
             request: GRPCCore.StreamingServerRequest<Relay_V1_MembershipChangeRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Conversation>
+
+        /// Handle the "Signal" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ephemeral signals, never stored and never retried: typing of the caller's
+        /// > users in shared conversations, presence changes of the caller's users
+        /// > that the called relay watches, and the caller's interest in the presence
+        /// > of the called relay's users (answered with their current presence).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_SignalBatch` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_SignalAck` messages.
+        func signal(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_SignalBatch>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_SignalAck>
     }
 
     /// Service protocol for the "relay.v1.Federation" service.
@@ -274,6 +309,27 @@ extension Relay_V1_Federation {
             request: GRPCCore.ServerRequest<Relay_V1_MembershipChangeRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Relay_V1_Conversation>
+
+        /// Handle the "Signal" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ephemeral signals, never stored and never retried: typing of the caller's
+        /// > users in shared conversations, presence changes of the caller's users
+        /// > that the called relay watches, and the caller's interest in the presence
+        /// > of the called relay's users (answered with their current presence).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_SignalBatch` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Relay_V1_SignalAck` message.
+        func signal(
+            request: GRPCCore.ServerRequest<Relay_V1_SignalBatch>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Relay_V1_SignalAck>
     }
 
     /// Simple service protocol for the "relay.v1.Federation" service.
@@ -361,6 +417,27 @@ extension Relay_V1_Federation {
             request: Relay_V1_MembershipChangeRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Relay_V1_Conversation
+
+        /// Handle the "Signal" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ephemeral signals, never stored and never retried: typing of the caller's
+        /// > users in shared conversations, presence changes of the caller's users
+        /// > that the called relay watches, and the caller's interest in the presence
+        /// > of the called relay's users (answered with their current presence).
+        ///
+        /// - Parameters:
+        ///   - request: A `Relay_V1_SignalBatch` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Relay_V1_SignalAck` to respond with.
+        func signal(
+            request: Relay_V1_SignalBatch,
+            context: GRPCCore.ServerContext
+        ) async throws -> Relay_V1_SignalAck
     }
 }
 
@@ -412,6 +489,17 @@ extension Relay_V1_Federation.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Relay_V1_Federation.Method.Signal.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_SignalBatch>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_SignalAck>(),
+            handler: { request, context in
+                try await self.signal(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -445,6 +533,17 @@ extension Relay_V1_Federation.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Conversation> {
         let response = try await self.changeMembers(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func signal(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_SignalBatch>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_SignalAck> {
+        let response = try await self.signal(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -504,6 +603,19 @@ extension Relay_V1_Federation.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Relay_V1_Conversation> {
         return GRPCCore.ServerResponse<Relay_V1_Conversation>(
             message: try await self.changeMembers(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func signal(
+        request: GRPCCore.ServerRequest<Relay_V1_SignalBatch>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Relay_V1_SignalAck> {
+        return GRPCCore.ServerResponse<Relay_V1_SignalAck>(
+            message: try await self.signal(
                 request: request.message,
                 context: context
             ),
@@ -618,6 +730,32 @@ extension Relay_V1_Federation {
             deserializer: some GRPCCore.MessageDeserializer<Relay_V1_Conversation>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Conversation>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Signal" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ephemeral signals, never stored and never retried: typing of the caller's
+        /// > users in shared conversations, presence changes of the caller's users
+        /// > that the called relay watches, and the caller's interest in the presence
+        /// > of the called relay's users (answered with their current presence).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_SignalBatch` message.
+        ///   - serializer: A serializer for `Relay_V1_SignalBatch` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_SignalAck` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func signal<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_SignalBatch>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_SignalBatch>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_SignalAck>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_SignalAck>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -777,6 +915,43 @@ extension Relay_V1_Federation {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Signal" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ephemeral signals, never stored and never retried: typing of the caller's
+        /// > users in shared conversations, presence changes of the caller's users
+        /// > that the called relay watches, and the caller's interest in the presence
+        /// > of the called relay's users (answered with their current presence).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_SignalBatch` message.
+        ///   - serializer: A serializer for `Relay_V1_SignalBatch` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_SignalAck` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func signal<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_SignalBatch>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_SignalBatch>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_SignalAck>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_SignalAck>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Relay_V1_Federation.Method.Signal.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -899,6 +1074,38 @@ extension Relay_V1_Federation.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_MembershipChangeRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_Conversation>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Signal" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ephemeral signals, never stored and never retried: typing of the caller's
+    /// > users in shared conversations, presence changes of the caller's users
+    /// > that the called relay watches, and the caller's interest in the presence
+    /// > of the called relay's users (answered with their current presence).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Relay_V1_SignalBatch` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func signal<Result>(
+        request: GRPCCore.ClientRequest<Relay_V1_SignalBatch>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_SignalAck>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.signal(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_SignalBatch>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_SignalAck>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1040,6 +1247,42 @@ extension Relay_V1_Federation.ClientProtocol {
             metadata: metadata
         )
         return try await self.changeMembers(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Signal" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ephemeral signals, never stored and never retried: typing of the caller's
+    /// > users in shared conversations, presence changes of the caller's users
+    /// > that the called relay watches, and the caller's interest in the presence
+    /// > of the called relay's users (answered with their current presence).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func signal<Result>(
+        _ message: Relay_V1_SignalBatch,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_SignalAck>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Relay_V1_SignalBatch>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.signal(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -2,8 +2,8 @@ import Client
 import Foundation
 import GRPCCore
 import SwiftProtobuf
-import Testing
 import TLSIdentity
+import Testing
 import Wire
 
 /// What an operator does with peers: look at them, and change them without a restart.

@@ -93,6 +93,38 @@ struct FederationTests {
     }
   }
 
+  @Test("presence and typing of a user on a reach a subscriber on b, and stop with the session")
+  func presenceAndTypingAcrossRelays() async throws {
+    try await RelayMesh.with { mesh in
+      let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
+      let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
+      let chat = try await alice.open { try await $0.conversationID(for: "bob@b.test") }
+      try await bob.waitForConversation(chat)
+      let events = try await bob.collect(
+        during: { _, session in
+          session.subscribePresence(["alice@a.test"])
+          try await Task.sleep(for: .milliseconds(500))
+          try await alice.open { device in
+            try await device.connect { session in
+              for await event in session.events where event == .connection(.connected) { break }
+              session.typing(in: chat)
+              try await Task.sleep(for: .milliseconds(300))
+            }
+          }
+        },
+        until: { events in
+          events.contains(.typing(conversationID: chat, user: "alice@a.test", typing: true))
+            && events.contains { if case .presence("alice@a.test", false, let seen) = $0 { seen > 0 } else { false } }
+        })
+      #expect(events.contains { if case .presence("alice@a.test", true, _) = $0 { true } else { false } })
+      let online = events.firstIndex { if case .presence("alice@a.test", true, _) = $0 { true } else { false } }
+      let gone = events.firstIndex {
+        if case .presence("alice@a.test", false, let seen) = $0 { seen > 0 } else { false }
+      }
+      #expect(online! < gone!, "online, then offline with a last-seen time")
+    }
+  }
+
   @Test("a remote user's one-time prekeys are claimed exactly once under concurrent look-ups from two relays")
   func remoteClaimsAreExclusive() async throws {
     try await RelayMesh.with { mesh in
