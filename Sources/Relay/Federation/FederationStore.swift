@@ -9,8 +9,12 @@ public import Wire
 public protocol FederationStore: RelayStore {
   /// Outbox events for `peer` after `id`, oldest first.
   func outbox(for peer: String, after id: UInt64, limit: Int) async throws -> [Relay_V1_OutboxEvent]
-  /// Deletes `peer`'s outbox events up to `id`, once the peer acked them.
-  func deleteOutbox(for peer: String, through id: UInt64) async throws
+  /// Deletes these events of `peer`'s outbox, once the peer acked them. (By
+  /// id, not "up to": on PostgreSQL an event with a lower id may commit later.)
+  func deleteOutbox(for peer: String, ids: [UInt64]) async throws
+  /// Whether `node` may stream `peer`'s outbox for the next `leaseMs`: one
+  /// node of a region at a time (the embedded store has only one).
+  func claimOutbox(for peer: String, node: String, leaseMs: Int64) async throws -> Bool
   /// How many events wait for `peer`, and since when the oldest.
   func outboxBacklog(for peer: String) async throws -> OutboxBacklog
   /// Applies a batch from `peer` in one transaction, each event once; see ``ReplicationOutcome``.

@@ -58,7 +58,8 @@ public final class Federator: Service, Sendable {
       do {
         made[peer.domain] = try PeerLink(
           peer: peer, certificate: self.certificate, store: self.store, configuration: federation,
-          maxBatchBytes: self.configuration.limits.maxFrameBytes, logger: self.logger)
+          maxBatchBytes: self.configuration.limits.maxFrameBytes, node: self.configuration.region.nodeID,
+          logger: self.logger)
       } catch {
         throw RelayError(.invalidArgument, "cannot set up the link to peer \(peer.domain)", cause: error)
       }

@@ -17,6 +17,11 @@ extension PeerLink {
         initial: self.configuration.retryInitial, maximum: self.configuration.retryMaximum, multiplier: 2)
       self.status.withLock { $0.connected = true }
       while !Task.isCancelled {
+        // In a region, one node streams the outbox; the others wait their turn.
+        guard try await self.store.claimOutbox(for: self.peer.domain, node: self.node, leaseMs: self.leaseMs) else {
+          guard await wakeups.next() != nil else { return }
+          continue
+        }
         var events = try await self.store.outbox(
           for: self.peer.domain, after: 0, limit: self.configuration.maxBatchEvents)
         guard !events.isEmpty else {
@@ -34,8 +39,9 @@ extension PeerLink {
         batch.events = events
         try await writer.write(batch)
         guard let ack = await acks.next() else { throw RelayError(.unavailable, "the peer closed the stream") }
-        if ack.throughID > 0 { try await self.store.deleteOutbox(for: self.peer.domain, through: ack.throughID) }
-        let sent = events.prefix { $0.id <= ack.throughID }.count
+        let acked = events.prefix { $0.id <= ack.throughID }.map(\.id)
+        if !acked.isEmpty { try await self.store.deleteOutbox(for: self.peer.domain, ids: acked) }
+        let sent = acked.count
         self.status.withLock { $0.delivered(sent, rejected: Int(ack.rejected)) }
         if ack.rejected > 0 {
           self.logger.warning("the peer rejected events", metadata: ["rejected": "\(ack.rejected)"])

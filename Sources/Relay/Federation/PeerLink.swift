@@ -23,12 +23,16 @@ final class PeerLink: Sendable {
   let logger: Logger
   /// A batch's events stay under this many bytes: the peer's frame limit.
   let maxBatchBytes: Int
+  /// This node's name, and how long its claim on the outbox lasts unrenewed.
+  let node: String
+  var leaseMs: Int64 { Int64(self.configuration.pollInterval.components.seconds) * 1000 * 10 }
   private let grpc: GRPCClient<HTTP2ClientTransport.Posix>
 
   init(
     peer: RelayConfiguration.Federation.Peer, certificate: RelayCertificate, store: any FederationStore,
-    configuration: RelayConfiguration.Federation, maxBatchBytes: Int, logger: Logger
+    configuration: RelayConfiguration.Federation, maxBatchBytes: Int, node: String, logger: Logger
   ) throws {
+    self.node = node
     self.maxBatchBytes = maxBatchBytes
     self.peer = peer
     self.grpc = GRPCClient(transport: try PeerTransport.make(peer, certificate: certificate))

@@ -32,9 +32,13 @@ enum PeerTransport {
       config: .defaults { config in
         config.backoff = .init(initial: .milliseconds(200), max: .seconds(5), multiplier: 2, jitter: 0.2)
       },
+      // A call made while the link is reconnecting waits for it (up to the
+      // timeout) instead of failing at once: a peer that restarts is a pause.
       serviceConfig: ServiceConfig(methodConfig: [
-        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Federation")], timeout: .seconds(10)),
-        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Federation", method: "Replicate")]),
+        MethodConfig(
+          names: [MethodConfig.Name(service: "relay.v1.Federation")], waitForReady: true, timeout: .seconds(10)),
+        MethodConfig(
+          names: [MethodConfig.Name(service: "relay.v1.Federation", method: "Replicate")], waitForReady: true),
       ])
     )
   }

@@ -61,7 +61,7 @@ public final class Relay: Service {
         configuration: configuration, certificate: certificate, store: federationStore, logger: logger)
     } else if !configuration.federation.peers.isEmpty {
       throw RelayError(
-        .invalidArgument, "federation peers need the embedded store for now; a PostgreSQL region cannot peer yet")
+        .invalidArgument, "federation peers need a store that can federate (the embedded one or PostgreSQL)")
     }
     let presence = InProcessPresence(
       configuration: configuration.presence, sessions: sessions, region: link, federation: federator,
@@ -164,7 +164,7 @@ public final class Relay: Service {
   /// configuration needs a restart): `relay serve` calls it on SIGHUP.
   public func reloadPeers(_ federation: RelayConfiguration.Federation) throws(RelayError) {
     guard let federator = self.federator else {
-      throw RelayError(.failedPrecondition, "this relay's store cannot federate: peers need the embedded store for now")
+      throw RelayError(.failedPrecondition, "this relay's store cannot federate")
     }
     try federator.reload(federation)
   }

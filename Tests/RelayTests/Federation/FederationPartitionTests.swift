@@ -8,10 +8,10 @@ import Wire
 @Suite("Federation: a partition heals to identical conversations", .timeLimit(.minutes(5)))
 struct FederationPartitionTests {
   @Test(
-    "a and c cut apart while both write to a group (a's outbox to c even lost), then healed: all three relays hold the same messages in the same display order"
-  )
-  func partitionHeals() async throws {
-    try await RelayMesh.with { mesh in
+    "a and c cut apart while both write to a group (a's outbox to c even lost), then healed: all three relays hold the same messages in the same display order",
+    arguments: [Set<String>(), ["a.test", "c.test"]])
+  func partitionHeals(onPostgres: Set<String>) async throws {
+    try await RelayMesh.with(postgres: onPostgres) { mesh in
       let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
       let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
       let carol = try await Home.register("carol@c.test", "phone", on: mesh.c.relay)
@@ -33,14 +33,10 @@ struct FederationPartitionTests {
       }
       _ = try await bob.open { device in try await device.send("during: b", to: group) }
       // a's outbox towards c is lost: only anti-entropy can bring c what a wrote.
-      let lost = try DatabaseQueue(path: mesh.a.relay.directory + "/relay.sqlite")
-      let dropped = try await lost.write { db in
-        try db.execute(sql: "DELETE FROM outbox WHERE peer = 'c.test'")
-        return db.changesCount
-      }
+      let dropped = try await mesh.a.loseOutbox(to: "c.test")
       #expect(dropped >= 5, "a's messages for c were still waiting in its outbox")
       try await Task.sleep(for: .seconds(1))
-      #expect(try Self.messages(mesh.c, group).count < 14, "c has not seen a's messages while cut off")
+      #expect(try await mesh.c.messages(group).count < 14, "c has not seen a's messages while cut off")
 
       try await mesh.healAC()
       let converged = try await Self.waitForConvergence(mesh, group, count: 14)
@@ -51,44 +47,21 @@ struct FederationPartitionTests {
     }
   }
 
-  struct Stored: Equatable, Sendable {
-    var messageID: String
-    var origin: String
-    var originSeq: Int64
-    var hlc: Int64
-  }
-
-  /// The conversation's messages on one relay, in display order (HLC, origin relay, origin sequence).
-  static func messages(_ member: RelayMesh.Member, _ conversation: String) throws -> [Stored] {
-    let database = try DatabaseQueue(
-      path: member.relay.directory + "/relay.sqlite",
-      configuration: {
-        var c = Configuration()
-        c.readonly = true
-        return c
-      }())
-    return try database.read { db in
-      try Row.fetchAll(
-        db,
-        sql: """
-          SELECT message_id, origin_relay, origin_seq, hlc FROM messages WHERE conversation_id = ?
-          ORDER BY hlc, origin_relay, origin_seq
-          """,
-        arguments: [conversation]
-      ).map { Stored(messageID: $0[0], origin: $0[1], originSeq: $0[2], hlc: $0[3]) }
-    }
-  }
-
   /// Waits until all three relays hold `count` messages of the conversation, and returns a's,
   /// after checking that b and c hold exactly the same list.
   @discardableResult
-  static func waitForConvergence(_ mesh: RelayMesh, _ conversation: String, count: Int) async throws -> [Stored] {
+  static func waitForConvergence(
+    _ mesh: RelayMesh, _ conversation: String, count: Int
+  ) async throws -> [RelayMesh.Member.Stored] {
     try await ChildProcess.waitUntil("\(count) messages on every relay", seconds: 60) {
-      try [mesh.a, mesh.b, mesh.c].allSatisfy { try Self.messages($0, conversation).count == count }
+      for member in [mesh.a, mesh.b, mesh.c] where try await member.messages(conversation).count != count {
+        return false
+      }
+      return true
     }
-    let reference = try Self.messages(mesh.a, conversation)
-    #expect(try Self.messages(mesh.b, conversation) == reference, "b shows a's display order")
-    #expect(try Self.messages(mesh.c, conversation) == reference, "c shows a's display order")
+    let reference = try await mesh.a.messages(conversation)
+    #expect(try await mesh.b.messages(conversation) == reference, "b shows a's display order")
+    #expect(try await mesh.c.messages(conversation) == reference, "c shows a's display order")
     return reference
   }
 }

@@ -13,9 +13,11 @@ typealias FederationClient = Relay_V1_Federation.Client<HTTP2ClientTransport.Pos
 /// Three relays in three processes, peered by config over mutual TLS.
 @Suite("Federation: three relays peered over mTLS", .serialized, .timeLimit(.minutes(5)))
 struct FederationTests {
-  @Test("a direct chat between a and b with receipts crossing relays, and a group with members on all three")
-  func chatAcrossRelays() async throws {
-    try await RelayMesh.with { mesh in
+  @Test(
+    "a direct chat between a and b with receipts crossing relays, and a group with members on all three",
+    arguments: [Set<String>(), ["b.test"]])
+  func chatAcrossRelays(onPostgres: Set<String>) async throws {
+    try await RelayMesh.with(postgres: onPostgres) { mesh in
       let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
       let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
       let carol = try await Home.register("carol@c.test", "phone", on: mesh.c.relay)
@@ -51,7 +53,7 @@ struct FederationTests {
       #expect(Set(try await alice.receive(2)) == ["group: b", "group: c"])
       #expect(Set(try await bob.receive(2)) == ["group: a", "group: c"])
       #expect(Set(try await carol.receive(2)) == ["group: a", "group: b"])
-      for member in [mesh.a, mesh.b, mesh.c] {
+      for member in [mesh.a, mesh.b, mesh.c] where member.postgresURL == nil {
         for plaintext in ["hello from a", "hello from b", "group: a", "group: b", "group: c"] {
           #expect(try member.relay.filesContaining(plaintext).isEmpty, "\(member.domain) holds no plaintext")
         }
@@ -59,9 +61,11 @@ struct FederationTests {
     }
   }
 
-  @Test("membership changes made on a member's relay go through the owning relay and come back replicated")
-  func membershipThroughOwner() async throws {
-    try await RelayMesh.with { mesh in
+  @Test(
+    "membership changes made on a member's relay go through the owning relay and come back replicated",
+    arguments: [Set<String>(), ["a.test", "b.test"]])
+  func membershipThroughOwner(onPostgres: Set<String>) async throws {
+    try await RelayMesh.with(postgres: onPostgres) { mesh in
       let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
       let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
       let carol = try await Home.register("carol@c.test", "phone", on: mesh.c.relay)
@@ -158,9 +162,10 @@ struct FederationTests {
     }
   }
 
-  @Test("b stopped while a keeps sending, then restarted: everything arrives, once")
-  func peerRestart() async throws {
-    try await RelayMesh.with { mesh in
+  @Test(
+    "b stopped while a keeps sending, then restarted: everything arrives, once", arguments: [Set<String>(), ["a.test"]])
+  func peerRestart(onPostgres: Set<String>) async throws {
+    try await RelayMesh.with(postgres: onPostgres) { mesh in
       let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
       let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
       let chat = try await alice.open { device in

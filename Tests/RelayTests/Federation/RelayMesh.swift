@@ -15,6 +15,8 @@ struct RelayMesh: Sendable {
     /// The relay's config file, and its admin listener (`/metrics`, `/peers`).
     let configPath: String
     let adminPort: Int
+    /// The region database when the relay runs on PostgreSQL; nil for the embedded store.
+    let postgresURL: String?
   }
 
   let a: Member
@@ -27,7 +29,10 @@ struct RelayMesh: Sendable {
   func cutAC() async { for proxy in self.partition { await proxy.cut() } }
   func healAC() async throws { for proxy in self.partition { try await proxy.heal() } }
 
-  static func with<T: Sendable>(_ body: (RelayMesh) async throws -> T) async throws -> T {
+  /// - Parameter postgres: the relays that run as a region on a new PostgreSQL database (the rest embedded).
+  static func with<T: Sendable>(
+    postgres: Set<String> = [], _ body: (RelayMesh) async throws -> T
+  ) async throws -> T {
     let domains = ["a.test", "b.test", "c.test"]
     var ports = [String: Int]()
     var identities = [String: SelfSignedCertificate]()
@@ -62,13 +67,14 @@ struct RelayMesh: Sendable {
         }
         let configPath = directory + "/relay.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let arguments = ["--config", configPath]
+        let postgresURL = postgres.contains(domain) ? try await TestDatabases.makePostgresDatabase() : nil
+        let arguments = ["--config", configPath] + (postgresURL.map { ["--postgres", $0] } ?? [])
         let process = try await ServedRelay.start(directory: directory, port: ports[domain]!, arguments: arguments)
         members[domain] = Member(
           domain: domain,
           relay: ServedRelay(process: process, port: ports[domain]!, directory: directory, arguments: arguments),
           certificatePEM: certificate, privateKeyPEM: identity.privateKeyPEM, fingerprint: identity.fingerprint,
-          configPath: configPath, adminPort: adminPort)
+          configPath: configPath, adminPort: adminPort, postgresURL: postgresURL)
       }
       let mesh = RelayMesh(
         a: members["a.test"]!, b: members["b.test"]!, c: members["c.test"]!, partition: [aToC, cToA])
@@ -79,7 +85,10 @@ struct RelayMesh: Sendable {
       for proxy in mesh.partition { await proxy.close() }
       return result
     } catch {
-      for member in members.values { await member.relay.kill() }
+      for member in members.values.sorted(by: { $0.domain < $1.domain }) {
+        await member.relay.kill()
+        print("--- \(member.domain) log (the test failed) ---\n\(member.relay.log.suffix(3000))")
+      }
       await aToC.close()
       await cToA.close()
       throw error

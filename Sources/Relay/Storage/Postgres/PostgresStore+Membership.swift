@@ -9,6 +9,7 @@ extension PostgresStore {
       try await db.run("SELECT 1 FROM conversations WHERE id = \(id) FOR UPDATE")
       let conversation = try await Self.membership(db, id: id, viewer: change.actor).record
       let plan = try change.plan(on: conversation)
+      let before = Set(conversation.members.map(\.user.domain))
       for (index, user) in change.namedUsers.enumerated() where try await !Self.userExists(db, user) {
         throw RelayError(.notFound, "users[\(index)] is not a registered user")
       }
@@ -34,6 +35,7 @@ extension PostgresStore {
           throw RelayError(.failedPrecondition, "a group needs at least one admin")
         }
       }
+      try await Self.replicateConversation(db, id: id, alsoTo: before)
       let stillMember = try await !db.rows(
         "SELECT 1 FROM members WHERE conversation_id = \(id) AND user_address = \(change.actor.description)"
       ).isEmpty

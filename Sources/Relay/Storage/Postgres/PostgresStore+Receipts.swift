@@ -8,12 +8,12 @@ extension PostgresStore {
       // Who gets a `delivered` receipt, found before any lock is taken...
       let delivered = try await db.rows(
         """
-        SELECT conversation_id, seq, sender_user, message_id FROM mailbox
+        SELECT conversation_id, seq, sender_user, message_id, sender FROM mailbox
         WHERE user_address = \(user) AND device_id = \(device.deviceID) AND cursor <= \(Int64(cursor))
           AND kind = 0 AND sender_user <> user_address
         ORDER BY cursor
         """
-      ).map { try $0.decode((String, Int64, String, String).self) }
+      ).map { try $0.decode((String, Int64, String, String, String).self) }
       let senders = try await Self.devices(db, of: Set(delivered.map(\.2)))
       // ...then the acking device and the senders' devices locked in the one order.
       try await Self.lockDevices(db, [device] + senders.values.flatMap { $0 })
@@ -30,7 +30,13 @@ extension PostgresStore {
       }
       // Entries at or below `acked` were pruned, so everything found above is newly delivered.
       var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()
-      for (conversationID, seq, sender, messageID) in delivered {
+      for (conversationID, seq, sender, messageID, senderDevice) in delivered {
+        if try await Self.forwardReceipt(
+          db, conversationID: conversationID, messageID: messageID, sender: senderDevice, status: .delivered,
+          by: device, atMs: nowMs)
+        {
+          continue
+        }
         let entry = Relay_V1_MailboxEntry.receipt(
           conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: .delivered, by: device,
           atMs: nowMs)
@@ -77,16 +83,22 @@ extension PostgresStore {
         """)
       let read = try await db.rows(
         """
-        SELECT seq, sender_user, message_id FROM messages
+        SELECT seq, sender_user, message_id, sender_device FROM messages
         WHERE conversation_id = \(conversationID) AND seq > \(lastRead) AND seq <= \(Int64(upToSeq))
           AND sender_user <> \(user)
         ORDER BY seq
         """
-      ).map { try $0.decode((Int64, String, String).self) }
+      ).map { try $0.decode((Int64, String, String, String).self) }
       let senders = try await Self.devices(db, of: Set(read.map(\.1)))
       try await Self.lockDevices(db, senders.values.flatMap { $0 })
       var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()
-      for (seq, sender, messageID) in read {
+      for (seq, sender, messageID, senderDevice) in read {
+        if try await Self.forwardReceipt(
+          db, conversationID: conversationID, messageID: messageID, sender: "\(sender)/\(senderDevice)", status: .read,
+          by: device, atMs: nowMs)
+        {
+          continue
+        }
         let entry = Relay_V1_MailboxEntry.receipt(
           conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: .read, by: device,
           atMs: nowMs)
@@ -94,6 +106,20 @@ extension PostgresStore {
       }
       return try await Self.appendToMailboxes(db, entries)
     }
+  }
+
+  /// A receipt for a message whose sender is homed on another relay (not
+  /// `by`'s, which is this one) goes to that relay's outbox; true if it did.
+  static func forwardReceipt(
+    _ db: PostgresConnection, conversationID: String, messageID: String, sender: String,
+    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, atMs: Int64
+  ) async throws -> Bool {
+    let sender = try DeviceAddress(parsing: sender)
+    guard sender.user.domain != device.user.domain else { return false }
+    let event = Relay_V1_FederationEvent.receipt(
+      conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: atMs)
+    try await Self.enqueue(event, for: sender.user.domain, db)
+    return true
   }
 
   /// Every device of each user.

@@ -75,6 +75,10 @@ extension PostgresStore {
       entry.envelope.cursor = UInt64(head)
       doorbells.append(Doorbell(device: device, cursor: UInt64(head), entry: entry))
     }
+    // One outbox event per relay that homes a recipient, with that relay's copies only.
+    for (peer, copies) in send.remoteCopies() {
+      try await Self.enqueue(.message(send, message, copies: copies), for: peer, db)
+    }
     return SendOutcome(result: send.result(message), doorbells: doorbells)
   }
 

@@ -3,7 +3,8 @@ internal import NIOCore
 internal import PostgresNIO
 internal import Wire
 
-/// A send's one writing statement, prepared once per connection: the dedup
+/// A send's one writing statement (a local send, or a message replicated
+/// from another relay), prepared once per connection: the dedup
 /// key, the conversation's next sequence numbers, the message and its copies,
 /// each recipient's mailbox head and mailbox entry. It returns the numbers
 /// and the new head of every recipient device; no row at all when the dedup
@@ -15,7 +16,7 @@ internal import Wire
 struct SendStatement: PostgresPreparedStatement {
   typealias Row = (seq: Int64, originSeq: Int64, user: String?, device: String?, head: Int64?)
 
-  static let name = "relay_send_v1"
+  static let name = "relay_send_v2"
 
   static let sql = """
     WITH ids AS (
@@ -23,14 +24,15 @@ struct SendStatement: PostgresPreparedStatement {
       VALUES ($1::text, $2::text, $3::text, $4::text)
       ON CONFLICT DO NOTHING RETURNING 1
     ), conv AS (
-      UPDATE conversations SET last_seq = last_seq + 1, last_origin_seq = last_origin_seq + 1,
-        last_activity_ms = $7::bigint
+      UPDATE conversations SET last_seq = last_seq + 1,
+        last_origin_seq = last_origin_seq + (CASE WHEN $12::bigint IS NULL THEN 1 ELSE 0 END),
+        last_activity_ms = greatest(last_activity_ms, $7::bigint)
       WHERE id = $4::text AND EXISTS (SELECT 1 FROM ids)
-      RETURNING last_seq, last_origin_seq
+      RETURNING last_seq, coalesce($12::bigint, last_origin_seq) AS origin_seq
     ), msg AS (
       INSERT INTO messages (conversation_id, seq, message_id, sender_user, sender_device, hlc, origin_relay,
         origin_seq, sent_at_ms)
-      SELECT $4::text, last_seq, $3::text, $1::text, $2::text, $6::bigint, $8::text, last_origin_seq, $7::bigint
+      SELECT $4::text, last_seq, $3::text, $1::text, $2::text, $6::bigint, $8::text, origin_seq, $7::bigint
       FROM conv
     ), t AS (
       SELECT * FROM unnest($9::text[], $10::text[], $11::bytea[]) AS t(u, d, x)
@@ -45,19 +47,23 @@ struct SendStatement: PostgresPreparedStatement {
       INSERT INTO mailbox (user_address, device_id, cursor, kind, conversation_id, seq, message_id, sender,
         sender_user, hlc, origin_relay, origin_seq, sent_at_ms, ciphertext)
       SELECT h.user_address, h.device_id, h.mailbox_head, 0, $4::text, conv.last_seq, $3::text, $5::text,
-        $1::text, $6::bigint, $8::text, conv.last_origin_seq, $7::bigint, t.x
+        $1::text, $6::bigint, $8::text, conv.origin_seq, $7::bigint, t.x
       FROM heads h JOIN t ON t.u = h.user_address AND t.d = h.device_id, conv
     )
-    SELECT conv.last_seq, conv.last_origin_seq, h.user_address, h.device_id, h.mailbox_head
+    SELECT conv.last_seq, conv.origin_seq, h.user_address, h.device_id, h.mailbox_head
     FROM conv LEFT JOIN heads h ON true
     """
 
   let send: SendCommand
   let hlc: UInt64
+  /// The send's time: now for a local send, the origin's for a replicated one.
   let nowMs: Int64
+  /// Set for a message replicated from another relay: its origin sequence
+  /// (the conversation's own origin counter is left alone); nil for a local send.
+  var originSeq: Int64? = nil
 
   func makeBindings() throws -> PostgresBindings {
-    var bindings = PostgresBindings(capacity: 11)
+    var bindings = PostgresBindings(capacity: 12)
     try bindings.append(self.send.sender.user.description)
     try bindings.append(self.send.sender.deviceID)
     try bindings.append(self.send.messageID.text)
@@ -69,6 +75,7 @@ struct SendStatement: PostgresPreparedStatement {
     try bindings.append(self.send.copies.map(\.device.user.description))
     try bindings.append(self.send.copies.map(\.device.deviceID))
     try bindings.append(self.send.copies.map { ByteBuffer(bytes: $0.ciphertext) })
+    try bindings.append(self.originSeq)
     return bindings
   }
 

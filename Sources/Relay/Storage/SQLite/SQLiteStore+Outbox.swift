@@ -65,11 +65,15 @@ extension SQLiteStore: FederationStore {
     }
   }
 
-  public func deleteOutbox(for peer: String, through id: UInt64) async throws {
+  public func deleteOutbox(for peer: String, ids: [UInt64]) async throws {
     try await self.write("pruning an outbox") { db in
-      try db.execute(sql: "DELETE FROM outbox WHERE peer = ? AND id <= ?", arguments: [peer, Int64(id)])
+      let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE peer = ? AND id = ?")
+      for id in ids { try delete.execute(arguments: [peer, Int64(id)]) }
     }
   }
+
+  /// One process holds the file: it always streams the outboxes.
+  public func claimOutbox(for peer: String, node: String, leaseMs: Int64) async throws -> Bool { true }
 
   public func outboxBacklog(for peer: String) async throws -> OutboxBacklog {
     try await self.read("counting an outbox") { db in

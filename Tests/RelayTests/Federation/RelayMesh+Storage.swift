@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import Logging
+import NIOPosix
+import PostgresNIO
+@testable import Relay
+
+/// What the federation tests read from (and do to) a relay's own database,
+/// on either backend.
+extension RelayMesh.Member {
+  struct Stored: Equatable, Sendable {
+    var messageID: String
+    var origin: String
+    var originSeq: Int64
+    var hlc: Int64
+  }
+
+  /// The conversation's messages on this relay, in display order (HLC, origin relay, origin sequence).
+  func messages(_ conversation: String) async throws -> [Stored] {
+    let sql = """
+      SELECT message_id, origin_relay, origin_seq, hlc FROM messages WHERE conversation_id = $1
+      ORDER BY hlc, origin_relay, origin_seq
+      """
+    if let url = self.postgresURL {
+      return try await Self.withPostgres(url) { connection in
+        var found = [Stored]()
+        let rows = try await connection.query(
+          "SELECT message_id, origin_relay, origin_seq, hlc FROM messages WHERE conversation_id = \(conversation) ORDER BY hlc, origin_relay, origin_seq",
+          logger: Logger(label: "test"))
+        for try await (id, origin, seq, hlc) in rows.decode((String, String, Int64, Int64).self) {
+          found.append(Stored(messageID: id, origin: origin, originSeq: seq, hlc: hlc))
+        }
+        return found
+      }
+    }
+    var configuration = Configuration()
+    configuration.readonly = true
+    let database = try DatabaseQueue(path: self.relay.directory + "/relay.sqlite", configuration: configuration)
+    return try await database.read { db in
+      try Row.fetchAll(db, sql: sql.replacingOccurrences(of: "$1", with: "?"), arguments: [conversation]).map {
+        Stored(messageID: $0[0], origin: $0[1], originSeq: $0[2], hlc: $0[3])
+      }
+    }
+  }
+
+  /// Deletes what waits in this relay's outbox for `peer`, as a lost outbox would; how many events.
+  func loseOutbox(to peer: String) async throws -> Int {
+    if let url = self.postgresURL {
+      return try await Self.withPostgres(url) { connection in
+        let rows = try await connection.query(
+          "WITH gone AS (DELETE FROM outbox WHERE peer = \(peer) RETURNING 1) SELECT count(*) FROM gone",
+          logger: Logger(label: "test"))
+        var count = 0
+        for try await n in rows.decode(Int64.self) { count = Int(n) }
+        return count
+      }
+    }
+    let database = try DatabaseQueue(path: self.relay.directory + "/relay.sqlite")
+    return try await database.write { db in
+      try db.execute(sql: "DELETE FROM outbox WHERE peer = ?", arguments: [peer])
+      return db.changesCount
+    }
+  }
+
+  private static func withPostgres<T: Sendable>(
+    _ url: String, _ body: (PostgresConnection) async throws -> T
+  ) async throws -> T {
+    let parsed = try PostgresURL(url)
+    let connection = try await PostgresConnection.connect(
+      on: MultiThreadedEventLoopGroup.singleton.next(),
+      configuration: .init(
+        host: parsed.host, port: parsed.port, username: parsed.user, password: parsed.password,
+        database: parsed.database, tls: .disable),
+      id: 1, logger: Logger(label: "test.postgres"))
+    do {
+      let result = try await body(connection)
+      try await connection.close()
+      return result
+    } catch {
+      try? await connection.close()
+      throw error
+    }
+  }
+}
