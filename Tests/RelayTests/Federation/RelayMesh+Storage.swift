@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import NIOPosix
 import PostgresNIO
+
 @testable import Relay
 
 /// What the federation tests read from (and do to) a relay's own database,

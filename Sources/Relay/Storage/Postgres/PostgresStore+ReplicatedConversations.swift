@@ -32,13 +32,16 @@ extension PostgresStore {
           """)
       }
     }
-    let kind = Int16(state.kind == .direct ? ConversationRecord.Kind.direct.rawValue : ConversationRecord.Kind.group.rawValue)
+    let kind = Int16(
+      state.kind == .direct ? ConversationRecord.Kind.direct.rawValue : ConversationRecord.Kind.group.rawValue)
     let version = Int64(state.version)
     if existing == nil {
       // Two relays may each have created the pair's direct conversation; the second one stays keyless.
       let key = state.kind == .direct ? members.map(\.user.description).sorted().joined(separator: "|") : nil
       var directKey = key
-      if let key, try await !db.rows("SELECT 1 FROM conversations WHERE direct_key = \(key)").isEmpty { directKey = nil }
+      if let key, try await !db.rows("SELECT 1 FROM conversations WHERE direct_key = \(key)").isEmpty {
+        directKey = nil
+      }
       try await db.run(
         """
         INSERT INTO conversations (id, kind, name, direct_key, home_relay, created_by, created_at_ms, last_activity_ms,
@@ -50,7 +53,8 @@ extension PostgresStore {
       try await db.run("UPDATE conversations SET name = \(state.name), version = \(version) WHERE id = \(state.id)")
     }
     let users = members.map(\.user.description)
-    try await db.run("DELETE FROM members WHERE conversation_id = \(state.id) AND NOT (user_address = ANY(\(users)::text[]))")
+    try await db.run(
+      "DELETE FROM members WHERE conversation_id = \(state.id) AND NOT (user_address = ANY(\(users)::text[]))")
     for member in members {
       try await db.run(
         """

@@ -113,12 +113,13 @@ extension PostgresStore {
   private static func advanceVector(
     _ db: PostgresConnection, conversation: String, origin: String, seq: Int64
   ) async throws {
-    let current = try await db.rows(
-      """
-      SELECT contiguous_seq FROM version_vectors WHERE conversation_id = \(conversation) AND origin_relay = \(origin)
-      FOR UPDATE
-      """
-    ).first.map { try $0.decode(Int64.self) } ?? 0
+    let current =
+      try await db.rows(
+        """
+        SELECT contiguous_seq FROM version_vectors WHERE conversation_id = \(conversation) AND origin_relay = \(origin)
+        FOR UPDATE
+        """
+      ).first.map { try $0.decode(Int64.self) } ?? 0
     guard seq == current + 1 else { return }
     // The first origin sequence above `seq` that is missing, minus one.
     let next = try await db.rows(
