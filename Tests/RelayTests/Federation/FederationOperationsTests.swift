@@ -6,58 +6,60 @@ import TLSIdentity
 import Testing
 import Wire
 
-/// What an operator does with peers: look at them, and change them without a restart.
-@Suite("Federation: relay peers and SIGHUP reload", .timeLimit(.minutes(5)))
-struct FederationOperationsTests {
-  @Test("relay peers shows each peer; a peer removed from the config and SIGHUP is refused, added back it catches up")
-  func peersAndReload() async throws {
-    try await RelayMesh.with { mesh in
-      let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
-      let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
-      let chat = try await alice.open { device in
-        let chat = try await device.conversationID(for: "bob@b.test")
-        _ = try await device.send("hello b", to: chat)
-        return chat
-      }
-      #expect(try await bob.receive(1) == ["hello b"])
-      _ = try await bob.open { device in try await device.send("hello a", to: chat) }
-      #expect(try await alice.receive(1) == ["hello a"])
-      let peers = try await runProgram(relayExecutable, ["peers", "--config", mesh.a.configPath])
-      #expect(peers.status == 0, "\(peers.output)")
-      let line = peers.output.split(separator: "\n").first { $0.hasPrefix("b.test") }.map(String.init) ?? ""
-      #expect(line.contains("connected") && !line.contains("disconnected"), "\(peers.output)")
-      #expect(peers.output.contains("c.test"), "\(peers.output)")
-
-      // The operator removes b from a's config and reloads: b is a stranger to a now.
-      let config = try String(contentsOfFile: mesh.a.configPath, encoding: .utf8)
-      let withoutB = config.split(separator: "\n").filter { !$0.contains("domain: b.test") }.joined(separator: "\n")
-      try withoutB.write(toFile: mesh.a.configPath, atomically: true, encoding: .utf8)
-      mesh.a.relay.hangUp()
-      let asB = TestDevice(
-        "b@b.test", "relay", certificatePEM: mesh.b.certificatePEM, privateKeyPEM: mesh.b.privateKeyPEM,
-        fingerprint: mesh.b.fingerprint.description)
-      let lookup = { @Sendable () async throws -> Relay_V1_LookupUserResponse in
-        try await asB.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
-          try await FederationClient(wrapping: $0).lookupUser(.with { $0.user = "alice@a.test" })
+extension FederationSuites {
+  /// What an operator does with peers: look at them, and change them without a restart.
+  @Suite("Federation: relay peers and SIGHUP reload", .timeLimit(.minutes(5)))
+  struct FederationOperationsTests {
+    @Test("relay peers shows each peer; a peer removed from the config and SIGHUP is refused, added back it catches up")
+    func peersAndReload() async throws {
+      try await RelayMesh.with { mesh in
+        let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
+        let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
+        let chat = try await alice.open { device in
+          let chat = try await device.conversationID(for: "bob@b.test")
+          _ = try await device.send("hello b", to: chat)
+          return chat
         }
-      }
-      try await ChildProcess.waitUntil("a refuses b", seconds: 20) {
-        do {
-          _ = try await lookup()
-          return false
-        } catch let error as RPCError {
-          return error.code == .unauthenticated
-        }
-      }
-      let listed = try await runProgram(relayExecutable, ["peers", "--config", mesh.a.configPath])
-      #expect(!listed.output.contains("b.test"), "\(listed.output)")
-      _ = try await bob.open { device in try await device.send("while a did not know b", to: chat) }
+        #expect(try await bob.receive(1) == ["hello b"])
+        _ = try await bob.open { device in try await device.send("hello a", to: chat) }
+        #expect(try await alice.receive(1) == ["hello a"])
+        let peers = try await runProgram(relayExecutable, ["peers", "--config", mesh.a.configPath])
+        #expect(peers.status == 0, "\(peers.output)")
+        let line = peers.output.split(separator: "\n").first { $0.hasPrefix("b.test") }.map(String.init) ?? ""
+        #expect(line.contains("connected") && !line.contains("disconnected"), "\(peers.output)")
+        #expect(peers.output.contains("c.test"), "\(peers.output)")
 
-      // Added back: b's outbox, kept all along, drains.
-      try config.write(toFile: mesh.a.configPath, atomically: true, encoding: .utf8)
-      mesh.a.relay.hangUp()
-      try await ChildProcess.waitUntil("a accepts b again", seconds: 20) { (try? await lookup()) != nil }
-      #expect(try await alice.receive(1) == ["while a did not know b"])
+        // The operator removes b from a's config and reloads: b is a stranger to a now.
+        let config = try String(contentsOfFile: mesh.a.configPath, encoding: .utf8)
+        let withoutB = config.split(separator: "\n").filter { !$0.contains("domain: b.test") }.joined(separator: "\n")
+        try withoutB.write(toFile: mesh.a.configPath, atomically: true, encoding: .utf8)
+        mesh.a.relay.hangUp()
+        let asB = TestDevice(
+          "b@b.test", "relay", certificatePEM: mesh.b.certificatePEM, privateKeyPEM: mesh.b.privateKeyPEM,
+          fingerprint: mesh.b.fingerprint.description)
+        let lookup = { @Sendable () async throws -> Relay_V1_LookupUserResponse in
+          try await asB.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
+            try await FederationClient(wrapping: $0).lookupUser(.with { $0.user = "alice@a.test" })
+          }
+        }
+        try await ChildProcess.waitUntil("a refuses b", seconds: 20) {
+          do {
+            _ = try await lookup()
+            return false
+          } catch let error as RPCError {
+            return error.code == .unauthenticated
+          }
+        }
+        let listed = try await runProgram(relayExecutable, ["peers", "--config", mesh.a.configPath])
+        #expect(!listed.output.contains("b.test"), "\(listed.output)")
+        _ = try await bob.open { device in try await device.send("while a did not know b", to: chat) }
+
+        // Added back: b's outbox, kept all along, drains.
+        try config.write(toFile: mesh.a.configPath, atomically: true, encoding: .utf8)
+        mesh.a.relay.hangUp()
+        try await ChildProcess.waitUntil("a accepts b again", seconds: 20) { (try? await lookup()) != nil }
+        #expect(try await alice.receive(1) == ["while a did not know b"])
+      }
     }
   }
 }

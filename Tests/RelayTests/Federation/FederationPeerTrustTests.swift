@@ -7,112 +7,114 @@ import TLSIdentity
 import Testing
 import Wire
 
-/// Who may speak as a peer, and for whom.
-@Suite("Federation: peer authentication and forged events", .timeLimit(.minutes(5)))
-struct FederationPeerTrustTests {
-  @Test("a relay whose certificate matches no configured peer gets UNAUTHENTICATED")
-  func unknownPeerRefused() async throws {
-    try await RelayMesh.with { mesh in
-      let stranger = TestDevice("mallory@d.test", "relay")
-      try await stranger.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
-        let federation = FederationClient(wrapping: $0)
-        let error = await #expect(throws: RPCError.self) {
-          _ = try await federation.lookupUser(.with { $0.user = "alice@a.test" })
-        }
-        #expect(error?.code == .unauthenticated)
-        #expect(error?.message == "this certificate's key is not a configured peer")
-      }
-    }
-  }
-
-  @Test("a peer that forges another domain's events has them refused and counted, and its stream keeps going")
-  func forgedEventsRefused() async throws {
-    try await RelayMesh.with { mesh in
-      let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
-      let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
-      let chat = try await alice.open { device in
-        let chat = try await device.conversationID(for: "bob@b.test")
-        _ = try await device.send("hello b", to: chat)
-        return chat
-      }
-      #expect(try await bob.receive(1) == ["hello b"])
-
-      // b's own certificate, so a sees a genuine, configured peer: b.test.
-      let asB = TestDevice(
-        "b@b.test", "relay", certificatePEM: mesh.b.certificatePEM, privateKeyPEM: mesh.b.privateKeyPEM,
-        fingerprint: mesh.b.fingerprint.description)
-      let forged = Self.forgedEvents(chat: chat, to: alice.address)
-      let ack = try await asB.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
-        let federation = FederationClient(wrapping: $0)
-        let request = StreamingClientRequest<Relay_V1_ReplicationBatch> { writer in
-          try await writer.write(.with { $0.events = forged })
-        }
-        return try await federation.replicate(request: request) { response in
-          var acks = response.messages.makeAsyncIterator()
-          return try await acks.next()
-        }
-      }
-      #expect(ack?.throughID == UInt64(forged.count), "the stream moves past refused events")
-      #expect(ack?.rejected == UInt32(forged.count), "every forged event is refused")
-      let database = try DatabaseQueue(path: mesh.a.relay.directory + "/relay.sqlite")
-      let written = try await database.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE message_id LIKE 'f0f0%'") ?? 0
-      }
-      #expect(written == 0, "nothing forged was written")
-      // The genuine peer link still delivers.
-      _ = try await bob.open { device in try await device.send("still here", to: chat) }
-      #expect(try await alice.receive(1) == ["still here"])
-    }
-  }
-
-  /// Events b.test has no right to send: another domain's message, a message
-  /// from a user of another domain, another domain's device list, a
-  /// conversation owned by another relay, and a copy for a device of b's own domain.
-  static func forgedEvents(chat: String, to device: String) -> [Relay_V1_OutboxEvent] {
-    let copy = Relay_V1_SealedCopy.with {
-      $0.device = device
-      $0.ciphertext = Data([1, 2, 3])
-    }
-    func message(origin: String, sender: String, copies: [Relay_V1_SealedCopy] = [copy]) -> Relay_V1_FederationEvent {
-      .with {
-        $0.message = .with {
-          $0.conversationID = chat
-          $0.messageID =
-            "f0f0f0f0-0000-4000-8000-\(String(origin.count * 1000 + sender.count, radix: 10).padding(toLength: 12, withPad: "0", startingAt: 0))"
-          $0.sender = sender
-          $0.hlc = 1 << 16
-          $0.originRelay = origin
-          $0.originSeq = 99
-          $0.sentAtMs = 1
-          $0.copies = copies
-        }
-      }
-    }
-    let events: [Relay_V1_FederationEvent] = [
-      message(origin: "c.test", sender: "carol@c.test/phone"),
-      message(origin: "b.test", sender: "carol@c.test/phone"),
-      message(
-        origin: "b.test", sender: "bob@b.test/phone",
-        copies: [
-          .with {
-            $0.device = "bob@b.test/other"
-            $0.ciphertext = Data([1])
+extension FederationSuites {
+  /// Who may speak as a peer, and for whom.
+  @Suite("Federation: peer authentication and forged events", .timeLimit(.minutes(5)))
+  struct FederationPeerTrustTests {
+    @Test("a relay whose certificate matches no configured peer gets UNAUTHENTICATED")
+    func unknownPeerRefused() async throws {
+      try await RelayMesh.with { mesh in
+        let stranger = TestDevice("mallory@d.test", "relay")
+        try await stranger.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
+          let federation = FederationClient(wrapping: $0)
+          let error = await #expect(throws: RPCError.self) {
+            _ = try await federation.lookupUser(.with { $0.user = "alice@a.test" })
           }
-        ]),
-      .with { $0.deviceList = .with { $0.user = "carol@c.test" } },
-      .with {
-        $0.conversation = .with {
-          $0.id = chat
-          $0.kind = .direct
-          $0.homeRelay = "c.test"
-          $0.version = 100
+          #expect(error?.code == .unauthenticated)
+          #expect(error?.message == "this certificate's key is not a configured peer")
         }
-      },
-    ]
-    return events.enumerated().map { index, event in
-      .with {
-        $0.id = UInt64(index + 1)
-        $0.event = event
+      }
+    }
+
+    @Test("a peer that forges another domain's events has them refused and counted, and its stream keeps going")
+    func forgedEventsRefused() async throws {
+      try await RelayMesh.with { mesh in
+        let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
+        let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
+        let chat = try await alice.open { device in
+          let chat = try await device.conversationID(for: "bob@b.test")
+          _ = try await device.send("hello b", to: chat)
+          return chat
+        }
+        #expect(try await bob.receive(1) == ["hello b"])
+
+        // b's own certificate, so a sees a genuine, configured peer: b.test.
+        let asB = TestDevice(
+          "b@b.test", "relay", certificatePEM: mesh.b.certificatePEM, privateKeyPEM: mesh.b.privateKeyPEM,
+          fingerprint: mesh.b.fingerprint.description)
+        let forged = Self.forgedEvents(chat: chat, to: alice.address)
+        let ack = try await asB.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
+          let federation = FederationClient(wrapping: $0)
+          let request = StreamingClientRequest<Relay_V1_ReplicationBatch> { writer in
+            try await writer.write(.with { $0.events = forged })
+          }
+          return try await federation.replicate(request: request) { response in
+            var acks = response.messages.makeAsyncIterator()
+            return try await acks.next()
+          }
+        }
+        #expect(ack?.throughID == UInt64(forged.count), "the stream moves past refused events")
+        #expect(ack?.rejected == UInt32(forged.count), "every forged event is refused")
+        let database = try DatabaseQueue(path: mesh.a.relay.directory + "/relay.sqlite")
+        let written = try await database.read { db in
+          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE message_id LIKE 'f0f0%'") ?? 0
+        }
+        #expect(written == 0, "nothing forged was written")
+        // The genuine peer link still delivers.
+        _ = try await bob.open { device in try await device.send("still here", to: chat) }
+        #expect(try await alice.receive(1) == ["still here"])
+      }
+    }
+
+    /// Events b.test has no right to send: another domain's message, a message
+    /// from a user of another domain, another domain's device list, a
+    /// conversation owned by another relay, and a copy for a device of b's own domain.
+    static func forgedEvents(chat: String, to device: String) -> [Relay_V1_OutboxEvent] {
+      let copy = Relay_V1_SealedCopy.with {
+        $0.device = device
+        $0.ciphertext = Data([1, 2, 3])
+      }
+      func message(origin: String, sender: String, copies: [Relay_V1_SealedCopy] = [copy]) -> Relay_V1_FederationEvent {
+        .with {
+          $0.message = .with {
+            $0.conversationID = chat
+            $0.messageID =
+              "f0f0f0f0-0000-4000-8000-\(String(origin.count * 1000 + sender.count, radix: 10).padding(toLength: 12, withPad: "0", startingAt: 0))"
+            $0.sender = sender
+            $0.hlc = 1 << 16
+            $0.originRelay = origin
+            $0.originSeq = 99
+            $0.sentAtMs = 1
+            $0.copies = copies
+          }
+        }
+      }
+      let events: [Relay_V1_FederationEvent] = [
+        message(origin: "c.test", sender: "carol@c.test/phone"),
+        message(origin: "b.test", sender: "carol@c.test/phone"),
+        message(
+          origin: "b.test", sender: "bob@b.test/phone",
+          copies: [
+            .with {
+              $0.device = "bob@b.test/other"
+              $0.ciphertext = Data([1])
+            }
+          ]),
+        .with { $0.deviceList = .with { $0.user = "carol@c.test" } },
+        .with {
+          $0.conversation = .with {
+            $0.id = chat
+            $0.kind = .direct
+            $0.homeRelay = "c.test"
+            $0.version = 100
+          }
+        },
+      ]
+      return events.enumerated().map { index, event in
+        .with {
+          $0.id = UInt64(index + 1)
+          $0.event = event
+        }
       }
     }
   }

@@ -59,6 +59,7 @@ struct RelayMesh: Sendable {
         try identity.privateKeyPEM.write(toFile: directory + "/relay-key.pem", atomically: true, encoding: .utf8)
         let adminPort = try await freePort()
         var config = "domain: \(domain)\nlimits: { sends_per_second: 1000, send_burst: 1000 }\n"
+        config += "region: { postgres_pool_size: 4, commit_lanes: 2 }\n"
         config += "metrics: { listen: \"127.0.0.1:\(adminPort)\" }\nfederation:\n"
         config += "  reconcile_interval_seconds: 2\n  peers:\n"
         for peer in domains where peer != domain {

@@ -12,7 +12,9 @@ import Wire
 struct FederationStoreContractTests {
   static let rules = FederationRules(localDomain: "localhost", maxEnvelopeBytes: 1024, maxCopies: 16, maxMembers: 16)
 
-  @Test("a send to remote members writes one outbox event per peer with its copies; acks delete by id", arguments: StoreBackend.all)
+  @Test(
+    "a send to remote members writes one outbox event per peer with its copies; acks delete by id",
+    arguments: StoreBackend.all)
   func outboxOnSend(_ backend: StoreBackend) async throws {
     try await backend.withFixture { fixture in
       let store = try #require(fixture.store as? any FederationStore)
@@ -21,11 +23,15 @@ struct FederationStoreContractTests {
       let carol = try DeviceAddress(parsing: "carol@c.test/phone")
       try await store.rememberRemoteDevices(of: bob[0].user, bob.map(Self.info))
       try await store.rememberRemoteDevices(of: carol.user, [Self.info(carol)])
-      let group = try await fixture.conversation(.group, creator: "alice@localhost", others: ["bob@b.test", "carol@c.test"])
+      let group = try await fixture.conversation(
+        .group, creator: "alice@localhost", others: ["bob@b.test", "carol@c.test"])
 
       // The remote devices count: a send that leaves one out is refused, naming it.
       let short = try await store.commit([fixture.send(alice, group.id, to: [bob[0], carol])], clock: fixture.clock)
-      guard case .failure(let refused) = short[0] else { Issue.record("a send missing a remote device"); return }
+      guard case .failure(let refused) = short[0] else {
+        Issue.record("a send missing a remote device")
+        return
+      }
       #expect(refused.deviceMismatch?.missing == ["bob@b.test/laptop"])
       let sent = try await store.commit([fixture.send(alice, group.id, to: bob + [carol])], clock: fixture.clock)
       _ = try sent[0].get()
@@ -43,7 +49,8 @@ struct FederationStoreContractTests {
     }
   }
 
-  @Test("a peer's events apply once; forged ones are refused; an unknown conversation defers", arguments: StoreBackend.all)
+  @Test(
+    "a peer's events apply once; forged ones are refused; an unknown conversation defers", arguments: StoreBackend.all)
   func idempotentApply(_ backend: StoreBackend) async throws {
     try await backend.withFixture { fixture in
       let store = try #require(fixture.store as? any FederationStore)
@@ -69,14 +76,18 @@ struct FederationStoreContractTests {
       #expect(try await store.versionVector(origin: "b.test").map(\.contiguousOriginSeq) == [2])
 
       // A gap holds the vector back until it is filled.
-      _ = try await store.apply([Self.entry(5, Self.message(conversation, seq: 4, to: alice))], from: "b.test", rules: Self.rules)
+      _ = try await store.apply(
+        [Self.entry(5, Self.message(conversation, seq: 4, to: alice))], from: "b.test", rules: Self.rules)
       #expect(try await store.versionVector(origin: "b.test").map(\.contiguousOriginSeq) == [2])
-      _ = try await store.apply([Self.entry(6, Self.message(conversation, seq: 3, to: alice))], from: "b.test", rules: Self.rules)
+      _ = try await store.apply(
+        [Self.entry(6, Self.message(conversation, seq: 3, to: alice))], from: "b.test", rules: Self.rules)
       #expect(try await store.versionVector(origin: "b.test").map(\.contiguousOriginSeq) == [4])
 
       // Delivered receipts for b's messages go back to b.
       _ = try await store.acknowledge(device: alice, upTo: 4, nowMs: 50)
-      let receipts = try await store.outbox(for: "b.test", after: 0, limit: 10).filter { $0.event.receipt.status == .delivered }
+      let receipts = try await store.outbox(for: "b.test", after: 0, limit: 10).filter {
+        $0.event.receipt.status == .delivered
+      }
       #expect(receipts.count == 4)
       #expect(receipts.allSatisfy { $0.event.receipt.by == alice.description })
     }
@@ -91,7 +102,8 @@ struct FederationStoreContractTests {
       try await store.rememberRemoteDevices(of: bob.user, [Self.info(bob)])
       let chat = try await fixture.conversation(.direct, creator: "alice@localhost", others: ["bob@b.test"])
       for _ in 1 ... 3 { _ = try await store.commit([fixture.send(alice, chat.id, to: [bob])], clock: fixture.clock) }
-      try await store.deleteOutbox(for: "b.test", ids: try await store.outbox(for: "b.test", after: 0, limit: 10).map(\.id))
+      try await store.deleteOutbox(
+        for: "b.test", ids: try await store.outbox(for: "b.test", after: 0, limit: 10).map(\.id))
 
       var vector = Relay_V1_VersionVectorEntry()
       vector.conversationID = chat.id
