@@ -13,14 +13,7 @@ extension FederationSuites {
     @Test("relay peers shows each peer; a peer removed from the config and SIGHUP is refused, added back it catches up")
     func peersAndReload() async throws {
       try await RelayMesh.with { mesh in
-        let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
-        let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
-        let chat = try await alice.open { device in
-          let chat = try await device.conversationID(for: "bob@b.test")
-          _ = try await device.send("hello b", to: chat)
-          return chat
-        }
-        #expect(try await bob.receive(1) == ["hello b"])
+        let (alice, bob, chat) = try await mesh.directChat()
         _ = try await bob.open { device in try await device.send("hello a", to: chat) }
         #expect(try await alice.receive(1) == ["hello a"])
         let peers = try await runProgram(relayExecutable, ["peers", "--config", mesh.a.configPath])
@@ -34,9 +27,7 @@ extension FederationSuites {
         let withoutB = config.split(separator: "\n").filter { !$0.contains("domain: b.test") }.joined(separator: "\n")
         try withoutB.write(toFile: mesh.a.configPath, atomically: true, encoding: .utf8)
         mesh.a.relay.hangUp()
-        let asB = TestDevice(
-          "b@b.test", "relay", certificatePEM: mesh.b.certificatePEM, privateKeyPEM: mesh.b.privateKeyPEM,
-          fingerprint: mesh.b.fingerprint.description)
+        let asB = mesh.b.asClient
         let lookup = { @Sendable () async throws -> Relay_V1_LookupUserResponse in
           try await asB.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
             try await FederationClient(wrapping: $0).lookupUser(.with { $0.user = "alice@a.test" })

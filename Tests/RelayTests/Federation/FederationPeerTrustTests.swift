@@ -29,19 +29,10 @@ extension FederationSuites {
     @Test("a peer that forges another domain's events has them refused and counted, and its stream keeps going")
     func forgedEventsRefused() async throws {
       try await RelayMesh.with { mesh in
-        let alice = try await Home.register("alice@a.test", "phone", on: mesh.a.relay)
-        let bob = try await Home.register("bob@b.test", "phone", on: mesh.b.relay)
-        let chat = try await alice.open { device in
-          let chat = try await device.conversationID(for: "bob@b.test")
-          _ = try await device.send("hello b", to: chat)
-          return chat
-        }
-        #expect(try await bob.receive(1) == ["hello b"])
+        let (alice, bob, chat) = try await mesh.directChat()
 
         // b's own certificate, so a sees a genuine, configured peer: b.test.
-        let asB = TestDevice(
-          "b@b.test", "relay", certificatePEM: mesh.b.certificatePEM, privateKeyPEM: mesh.b.privateKeyPEM,
-          fingerprint: mesh.b.fingerprint.description)
+        let asB = mesh.b.asClient
         let forged = Self.forgedEvents(chat: chat, to: alice.address)
         let ack = try await asB.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
           let federation = FederationClient(wrapping: $0)

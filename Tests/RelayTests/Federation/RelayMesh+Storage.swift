@@ -23,7 +23,7 @@ extension RelayMesh.Member {
       ORDER BY hlc, origin_relay, origin_seq
       """
     if let url = self.postgresURL {
-      return try await Self.withPostgres(url) { connection in
+      return try await TestDatabases.withConnection(url) { connection in
         var found = [Stored]()
         let rows = try await connection.query(
           "SELECT message_id, origin_relay, origin_seq, hlc FROM messages WHERE conversation_id = \(conversation) ORDER BY hlc, origin_relay, origin_seq",
@@ -47,7 +47,7 @@ extension RelayMesh.Member {
   /// Deletes what waits in this relay's outbox for `peer`, as a lost outbox would; how many events.
   func loseOutbox(to peer: String) async throws -> Int {
     if let url = self.postgresURL {
-      return try await Self.withPostgres(url) { connection in
+      return try await TestDatabases.withConnection(url) { connection in
         let rows = try await connection.query(
           "WITH gone AS (DELETE FROM outbox WHERE peer = \(peer) RETURNING 1) SELECT count(*) FROM gone",
           logger: Logger(label: "test"))
@@ -60,26 +60,6 @@ extension RelayMesh.Member {
     return try await database.write { db in
       try db.execute(sql: "DELETE FROM outbox WHERE peer = ?", arguments: [peer])
       return db.changesCount
-    }
-  }
-
-  private static func withPostgres<T: Sendable>(
-    _ url: String, _ body: (PostgresConnection) async throws -> T
-  ) async throws -> T {
-    let parsed = try PostgresURL(url)
-    let connection = try await PostgresConnection.connect(
-      on: MultiThreadedEventLoopGroup.singleton.next(),
-      configuration: .init(
-        host: parsed.host, port: parsed.port, username: parsed.user, password: parsed.password,
-        database: parsed.database, tls: .disable),
-      id: 1, logger: Logger(label: "test.postgres"))
-    do {
-      let result = try await body(connection)
-      try await connection.close()
-      return result
-    } catch {
-      try? await connection.close()
-      throw error
     }
   }
 }

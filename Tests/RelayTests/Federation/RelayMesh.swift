@@ -1,3 +1,4 @@
+import Client
 import Foundation
 import TLSIdentity
 import Testing
@@ -17,6 +18,13 @@ struct RelayMesh: Sendable {
     let adminPort: Int
     /// The region database when the relay runs on PostgreSQL; nil for the embedded store.
     let postgresURL: String?
+
+    /// A gRPC client presenting this relay's own certificate: what its peers see.
+    var asClient: TestDevice {
+      TestDevice(
+        "relay@\(self.domain)", "relay", certificatePEM: self.certificatePEM, privateKeyPEM: self.privateKeyPEM,
+        fingerprint: self.fingerprint.description)
+    }
   }
 
   let a: Member
@@ -24,6 +32,20 @@ struct RelayMesh: Sendable {
   let c: Member
   /// a → c and c → a.
   let partition: [TCPProxy]
+
+  /// alice@a.test and bob@b.test, registered; alice's first message in their
+  /// direct conversation has reached bob.
+  func directChat() async throws -> (alice: Home, bob: Home, chat: String) {
+    let alice = try await Home.register("alice@a.test", "phone", on: self.a.relay)
+    let bob = try await Home.register("bob@b.test", "phone", on: self.b.relay)
+    let chat = try await alice.open { device in
+      let chat = try await device.conversationID(for: "bob@b.test")
+      _ = try await device.send("hello b", to: chat)
+      return chat
+    }
+    #expect(try await bob.receive(1) == ["hello b"])
+    return (alice, bob, chat)
+  }
 
   /// Cuts every connection between `a` and `c`; `heal()` lets them reach each other again.
   func cutAC() async { for proxy in self.partition { await proxy.cut() } }

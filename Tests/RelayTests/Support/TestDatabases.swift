@@ -31,16 +31,31 @@ enum TestDatabases {
   static func makePostgresDatabase() async throws -> String {
     let base = try Self.requirePostgres()
     let name = "relay_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-    let parsed = try PostgresURL(base)
+    try await Self.withConnection(base) { connection in
+      try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
+    }
+    let slash = base.lastIndex(of: "/")!
+    return String(base[..<slash]) + "/" + name
+  }
+
+  /// One connection to the database at `url` for the duration of `body`.
+  static func withConnection<T: Sendable>(
+    _ url: String, _ body: (PostgresConnection) async throws -> T
+  ) async throws -> T {
+    let parsed = try PostgresURL(url)
     let connection = try await PostgresConnection.connect(
       on: MultiThreadedEventLoopGroup.singleton.next(),
       configuration: .init(
         host: parsed.host, port: parsed.port, username: parsed.user, password: parsed.password,
         database: parsed.database, tls: .disable),
       id: 1, logger: Logger(label: "test.postgres"))
-    defer { Task { try? await connection.close() } }
-    try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
-    let slash = base.lastIndex(of: "/")!
-    return String(base[..<slash]) + "/" + name
+    do {
+      let result = try await body(connection)
+      try await connection.close()
+      return result
+    } catch {
+      try? await connection.close()
+      throw error
+    }
   }
 }

@@ -90,8 +90,10 @@ extension SQLiteStore {
     try Self.advanceVector(db, conversation: id, origin: origin, seq: Int64(message.originSeq))
     let placed = PlacedMessage(
       seq: UInt64(seq), originSeq: message.originSeq, hlc: message.hlc, sentAtMs: message.sentAtMs)
-    var entry = Relay_V1_MailboxEntry()
-    entry.envelope = Self.envelope(message, sender: sender, placed: placed)
+    let send = SendCommand(
+      sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: id, copies: copies,
+      originRelay: origin)
+    var entry = send.envelopeEntry(placed)
     let insertCopy = try db.cachedStatement(
       sql:
         "INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)"
@@ -108,21 +110,6 @@ extension SQLiteStore {
       doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
     }
     return (true, doorbells)
-  }
-
-  private static func envelope(
-    _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, placed: PlacedMessage
-  ) -> Relay_V1_Envelope {
-    var envelope = Relay_V1_Envelope()
-    envelope.conversationID = message.conversationID
-    envelope.seq = placed.seq
-    envelope.messageID = message.messageID
-    envelope.sender = sender.description
-    envelope.hlc = placed.hlc
-    envelope.originRelay = message.originRelay
-    envelope.originSeq = placed.originSeq
-    envelope.sentAtMs = placed.sentAtMs
-    return envelope
   }
 
   /// Moves the (conversation, origin) vector past `seq` and every later message already here.
