@@ -101,7 +101,10 @@ public final class Federator: Service, Sendable {
 
   /// New outbox rows may be waiting: every link looks now.
   func wake() {
-    for link in self.state.withLock({ Array($0.links.values) }) { link.wake() }
+    // On every commit: no allocation when there are no peers.
+    self.state.withLock { state in
+      for link in state.links.values { link.wake() }
+    }
   }
 
   func wake(peer: String) { self.link(peer)?.wake() }
