@@ -35,7 +35,9 @@ swift build --build-tests
 if [ $# -gt 0 ]; then
   run=(swift test --skip-build "$@")
 else
-  run=(bash -c 'swift test --skip-build --skip FederationSuites && swift test --skip-build --filter FederationSuites')
+  run=(bash -c 'swift test --skip-build --skip FederationSuites; first=$?
+    swift test --skip-build --filter FederationSuites; second=$?
+    [ "$first" = 0 ] && [ "$second" = 0 ]')
 fi
 log=$(mktemp /tmp/relay-test.XXXXXX.log)
 set +e
