@@ -162,7 +162,7 @@ struct RegionTests {
     let proxied = "postgres://\(parsed.user)@127.0.0.1:\(proxy.port)/\(parsed.database)"
     let region = try await TestRegion.make(postgresURL: proxied)
     // While the database is cut off, a send fails after waiting this long for a connection.
-    try await region.node("n1", leaseTimeout: .seconds(3)) { node in
+    try await region.node("n1", leaseTimeout: .seconds(5)) { node in
       try await region.pair(node, node) { alice, a, bob, b, chat in
         try await withSession(a) { aliceSession in
           _ = try await aliceSession.catchUp()

@@ -24,7 +24,7 @@ struct TestRegion: Sendable {
 
   /// Runs a node in this process for the duration of `body`.
   func node<T: Sendable>(
-    _ name: String, postgresURL: String? = nil, redisURL: String? = nil, leaseTimeout: Duration = .seconds(5),
+    _ name: String, postgresURL: String? = nil, redisURL: String? = nil, leaseTimeout: Duration = .seconds(15),
     _ body: (TestRelay) async throws -> T
   ) async throws -> T {
     try await withRelay(dataDirectory: self.dataDirectory) { config in
