@@ -1,6 +1,7 @@
 internal import Foundation
 internal import GRPCCore
 public import GRPCNIOTransportHTTP2
+internal import TLSIdentity
 
 /// The gRPC transport for a device: mutual TLS with the device's own
 /// certificate, trusting only the relay's pinned certificate; unary calls
@@ -35,11 +36,10 @@ public enum DeviceTransport {
 
   /// An address literal is connected to as such (no SNI); a name is resolved.
   static func target(_ relay: RelayEndpoint) -> any ResolvableTarget {
-    var v4 = in_addr()
-    if inet_pton(AF_INET, relay.host, &v4) == 1 { return .ipv4(address: relay.host, port: relay.port) }
-    var v6 = in6_addr()
-    let bare = relay.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-    if inet_pton(AF_INET6, bare, &v6) == 1 { return .ipv6(address: bare, port: relay.port) }
-    return .dns(host: relay.host, port: relay.port)
+    switch HostAddress(relay.host) {
+    case .ipv4(let address): .ipv4(address: address, port: relay.port)
+    case .ipv6(let address): .ipv6(address: address, port: relay.port)
+    case .name(let host): .dns(host: host, port: relay.port)
+    }
   }
 }

@@ -3,10 +3,6 @@ internal import Foundation
 internal import SwiftASN1
 public import X509
 
-#if canImport(Glibc)
-internal import Glibc
-#endif
-
 /// A freshly generated P-256 key and a self-signed certificate for it.
 ///
 /// Devices identify themselves with one (their identity is the key's
@@ -44,7 +40,7 @@ public struct SelfSignedCertificate: Sendable {
     let name = try DistinguishedName { CommonName(commonName) }
     var sans: [GeneralName] = dnsNames.map { .dnsName($0) }
     for ip in ipAddresses {
-      if let bytes = Self.ipBytes(ip) { sans.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...]))) }
+      if let bytes = HostAddress(ip).ipBytes { sans.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...]))) }
     }
     let now = Date()
     let extensions = try Certificate.Extensions {
@@ -68,13 +64,5 @@ public struct SelfSignedCertificate: Sendable {
       issuerPrivateKey: .init(key)
     )
     return SelfSignedCertificate(certificate: certificate, privateKey: key)
-  }
-
-  private static func ipBytes(_ text: String) -> [UInt8]? {
-    var v4 = in_addr()
-    if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-    var v6 = in6_addr()
-    if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-    return nil
   }
 }

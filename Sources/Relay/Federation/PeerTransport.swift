@@ -43,12 +43,13 @@ enum PeerTransport {
     )
   }
 
+  /// An address literal is connected to as such (no SNI); a name is resolved.
   private static func target(_ address: RelayConfiguration.Listen) -> any ResolvableTarget {
-    if address.host.contains(":") { return .ipv6(address: address.host, port: address.port) }
-    if address.host.split(separator: ".").count == 4, address.host.allSatisfy({ $0.isNumber || $0 == "." }) {
-      return .ipv4(address: address.host, port: address.port)
+    switch HostAddress(address.host) {
+    case .ipv4(let literal): .ipv4(address: literal, port: address.port)
+    case .ipv6(let literal): .ipv6(address: literal, port: address.port)
+    case .name(let host): .dns(host: host, port: address.port)
     }
-    return .dns(host: address.host, port: address.port)
   }
 }
 
