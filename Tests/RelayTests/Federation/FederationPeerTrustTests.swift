@@ -57,9 +57,40 @@ extension FederationSuites {
       }
     }
 
+    @Test("a peer over the batch size or its batch rate is refused RESOURCE_EXHAUSTED")
+    func peerLimits() async throws {
+      try await RelayMesh.with { mesh in
+        let asB = mesh.b.asClient
+        let replicate = { @Sendable (batches: [Relay_V1_ReplicationBatch]) async throws -> Int in
+          try await asB.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
+            let request = StreamingClientRequest<Relay_V1_ReplicationBatch> { writer in
+              for batch in batches { try await writer.write(batch) }
+            }
+            return try await FederationClient(wrapping: $0).replicate(request: request) { response in
+              try await response.messages.reduce(0) { count, _ in count + 1 }
+            }
+          }
+        }
+        // 257 events: one over the default batch size.
+        let oversized = Relay_V1_ReplicationBatch.with { batch in
+          batch.events = (1 ... 257).map { id in .with { $0.id = UInt64(id) } }
+        }
+        let big = await #expect(throws: RPCError.self) { _ = try await replicate([oversized]) }
+        #expect(big?.code == .resourceExhausted)
+        #expect(big?.message == "a batch may carry at most 256 events")
+        // 2,000 batches as fast as they apply: the default rate is 200 a second, with as many in a burst.
+        let flood = await #expect(throws: RPCError.self) {
+          _ = try await replicate(Array(repeating: Relay_V1_ReplicationBatch(), count: 2000))
+        }
+        #expect(flood?.code == .resourceExhausted)
+        #expect(flood?.message == "replicating faster than 200 batches a second")
+      }
+    }
+
     /// Events b.test has no right to send: another domain's message, a message
-    /// from a user of another domain, another domain's device list, a
-    /// conversation owned by another relay, and a copy for a device of b's own domain.
+    /// from a user of another domain, a copy for a device of b's own domain, a
+    /// copy over the envelope limit, another domain's device list, a
+    /// conversation owned by another relay.
     static func forgedEvents(chat: String, to device: String) -> [Relay_V1_OutboxEvent] {
       let copy = Relay_V1_SealedCopy.with {
         $0.device = device
@@ -89,6 +120,14 @@ extension FederationSuites {
             .with {
               $0.device = "bob@b.test/other"
               $0.ciphertext = Data([1])
+            }
+          ]),
+        message(
+          origin: "b.test", sender: "bob@b.test/phone",
+          copies: [
+            .with {
+              $0.device = device
+              $0.ciphertext = Data(count: 64 * 1024 + 1)
             }
           ]),
         .with { $0.deviceList = .with { $0.user = "carol@c.test" } },

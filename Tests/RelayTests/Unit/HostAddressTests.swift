@@ -1,5 +1,5 @@
-import Testing
 import TLSIdentity
+import Testing
 
 @Suite("Host addresses: literals and names")
 struct HostAddressTests {
