@@ -175,7 +175,7 @@ struct LimitsTests {
   @Test("a device that stops sending heartbeats is closed with UNAVAILABLE and shown offline")
   func heartbeatTimeout() async throws {
     try await withPair(configure: {
-      $0.presence.ttl = .milliseconds(600)
+      $0.presence.ttl = .milliseconds(1500)
       $0.presence.sweepInterval = .milliseconds(100)
     }) { _, alice, a, bob, b, chat in
       try await withSession(a) { watcher in
