@@ -27,20 +27,6 @@ extension Relay_V1_FederationEvent {
     return event
   }
 
-  /// A receipt made by `device` (a device of this relay) for a message whose
-  /// sender is homed on another relay: that relay and the event for its
-  /// outbox. Nil when the sender is a user of this relay (its receipt goes to
-  /// the sender's mailboxes here).
-  static func receiptForRemoteSender(
-    conversationID: String, messageID: String, sender: DeviceAddress, status: Relay_V1_ReceiptStatus,
-    by device: DeviceAddress, atMs: Int64
-  ) -> (peer: String, event: Self)? {
-    guard sender.user.domain != device.user.domain else { return nil }
-    let event = Self.receipt(
-      conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: atMs)
-    return (sender.user.domain, event)
-  }
-
   /// A delivered/read receipt for the devices of a message's sender on another relay.
   static func receipt(
     conversationID: String, messageID: String, sender: DeviceAddress, status: Relay_V1_ReceiptStatus,

@@ -32,6 +32,7 @@ public final class Relay: Service {
   /// when the configuration names a PostgreSQL (and Redis).
   public convenience init(configuration: RelayConfiguration, logger: Logger) throws(RelayError) {
     try configuration.region.validate()
+    try configuration.federation.validate(localDomain: configuration.domain)
     if let url = configuration.region.postgresURL {
       let store = try PostgresStore(
         url: url, poolSize: configuration.region.postgresPoolSize,
@@ -54,12 +55,11 @@ public final class Relay: Service {
     }
     let link = region?.link
     let sessions = SessionRegistry(elsewhere: { link?.forward($0) })
-    // Both stores federate; the Federator checks the peers (as it does on each reload).
-    let federationStore = store as? any FederationStore
-    let federator = try federationStore.map { (store) throws(RelayError) in
-      try Federator(configuration: configuration, certificate: certificate, store: store, logger: logger)
-    }
-    if federator == nil && !configuration.federation.peers.isEmpty {
+    var federator: Federator?
+    if let federationStore = store as? any FederationStore {
+      federator = try Federator(
+        configuration: configuration, certificate: certificate, store: federationStore, logger: logger)
+    } else if !configuration.federation.peers.isEmpty {
       throw RelayError(
         .invalidArgument, "federation peers need a store that can federate (the embedded one or PostgreSQL)")
     }
@@ -67,11 +67,12 @@ public final class Relay: Service {
       configuration: configuration.presence, sessions: sessions, region: link, federation: federator,
       wallClock: wallClock)
     let metrics = RelayMetrics()
-    var federationService: FederationService?
-    if let federator, let federationStore {
-      federationService = FederationService(
+    var federation: (federator: Federator, service: FederationService)?
+    if let federator, let federationStore = store as? any FederationStore {
+      let service = FederationService(
         configuration: configuration, store: federationStore, federator: federator, sessions: sessions,
         presence: presence, metrics: metrics, logger: logger)
+      federation = (federator, service)
     }
     let committer = SendCommitter(
       store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit,
@@ -90,7 +91,7 @@ public final class Relay: Service {
       wallClock: wallClock,
       logger: logger
     )
-    client.federator = federator
+    client.federator = federation?.federator
     self.configuration = configuration
     self.fingerprint = certificate.fingerprint
     self.certificatePEM = certificate.certificatePEM
@@ -98,7 +99,7 @@ public final class Relay: Service {
     self.server = RelayServer(
       configuration: configuration, certificate: certificate,
       services: [SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health]
-        + (federationService.map { [$0] } ?? []),
+        + (federation.map { [$0.service] } ?? []),
       sessions: sessions, health: health,
       prepare: { [migrate = configuration.region.migrateOnStart] in
         // A region node brings the shared schema up to date before it serves.
@@ -129,10 +130,10 @@ public final class Relay: Service {
         metrics: metrics, sessions: sessions, store: store, redis: link?.redis,
         interval: configuration.metrics.sampleInterval, logger: logger))
     if let listen = configuration.metrics.listen {
-      parts.append(AdminServer(address: listen, metrics: metrics, federator: federator))
+      parts.append(AdminServer(address: listen, metrics: metrics, federator: federation?.federator))
     }
-    if let federator { parts.append(federator) }
-    self.federator = federator
+    if let federation { parts.append(federation.federator) }
+    self.federator = federation?.federator
     self.parts = parts + [committer, sweeper, self.server]
     self.logger = logger
   }

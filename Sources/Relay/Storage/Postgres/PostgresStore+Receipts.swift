@@ -114,12 +114,11 @@ extension PostgresStore {
     _ db: PostgresConnection, conversationID: String, messageID: String, sender: String,
     status: Relay_V1_ReceiptStatus, by device: DeviceAddress, atMs: Int64
   ) async throws -> Bool {
-    guard
-      let remote = Relay_V1_FederationEvent.receiptForRemoteSender(
-        conversationID: conversationID, messageID: messageID, sender: try DeviceAddress(parsing: sender),
-        status: status, by: device, atMs: atMs)
-    else { return false }
-    try await Self.enqueue(remote.event, for: remote.peer, db)
+    let sender = try DeviceAddress(parsing: sender)
+    guard sender.user.domain != device.user.domain else { return false }
+    let event = Relay_V1_FederationEvent.receipt(
+      conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: atMs)
+    try await Self.enqueue(event, for: sender.user.domain, db)
     return true
   }
 

@@ -30,15 +30,23 @@ extension SQLiteStore {
     else { return }
     let home: String = row[0]
     let members = try String.fetchAll(db, sql: "SELECT user FROM members WHERE conversation_id = ?", arguments: [id])
-      .map { try UserAddress(parsing: $0) }
-    let peers = alsoTo.union(members.map(\.domain)).subtracting([home]).sorted()
+    var peers = alsoTo
+    for member in members {
+      let domain = member[member.index(after: member.firstIndex(of: "@")!)...]
+      if domain != home { peers.insert(String(domain)) }
+    }
     guard !peers.isEmpty, let viewer = members.first else { return }
-    let record = try Self.membership(db, id: id, viewer: viewer).record
+    let record = try Self.membership(db, id: id, viewer: UserAddress(parsing: viewer)).record
     let event = Relay_V1_FederationEvent.conversation(record, createdBy: row[1], version: row[2])
-    for peer in peers { try Self.enqueue(event, for: peer, db) }
+    let peerList = peers.sorted().filter { $0 != home }
+    for peer in peerList { try Self.enqueue(event, for: peer, db) }
     // The peers also learn the devices of this relay's members, so their
     // users can address them without a look-up first.
-    for member in members where member.domain == home { try Self.announceDevices(of: member, to: peers, db) }
+    for member in members {
+      let user = try UserAddress(parsing: member)
+      guard user.domain == home else { continue }
+      try Self.announceDevices(of: user, to: peerList, db)
+    }
   }
 }
 

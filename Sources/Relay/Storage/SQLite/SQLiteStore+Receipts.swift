@@ -75,30 +75,21 @@ extension SQLiteStore {
     }
   }
 
-  /// A receipt `device` (of this relay) made for a message: to the sender's
-  /// relay's outbox when the sender is homed on another relay, else to the
-  /// mailbox of every device of the sender.
+  /// One receipt entry in the mailbox of every device of the message's
+  /// sender; for a sender homed on another relay (not `by`'s, which is this
+  /// one), one receipt event in that relay's outbox instead.
   static func writeReceipt(
     _ db: Database, to sender: DeviceAddress, conversationID: String, seq: Int64, messageID: String,
-    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, nowMs: Int64, cache: inout [String: [DeviceAddress]]
+    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, nowMs: Int64, cache: inout [String: [DeviceAddress]],
+    localDomain: String? = nil
   ) throws -> [Doorbell] {
-    if let remote = Relay_V1_FederationEvent.receiptForRemoteSender(
-      conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: nowMs)
-    {
-      try Self.enqueue(remote.event, for: remote.peer, db)
+    let senderUser = sender.user.description
+    if sender.user.domain != (localDomain ?? device.user.domain) {
+      let event = Relay_V1_FederationEvent.receipt(
+        conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: nowMs)
+      try Self.enqueue(event, for: sender.user.domain, db)
       return []
     }
-    return try Self.writeLocalReceipt(
-      db, to: sender.user, conversationID: conversationID, seq: seq, messageID: messageID, status: status,
-      by: device, atMs: nowMs, cache: &cache)
-  }
-
-  /// One receipt entry in the mailbox of every device of `sender`, a user of this relay.
-  static func writeLocalReceipt(
-    _ db: Database, to sender: UserAddress, conversationID: String, seq: Int64, messageID: String,
-    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, atMs: Int64, cache: inout [String: [DeviceAddress]]
-  ) throws -> [Doorbell] {
-    let senderUser = sender.description
     let devices: [DeviceAddress]
     if let known = cache[senderUser] {
       devices = known
@@ -109,7 +100,7 @@ extension SQLiteStore {
       cache[senderUser] = devices
     }
     let entry = Relay_V1_MailboxEntry.receipt(
-      conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: status, by: device, atMs: atMs)
+      conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: status, by: device, atMs: nowMs)
     return try devices.map { try Self.appendToMailbox(db, device: $0, entry: entry) }
   }
 }

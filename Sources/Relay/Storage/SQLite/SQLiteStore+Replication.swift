@@ -144,8 +144,8 @@ extension SQLiteStore {
         arguments: [sender.user.description, sender.deviceID, receipt.messageID, receipt.conversationID])
     else { throw RelayError(.notFound, "a receipt for an unknown message") }
     var cache = [String: [DeviceAddress]]()
-    return try Self.writeLocalReceipt(
-      db, to: sender.user, conversationID: receipt.conversationID, seq: seq, messageID: receipt.messageID,
-      status: receipt.status, by: by, atMs: receipt.atMs, cache: &cache)
+    return try Self.writeReceipt(
+      db, to: sender, conversationID: receipt.conversationID, seq: seq, messageID: receipt.messageID,
+      status: receipt.status, by: by, nowMs: receipt.atMs, cache: &cache, localDomain: sender.user.domain)
   }
 }
