@@ -61,6 +61,12 @@ struct RunCommand: AsyncParsableCommand {
           workload: "connections", parameters: "\(self.devices) idle devices",
           perSecond: Double(self.devices) / connectSeconds,
           notes: ["relay RSS KiB per device": perDevice / 1024, "seconds to connect all": connectSeconds]))
+      progress("connections: the transport's floor, \(self.devices) idle echo streams")
+      let echo = try await RelayProcess.startEcho(
+        benchExecutable: CommandLine.arguments[0], port: try freeLoopbackPort())
+      defer { echo.stop() }
+      let floor = try await EchoIdleWorkload(connections: self.devices).run(echo)
+      results[results.count - 1].notes["echo server RSS KiB per connection (floor)"] = floor / 1024
     }
     if selected.contains("throughput") {
       progress("throughput: \(self.pairs) pairs x \(self.messages) messages of \(self.size) B")

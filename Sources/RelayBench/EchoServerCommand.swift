@@ -21,7 +21,10 @@ struct EchoServerCommand: AsyncParsableCommand {
       address: .ipv4(host: "127.0.0.1", port: self.port),
       transportSecurity: RelayTransportSecurity.server(
         certificatePEM: try identity.certificatePEM(), privateKeyPEM: identity.privateKeyPEM),
-      config: .defaults { $0.rpc.maxRequestPayloadSize = 8 << 20 }
+      config: .defaults { config in
+        config.rpc.maxRequestPayloadSize = 8 << 20
+        TransportTuning.apply(to: &config)
+      }
     )
     try Data(try identity.certificatePEM().utf8).write(to: URL(fileURLWithPath: self.dir + "/relay-cert.pem"))
     try await GRPCServer(transport: transport, services: [EchoService()]).serve()

@@ -38,8 +38,11 @@ final class RelayProcess: Sendable {
     -> RelayProcess
   {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
+    // RELAY_BENCH_WRAPPER (for example `valgrind --tool=massif`) runs the server under a profiler.
+    let wrapper =
+      ProcessInfo.processInfo.environment["RELAY_BENCH_WRAPPER"].map { $0.split(separator: " ").map(String.init) } ?? []
+    process.executableURL = URL(fileURLWithPath: wrapper.isEmpty ? executable : "/usr/bin/env")
+    process.arguments = wrapper.isEmpty ? arguments : wrapper + [executable] + arguments
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
@@ -66,7 +69,7 @@ final class RelayProcess: Sendable {
   }
 
   static func waitForFile(_ path: String, process: Process) async throws -> String {
-    for _ in 0 ..< 600 {
+    for _ in 0 ..< 2400 {
       if let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("END CERTIFICATE") { return text }
       guard process.isRunning else { throw BenchError("the relay exited at startup") }
       try await Task.sleep(for: .milliseconds(50))

@@ -1,7 +1,7 @@
 internal import Foundation
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #endif
 
 /// A host as written in `HOST:PORT` or a certificate's names: an IPv4 or

@@ -18,6 +18,8 @@ public final class DeviceSession: Sendable {
     var handed: [Relay_V1_MailboxEntry] = []
     var doorbell = true
     var closing: RelayError?
+    /// The reader failed: stop writing, the call ends with the reader's error.
+    var abandoned = false
   }
 
   /// Beyond this many handed-over entries waiting, drop them and read the mailbox instead.
@@ -26,7 +28,7 @@ public final class DeviceSession: Sendable {
   public let device: DeviceAddress
   let id: UInt64
   private let state = Mutex(State())
-  private let wakeups: AsyncStream<Void>
+  let wakeups: AsyncStream<Void>
   private let wake: AsyncStream<Void>.Continuation
   private static let nextID = Atomic<UInt64>(1)
 
@@ -73,69 +75,30 @@ public final class DeviceSession: Sendable {
   /// Ends the writer once it has written what is queued (the client is done).
   func finish() { self.wake.finish() }
 
-  /// Writes until ``finish()`` or ``close(_:)``: first the mailbox after
-  /// `cursor` as sync batches (the last one `caught_up`), then each new entry
-  /// as its own envelope or receipt frame.
-  func runWriter(
-    to writer: RPCWriter<Relay_V1_ServerFrame>, store: any RelayStore, from cursor: UInt64, pageSize: Int,
-    metrics: RelayMetrics? = nil
-  ) async throws {
-    func delivered(_ entries: some Sequence<Relay_V1_MailboxEntry>) {
-      guard let metrics else { return }
-      let now = HybridLogicalClock.systemMilliseconds()
-      for entry in entries { if case .envelope(let envelope) = entry.entry { metrics.delivered(envelope, nowMs: now) } }
-    }
-    var sent = cursor
-    var caughtUp = false
-    for await _ in self.wakeups {
-      while true {
-        let (frames, handed, doorbell, closing) = self.state.withLock { state in
-          defer {
-            state.frames.removeAll(keepingCapacity: true)
-            state.handed.removeAll(keepingCapacity: true)
-            state.doorbell = false
-          }
-          return (state.frames, state.handed, state.doorbell, state.closing)
-        }
-        if let closing { throw closing }
-        if frames.isEmpty && handed.isEmpty && !doorbell { break }
-        for frame in frames { try await writer.write(frame) }
-        // Handed-over entries go out while they continue the cursor sequence;
-        // anything else (a gap, or still catching up) is read from the mailbox.
-        var needsRead = doorbell
-        if caughtUp {
-          for entry in handed.sorted(by: { $0.cursor < $1.cursor }) where entry.cursor > sent {
-            guard entry.cursor == sent + 1, !needsRead else {
-              needsRead = true
-              break
-            }
-            try await writer.write(entry.serverFrame)
-            delivered(CollectionOfOne(entry))
-            sent = entry.cursor
-          }
-        } else if !handed.isEmpty {
-          needsRead = true
-        }
-        guard needsRead else { continue }
-        let entries = try await store.mailbox(of: self.device, after: sent, limit: pageSize)
-        if let last = entries.last { sent = last.cursor }
-        let full = entries.count == pageSize
-        if full { self.state.withLock { $0.doorbell = true } }
-        if !caughtUp {
-          var batch = Relay_V1_SyncBatch()
-          batch.entries = entries
-          batch.caughtUp = !full
-          caughtUp = !full
-          var frame = Relay_V1_ServerFrame()
-          frame.sync = batch
-          try await writer.write(frame)
-        } else {
-          for entry in entries { try await writer.write(entry.serverFrame) }
-        }
-        delivered(entries)
+  /// Ends the writer at once, writing nothing more (the reader failed).
+  func abandon() {
+    self.state.withLock { $0.abandoned = true }
+    self.wake.finish()
+  }
+
+  /// What the writer has to do next, taken (and cleared) under the lock;
+  /// nil when there is nothing. Throws the closing error.
+  func takeWork() throws(RelayError) -> WriterWork? {
+    try self.state.withLock { state throws(RelayError) -> WriterWork? in
+      if let closing = state.closing { throw closing }
+      if state.abandoned { return WriterWork(abandoned: true) }
+      if state.frames.isEmpty && state.handed.isEmpty && !state.doorbell { return nil }
+      defer {
+        state.frames.removeAll(keepingCapacity: true)
+        state.handed.removeAll(keepingCapacity: true)
+        state.doorbell = false
       }
+      return WriterWork(frames: state.frames, handed: state.handed, doorbell: state.doorbell)
     }
   }
+
+  /// Asks the writer to read the mailbox again (a page came back full).
+  func ringAgain() { self.state.withLock { $0.doorbell = true } }
 }
 
 extension Relay_V1_MailboxEntry {

@@ -49,6 +49,7 @@ struct RelayServer: Service {
           guardian.opened(stream: stream)
           return stream.eventLoop.makeSucceededVoidFuture()
         }
+        TransportTuning.apply(to: &config)
       }
     )
     self.server = GRPCServer(transport: self.transport, services: services)

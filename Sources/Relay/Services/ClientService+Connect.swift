@@ -23,82 +23,112 @@ extension ClientService {
       let wasCurrent = self.sessions.detach(session)
       self.presence.disconnected(session, deviceGone: wasCurrent)
     }
+    // The writer runs in the call's own task and the reader in one child:
+    // a task fewer per connected device than one child each. The first side
+    // to fail stops the other at once.
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
+        do {
+          try await self.readFrames(request, session: session)
+          session.finish()
+        } catch {
+          session.abandon()
+          throw error
+        }
+      }
+      do {
         try await session.runWriter(
           to: response, store: self.store, from: cursor, pageSize: self.limits.syncPageSize, metrics: self.metrics)
-      }
-      group.addTask {
-        try await self.readFrames(request, session: session)
-        session.finish()
-      }
-      // `waitForAll` would wait for the reader even after the writer failed:
-      // on the first failure, cancel the other side at once.
-      do {
-        try await group.next()
-        try await group.next()
       } catch {
         group.cancelAll()
         throw error
       }
+      // The reader's outcome: its error, if the writer stopped for it.
+      try await group.next()
     }
   }
 
   /// Handles client frames in order. Sends are queued for commit in order and
   /// their results written as they come back, up to a bound per stream.
+  ///
+  /// The loop that waits for frames keeps only a little state across its
+  /// suspension; each kind of frame is handled in a function of its own, so
+  /// the reader task's deepest stack (which it keeps while the device is
+  /// connected) is that of one kind, not of all of them at once.
   private func readFrames(
     _ frames: RPCAsyncSequence<Relay_V1_ClientFrame, any Error>, session: DeviceSession
   ) async throws {
-    let device = session.device
     try await withThrowingTaskGroup(of: Void.self) { inflight in
       var pending = 0
       for try await frame in frames {
-        do {
-          switch frame.frame {
-          case .send(let send):
-            let ticket: SendCommitter.Ticket
-            do throws(RelayError) {
-              ticket = self.committer.enqueue(try self.sendCommand(send, from: device))
-            } catch {
-              session.push(.error(error, messageID: send.messageID))
-              continue
-            }
-            if pending >= self.limits.maxInFlightSendsPerStream {
-              try await inflight.next()
-              pending -= 1
-            }
-            pending += 1
-            inflight.addTask { await self.complete(ticket, session: session) }
-          case .ack(let ack):
-            self.deliver(
-              try await self.store.acknowledge(device: device, upTo: ack.cursor, nowMs: self.wallClock()))
-          case .read(let read):
-            let id = try RequestValidation.conversationID(read.conversationID)
-            self.deliver(
-              try await self.store.markRead(
-                device: device, conversationID: id, upToSeq: read.upToSeq, nowMs: self.wallClock()))
-          case .typing(let typing):
-            let id = try RequestValidation.conversationID(typing.conversationID)
-            let conversation = try await self.store.conversation(id: id, viewer: device.user)
-            self.presence.typing(
-              conversationID: id, user: device.user, typing: typing.typing, audience: conversation.members.map(\.user))
-          case .presence(let subscribe):
-            try await self.subscribe(session, subscribe)
-          case .heartbeat(let heartbeat):
-            self.presence.heartbeat(session)
-            var frame = Relay_V1_ServerFrame()
-            frame.heartbeat.clientTimeMs = heartbeat.clientTimeMs
-            frame.heartbeat.serverTimeMs = self.wallClock()
-            session.push(frame)
-          case nil:
-            throw RelayError(.invalidArgument, "a client frame must set one of its frame fields")
-          }
-        } catch let error as RelayError {
-          session.push(.error(error, messageID: ""))
+        guard let ticket = try await self.handle(frame, session: session) else { continue }
+        if pending >= self.limits.maxInFlightSendsPerStream {
+          try await inflight.next()
+          pending -= 1
         }
+        pending += 1
+        inflight.addTask { await self.complete(ticket, session: session) }
       }
       try await inflight.waitForAll()
     }
+  }
+
+  /// One client frame; a send comes back as its ticket, queued for commit.
+  /// A refused frame is answered with an error frame and the stream stays open.
+  @inline(never)
+  private func handle(_ frame: Relay_V1_ClientFrame, session: DeviceSession) async throws -> SendCommitter.Ticket? {
+    do {
+      switch frame.frame {
+      case .send(let send):
+        return self.committer.enqueue(try self.sendCommand(send, from: session.device))
+      case .ack(let ack):
+        try await self.acknowledge(ack.cursor, session: session)
+      case .read(let read):
+        try await self.markRead(read, session: session)
+      case .typing(let typing):
+        try await self.typing(typing, session: session)
+      case .presence(let subscribe):
+        try await self.subscribe(session, subscribe)
+      case .heartbeat(let heartbeat):
+        self.heartbeat(heartbeat.clientTimeMs, session: session)
+      case nil:
+        throw RelayError(.invalidArgument, "a client frame must set one of its frame fields")
+      }
+    } catch let error as RelayError {
+      let messageID = if case .send(let send) = frame.frame { send.messageID } else { "" }
+      session.push(.error(error, messageID: messageID))
+    }
+    return nil
+  }
+
+  @inline(never)
+  private func acknowledge(_ cursor: UInt64, session: DeviceSession) async throws {
+    self.deliver(try await self.store.acknowledge(device: session.device, upTo: cursor, nowMs: self.wallClock()))
+  }
+
+  @inline(never)
+  private func markRead(_ read: Relay_V1_ReadReceipt, session: DeviceSession) async throws {
+    let id = try RequestValidation.conversationID(read.conversationID)
+    self.deliver(
+      try await self.store.markRead(
+        device: session.device, conversationID: id, upToSeq: read.upToSeq, nowMs: self.wallClock()))
+  }
+
+  @inline(never)
+  private func typing(_ typing: Relay_V1_Typing, session: DeviceSession) async throws {
+    let id = try RequestValidation.conversationID(typing.conversationID)
+    let user = session.device.user
+    let conversation = try await self.store.conversation(id: id, viewer: user)
+    self.presence.typing(
+      conversationID: id, user: user, typing: typing.typing, audience: conversation.members.map(\.user))
+  }
+
+  private func heartbeat(_ clientTimeMs: Int64, session: DeviceSession) {
+    self.presence.heartbeat(session)
+    var frame = Relay_V1_ServerFrame()
+    frame.heartbeat.clientTimeMs = clientTimeMs
+    frame.heartbeat.serverTimeMs = self.wallClock()
+    session.push(frame)
   }
 
   private func complete(_ ticket: SendCommitter.Ticket, session: DeviceSession) async {

@@ -77,3 +77,34 @@ func waitUntil(_ condition: @Sendable () -> Bool) async throws {
   for _ in 0 ..< 500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
   if !condition() { throw TimedOut(what: "a condition") }
 }
+
+@Suite("A device session's writer, stopped")
+struct DeviceSessionStopTests {
+  @Test("abandon ends the writer at once, without writing what is queued; close ends it with the error")
+  func abandonAndClose() async throws {
+    let fixture = StoreFixture(store: try SQLiteStore(directory: makeTemporaryDirectory()))
+    let bob = try await fixture.register("bob@localhost/phone")
+    for ending in ["abandon", "close"] {
+      let session = DeviceSession(device: bob)
+      let writer = CollectingWriter()
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+          try await session.runWriter(to: RPCWriter(wrapping: writer), store: fixture.store, from: 0, pageSize: 10)
+        }
+        try await waitUntil { writer.written.count == 1 }  // the (empty) caught-up sync batch
+        var heartbeat = Relay_V1_ServerFrame()
+        heartbeat.heartbeat.serverTimeMs = 1
+        if ending == "abandon" {
+          session.abandon()
+          session.push(heartbeat)
+          try await group.next()
+        } else {
+          session.close(RelayError(.aborted, "replaced"))
+          session.push(heartbeat)
+          await #expect(throws: RelayError.self) { try await group.next() }
+        }
+      }
+      #expect(writer.written.count == 1, "\(ending)")
+    }
+  }
+}

@@ -1,0 +1,110 @@
+internal import GRPCCore
+internal import Wire
+
+/// One turn of the writer's work, taken from the session at once.
+struct WriterWork {
+  var frames: [Relay_V1_ServerFrame] = []
+  var handed: [Relay_V1_MailboxEntry] = []
+  var doorbell = false
+  var abandoned = false
+}
+
+/// Where the writer is in the device's mailbox.
+struct WriterPosition {
+  /// The last cursor written.
+  var sent: UInt64
+  /// Whether the stream has had its `caught_up` sync batch.
+  var caughtUp = false
+}
+
+extension DeviceSession {
+  /// Writes until ``finish()``, ``abandon()`` or ``close(_:)``: first the
+  /// mailbox after `cursor` as sync batches (the last one `caught_up`), then
+  /// each new entry as its own envelope or receipt frame.
+  ///
+  /// The loop that waits is kept apart from the work it does, and the work
+  /// is split by kind: an async function's frame holds every value it keeps
+  /// across a suspension, and a task keeps the memory of its deepest stack
+  /// for as long as it lives — here, as long as the device is connected.
+  func runWriter(
+    to writer: RPCWriter<Relay_V1_ServerFrame>, store: any RelayStore, from cursor: UInt64, pageSize: Int,
+    metrics: RelayMetrics? = nil
+  ) async throws {
+    var position = WriterPosition(sent: cursor)
+    for await _ in self.wakeups {
+      while let work = try self.takeWork() {
+        if work.abandoned { return }
+        try await self.perform(work, writer: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics)
+      }
+    }
+  }
+
+  @inline(never)
+  private func perform(
+    _ work: WriterWork, writer: RPCWriter<Relay_V1_ServerFrame>, store: any RelayStore, position: inout WriterPosition,
+    pageSize: Int, metrics: RelayMetrics?
+  ) async throws {
+    if !work.frames.isEmpty { try await Self.write(work.frames, to: writer) }
+    // Handed-over entries go out while they continue the cursor sequence;
+    // anything else (a gap, or still catching up) is read from the mailbox.
+    var needsRead = work.doorbell
+    if position.caughtUp {
+      if !work.handed.isEmpty {
+        needsRead = try await Self.writeHanded(work.handed, to: writer, position: &position, metrics: metrics) || needsRead
+      }
+    } else if !work.handed.isEmpty {
+      needsRead = true
+    }
+    if needsRead {
+      try await self.writeMailboxPage(to: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics)
+    }
+  }
+
+  @inline(never)
+  private static func write(_ frames: [Relay_V1_ServerFrame], to writer: RPCWriter<Relay_V1_ServerFrame>) async throws {
+    for frame in frames { try await writer.write(frame) }
+  }
+
+  /// Writes handed-over entries that follow `position`; whether the mailbox must be read (a gap).
+  @inline(never)
+  private static func writeHanded(
+    _ handed: [Relay_V1_MailboxEntry], to writer: RPCWriter<Relay_V1_ServerFrame>, position: inout WriterPosition,
+    metrics: RelayMetrics?
+  ) async throws -> Bool {
+    for entry in handed.sorted(by: { $0.cursor < $1.cursor }) where entry.cursor > position.sent {
+      guard entry.cursor == position.sent + 1 else { return true }
+      try await writer.write(entry.serverFrame)
+      Self.delivered(CollectionOfOne(entry), metrics: metrics)
+      position.sent = entry.cursor
+    }
+    return false
+  }
+
+  /// One page of the mailbox after `position`: a sync batch until caught up, then entry by entry.
+  @inline(never)
+  private func writeMailboxPage(
+    to writer: RPCWriter<Relay_V1_ServerFrame>, store: any RelayStore, position: inout WriterPosition, pageSize: Int,
+    metrics: RelayMetrics?
+  ) async throws {
+    let entries = try await store.mailbox(of: self.device, after: position.sent, limit: pageSize)
+    if let last = entries.last { position.sent = last.cursor }
+    let full = entries.count == pageSize
+    if full { self.ringAgain() }
+    if !position.caughtUp {
+      var frame = Relay_V1_ServerFrame()
+      frame.sync.entries = entries
+      frame.sync.caughtUp = !full
+      position.caughtUp = !full
+      try await writer.write(frame)
+    } else {
+      for entry in entries { try await writer.write(entry.serverFrame) }
+    }
+    Self.delivered(entries, metrics: metrics)
+  }
+
+  private static func delivered(_ entries: some Sequence<Relay_V1_MailboxEntry>, metrics: RelayMetrics?) {
+    guard let metrics else { return }
+    let now = HybridLogicalClock.systemMilliseconds()
+    for entry in entries { if case .envelope(let envelope) = entry.entry { metrics.delivered(envelope, nowMs: now) } }
+  }
+}

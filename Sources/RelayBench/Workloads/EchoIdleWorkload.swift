@@ -1,0 +1,50 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+/// The memory floor: `connections` idle clients of the bare echo server, each
+/// with its own mutual-TLS connection and one open stream that has carried a
+/// message each way. What the transport alone holds per connected device.
+struct EchoIdleWorkload: Sendable {
+  var connections: Int
+
+  func run(_ echo: RelayProcess) async throws -> Double {
+    let devices = try (0 ..< self.connections).map { try BenchDevice(user: "floor\($0)@localhost") }
+    let baseline = echo.residentBytes
+    let (allEchoed, signal) = AsyncStream.makeStream(of: Void.self)
+    let echoed = Counter()
+    let total = devices.count
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+      for device in devices {
+        group.addTask {
+          try await withGRPCClient(transport: try device.transport(echo.target)) { client in
+            let request = StreamingClientRequest<[UInt8]> { writer in
+              try await writer.write(Array(timedPayload(size: 256)))
+              try await idleUntilCancelled()
+            }
+            try await client.bidirectionalStreaming(
+              request: request, descriptor: EchoService.method, serializer: BytesCoder(),
+              deserializer: BytesCoder(), options: .defaults
+            ) { response in
+              for try await _ in response.messages {
+                if echoed.increment() == total { signal.finish() }
+                try await idleUntilCancelled()
+              }
+            }
+          }
+        }
+      }
+      for await _ in allEchoed {}
+      try await Task.sleep(for: .milliseconds(500))  // let the server settle
+      let perConnection = Double(echo.residentBytes - baseline) / Double(total)
+      group.cancelAll()
+      while (try? await group.next()) != nil {}
+      return perConnection
+    }
+  }
+}
+
+/// Holds a stream open until the benchmark is done with it.
+private func idleUntilCancelled() async throws {
+  try await Task.sleep(for: .seconds(24 * 3600))
+}
