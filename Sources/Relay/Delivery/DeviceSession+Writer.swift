@@ -34,7 +34,8 @@ extension DeviceSession {
     for await _ in self.wakeups {
       while let work = try self.takeWork() {
         if work.abandoned { return }
-        try await self.perform(work, writer: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics)
+        try await self.perform(
+          work, writer: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics)
       }
     }
   }
@@ -50,13 +51,15 @@ extension DeviceSession {
     var needsRead = work.doorbell
     if position.caughtUp {
       if !work.handed.isEmpty {
-        needsRead = try await Self.writeHanded(work.handed, to: writer, position: &position, metrics: metrics) || needsRead
+        needsRead =
+          try await Self.writeHanded(work.handed, to: writer, position: &position, metrics: metrics) || needsRead
       }
     } else if !work.handed.isEmpty {
       needsRead = true
     }
     if needsRead {
-      try await self.writeMailboxPage(to: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics)
+      try await self.writeMailboxPage(
+        to: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics)
     }
   }
 

@@ -43,10 +43,11 @@ extension PostgresStore {
     do throws(RelayError) {
       guard !members.isEmpty else { throw RelayError(.notFound, "unknown conversation") }
       try send.checkRecipients(
-        members.lazy.compactMap { row in
-          guard let user = row.user, let device = row.device else { return nil }
-          return (user: user, device: device)
-        })
+        MemberDevices(
+          members.lazy.compactMap { row in
+            guard let user = row.user, let device = row.device else { return nil }
+            return (user: user, device: device)
+          }))
     } catch {
       // A retry of a committed send gets its first result, even if the members changed since.
       if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }

@@ -23,22 +23,23 @@ public struct SendOutcome: Sendable {
 extension SendCommand {
   /// Checks that the sender is a member and that the send addresses exactly
   /// the current devices of every member but the sending device itself.
-  /// `memberDevices` is every (user, device id) of every member.
-  func checkRecipients(_ memberDevices: some Sequence<(user: String, device: String)>) throws(RelayError) {
-    let sender = self.sender.user.description
-    var expected = Set<String>()
-    var senderIsMember = false
-    for (user, device) in memberDevices {
-      if user == sender {
-        senderIsMember = true
-        if device == self.sender.deviceID { continue }
-      }
-      expected.insert("\(user)/\(device)")
-    }
-    // The sending device is registered, so a member sender always shows up above.
-    guard senderIsMember else {
+  func checkRecipients(_ members: MemberDevices) throws(RelayError) {
+    // The sending device is registered, so a member sender always has a device here.
+    guard members.users.contains(self.sender.user.description) else {
       throw RelayError(.permissionDenied, "the sender is not a member of this conversation")
     }
+    let sender = self.sender.description
+    let expectedCount = members.addresses.count - (members.addresses.contains(sender) ? 1 : 0)
+    if self.copies.count == expectedCount
+      && self.copies.allSatisfy({ copy in
+        let address = copy.device.description
+        return address != sender && members.addresses.contains(address)
+      })
+    {
+      return  // copies are distinct (checked on the way in), so this is the exact set
+    }
+    var expected = members.addresses
+    expected.remove(sender)
     let addressed = Set(self.copies.map(\.device.description))
     if addressed != expected {
       var error = RelayError(
@@ -76,6 +77,25 @@ extension SendCommand {
     var entry = Relay_V1_MailboxEntry()
     entry.envelope = envelope
     return entry
+  }
+}
+
+/// Every device of every member of a conversation, as a send is checked against it.
+struct MemberDevices: Sendable {
+  /// Members with at least one device.
+  let users: Set<String>
+  /// `user/device` of every device.
+  let addresses: Set<String>
+
+  init(_ devices: some Sequence<(user: String, device: String)>) {
+    var users = Set<String>()
+    var addresses = Set<String>()
+    for (user, device) in devices {
+      users.insert(user)
+      addresses.insert("\(user)/\(device)")
+    }
+    self.users = users
+    self.addresses = addresses
   }
 }
 

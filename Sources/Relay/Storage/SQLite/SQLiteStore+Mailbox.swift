@@ -7,13 +7,21 @@ extension SQLiteStore {
   /// device's mailbox, and returns the doorbell for it: the new cursor, and
   /// the entry with that cursor for a live session to write as it is.
   static func appendToMailbox(_ db: Database, device: DeviceAddress, entry: Relay_V1_MailboxEntry) throws -> Doorbell {
-    let user = device.user.description
     guard
       let head = try db.cachedStatement(
         sql:
           "UPDATE devices SET mailbox_head = mailbox_head + 1 WHERE user = ? AND device_id = ? RETURNING mailbox_head"
-      ).fetchOneRow(arguments: [user, device.deviceID])?[0] as Int64?
+      ).fetchOneRow(arguments: [device.user.description, device.deviceID])?[0] as Int64?
     else { throw RelayError(.notFound, "unknown device") }
+    return try Self.insertMailboxEntry(db, device: device, cursor: head, entry: entry)
+  }
+
+  /// Writes `entry` at `cursor` in a device's mailbox (whose head the caller
+  /// keeps), and returns the doorbell for it.
+  static func insertMailboxEntry(
+    _ db: Database, device: DeviceAddress, cursor head: Int64, entry: Relay_V1_MailboxEntry
+  ) throws -> Doorbell {
+    let user = device.user.description
     let insert = try db.cachedStatement(
       sql: """
         INSERT INTO mailbox (user, device_id, cursor, kind, conversation_id, seq, receipt_status, receipt_by, receipt_at_ms)

@@ -29,12 +29,13 @@ extension SQLiteStore {
           """,
         arguments: [user, device.deviceID, Int64(acked), Int64(cursor)])
       var doorbells = [Doorbell]()
-      var senderDevices = [String: [DeviceAddress]]()
+      var batch = SQLiteWriteBatch()
       for message in delivered {
         doorbells += try Self.writeReceipt(
           db, to: try DeviceAddress.stored(user: message[2], device: message[4]), conversationID: message[0],
-          seq: message[1], messageID: message[3], status: .delivered, by: device, nowMs: nowMs, cache: &senderDevices)
+          seq: message[1], messageID: message[3], status: .delivered, by: device, nowMs: nowMs, batch: &batch)
       }
+      try batch.flush(db)
       try db.execute(
         sql: "DELETE FROM mailbox WHERE user = ? AND device_id = ? AND cursor <= ?",
         arguments: [user, device.deviceID, Int64(cursor)])
@@ -65,12 +66,13 @@ extension SQLiteStore {
           "SELECT seq, sender_user, message_id, sender_device FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ?",
         arguments: [conversationID, lastRead, Int64(upToSeq), user])
       var doorbells = [Doorbell]()
-      var senderDevices = [String: [DeviceAddress]]()
+      var batch = SQLiteWriteBatch()
       for message in read {
         doorbells += try Self.writeReceipt(
           db, to: try DeviceAddress.stored(user: message[1], device: message[3]), conversationID: conversationID,
-          seq: message[0], messageID: message[2], status: .read, by: device, nowMs: nowMs, cache: &senderDevices)
+          seq: message[0], messageID: message[2], status: .read, by: device, nowMs: nowMs, batch: &batch)
       }
+      try batch.flush(db)
       return doorbells
     }
   }
@@ -80,27 +82,17 @@ extension SQLiteStore {
   /// one), one receipt event in that relay's outbox instead.
   static func writeReceipt(
     _ db: Database, to sender: DeviceAddress, conversationID: String, seq: Int64, messageID: String,
-    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, nowMs: Int64, cache: inout [String: [DeviceAddress]],
+    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, nowMs: Int64, batch: inout SQLiteWriteBatch,
     localDomain: String? = nil
   ) throws -> [Doorbell] {
-    let senderUser = sender.user.description
     if sender.user.domain != (localDomain ?? device.user.domain) {
       let event = Relay_V1_FederationEvent.receipt(
         conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: nowMs)
       try Self.enqueue(event, for: sender.user.domain, db)
       return []
     }
-    let devices: [DeviceAddress]
-    if let known = cache[senderUser] {
-      devices = known
-    } else {
-      devices = try String.fetchAll(
-        db, sql: "SELECT device_id FROM devices WHERE user = ?", arguments: [senderUser]
-      ).map { try DeviceAddress.stored(user: senderUser, device: $0) }
-      cache[senderUser] = devices
-    }
     let entry = Relay_V1_MailboxEntry.receipt(
       conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: status, by: device, atMs: nowMs)
-    return try devices.map { try Self.appendToMailbox(db, device: $0, entry: entry) }
+    return try batch.devices(of: sender.user.description, db).map { try batch.append(entry, to: $0, db) }
   }
 }

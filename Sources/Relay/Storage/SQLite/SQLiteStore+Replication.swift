@@ -143,9 +143,11 @@ extension SQLiteStore {
           """,
         arguments: [sender.user.description, sender.deviceID, receipt.messageID, receipt.conversationID])
     else { throw RelayError(.notFound, "a receipt for an unknown message") }
-    var cache = [String: [DeviceAddress]]()
-    return try Self.writeReceipt(
+    var batch = SQLiteWriteBatch()
+    let doorbells = try Self.writeReceipt(
       db, to: sender, conversationID: receipt.conversationID, seq: seq, messageID: receipt.messageID,
-      status: receipt.status, by: by, nowMs: receipt.atMs, cache: &cache, localDomain: sender.user.domain)
+      status: receipt.status, by: by, nowMs: receipt.atMs, batch: &batch, localDomain: sender.user.domain)
+    try batch.flush(db)
+    return doorbells
   }
 }

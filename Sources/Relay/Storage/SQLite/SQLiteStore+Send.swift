@@ -4,70 +4,70 @@ internal import SwiftProtobuf
 public import Wire
 
 extension SQLiteStore {
+  /// Commits a batch of sends in one transaction. Each send is checked
+  /// (duplicate, membership, device set) before anything of it is written, so
+  /// a refused send needs no savepoint; a failure while writing is the
+  /// store's, and rolls the whole batch back.
   public func commit(
     _ sends: [SendCommand], clock: HybridLogicalClock
   ) async throws -> [Result<SendOutcome, RelayError>] {
     try await self.write("committing sends") { db in
       var results = [Result<SendOutcome, RelayError>]()
       results.reserveCapacity(sends.count)
+      var batch = SQLiteWriteBatch()
       for send in sends {
-        var outcome: Result<SendOutcome, RelayError> = .failure(RelayError(.internal, "send not committed"))
-        try db.inSavepoint {
-          do {
-            outcome = .success(try Self.commitOne(send, db, clock: clock))
-            return .commit
-          } catch let error as RelayError {
-            outcome = .failure(error)
-            return .rollback
+        let conversation: SQLiteWriteBatch.Conversation
+        do {
+          if let duplicate = try Self.duplicate(of: send, db) {
+            results.append(.success(duplicate))
+            continue
           }
+          conversation = try batch.conversation(send.conversationID, db)
+          try send.checkRecipients(conversation.devices)
+        } catch let error as RelayError {
+          results.append(.failure(error))
+          continue
         }
-        results.append(outcome)
+        // Outside the catch: an error while writing fails the batch, never one send.
+        results.append(.success(try Self.place(send, after: conversation, db, clock: clock, batch: &batch)))
       }
+      try batch.flush(db)
       return results
     }
   }
 
-  /// One send: dedup, membership, the exact device set, then the writes.
-  static func commitOne(_ send: SendCommand, _ db: Database, clock: HybridLogicalClock) throws -> SendOutcome {
-    let sender = send.sender.user.description
-    if let row = try db.cachedStatement(
-      sql: """
-        SELECT conversation_id, seq, hlc, origin_relay, origin_seq, sent_at_ms FROM messages
-        WHERE sender_user = ? AND sender_device = ? AND message_id = ?
-        """
-    ).fetchOneRow(arguments: [sender, send.sender.deviceID, send.messageID.text]) {
-      var result = Self.sendResult(row, messageID: send.messageID.text)
-      result.duplicate = true
-      return SendOutcome(result: result, doorbells: [])
-    }
+  /// The first result of a send already committed (a retry), if it was.
+  static func duplicate(of send: SendCommand, _ db: Database) throws -> SendOutcome? {
     guard
-      let conversation = try db.cachedStatement(
-        sql: "SELECT last_seq, last_origin_seq FROM conversations WHERE id = ?"
-      ).fetchOneRow(arguments: [send.conversationID])
-    else { throw RelayError(.notFound, "unknown conversation") }
+      let row = try db.cachedStatement(
+        sql: """
+          SELECT conversation_id, seq, hlc, origin_relay, origin_seq, sent_at_ms FROM messages
+          WHERE sender_user = ? AND sender_device = ? AND message_id = ?
+          """
+      ).fetchOneRow(arguments: [send.sender.user.description, send.sender.deviceID, send.messageID.text])
+    else { return nil }
+    var result = Self.sendResult(row, messageID: send.messageID.text)
+    result.duplicate = true
+    return SendOutcome(result: result, doorbells: [])
+  }
 
-    let members = try db.cachedStatement(
-      sql: """
-        SELECT d.user, d.device_id FROM members m JOIN devices d ON d.user = m.user WHERE m.conversation_id = ?
-        UNION ALL
-        SELECT r.user, r.device_id FROM members m JOIN remote_devices r ON r.user = m.user WHERE m.conversation_id = ?
-        """
-    ).fetchAllRows(arguments: [send.conversationID, send.conversationID])
-    try send.checkRecipients(members.lazy.map { (user: $0[0] as String, device: $0[1] as String) })
-
-    let seq: Int64 = conversation[0] + 1
-    let originSeq: Int64 = conversation[1] + 1
+  /// Writes a checked send: the message, its copies, the recipients' mailbox
+  /// entries and the outbox events for other relays. Any error here is the
+  /// store's: it is not a `RelayError`, so the batch fails as a whole.
+  static func place(
+    _ send: SendCommand, after conversation: SQLiteWriteBatch.Conversation, _ db: Database,
+    clock: HybridLogicalClock, batch: inout SQLiteWriteBatch
+  ) throws -> SendOutcome {
+    let seq = conversation.lastSeq + 1
+    let originSeq = conversation.lastOriginSeq + 1
     let (hlc, nowMs) = clock.now()
-    try db.cachedStatement(
-      sql: "UPDATE conversations SET last_seq = ?, last_origin_seq = ?, last_activity_ms = ? WHERE id = ?"
-    ).execute(arguments: [seq, originSeq, nowMs, send.conversationID])
     try db.cachedStatement(
       sql: """
         INSERT INTO messages (conversation_id, seq, message_id, sender_user, sender_device, hlc, origin_relay, origin_seq, sent_at_ms)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     ).execute(arguments: [
-      send.conversationID, seq, send.messageID.text, sender, send.sender.deviceID,
+      send.conversationID, seq, send.messageID.text, send.sender.user.description, send.sender.deviceID,
       Int64(bitPattern: hlc), send.originRelay, originSeq, nowMs,
     ])
     let insertCopy = try db.cachedStatement(
@@ -89,7 +89,8 @@ extension SQLiteStore {
         continue
       }
       entry.envelope.ciphertext = copy.ciphertext
-      doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
+      let head = try batch.head(of: copy.device, db) + 1
+      doorbells.append(try Self.insertMailboxEntry(db, device: copy.device, cursor: head, entry: entry))
     }
     if remote {
       // One outbox event per relay that homes a recipient, with that relay's copies only.
@@ -97,6 +98,7 @@ extension SQLiteStore {
         try Self.enqueue(.message(send, placed, copies: copies), for: peer, db)
       }
     }
+    batch.placed(placed, in: send.conversationID, heads: doorbells.lazy.map { ($0.device, Int64($0.cursor)) })
     return SendOutcome(result: send.result(placed), doorbells: doorbells)
   }
 
