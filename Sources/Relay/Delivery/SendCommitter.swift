@@ -18,8 +18,13 @@ public final class SendCommitter: Service, Sendable {
     let command: SendCommand
     private let state = Mutex<(Result<SendOutcome, RelayError>?, CheckedContinuation<SendOutcome, any Error>?)>(
       (nil, nil))
+    /// Called with the outcome, on the committer's task, instead of a waiter.
+    private let onComplete: (@Sendable (Result<SendOutcome, RelayError>) -> Void)?
 
-    init(_ command: SendCommand) { self.command = command }
+    init(_ command: SendCommand, onComplete: (@Sendable (Result<SendOutcome, RelayError>) -> Void)? = nil) {
+      self.command = command
+      self.onComplete = onComplete
+    }
 
     func result() async throws -> SendOutcome {
       try await withCheckedThrowingContinuation { continuation in
@@ -33,6 +38,7 @@ public final class SendCommitter: Service, Sendable {
     }
 
     func complete(_ result: Result<SendOutcome, RelayError>) {
+      if let onComplete = self.onComplete { return onComplete(result) }
       let waiting = self.state.withLock { state in
         state.0 = result
         defer { state.1 = nil }
@@ -70,9 +76,13 @@ public final class SendCommitter: Service, Sendable {
     self.lanes = (0 ..< max(1, lanes)).map { _ in Lane() }
   }
 
-  /// Queues a send; await ``Ticket/result()`` for its outcome.
-  func enqueue(_ command: SendCommand) -> Ticket {
-    let ticket = Ticket(command)
+  /// Queues a send; await ``Ticket/result()`` for its outcome, or pass
+  /// `onComplete` to be called with it (on the committer's task: keep it short).
+  @discardableResult
+  func enqueue(
+    _ command: SendCommand, onComplete: (@Sendable (Result<SendOutcome, RelayError>) -> Void)? = nil
+  ) -> Ticket {
+    let ticket = Ticket(command, onComplete: onComplete)
     let lane = self.lanes[Int(UInt(bitPattern: command.conversationID.hashValue) % UInt(self.lanes.count))]
     let accepted = lane.queue.withLock { queue in
       if queue.closed { return false }

@@ -58,29 +58,29 @@ extension ClientService {
   private func readFrames(
     _ frames: RPCAsyncSequence<Relay_V1_ClientFrame, any Error>, session: DeviceSession
   ) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { inflight in
-      var pending = 0
-      for try await frame in frames {
-        guard let ticket = try await self.handle(frame, session: session) else { continue }
-        if pending >= self.limits.maxInFlightSendsPerStream {
-          try await inflight.next()
-          pending -= 1
-        }
-        pending += 1
-        inflight.addTask { await self.complete(ticket, session: session) }
+    let window = InFlightWindow(limit: self.limits.maxInFlightSendsPerStream)
+    for try await frame in frames {
+      guard let command = try await self.handle(frame, session: session) else { continue }
+      try await window.acquire()
+      // No task per send: the committer answers on the stream when the batch commits.
+      self.committer.enqueue(command) { result in
+        self.answer(result, to: command, session: session)
+        window.release()
       }
-      try await inflight.waitForAll()
     }
+    // Every send's answer is queued on the session before the writer is told to finish.
+    try await window.drain()
   }
 
-  /// One client frame; a send comes back as its ticket, queued for commit.
-  /// A refused frame is answered with an error frame and the stream stays open.
+  /// One client frame; a valid send comes back as its command, to queue for
+  /// commit. A refused frame is answered with an error frame and the stream
+  /// stays open.
   @inline(never)
-  private func handle(_ frame: Relay_V1_ClientFrame, session: DeviceSession) async throws -> SendCommitter.Ticket? {
+  private func handle(_ frame: Relay_V1_ClientFrame, session: DeviceSession) async throws -> SendCommand? {
     do {
       switch frame.frame {
       case .send(let send):
-        return self.committer.enqueue(try self.sendCommand(send, from: session.device))
+        return try self.sendCommand(send, from: session.device)
       case .ack(let ack):
         try await self.acknowledge(ack.cursor, session: session)
       case .read(let read):
@@ -131,15 +131,16 @@ extension ClientService {
     session.push(frame)
   }
 
-  private func complete(_ ticket: SendCommitter.Ticket, session: DeviceSession) async {
-    do {
-      let outcome = try await ticket.result()
+  /// A committed (or refused) send: ring its recipients, answer its sender.
+  private func answer(_ result: Result<SendOutcome, RelayError>, to command: SendCommand, session: DeviceSession) {
+    switch result {
+    case .success(let outcome):
       self.deliver(outcome.doorbells)
       var frame = Relay_V1_ServerFrame()
       frame.sent = outcome.result
       session.push(frame)
-    } catch {
-      session.push(.error(RelayError.wrapping(error, "send"), messageID: ticket.command.messageID.text))
+    case .failure(let error):
+      session.push(.error(error, messageID: command.messageID.text))
     }
   }
 
