@@ -29,7 +29,9 @@ final class InFlightWindow: Sendable {
       guard state.inFlight < self.limit else { return false }
       state.inFlight += 1
       return true
-    } parking: { .room($0) }
+    } parking: {
+      .room($0)
+    }
   }
 
   /// One send was answered.
@@ -55,7 +57,11 @@ final class InFlightWindow: Sendable {
 
   /// Waits until every send taken is answered.
   func drain() async throws {
-    try await self.wait { $0.inFlight == 0 } parking: { .empty($0) }
+    try await self.wait {
+      $0.inFlight == 0
+    } parking: {
+      .empty($0)
+    }
   }
 
   private func wait(

@@ -25,7 +25,7 @@ final class PeerLink: Sendable {
   let maxBatchBytes: Int
   /// This node's name, and how long its claim on the outbox lasts unrenewed.
   let node: String
-  var leaseMs: Int64 { Int64(self.configuration.pollInterval.components.seconds) * 1000 * 10 }
+  var leaseMs: Int64 { Int64(self.configuration.pollInterval * 10 / .milliseconds(1)) }
   private let grpc: GRPCClient<HTTP2ClientTransport.Posix>
 
   init(

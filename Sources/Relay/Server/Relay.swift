@@ -44,7 +44,8 @@ public final class Relay: Service {
     }
   }
 
-  /// A relay on `store`; if the store is a `Service` (PostgreSQL's pool), the relay runs it.
+  /// A relay on `store`; if the store is a `Service` (PostgreSQL's pool, the
+  /// embedded store's checkpoints), the relay runs it.
   public init(configuration: RelayConfiguration, store: any RelayStore, logger: Logger) throws(RelayError) {
     let certificate = try RelayCertificate.load(configuration)
     let clock = HybridLogicalClock()
@@ -112,8 +113,9 @@ public final class Relay: Service {
       presence: presence, sessions: sessions, interval: configuration.presence.sweepInterval,
       ttl: configuration.presence.ttl)
     var parts: [any Service] = []
+    // PostgreSQL's connection pool; the embedded store's background checkpoints.
+    if let service = store as? any Service { parts.append(service) }
     if let postgres = store as? PostgresStore {
-      parts.append(postgres)
       parts.append(
         DependencyMonitor(
           store: postgres, redis: link?.redis, health: health, interval: configuration.region.healthCheckInterval,

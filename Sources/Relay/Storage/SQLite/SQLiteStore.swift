@@ -1,15 +1,24 @@
 internal import Foundation
 internal import GRDB
+public import ServiceLifecycle
 public import Wire
 
 /// The embedded backend: one SQLite file in WAL mode through a GRDB pool.
 /// Reads run concurrently; writes are serialized by SQLite, which is what
 /// makes prekey claims and sequence numbers atomic here.
-public final class SQLiteStore: RelayStore {
+///
+/// As a `Service`, it checkpoints the WAL off the commit path (see
+/// `SQLiteStore+Checkpoint.swift`); the writer checkpoints only as a
+/// backstop, when the WAL has grown past `backstopCheckpointPages`.
+public final class SQLiteStore: RelayStore, Service {
   let pool: DatabasePool
+  /// How often the background checkpoint runs.
+  let checkpointInterval: Duration
+  static let backstopCheckpointPages = 50_000
 
   /// Opens (creating if needed) `relay.sqlite` in `directory` and migrates it.
-  public init(directory: String) throws(RelayError) {
+  public init(directory: String, checkpointInterval: Duration = .milliseconds(100)) throws(RelayError) {
+    self.checkpointInterval = checkpointInterval
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
@@ -19,11 +28,11 @@ public final class SQLiteStore: RelayStore {
     configuration.busyMode = .timeout(10)
     configuration.prepareDatabase { db in
       // WAL with NORMAL sync: a commit is durable against a process crash and
-      // costs no fsync; a bigger page cache and rarer checkpoints keep the
-      // send path's B-tree pages in memory.
+      // costs no fsync; a bigger page cache keeps the send path's B-tree pages
+      // in memory. Checkpoints run in the background, not in a commit.
       try db.execute(sql: "PRAGMA synchronous = NORMAL")
       try db.execute(sql: "PRAGMA cache_size = -32768")
-      try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
+      try db.execute(sql: "PRAGMA wal_autocheckpoint = \(SQLiteStore.backstopCheckpointPages)")
     }
     do {
       self.pool = try DatabasePool(path: directory + "/relay.sqlite", configuration: configuration)
