@@ -7,15 +7,18 @@ import GRPCNIOTransportHTTP2
 /// message each way. What the transport alone holds per connected device.
 struct EchoIdleWorkload: Sendable {
   var connections: Int
+  /// At most this many connections between their first packet and their echo at a time.
+  var connectingAtOnce = 500
 
   func run(_ echo: RelayProcess) async throws -> Double {
     let devices = try (0 ..< self.connections).map { try BenchDevice(user: "floor\($0)@localhost") }
     let baseline = echo.residentBytes
-    let (allEchoed, signal) = AsyncStream.makeStream(of: Void.self)
-    let echoed = Counter()
-    let total = devices.count
+    let (echoedEvents, echoed) = AsyncStream.makeStream(of: Void.self)
     return try await withThrowingTaskGroup(of: Void.self) { group in
-      for device in devices {
+      var events = echoedEvents.makeAsyncIterator()
+      var open = 0
+      for (index, device) in devices.enumerated() {
+        while index - open >= self.connectingAtOnce, await events.next() != nil { open += 1 }
         group.addTask {
           try await withGRPCClient(transport: try device.transport(echo.target)) { client in
             let request = StreamingClientRequest<[UInt8]> { writer in
@@ -27,16 +30,16 @@ struct EchoIdleWorkload: Sendable {
               deserializer: BytesCoder(), options: .defaults
             ) { response in
               for try await _ in response.messages {
-                if echoed.increment() == total { signal.finish() }
+                echoed.yield()
                 try await idleUntilCancelled()
               }
             }
           }
         }
       }
-      for await _ in allEchoed {}
+      while open < devices.count, await events.next() != nil { open += 1 }
       try await Task.sleep(for: .milliseconds(500))  // let the server settle
-      let perConnection = Double(echo.residentBytes - baseline) / Double(total)
+      let perConnection = Double(echo.residentBytes - baseline) / Double(devices.count)
       group.cancelAll()
       while (try? await group.next()) != nil {}
       return perConnection
