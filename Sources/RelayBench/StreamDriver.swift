@@ -91,3 +91,30 @@ final class Counter: Sendable {
     }
   }
 }
+
+/// Paces arrivals: at most `limit` of them in progress at a time. Whoever
+/// completes an arrival calls `arrived`; the loop that starts them calls
+/// ``admit(_:)`` before each and ``waitForAll(_:)`` after the last.
+struct ArrivalWindow {
+  let limit: Int
+  let arrived: AsyncStream<Void>.Continuation
+  private var events: AsyncStream<Void>.Iterator
+  private var count = 0
+
+  init(limit: Int) {
+    self.limit = limit
+    let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
+    self.arrived = continuation
+    self.events = stream.makeAsyncIterator()
+  }
+
+  /// Waits until arrival number `index` (from 0) may start.
+  mutating func admit(_ index: Int) async {
+    while index - self.count >= self.limit, await self.events.next() != nil { self.count += 1 }
+  }
+
+  /// Waits until `total` arrivals have completed.
+  mutating func waitForAll(_ total: Int) async {
+    while self.count < total, await self.events.next() != nil { self.count += 1 }
+  }
+}

@@ -17,7 +17,6 @@ struct ConnectionsWorkload: Sendable {
     let devices = try (0 ..< self.devices).map { try BenchDevice(user: "idle\($0)-\(tag)@localhost") }
     let baseline = relay.residentBytes
     let started = monotonicNanoseconds()
-    let (caughtUpEvents, caughtUp) = AsyncStream.makeStream(of: Void.self)
     let outbound = devices.map { _ in AsyncStream.makeStream(of: Relay_V1_ClientFrame.self) }
     return try await withThrowingTaskGroup(of: (Double, Double)?.self) { heartbeats in
       // Every device heartbeats, as a real one does, so none is closed for silence while the rest connect.
@@ -27,8 +26,7 @@ struct ConnectionsWorkload: Sendable {
       }
       heartbeats.addTask {
         try await self.connectAndMeasure(
-          devices, outbound: outbound, caughtUp: (caughtUpEvents, caughtUp), relay: relay, baseline: baseline,
-          started: started)
+          devices, outbound: outbound, relay: relay, baseline: baseline, started: started)
       }
       defer { heartbeats.cancelAll() }
       while let result = try await heartbeats.next() {
@@ -41,15 +39,13 @@ struct ConnectionsWorkload: Sendable {
   private func connectAndMeasure(
     _ devices: [BenchDevice],
     outbound: [(AsyncStream<Relay_V1_ClientFrame>, AsyncStream<Relay_V1_ClientFrame>.Continuation)],
-    caughtUp: (events: AsyncStream<Void>, signal: AsyncStream<Void>.Continuation), relay: RelayProcess, baseline: Int,
-    started: UInt64
+    relay: RelayProcess, baseline: Int, started: UInt64
   ) async throws -> (Double, Double) {
-    let (caughtUpEvents, caughtUp) = caughtUp
+    var window = ArrivalWindow(limit: self.connectingAtOnce)
+    let caughtUp = window.arrived
     return try await withThrowingTaskGroup(of: Void.self) { group in
-      var events = caughtUpEvents.makeAsyncIterator()
-      var connected = 0
       for (index, (device, (frames, finish))) in zip(devices, outbound).enumerated() {
-        while index - connected >= self.connectingAtOnce, await events.next() != nil { connected += 1 }
+        await window.admit(index)
         group.addTask {
           try await withGRPCClient(transport: try device.transport(relay.target)) { grpc in
             let client = BenchClient(wrapping: grpc)
@@ -62,7 +58,7 @@ struct ConnectionsWorkload: Sendable {
           }
         }
       }
-      while connected < devices.count, await events.next() != nil { connected += 1 }
+      await window.waitForAll(devices.count)
       let seconds = Double(monotonicNanoseconds() - started) / 1e9
       try await Task.sleep(for: .milliseconds(500))  // let the relay settle
       let perDevice = Double(relay.residentBytes - baseline) / Double(devices.count)

@@ -13,12 +13,11 @@ struct EchoIdleWorkload: Sendable {
   func run(_ echo: RelayProcess) async throws -> Double {
     let devices = try (0 ..< self.connections).map { try BenchDevice(user: "floor\($0)@localhost") }
     let baseline = echo.residentBytes
-    let (echoedEvents, echoed) = AsyncStream.makeStream(of: Void.self)
+    var window = ArrivalWindow(limit: self.connectingAtOnce)
+    let echoed = window.arrived
     return try await withThrowingTaskGroup(of: Void.self) { group in
-      var events = echoedEvents.makeAsyncIterator()
-      var open = 0
       for (index, device) in devices.enumerated() {
-        while index - open >= self.connectingAtOnce, await events.next() != nil { open += 1 }
+        await window.admit(index)
         group.addTask {
           try await withGRPCClient(transport: try device.transport(echo.target)) { client in
             let request = StreamingClientRequest<[UInt8]> { writer in
@@ -37,7 +36,7 @@ struct EchoIdleWorkload: Sendable {
           }
         }
       }
-      while open < devices.count, await events.next() != nil { open += 1 }
+      await window.waitForAll(devices.count)
       try await Task.sleep(for: .milliseconds(500))  // let the server settle
       let perConnection = Double(echo.residentBytes - baseline) / Double(devices.count)
       group.cancelAll()
