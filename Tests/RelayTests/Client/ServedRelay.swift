@@ -26,7 +26,7 @@ final class ServedRelay: Sendable {
   static func start(directory: String, port: Int, arguments: [String] = []) async throws -> ChildProcess {
     let process = try ChildProcess(
       relayExecutable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)"] + arguments)
-    try await ChildProcess.waitUntil("relay serve listening", seconds: 30) { try await freePortIsTaken(port) }
+    try await process.waitForOutput("relay listening")
     return process
   }
 

@@ -67,7 +67,7 @@ struct CommandLineTests {
       relayExecutable, ["serve", "--data-dir", directory, "--config", config, "--listen", "127.0.0.1:\(port)"])
 
     // Wait until it listens, then use it as a device would.
-    try await ChildProcess.waitUntil("relay serve listening", seconds: 30) { try await freePortIsTaken(port) }
+    try await relay.waitForOutput("relay listening")
     let relayPEM = try String(contentsOfFile: directory + "/relay-cert.pem", encoding: .utf8)
     let alice = TestDevice("alice@localhost")
     let target = TestRelay(

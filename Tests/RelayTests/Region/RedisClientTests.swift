@@ -58,7 +58,7 @@ struct RedisClientTests {
     ) { redis in
       let key = "k-\(UUID().uuidString)"
       let tricky = "line\r\nbreak $3 *2 \u{0}é"
-      #expect(try await redis.send(["SET", key, tricky, "EX", "60"]) == .status("OK"))
+      #expect(try await redis.send(["SET", key, tricky, "EX", "3600"]) == .status("OK"))
       #expect(try await redis.send(["GET", key]).text == tricky)
       #expect(try await redis.send(["GET", key + "-missing"]) == .null)
       let counter = "c-\(UUID().uuidString)"

@@ -71,6 +71,7 @@ struct RegionTests {
       config.region.nodeID = region.nodeID("m1")
       config.metrics.listen = .init(host: "127.0.0.1", port: metricsPort)
       config.metrics.sampleInterval = .milliseconds(50)
+      config.region.postgresLeaseTimeout = .seconds(15)
     } _: { node in
       try await region.pair(node, node) { alice, a, bob, b, chat in
         try await withSession(b) { bobSession in
@@ -207,7 +208,7 @@ struct NodeFailureTests {
     var nodes = [ChildProcess]()
     for (index, port) in ports.enumerated() {
       nodes.append(try ChildProcess(relayExecutable, region.serveArguments("n\(index + 1)", port: port)))
-      try await ChildProcess.waitUntil("node \(index + 1) listening", seconds: 60) { try await freePortIsTaken(port) }
+      try await nodes[index].waitForOutput("relay listening")
     }
     let pem = try String(contentsOfFile: region.dataDirectory + "/relay-cert.pem", encoding: .utf8)
     let node1 = TestRelay(port: ports[0], dataDirectory: region.dataDirectory, certificatePEM: pem, store: nil) {}

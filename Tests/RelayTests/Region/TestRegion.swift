@@ -40,11 +40,14 @@ struct TestRegion: Sendable {
     }
   }
 
-  /// The arguments that run a node of this region as a `relay` process.
-  func serveArguments(_ name: String, port: Int) -> [String] {
-    [
-      "serve", "--data-dir", self.dataDirectory, "--listen", "127.0.0.1:\(port)", "--postgres", self.postgresURL,
-      "--redis", self.redisURL, "--node-id", self.nodeID(name),
+  /// The arguments that run a node of this region as a `relay` process, with
+  /// the same patience for a pooled connection as the nodes in this process.
+  func serveArguments(_ name: String, port: Int) throws -> [String] {
+    let config = self.dataDirectory + "/\(name).yaml"
+    try Data("region: { postgres_lease_timeout_ms: 15000 }\n".utf8).write(to: URL(fileURLWithPath: config))
+    return [
+      "serve", "--data-dir", self.dataDirectory, "--config", config, "--listen", "127.0.0.1:\(port)",
+      "--postgres", self.postgresURL, "--redis", self.redisURL, "--node-id", self.nodeID(name),
     ]
   }
 }

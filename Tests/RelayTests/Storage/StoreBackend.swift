@@ -28,8 +28,11 @@ enum StoreBackend: String, Sendable, CustomTestStringConvertible {
       try await body(try (0 ..< count).map { _ in try SQLiteStore(directory: directory) })
     case .postgres:
       let url = try await TestDatabases.makePostgresDatabase()
+      // The wait for a pooled connection is not under test here (the region
+      // tests cover it); at the start of a run, with every suite connecting
+      // and handshaking at once on two cores, a connection can take over 5 s.
       let stores = try (0 ..< count).map { _ in
-        try PostgresStore(url: url, poolSize: 4, logger: Logger(label: "test.postgres"))
+        try PostgresStore(url: url, poolSize: 4, leaseTimeout: .seconds(60), logger: Logger(label: "test.postgres"))
       }
       try await withThrowingTaskGroup(of: Void.self) { group in
         for store in stores { group.addTask { try await store.run() } }

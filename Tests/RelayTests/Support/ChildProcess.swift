@@ -83,6 +83,22 @@ final class ChildProcess: Sendable {
     }
   }
 
+  /// Waits until the program's output contains `text` (a relay prints
+  /// "relay listening" once it is bound and its certificate is on disk):
+  /// a port that merely answers may belong to another test's server. Fails at
+  /// once if the program exits first.
+  func waitForOutput(_ text: String, seconds: Double = 60) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+      if self.output.contains(text) { return }
+      if let status = self.reap() {
+        throw TestTimeout(what: "\"\(text)\" (the program exited with \(status)): \(self.output)")
+      }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestTimeout(what: "\"\(text)\" in the program's output")
+  }
+
   /// Runs a program (found on the PATH) to completion: its exit status and
   /// everything it printed. One that runs past `seconds` is killed.
   static func run(
@@ -128,26 +144,8 @@ final class TestRedisServer: Sendable {
         "redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
         directory,
       ])
-    try await ChildProcess.waitUntil("redis-server on \(port)") {
-      try await freePortIsTaken(port)
-    }
+    try await self.child.waitForOutput("Ready to accept connections", seconds: 15)
   }
 
   func stop() async { await self.child.stop(SIGKILL) }
-}
-
-/// True when something listens on the loopback port.
-func freePortIsTaken(_ port: Int) async throws -> Bool {
-  let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  defer { close(socket) }
-  var address = sockaddr_in()
-  address.sin_family = sa_family_t(AF_INET)
-  address.sin_port = in_port_t(UInt16(port).bigEndian)
-  address.sin_addr.s_addr = inet_addr("127.0.0.1")
-  let result = withUnsafePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-      connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-    }
-  }
-  return result == 0
 }

@@ -61,7 +61,7 @@ public final class PostgresStore: RelayStore, Service {
     var attempt = 0
     while true {
       do {
-        return try await self.leased(what) { connection in
+        return try await self.leased(what, waitingUpTo: self.leaseTimeout) { connection in
           try await connection.withTransaction(logger: self.logger) { connection in try await body(connection) }
         }
       } catch {
@@ -77,12 +77,14 @@ public final class PostgresStore: RelayStore, Service {
     }
   }
 
-  /// Runs `body` on a pooled connection, outside a transaction.
+  /// Runs `body` on a pooled connection, outside a transaction; the wait for
+  /// the connection is ``leaseTimeout`` unless `wait` says otherwise.
   func read<T: Sendable>(
-    _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    _ what: String, waitingUpTo wait: Duration? = nil,
+    _ body: @escaping @Sendable (PostgresConnection) async throws -> T
   ) async throws -> T {
     do {
-      return try await self.leased(what, body)
+      return try await self.leased(what, waitingUpTo: wait ?? self.leaseTimeout, body)
     } catch let relayError as RelayError {
       throw relayError
     } catch {
@@ -91,16 +93,16 @@ public final class PostgresStore: RelayStore, Service {
   }
 
   /// Runs `body` on a pooled connection, failing if none is leased within
-  /// ``leaseTimeout``. Once `body` runs it is never cut short: a commit's
+  /// `wait`. Once `body` runs it is never cut short: a commit's
   /// outcome is always the database's; and once the wait has failed, `body`
   /// never runs, even if a connection turns up later.
   private func leased<T: Sendable>(
-    _ what: String, _ body: @Sendable @escaping (PostgresConnection) async throws -> T
+    _ what: String, waitingUpTo wait: Duration, _ body: @Sendable @escaping (PostgresConnection) async throws -> T
   ) async throws -> T {
     // Services start together: give the pool's own service a moment to begin.
     for _ in 0 ..< 100 where !self.running.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
     let lease = NIOLockedValueBox(LeaseState.waiting)
-    let timedOut = RelayError(.unavailable, "no database connection within \(self.leaseTimeout) (\(what))")
+    let timedOut = RelayError(.unavailable, "no database connection within \(wait) (\(what))")
     return try await withThrowingTaskGroup(of: T?.self) { group in
       group.addTask {
         try await self.client.withConnection { connection in
@@ -111,7 +113,7 @@ public final class PostgresStore: RelayStore, Service {
         }
       }
       group.addTask {
-        try await Task.sleep(for: self.leaseTimeout)
+        try await Task.sleep(for: wait)
         if lease.withLockedValue({ $0.timeOut() }) { throw timedOut }
         return nil
       }
