@@ -27,29 +27,56 @@ export RELAY_PYTHON=$venv/bin/python
 
 swift build --build-tests
 
-# A phase takes a minute or two; one that stalls is stopped after 8 minutes,
-# the tests that never finished are named, and the phase runs once more. (On
-# this 2-core Linux machine a run has now and then stopped dead: every task
-# suspended, no thread busy, the output cut mid-line; seen before and after
-# the same code passed. A test that fails is not run again.) With no
-# arguments, the federation suites (three relay processes per test) run after
-# the rest, on their own, so neither slows the other's timing-sensitive tests;
-# arguments (a --filter) go to one run as they are.
+# A phase takes a minute or two; one that stalls is stopped after 8 minutes:
+# first scripts/swift-tasks.py prints where the test process's tasks are
+# suspended, then the tests that never finished are named, and the phase runs
+# once more. (On this 2-core Linux machine a run has now and then stopped
+# dead: every task suspended, no thread busy; seen before and after the same
+# code passed. A test that fails is not run again.) With no arguments, the
+# federation suites (three relay processes per test) run after the rest, on
+# their own, so neither slows the other's timing-sensitive tests; arguments
+# (a --filter) go to one run as they are.
+phase_limit=${RELAY_TEST_PHASE_SECONDS:-480}
+
+# Runs the command with its output in $1 (and on the terminal); 124 if it ran
+# past the limit, after showing where its tasks wait.
+run_watched() {
+  local log=$1 waited=0 pid tests
+  shift
+  "$@" >"$log" 2>&1 &
+  pid=$!
+  tail -n +1 --pid="$pid" -f "$log" &
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 5
+    waited=$((waited + 5))
+    if [ "$waited" -ge "$phase_limit" ]; then
+      tests=$(pgrep -f 'relayPackageTests.xctest' | head -1 || true)
+      if [ -n "$tests" ]; then
+        echo "the test run is still going after ${phase_limit}s; where its tasks wait (scripts/swift-tasks.py):"
+        python3 scripts/swift-tasks.py "$tests" 2>&1 | head -600 || true
+      fi
+      pkill -KILL -f relayPackageTests.xctest || true
+      wait "$pid" 2>/dev/null || true
+      return 124
+    fi
+  done
+  wait "$pid"
+}
+
 run_phase() {
   local attempt log status
   for attempt in 1 2; do
     log=$(mktemp /tmp/relay-test.XXXXXX.log)
     set +e
-    timeout --kill-after=20s 8m scripts/with-databases.sh swift test --skip-build "$@" 2>&1 | tee "$log"
-    status=${PIPESTATUS[0]}
+    run_watched "$log" scripts/with-databases.sh swift test --skip-build "$@"
+    status=$?
     set -e
-    if [ "$status" = 124 ] || [ "$status" = 137 ]; then
-      pkill -KILL -f relayPackageTests.xctest || true
+    if [ "$status" = 124 ]; then
       echo "the test run stalled and was stopped; tests that started and never finished:"
-      started=$(grep -oE 'Test "[^"]*" started|Test [A-Za-z]+\([^)]*\) started' "$log" | sed -E 's/ started$//' | sort -u)
+      started=$(grep -oE 'Test "[^"]*" started|Test [A-Za-z]+\([^)]*\) started' "$log" | sed -E 's/ started$//' | sort -u || true)
       finished=$(grep -oE 'Test "[^"]*" (with [0-9]+ test cases )?(passed|failed)|Test [A-Za-z]+\([^)]*\) (with [0-9]+ test cases )?(passed|failed)' "$log" \
-        | sed -E 's/ (with [0-9]+ test cases )?(passed|failed)$//' | sort -u)
-      comm -23 <(echo "$started") <(echo "$finished")
+        | sed -E 's/ (with [0-9]+ test cases )?(passed|failed)$//' | sort -u || true)
+      comm -23 <(echo "$started") <(echo "$finished") || true
       rm -f "$log"
       if [ "$attempt" = 1 ]; then
         echo "running the stalled phase once more"

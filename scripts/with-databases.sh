@@ -40,6 +40,11 @@ mkdir -p "$scratch/pg"
 redis_port=$(free_port)
 
 stop() {
+  status=$?
+  # A failed run shows what PostgreSQL refused (connections, not queries).
+  if [ "$status" != 0 ] && [ -f "$scratch/pg/server.log" ]; then
+    grep -E 'FATAL|PANIC' "$scratch/pg/server.log" | sed -E 's/^.*(FATAL|PANIC)/\1/' | sort | uniq -c | sort -rn | head -20 || true
+  fi
   "${as_pg[@]}" "$pgbin/pg_ctl" -D "$scratch/pg/data" -m immediate stop >/dev/null 2>&1 || true
   [ -f "$scratch/redis.pid" ] && kill "$(cat "$scratch/redis.pid")" 2>/dev/null || true
   rm -rf "$scratch"
