@@ -19,12 +19,14 @@ struct RelayServer: Service {
   /// Runs before the server listens (a region node's migrations).
   let prepare: @Sendable () async throws -> Void
   /// Opens when the server listens, or fails when it stops before that.
-  let listening = ListeningGate()
+  let listening: ListeningGate
 
   init(
     configuration: RelayConfiguration, certificate: RelayCertificate, services: [any RegistrableRPCService],
     sessions: SessionRegistry, health: HealthService, prepare: @escaping @Sendable () async throws -> Void = {}
   ) {
+    let listening = ListeningGate()
+    self.listening = listening
     let security = RelayTransportSecurity.server(
       certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
     self.transport = HTTP2ServerTransport.Posix(
@@ -45,6 +47,15 @@ struct RelayServer: Service {
           guardian.accepted(channel)
           return channel.eventLoop.makeSucceededVoidFuture()
         }
+        // The listener reports its port itself once bound. (Awaiting the
+        // transport's listening address instead never returns if a shutdown
+        // comes before the server starts listening, and kept the relay from
+        // stopping.)
+        config.channelDebuggingCallbacks.onBindTCPListener = { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ListenerBound { listening.listening(on: $0) })
+          }
+        }
         config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { stream in
           guardian.opened(stream: stream)
           return stream.eventLoop.makeSucceededVoidFuture()
@@ -63,13 +74,10 @@ struct RelayServer: Service {
       // A shutdown while the node is still preparing (migrations waiting for the database) ends it too.
       try await cancelWhenGracefulShutdown { try await self.prepare() }
       try await withGracefulShutdownHandler {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-          group.addTask { try await self.server.serve() }
-          group.addTask {
-            // A server that cannot bind has no address: its own error (from serve) says why.
-            if let port = try? await self.boundPort() { self.listening.listening(on: port) }
-          }
-          try await group.waitForAll()
+        do {
+          try await self.server.serve()
+        } catch let error as RuntimeError where error.code == .serverIsStopped {
+          // Shut down before it listened (a stop during the migrations): not a failure.
         }
       } onGracefulShutdown: {
         self.beginShutdown()
@@ -79,13 +87,6 @@ struct RelayServer: Service {
       self.listening.failed(error)
       throw error
     }
-  }
-
-  private func boundPort() async throws -> Int {
-    let address = try await self.transport.listeningAddress
-    if let v4 = address.ipv4 { return v4.port }
-    if let v6 = address.ipv6 { return v6.port }
-    throw RelayError(.internal, "the relay is not listening on an IP address")
   }
 
   func beginShutdown() {
