@@ -13,7 +13,6 @@ internal import ServiceLifecycle
 /// `UNAVAILABLE` after what is queued for it has been written.
 struct RelayServer: Service {
   let server: GRPCServer<HTTP2ServerTransport.Posix>
-  let transport: HTTP2ServerTransport.Posix
   let sessions: SessionRegistry
   let health: HealthService
   /// Runs before the server listens (a region node's migrations).
@@ -29,7 +28,7 @@ struct RelayServer: Service {
     self.listening = listening
     let security = RelayTransportSecurity.server(
       certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
-    self.transport = HTTP2ServerTransport.Posix(
+    let transport = HTTP2ServerTransport.Posix(
       address: configuration.listen.host.contains(":")
         ? .ipv6(host: configuration.listen.host, port: configuration.listen.port)
         : .ipv4(host: configuration.listen.host, port: configuration.listen.port),
@@ -63,7 +62,7 @@ struct RelayServer: Service {
         TransportTuning.apply(to: &config)
       }
     )
-    self.server = GRPCServer(transport: self.transport, services: services)
+    self.server = GRPCServer(transport: transport, services: services)
     self.sessions = sessions
     self.health = health
     self.prepare = prepare

@@ -88,15 +88,12 @@ final class ChildProcess: Sendable {
   /// a port that merely answers may belong to another test's server. Fails at
   /// once if the program exits first.
   func waitForOutput(_ text: String, seconds: Double = 60) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-      if self.output.contains(text) { return }
-      if let status = self.reap() {
-        throw TestTimeout(what: "\"\(text)\" (the program exited with \(status)): \(self.output)")
-      }
-      try await Task.sleep(for: .milliseconds(50))
+    try await Self.waitUntil("\"\(text)\" in the program's output", seconds: seconds) {
+      self.output.contains(text) || self.reap() != nil
     }
-    throw TestTimeout(what: "\"\(text)\" in the program's output")
+    if !self.output.contains(text), let status = self.reap() {
+      throw TestTimeout(what: "\"\(text)\" (the program exited with \(status)): \(self.output)")
+    }
   }
 
   /// Runs a program (found on the PATH) to completion: its exit status and
