@@ -1,7 +1,8 @@
 /// What a device's session reports, in the order it happened.
 public enum ClientEvent: Sendable, Equatable {
   case message(StoredMessage)
-  /// A status change of a message this user sent, seen by `by` (a device address).
+  /// A status change of a message this user sent, and of every one it sent
+  /// before it in the conversation (receipts are cumulative), seen by `by` (a device address).
   case receipt(messageID: String, conversationID: String, status: MessageStatus, by: String)
   case presence(user: String, online: Bool, lastSeenMs: Int64)
   case typing(conversationID: String, user: String, typing: Bool)

@@ -65,7 +65,8 @@ extension RelayDevice {
     guard let status = MessageStatus(receipt.status) else { return nil }
     return try self.database.write("a receipt") { db in
       if receipt.cursor > 0 { try DeviceDatabase.setCursor(receipt.cursor, db) }
-      _ = try DeviceDatabase.raise(receipt.messageID, to: status, db)
+      _ = try DeviceDatabase.raise(
+        receipt.messageID, upTo: receipt.seq, in: receipt.conversationID, to: status, db)
       return .receipt(
         messageID: receipt.messageID, conversationID: receipt.conversationID, status: status, by: receipt.by)
     }

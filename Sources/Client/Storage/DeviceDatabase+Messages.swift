@@ -20,11 +20,18 @@ extension DeviceDatabase {
     _ = try self.write("a sent message") { db in try Self.insert(message, db) }
   }
 
-  /// Raises an outgoing message's status (never lowers it); whether it changed.
-  static func raise(_ messageID: String, to status: MessageStatus, _ db: Database) throws -> Bool {
+  /// Raises the status of an outgoing message and of every outgoing message
+  /// before it in its conversation (receipts are cumulative); never lowers
+  /// one. Whether any changed.
+  static func raise(
+    _ messageID: String, upTo seq: UInt64, in conversationID: String, to status: MessageStatus, _ db: Database
+  ) throws -> Bool {
     try db.execute(
-      sql: "UPDATE messages SET status = ? WHERE message_id = ? AND outgoing = 1 AND status < ?",
-      arguments: [status.rawValue, messageID, status.rawValue])
+      sql: """
+        UPDATE messages SET status = ?
+        WHERE outgoing = 1 AND status < ? AND (message_id = ? OR (conversation_id = ? AND seq <= ?))
+        """,
+      arguments: [status.rawValue, status.rawValue, messageID, conversationID, Int64(seq)])
     return db.changesCount > 0
   }
 

@@ -167,7 +167,9 @@ public nonisolated struct Relay_V1_Envelope: Sendable {
   public init() {}
 }
 
-/// A status change of one message for one recipient, sent to the sender's devices.
+/// A status change for one recipient, sent to the sender's devices. Cumulative:
+/// every message the sender sent in the conversation up to and including
+/// `message_id` (at `seq`) and addressed to `by` has reached `status`.
 public nonisolated struct Relay_V1_Receipt: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -178,8 +180,10 @@ public nonisolated struct Relay_V1_Receipt: Sendable {
 
   public var conversationID: String = String()
 
+  /// the newest message this receipt covers
   public var messageID: String = String()
 
+  /// its seq: every earlier message of the sender is covered too
   public var seq: UInt64 = 0
 
   public var status: Relay_V1_ReceiptStatus = .unspecified

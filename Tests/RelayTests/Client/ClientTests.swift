@@ -47,29 +47,34 @@ struct ClientTests {
     }
   }
 
-  @Test("delivered and read receipts reach the sender and mark its stored message")
+  @Test("delivered and read receipts reach the sender and mark its stored messages, every earlier one included")
   func receipts() async throws {
     try await ServedRelay.with { relay in
       let alice = try await Home.register("alice@localhost", "laptop", on: relay)
       let bob = try await Home.register("bob@localhost", "laptop", on: relay)
       let (chat, sent) = try await alice.open { device in
         let chat = try await device.conversationID(for: "bob@localhost")
-        return (chat, try await device.send("read me", to: chat))
+        var sent = [StoredMessage]()
+        for text in ["one", "two", "read me"] { sent.append(try await device.send(text, to: chat)) }
+        return (chat, sent)
       }
       try await bob.open { device in
         try await device.connect { session in
           for await event in session.events {
-            if case .message(let message) = event, message.messageID == sent.messageID {
+            if case .message(let message) = event, message.messageID == sent[2].messageID {
               session.markRead(chat, upTo: message.seq)
               break
             }
           }
         }
       }
-      let events = try await alice.collect { $0.receipts(.read).count == 1 && $0.receipts(.delivered).count == 1 }
-      #expect(events.receipts(.read) == [sent.messageID])
+      // One read receipt, for the newest message: receipts are cumulative.
+      let events = try await alice.collect { $0.receipts(.read).count == 1 && !$0.receipts(.delivered).isEmpty }
+      #expect(events.receipts(.read) == [sent[2].messageID])
+      #expect(events.receipts(.delivered).last == sent[2].messageID)
       let stored = try await alice.open { try $0.messages(in: chat) }
-      #expect(stored.first { $0.messageID == sent.messageID }?.status == .read)
+      #expect(stored.filter(\.outgoing).map(\.messageID) == sent.map(\.messageID))
+      #expect(stored.filter(\.outgoing).allSatisfy { $0.status == .read })
     }
   }
 

@@ -81,6 +81,13 @@ struct StoreFixture {
         others: try others.map { try UserAddress(parsing: $0) }, homeRelay: "localhost", nowMs: nowMs, maxMembers: 100))
   }
 
+  /// The receipts in `device`'s mailbox, in cursor order.
+  func receipts(of device: DeviceAddress) async throws -> [Relay_V1_Receipt] {
+    try await self.store.mailbox(of: device, after: 0, limit: 100).compactMap { entry in
+      if case .receipt(let receipt) = entry.entry { receipt } else { nil }
+    }
+  }
+
   func send(
     _ from: DeviceAddress, _ conversation: String, to devices: [DeviceAddress], id: String = newMessageID()
   ) -> SendCommand {

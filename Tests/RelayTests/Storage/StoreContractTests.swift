@@ -82,6 +82,39 @@ struct StoreContractTests {
     }
   }
 
+  @Test(
+    "an ack or a read mark makes one receipt per conversation and sender, for its newest message",
+    arguments: StoreBackend.all)
+  func cumulativeReceipts(_ backend: StoreBackend) async throws {
+    try await backend.withFixture { fixture in
+      let alice = try await fixture.register("alice@localhost/phone")
+      let bob = try await fixture.register("bob@localhost/phone")
+      let carol = try await fixture.register("carol@localhost/phone")
+      let group = try await fixture.conversation(
+        .group, creator: "alice@localhost", others: ["bob@localhost", "carol@localhost"])
+      let direct = try await fixture.conversation(.direct, creator: "alice@localhost", others: ["bob@localhost"])
+      // Bob's mailbox: group 1 (alice), group 2 (carol), direct 1 (alice), group 3 (alice), group 4 (carol).
+      for (sender, chat, others) in [
+        (alice, group.id, [bob, carol]), (carol, group.id, [alice, bob]), (alice, direct.id, [bob]),
+        (alice, group.id, [bob, carol]), (carol, group.id, [alice, bob]),
+      ] {
+        _ = try await fixture.store.commit([fixture.send(sender, chat, to: others)], clock: fixture.clock)
+      }
+      let bells = try await fixture.store.acknowledge(device: bob, upTo: 4, nowMs: 10)
+      #expect(bells.count == 3)  // alice: group up to 3 and direct up to 1; carol: group up to 2
+      let toAlice = try await fixture.receipts(of: alice)
+      #expect(toAlice.map { [$0.conversationID: $0.seq] } == [[group.id: 3], [direct.id: 1]])
+      let toCarol = try await fixture.receipts(of: carol)
+      #expect(toCarol.map(\.seq) == [2])
+      #expect(toCarol.allSatisfy { $0.status == .delivered && $0.by == bob.description })
+
+      // Reading the group up to 4 covers carol's 2 and 4 and alice's 1 and 3: one receipt each.
+      let read = try await fixture.store.markRead(device: bob, conversationID: group.id, upToSeq: 4, nowMs: 20)
+      #expect(read.count == 2)
+      #expect(try await fixture.receipts(of: carol).filter { $0.status == .read }.map(\.seq) == [4])
+    }
+  }
+
   @Test("mailbox cursors, acks, delivered and read receipts", arguments: StoreBackend.all)
   func mailboxAndReceipts(_ backend: StoreBackend) async throws {
     try await backend.withFixture { fixture in
@@ -110,14 +143,15 @@ struct StoreContractTests {
       #expect(try await fixture.store.acknowledge(device: laptop, upTo: 5, nowMs: 1).isEmpty)
 
       let read = try await fixture.store.markRead(device: bob, conversationID: chat.id, upToSeq: 4, nowMs: 60)
-      #expect(read.count == 8)  // 4 messages x 2 sender devices
+      #expect(read.count == 2)  // one cumulative receipt x 2 sender devices
       #expect(try await fixture.store.markRead(device: bob, conversationID: chat.id, upToSeq: 3, nowMs: 60).isEmpty)
       await #expect(throws: RelayError.self) {
         _ = try await fixture.store.markRead(device: bob, conversationID: chat.id, upToSeq: 9, nowMs: 60)
       }
       let receipts = try await fixture.store.mailbox(of: alice, after: 0, limit: 20).map(\.receipt)
-      #expect(receipts.map(\.status) == [.delivered, .delivered, .read, .read, .read, .read])
-      #expect(receipts.map(\.seq) == [1, 2, 1, 2, 3, 4])
+      // Cumulative: "delivered up to seq 2", "read up to seq 4".
+      #expect(receipts.map(\.status) == [.delivered, .read])
+      #expect(receipts.map(\.seq) == [2, 4])
       #expect(receipts.allSatisfy { $0.by == bob.description })
       #expect(try await fixture.store.conversation(id: chat.id, viewer: bob.user).unreadCount == 1)
     }

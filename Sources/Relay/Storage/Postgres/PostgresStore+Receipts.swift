@@ -8,13 +8,19 @@ extension PostgresStore {
       // Who gets a `delivered` receipt, found before any lock is taken...
       let delivered = try await db.rows(
         """
-        SELECT conversation_id, seq, sender_user, message_id, sender FROM mailbox
+        SELECT conversation_id, seq, origin_seq, message_id, sender_user, sender FROM mailbox
         WHERE user_address = \(user) AND device_id = \(device.deviceID) AND cursor <= \(Int64(cursor))
           AND kind = 0 AND sender_user <> user_address
         ORDER BY cursor
         """
-      ).map { try $0.decode((String, Int64, String, String, String).self) }
-      let senders = try await Self.devices(db, of: Set(delivered.map(\.2)))
+      ).map { row in
+        let (conversationID, seq, originSeq, messageID, senderUser, sender) = try row.decode(
+          (String, Int64, Int64, String, String, String).self)
+        return CoveredMessage(
+          conversationID: conversationID, seq: seq, originSeq: originSeq, messageID: messageID,
+          senderUser: senderUser, sender: sender)
+      }.newestPerSender()
+      let senders = try await Self.devices(db, of: Set(delivered.map(\.senderUser)))
       // ...then the acking device and the senders' devices locked in the one order.
       try await Self.lockDevices(db, [device] + senders.values.flatMap { $0 })
       let rows = try await db.rows(
@@ -29,19 +35,8 @@ extension PostgresStore {
         throw RelayError(.failedPrecondition, "ack cursor \(cursor) was already acknowledged (acked up to \(acked))")
       }
       // Entries at or below `acked` were pruned, so everything found above is newly delivered.
-      var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()
-      for (conversationID, seq, sender, messageID, senderDevice) in delivered {
-        if try await Self.forwardReceipt(
-          db, conversationID: conversationID, messageID: messageID, sender: senderDevice, status: .delivered,
-          by: device, atMs: nowMs)
-        {
-          continue
-        }
-        let entry = Relay_V1_MailboxEntry.receipt(
-          conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: .delivered, by: device,
-          atMs: nowMs)
-        for senderDevice in senders[sender] ?? [] { entries.append((senderDevice, entry)) }
-      }
+      let entries = try await Self.receipts(
+        db, covering: delivered, status: .delivered, by: device, atMs: nowMs, senders: senders)
       let doorbells = try await Self.appendToMailboxes(db, entries)
       try await db.run(
         """
@@ -83,29 +78,47 @@ extension PostgresStore {
         """)
       let read = try await db.rows(
         """
-        SELECT seq, sender_user, message_id, sender_device FROM messages
+        SELECT seq, origin_seq, message_id, sender_user, sender_device FROM messages
         WHERE conversation_id = \(conversationID) AND seq > \(lastRead) AND seq <= \(Int64(upToSeq))
           AND sender_user <> \(user)
         ORDER BY seq
         """
-      ).map { try $0.decode((Int64, String, String, String).self) }
-      let senders = try await Self.devices(db, of: Set(read.map(\.1)))
+      ).map { row in
+        let (seq, originSeq, messageID, senderUser, senderDevice) = try row.decode(
+          (Int64, Int64, String, String, String).self)
+        return CoveredMessage(
+          conversationID: conversationID, seq: seq, originSeq: originSeq, messageID: messageID, senderUser: senderUser,
+          sender: "\(senderUser)/\(senderDevice)")
+      }.newestPerSender()
+      let senders = try await Self.devices(db, of: Set(read.map(\.senderUser)))
       try await Self.lockDevices(db, senders.values.flatMap { $0 })
-      var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()
-      for (seq, sender, messageID, senderDevice) in read {
-        if try await Self.forwardReceipt(
-          db, conversationID: conversationID, messageID: messageID, sender: "\(sender)/\(senderDevice)", status: .read,
-          by: device, atMs: nowMs)
-        {
-          continue
-        }
-        let entry = Relay_V1_MailboxEntry.receipt(
-          conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: .read, by: device,
-          atMs: nowMs)
-        for senderDevice in senders[sender] ?? [] { entries.append((senderDevice, entry)) }
-      }
+      let entries = try await Self.receipts(
+        db, covering: read, status: .read, by: device, atMs: nowMs, senders: senders)
       return try await Self.appendToMailboxes(db, entries)
     }
+  }
+
+  /// One receipt per covered message (the newest of its sender, see
+  /// ``CoveredMessage``): mailbox entries for every device of a sender
+  /// homed here, an outbox event for a sender homed on another relay.
+  static func receipts(
+    _ db: PostgresConnection, covering messages: [CoveredMessage], status: Relay_V1_ReceiptStatus,
+    by device: DeviceAddress, atMs: Int64, senders: [String: [DeviceAddress]]
+  ) async throws -> [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)] {
+    var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()
+    for message in messages {
+      if try await Self.forwardReceipt(
+        db, conversationID: message.conversationID, messageID: message.messageID, sender: message.sender,
+        status: status, by: device, atMs: atMs)
+      {
+        continue
+      }
+      let entry = Relay_V1_MailboxEntry.receipt(
+        conversationID: message.conversationID, seq: UInt64(message.seq), messageID: message.messageID,
+        status: status, by: device, atMs: atMs)
+      for senderDevice in senders[message.senderUser] ?? [] { entries.append((senderDevice, entry)) }
+    }
+    return entries
   }
 
   /// A receipt for a message whose sender is homed on another relay (not

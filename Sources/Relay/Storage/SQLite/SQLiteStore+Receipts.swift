@@ -21,19 +21,23 @@ extension SQLiteStore {
       let delivered = try Row.fetchAll(
         db,
         sql: """
-          SELECT mb.conversation_id, mb.seq, m.sender_user, m.message_id, m.sender_device FROM mailbox mb
+          SELECT mb.conversation_id, mb.seq, m.origin_seq, m.message_id, m.sender_user, m.sender_device FROM mailbox mb
           JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
           WHERE mb.user = ? AND mb.device_id = ? AND mb.cursor > ? AND mb.cursor <= ? AND mb.kind = 0
             AND m.sender_user != mb.user
           ORDER BY mb.cursor
           """,
-        arguments: [user, device.deviceID, Int64(acked), Int64(cursor)])
+        arguments: [user, device.deviceID, Int64(acked), Int64(cursor)]
+      ).lazy.map {
+        CoveredMessage(
+          conversationID: $0[0], seq: $0[1], originSeq: $0[2], messageID: $0[3], senderUser: $0[4],
+          sender: "\($0[4] as String)/\($0[5] as String)")
+      }
       var doorbells = [Doorbell]()
       var batch = SQLiteWriteBatch()
-      for message in delivered {
+      for message in delivered.newestPerSender() {
         doorbells += try Self.writeReceipt(
-          db, to: try DeviceAddress.stored(user: message[2], device: message[4]), conversationID: message[0],
-          seq: message[1], messageID: message[3], status: .delivered, by: device, nowMs: nowMs, batch: &batch)
+          db, covering: message, status: .delivered, by: device, nowMs: nowMs, batch: &batch)
       }
       try batch.flush(db)
       try db.execute(
@@ -62,37 +66,46 @@ extension SQLiteStore {
         arguments: [Int64(upToSeq), conversationID, user])
       let read = try Row.fetchAll(
         db,
-        sql:
-          "SELECT seq, sender_user, message_id, sender_device FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ?",
-        arguments: [conversationID, lastRead, Int64(upToSeq), user])
+        sql: """
+          SELECT seq, origin_seq, message_id, sender_user, sender_device FROM messages
+          WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ? ORDER BY seq
+          """,
+        arguments: [conversationID, lastRead, Int64(upToSeq), user]
+      ).lazy.map {
+        CoveredMessage(
+          conversationID: conversationID, seq: $0[0], originSeq: $0[1], messageID: $0[2], senderUser: $0[3],
+          sender: "\($0[3] as String)/\($0[4] as String)")
+      }
       var doorbells = [Doorbell]()
       var batch = SQLiteWriteBatch()
-      for message in read {
+      for message in read.newestPerSender() {
         doorbells += try Self.writeReceipt(
-          db, to: try DeviceAddress.stored(user: message[1], device: message[3]), conversationID: conversationID,
-          seq: message[0], messageID: message[2], status: .read, by: device, nowMs: nowMs, batch: &batch)
+          db, covering: message, status: .read, by: device, nowMs: nowMs, batch: &batch)
       }
       try batch.flush(db)
       return doorbells
     }
   }
 
-  /// One receipt entry in the mailbox of every device of the message's
+  /// One receipt entry, for `message` and every message its sender sent
+  /// before it in the conversation, in the mailbox of every device of the
   /// sender; for a sender homed on another relay (not `by`'s, which is this
   /// one), one receipt event in that relay's outbox instead.
   static func writeReceipt(
-    _ db: Database, to sender: DeviceAddress, conversationID: String, seq: Int64, messageID: String,
-    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, nowMs: Int64, batch: inout SQLiteWriteBatch,
-    localDomain: String? = nil
+    _ db: Database, covering message: CoveredMessage, status: Relay_V1_ReceiptStatus, by device: DeviceAddress,
+    nowMs: Int64, batch: inout SQLiteWriteBatch, localDomain: String? = nil
   ) throws -> [Doorbell] {
+    let sender = try DeviceAddress(parsing: message.sender)
     if sender.user.domain != (localDomain ?? device.user.domain) {
       let event = Relay_V1_FederationEvent.receipt(
-        conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: nowMs)
+        conversationID: message.conversationID, messageID: message.messageID, sender: sender, status: status,
+        by: device, atMs: nowMs)
       try Self.enqueue(event, for: sender.user.domain, db)
       return []
     }
     let entry = Relay_V1_MailboxEntry.receipt(
-      conversationID: conversationID, seq: UInt64(seq), messageID: messageID, status: status, by: device, atMs: nowMs)
-    return try batch.devices(of: sender.user.description, db).map { try batch.append(entry, to: $0, db) }
+      conversationID: message.conversationID, seq: UInt64(message.seq), messageID: message.messageID,
+      status: status, by: device, atMs: nowMs)
+    return try batch.devices(of: message.senderUser, db).map { try batch.append(entry, to: $0, db) }
   }
 }

@@ -144,9 +144,13 @@ extension SQLiteStore {
         arguments: [sender.user.description, sender.deviceID, receipt.messageID, receipt.conversationID])
     else { throw RelayError(.notFound, "a receipt for an unknown message") }
     var batch = SQLiteWriteBatch()
+    // One message, so its origin position plays no part.
+    let covered = CoveredMessage(
+      conversationID: receipt.conversationID, seq: seq, originSeq: 0, messageID: receipt.messageID,
+      senderUser: sender.user.description, sender: sender.description)
     let doorbells = try Self.writeReceipt(
-      db, to: sender, conversationID: receipt.conversationID, seq: seq, messageID: receipt.messageID,
-      status: receipt.status, by: by, nowMs: receipt.atMs, batch: &batch, localDomain: sender.user.domain)
+      db, covering: covered, status: receipt.status, by: by, nowMs: receipt.atMs, batch: &batch,
+      localDomain: sender.user.domain)
     try batch.flush(db)
     return doorbells
   }
