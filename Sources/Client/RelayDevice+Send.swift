@@ -13,11 +13,13 @@ extension RelayDevice {
   ///
   /// When the relay answers that the device list was out of date, the lists
   /// of the users concerned are fetched again and the send is retried.
+  /// Without a `messageID`, a time-ordered one (UUIDv7) is made.
   public func send(
-    _ text: String, to conversationID: String, messageID: String = UUID().uuidString.lowercased()
+    _ text: String, to conversationID: String, messageID: String? = nil
   ) async throws(ClientError) -> StoredMessage {
     let members = try await self.conversation(conversationID).members.map(\.user)
     let sentAt = Int64(Date().timeIntervalSince1970 * 1000)
+    let messageID = messageID ?? MessageID.timeOrdered(unixMilliseconds: UInt64(sentAt)).text
     let content = Relay_V1_Content.with {
       $0.text = text
       $0.sentAtMs = sentAt

@@ -26,6 +26,9 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Idle connected devices (connections).") var devices = 2000
   @Option(help: "Group sizes (fanout), comma-separated.") var groups = "50,500"
   @Option(help: "Messages sent to each group (fanout).") var groupMessages = 100
+  @Option(
+    name: .customLong("message-ids"), help: "Message ids: time-ordered (UUIDv7, as the SDK sends) or random (UUIDv4).")
+  var messageIDs = MessageIDs.timeOrdered
   @Flag(help: "Tiny sizes: a smoke run of every workload in seconds.") var quick = false
   @Flag(help: "Print the results as JSON on stdout.") var json = false
   @Option(help: "Run the relay as a region node on this PostgreSQL (an empty database).") var postgres: String?
@@ -70,7 +73,8 @@ struct RunCommand: AsyncParsableCommand {
     }
     if selected.contains("throughput") {
       progress("throughput: \(self.pairs) pairs x \(self.messages) messages of \(self.size) B")
-      let run = PairWorkload(pairs: self.pairs, messagesPerPair: self.messages, size: self.size, pace: .window(64))
+      let run = PairWorkload(
+        pairs: self.pairs, messagesPerPair: self.messages, size: self.size, pace: .window(64), ids: self.messageIDs)
       let (perSecond, latency) = try await run.run(relay.target, tag: "t\(runID)")
       results.append(
         WorkloadResult(
@@ -81,7 +85,8 @@ struct RunCommand: AsyncParsableCommand {
       let count = Int(self.rate * self.seconds) / self.pairs
       progress("latency: \(Int(self.rate)) msg/s for \(self.seconds) s")
       let run = PairWorkload(
-        pairs: self.pairs, messagesPerPair: count, size: self.size, pace: .rate(perSecond: self.rate))
+        pairs: self.pairs, messagesPerPair: count, size: self.size, pace: .rate(perSecond: self.rate),
+        ids: self.messageIDs)
       let (perSecond, latency) = try await run.run(relay.target, tag: "l\(runID)")
       results.append(
         WorkloadResult(
@@ -91,7 +96,7 @@ struct RunCommand: AsyncParsableCommand {
     if selected.contains("fanout") {
       for members in self.groups.split(separator: ",").compactMap({ Int($0) }) {
         progress("fanout: a group of \(members), \(self.groupMessages) messages")
-        let run = FanOutWorkload(members: members, messages: self.groupMessages, size: self.size)
+        let run = FanOutWorkload(members: members, messages: self.groupMessages, size: self.size, ids: self.messageIDs)
         let (perSecond, latency) = try await run.run(relay.target, tag: "f\(members)\(runID)")
         results.append(
           WorkloadResult(
@@ -100,7 +105,7 @@ struct RunCommand: AsyncParsableCommand {
       }
     }
     if selected.contains("catchup") {
-      let perSecond = try await CatchUpWorkload(messages: self.catchUp, size: self.size).run(
+      let perSecond = try await CatchUpWorkload(messages: self.catchUp, size: self.size, ids: self.messageIDs).run(
         relay.target, tag: "u\(runID)")
       results.append(WorkloadResult(workload: "catch-up", parameters: "\(self.catchUp) queued", perSecond: perSecond))
     }

@@ -35,6 +35,22 @@ struct AddressTests {
     }
   }
 
+  @Test func timeOrderedMessageIDs() throws {
+    struct Fixed: RandomNumberGenerator {
+      func next() -> UInt64 { .max }
+    }
+    var ones = Fixed()
+    // 0x0123456789ab ms, then the version (7), the variant (10) and random bits (all ones here).
+    let id = MessageID.timeOrdered(unixMilliseconds: 0x0123_4567_89ab, using: &ones)
+    #expect(id.text == "01234567-89ab-7fff-bfff-ffffffffffff")
+    #expect(try MessageID(parsing: id.text) == id)
+    // Later ids sort later, whatever their random bits.
+    let times: [UInt64] = [1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_256, 1_800_000_000_000]
+    let ids = times.map { MessageID.timeOrdered(unixMilliseconds: $0).text }
+    #expect(ids == ids.sorted())
+    #expect(ids.allSatisfy { Array($0.utf8)[14] == UInt8(ascii: "7") })
+  }
+
   @Test func errorsNameTheRuleNotTheInput() {
     do {
       _ = try UserAddress(parsing: "SECRET@localhost")

@@ -8,6 +8,7 @@ import Wire
 struct CatchUpWorkload: Sendable {
   var messages: Int
   var size: Int
+  var ids = MessageIDs.timeOrdered
 
   func run(_ target: BenchTarget, tag: String) async throws -> Double {
     let sender = try BenchDevice(user: "cs-\(tag)@localhost")
@@ -24,7 +25,7 @@ struct CatchUpWorkload: Sendable {
       progress("catch-up: queueing \(workload.messages) messages")
       try await PairWorkload.fill(
         client: clients[0], conversation: conversation.id, to: receiver.address, count: workload.messages,
-        size: workload.size)
+        size: workload.size, ids: workload.ids)
       let (acks, continuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
       let draining = Receiver(
         expected: workload.messages, latencies: LatencyRecorder(), expectedInterval: nil, ack: continuation)
@@ -37,8 +38,10 @@ struct CatchUpWorkload: Sendable {
 
 extension PairWorkload {
   /// Sends `count` messages on one stream with a window of 256, until all are committed.
-  static func fill(client: BenchClient, conversation: String, to device: String, count: Int, size: Int) async throws {
-    let workload = PairWorkload(pairs: 1, messagesPerPair: count, size: size, pace: .window(256))
+  static func fill(
+    client: BenchClient, conversation: String, to device: String, count: Int, size: Int, ids: MessageIDs
+  ) async throws {
+    let workload = PairWorkload(pairs: 1, messagesPerPair: count, size: size, pace: .window(256), ids: ids)
     try await workload.send(client: client, conversation: conversation, to: device)
   }
 }

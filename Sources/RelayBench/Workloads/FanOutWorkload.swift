@@ -8,6 +8,7 @@ struct FanOutWorkload: Sendable {
   var members: Int
   var messages: Int
   var size: Int
+  var ids = MessageIDs.timeOrdered
 
   func run(_ target: BenchTarget, tag: String) async throws -> (deliveriesPerSecond: Double, latency: Latency) {
     let devices = try (0 ..< self.members).map { try BenchDevice(user: "g\($0)-\(tag)@localhost") }
@@ -34,7 +35,7 @@ struct FanOutWorkload: Sendable {
         tasks.addTask {
           for _ in 0 ..< workload.messages {
             var request = Relay_V1_SendRequest()
-            request.messageID = UUID().uuidString
+            request.messageID = workload.ids.next()
             request.conversationID = group.id
             let payload = timedPayload(size: workload.size)
             request.copies = recipients.map { device in

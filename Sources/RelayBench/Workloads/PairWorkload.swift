@@ -16,6 +16,7 @@ struct PairWorkload: Sendable {
   var messagesPerPair: Int
   var size: Int
   var pace: Pace
+  var ids = MessageIDs.timeOrdered
 
   func run(_ target: BenchTarget, tag: String) async throws -> (perSecond: Double, latency: Latency) {
     let senders = try (0 ..< self.pairs).map { try BenchDevice(user: "s\($0)-\(tag)@localhost") }
@@ -66,9 +67,10 @@ struct PairWorkload: Sendable {
     let (frames, continuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
     let total = self.messagesPerPair
     let size = self.size
+    let ids = self.ids
     let make: @Sendable () -> Relay_V1_ClientFrame = {
       .with { frame in
-        frame.send.messageID = UUID().uuidString
+        frame.send.messageID = ids.next()
         frame.send.conversationID = conversation
         frame.send.copies = [
           .with {

@@ -24,5 +24,8 @@ public struct MessageID: Hashable, Sendable, CustomStringConvertible {
     self.text = String(decoding: lowered, as: UTF8.self)
   }
 
+  /// An id already in canonical form (lower-case hex, with dashes).
+  init(canonical text: String) { self.text = text }
+
   public var description: String { self.text }
 }
