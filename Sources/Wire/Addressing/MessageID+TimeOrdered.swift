@@ -11,7 +11,10 @@ extension MessageID {
   ) -> MessageID {
     var bytes = [UInt8](repeating: 0, count: 16)
     for index in 0 ..< 6 { bytes[index] = UInt8(truncatingIfNeeded: unixMilliseconds >> (40 - 8 * UInt64(index))) }
-    for index in 6 ..< 16 { bytes[index] = generator.next() }
+    // Two draws for the 10 random bytes (one draw per byte would be ten system calls).
+    let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
+    for index in 6 ..< 8 { bytes[index] = UInt8(truncatingIfNeeded: high >> (8 * UInt64(index - 6))) }
+    for index in 8 ..< 16 { bytes[index] = UInt8(truncatingIfNeeded: low >> (8 * UInt64(index - 8))) }
     bytes[6] = 0x70 | (bytes[6] & 0x0F)  // version 7
     bytes[8] = 0x80 | (bytes[8] & 0x3F)  // variant 10
     let digits = Array("0123456789abcdef".utf8)
