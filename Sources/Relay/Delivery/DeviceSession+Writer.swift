@@ -63,24 +63,37 @@ extension DeviceSession {
     }
   }
 
+  /// Frames go to the transport together (one write of many is one flush,
+  /// and the TLS layer seals them in as few records as fit), never one by one.
   @inline(never)
   private static func write(_ frames: [Relay_V1_ServerFrame], to writer: RPCWriter<Relay_V1_ServerFrame>) async throws {
-    for frame in frames { try await writer.write(frame) }
+    try await writer.write(contentsOf: frames)
   }
 
-  /// Writes handed-over entries that follow `position`; whether the mailbox must be read (a gap).
+  /// Writes the handed-over entries that follow `position`, as one write;
+  /// whether the mailbox must be read (a gap).
   @inline(never)
   private static func writeHanded(
     _ handed: [Relay_V1_MailboxEntry], to writer: RPCWriter<Relay_V1_ServerFrame>, position: inout WriterPosition,
     metrics: RelayMetrics?
   ) async throws -> Bool {
-    for entry in handed.sorted(by: { $0.cursor < $1.cursor }) where entry.cursor > position.sent {
-      guard entry.cursor == position.sent + 1 else { return true }
-      try await writer.write(entry.serverFrame)
-      Self.delivered(CollectionOfOne(entry), metrics: metrics)
-      position.sent = entry.cursor
+    var run = [Relay_V1_MailboxEntry]()
+    var next = position.sent + 1
+    var gap = false
+    for entry in handed.sorted(by: { $0.cursor < $1.cursor }) where entry.cursor >= next {
+      guard entry.cursor == next else {
+        gap = true
+        break
+      }
+      run.append(entry)
+      next += 1
     }
-    return false
+    if !run.isEmpty {
+      try await writer.write(contentsOf: run.lazy.map(\.serverFrame))
+      Self.delivered(run, metrics: metrics)
+      position.sent = next - 1
+    }
+    return gap
   }
 
   /// One page of the mailbox after `position`: a sync batch until caught up, then entry by entry.
@@ -100,7 +113,7 @@ extension DeviceSession {
       position.caughtUp = !full
       try await writer.write(frame)
     } else {
-      for entry in entries { try await writer.write(entry.serverFrame) }
+      try await writer.write(contentsOf: entries.lazy.map(\.serverFrame))
     }
     Self.delivered(entries, metrics: metrics)
   }
