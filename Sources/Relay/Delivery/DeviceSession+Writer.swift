@@ -73,7 +73,7 @@ extension DeviceSession {
   /// Writes the handed-over entries that follow `position`, as one write;
   /// whether the mailbox must be read (a gap).
   @inline(never)
-  private static func writeHanded(
+  static func writeHanded(
     _ handed: [Relay_V1_MailboxEntry], to writer: RPCWriter<Relay_V1_ServerFrame>, position: inout WriterPosition,
     metrics: RelayMetrics?
   ) async throws -> Bool {

@@ -33,7 +33,9 @@ struct SQLiteCheckpointTests {
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await store.run() }
       // The registrations reach the database file itself, not only the WAL.
-      try await waitUntil { ((try? self.databaseBytes(directory)) ?? 0) > before + 100_000 }
+      try await ChildProcess.waitUntil("the checkpoint to grow the database", seconds: 5) {
+        ((try? self.databaseBytes(directory)) ?? 0) > before + 100_000
+      }
       group.cancelAll()
       try await group.waitForAll()
     }

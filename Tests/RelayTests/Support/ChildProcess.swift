@@ -92,7 +92,7 @@ final class ChildProcess: Sendable {
       self.output.contains(text) || self.reap() != nil
     }
     if !self.output.contains(text), let status = self.reap() {
-      throw TestTimeout(what: "\"\(text)\" (the program exited with \(status)): \(self.output)")
+      throw TimedOut(what: "\"\(text)\" (the program exited with \(status)): \(self.output)")
     }
   }
 
@@ -115,13 +115,8 @@ final class ChildProcess: Sendable {
       if (try? await condition()) == true { return }
       try await Task.sleep(for: .milliseconds(50))
     }
-    throw TestTimeout(what: what)
+    throw TimedOut(what: what)
   }
-}
-
-struct TestTimeout: Error, CustomStringConvertible {
-  var what: String
-  var description: String { "timed out waiting for \(self.what)" }
 }
 
 /// A redis-server of the test's own, on a port of its own, so the test may

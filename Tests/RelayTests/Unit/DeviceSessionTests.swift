@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import SwiftProtobuf
 import Synchronization
 import Testing
 import Wire
@@ -8,14 +9,25 @@ import Wire
 
 /// Collects what a session writes.
 final class CollectingWriter: RPCWriterProtocol, Sendable {
-  private let frames = Mutex<[Relay_V1_ServerFrame]>([])
+  private let frames = Mutex<(all: [Relay_V1_ServerFrame], writes: [Int])>(([], []))
 
-  func write(_ element: Relay_V1_ServerFrame) async throws { self.frames.withLock { $0.append(element) } }
+  func write(_ element: Relay_V1_ServerFrame) async throws {
+    self.frames.withLock {
+      $0.all.append(element)
+      $0.writes.append(1)
+    }
+  }
   func write(contentsOf elements: some Sequence<Relay_V1_ServerFrame>) async throws {
-    for element in elements { try await self.write(element) }
+    self.frames.withLock {
+      let before = $0.all.count
+      $0.all.append(contentsOf: elements)
+      $0.writes.append($0.all.count - before)
+    }
   }
 
-  var written: [Relay_V1_ServerFrame] { self.frames.withLock { $0 } }
+  var written: [Relay_V1_ServerFrame] { self.frames.withLock { $0.all } }
+  /// How many frames each write call carried.
+  var writes: [Int] { self.frames.withLock { $0.writes } }
 
   /// Every cursor written, sync batches flattened, in order.
   var cursors: [UInt64] {
@@ -32,6 +44,20 @@ final class CollectingWriter: RPCWriterProtocol, Sendable {
 
 @Suite("A device session's writer")
 struct DeviceSessionTests {
+  @Test("handed-over entries that follow each other go out in one write, up to a gap")
+  func handedEntriesInOneWrite() async throws {
+    let entries = [5, 3, 4, 7].map { cursor in
+      Relay_V1_MailboxEntry.with { $0.envelope.cursor = UInt64(cursor) }
+    }
+    let writer = CollectingWriter()
+    var position = WriterPosition(sent: 2, caughtUp: true)
+    let gap = try await DeviceSession.writeHanded(
+      entries, to: RPCWriter(wrapping: writer), position: &position, metrics: nil)
+    #expect(gap, "7 does not follow 5")
+    #expect(writer.cursors == [3, 4, 5] && writer.writes == [3])
+    #expect(position.sent == 5)
+  }
+
   @Test("handed-over entries are written in cursor order, once; a gap is filled from the mailbox")
   func handedEntriesAndGaps() async throws {
     let fixture = StoreFixture(store: try SQLiteStore(directory: makeTemporaryDirectory()))
@@ -50,16 +76,16 @@ struct DeviceSessionTests {
       group.addTask {
         try await session.runWriter(to: RPCWriter(wrapping: writer), store: fixture.store, from: 0, pageSize: 10)
       }
-      try await waitUntil { writer.cursors == [1, 2, 3] }
+      try await ChildProcess.waitUntil("cursors 1 to 3", seconds: 5) { writer.cursors == [1, 2, 3] }
 
       let bells = try await commit(3)  // cursors 4, 5, 6
       session.ring(with: bells[0].entry!)  // 4: next in line, written from memory
       session.ring(with: bells[2].entry!)  // 6: a gap (5 was "lost"), so the mailbox is read
-      try await waitUntil { writer.cursors.count == 6 }
+      try await ChildProcess.waitUntil("six cursors", seconds: 5) { writer.cursors.count == 6 }
       session.ring(with: bells[2].entry!)  // already written: ignored
       let more = try await commit(6)  // 7...12, more than maxHanded: falls back to the mailbox
       for bell in more { session.ring(with: bell.entry!) }
-      try await waitUntil { writer.cursors.count == 12 }
+      try await ChildProcess.waitUntil("twelve cursors", seconds: 5) { writer.cursors.count == 12 }
       session.finish()
       try await group.waitForAll()
     }
@@ -71,11 +97,6 @@ struct DeviceSessionTests {
       Issue.record("no sync batch")
     }
   }
-}
-
-func waitUntil(_ condition: @Sendable () -> Bool) async throws {
-  for _ in 0 ..< 500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
-  if !condition() { throw TimedOut(what: "a condition") }
 }
 
 @Suite("A device session's writer, stopped")
@@ -91,7 +112,7 @@ struct DeviceSessionStopTests {
         group.addTask {
           try await session.runWriter(to: RPCWriter(wrapping: writer), store: fixture.store, from: 0, pageSize: 10)
         }
-        try await waitUntil { writer.written.count == 1 }  // the (empty) caught-up sync batch
+        try await ChildProcess.waitUntil("one frame", seconds: 5) { writer.written.count == 1 }  // the (empty) caught-up sync batch
         var heartbeat = Relay_V1_ServerFrame()
         heartbeat.heartbeat.serverTimeMs = 1
         if ending == "abandon" {
