@@ -1,3 +1,4 @@
+public import Foundation
 public import Wire
 
 extension RelayDevice {
@@ -15,11 +16,15 @@ extension RelayDevice {
     public var closeTimeout: Duration
     /// Attempts at a send whose device list was out of date.
     public var sendAttempts: Int
+    /// Sees every copy this device seals (the recipient device and the
+    /// ciphertext) once its session is saved: for tests that check no
+    /// message key is used twice. Nil by default.
+    public var sealed: (@Sendable (_ device: String, _ ciphertext: Data) -> Void)?
 
     public static var defaults: Configuration {
       Configuration(
         prekeyBatch: 50, prekeyThreshold: 20, heartbeat: .seconds(30), backoff: .defaults,
-        closeTimeout: .seconds(2), sendAttempts: 3)
+        closeTimeout: .seconds(2), sendAttempts: 3, sealed: nil)
     }
 
     public static func defaults(configure: (inout Configuration) -> Void) -> Configuration {

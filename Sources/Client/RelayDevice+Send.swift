@@ -58,31 +58,39 @@ extension RelayDevice {
   }
 
   /// One sealed copy per device, opening a session (from a prekey bundle)
-  /// with any device this one has none with. The advanced sessions are saved
-  /// before anything is sent, so a message key is never used twice.
+  /// with any device this one has none with.
+  ///
+  /// Each session is read, advanced and saved in one write transaction, so a
+  /// concurrent send or receive on this device (which writes the same rows)
+  /// waits for it and starts from the advanced state: no message key is
+  /// derived twice. Only the prekey bundles are fetched (over the network)
+  /// before the transaction; a session another send opened meanwhile is used
+  /// instead of the new one.
   func seal(_ plaintext: Data, for devices: [String]) async throws(ClientError) -> [Relay_V1_SealedCopy] {
-    var copies = [Relay_V1_SealedCopy]()
-    var updated = [(String, PeerSessions)]()
-    for device in devices {
-      var sessions = try self.database.read("sessions") { db in try DeviceDatabase.sessions(with: device, db) }
-      if sessions.current == nil {
-        sessions.insert(try await self.openSession(with: device))
-      }
-      let ciphertext: Data
-      do {
-        ciphertext = try sessions.seal(plaintext)
-      } catch {
-        throw ClientError(.crypto, "sealing for \(device) failed", cause: error)
-      }
-      copies.append(
-        .with {
+    let sessionless = try self.database.read("sessions") { db in
+      try devices.filter { try DeviceDatabase.sessions(with: $0, db).current == nil }
+    }
+    var opened = [String: Session]()
+    for device in sessionless { opened[device] = try await self.openSession(with: device) }
+    let copies = try self.database.write("sessions") { db in
+      try devices.map { device in
+        var sessions = try DeviceDatabase.sessions(with: device, db)
+        if sessions.current == nil, let session = opened[device] { sessions.insert(session) }
+        let ciphertext: Data
+        do {
+          ciphertext = try sessions.seal(plaintext)
+        } catch {
+          throw ClientError(.crypto, "sealing for \(device) failed", cause: error)
+        }
+        try DeviceDatabase.save(sessions, with: device, db)
+        return Relay_V1_SealedCopy.with {
           $0.device = device
           $0.ciphertext = ciphertext
-        })
-      updated.append((device, sessions))
+        }
+      }
     }
-    try self.database.write("sessions") { db in
-      for (device, sessions) in updated { try DeviceDatabase.save(sessions, with: device, db) }
+    if let observe = self.configuration.sealed {
+      for copy in copies { observe(copy.device, copy.ciphertext) }
     }
     return copies
   }
