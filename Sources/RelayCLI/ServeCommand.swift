@@ -25,9 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
     do {
       let configuration = try self.configuration()
       let relay = try Relay(configuration: configuration, logger: logger)
-      let group = ServiceGroup(
-        configuration: .init(
-          services: [.init(service: relay)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+      var groupConfiguration = ServiceGroupConfiguration(
+        services: [.init(service: relay)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+      groupConfiguration.bound(by: configuration)
+      let group = ServiceGroup(configuration: groupConfiguration)
       try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         let port: Int

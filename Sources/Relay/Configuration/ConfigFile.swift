@@ -46,6 +46,7 @@ struct ConfigFile: Decodable {
     var handshake_timeout_seconds: Int?
     var idle_timeout_seconds: Int?
     var shutdown_grace_seconds: Int?
+    var max_concurrent_streams: Int?
   }
 
   struct Region: Decodable {
@@ -103,7 +104,7 @@ struct ConfigFile: Decodable {
       "max_in_flight_sends_per_stream", "max_sends_per_commit", "sync_page_size", "max_page_size",
     ],
     "presence": ["heartbeat_seconds", "ttl_seconds", "typing_ttl_seconds"],
-    "connection": ["handshake_timeout_seconds", "idle_timeout_seconds", "shutdown_grace_seconds"],
+    "connection": ["handshake_timeout_seconds", "idle_timeout_seconds", "shutdown_grace_seconds", "max_concurrent_streams"],
     "region": [
       "postgres_url", "redis_url", "node_id", "postgres_pool_size", "postgres_lease_timeout_ms", "migrate_on_start",
       "session_ttl_seconds",

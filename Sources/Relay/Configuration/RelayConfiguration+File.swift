@@ -62,6 +62,9 @@ extension RelayConfiguration {
       if let s = connection.shutdown_grace_seconds {
         self.connection.shutdownGracePeriod = .seconds(try Self.positive(s, "shutdown_grace_seconds"))
       }
+      if let n = connection.max_concurrent_streams {
+        self.connection.maxConcurrentStreams = try Self.positive(n, "max_concurrent_streams")
+      }
     }
   }
 

@@ -67,9 +67,15 @@ extension RelayConfiguration {
     public var idleTimeout: Duration
     /// How long a graceful shutdown waits for streams to finish.
     public var shutdownGracePeriod: Duration
+    /// Calls open at once on one connection, advertised to clients in
+    /// HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS: a client queues its next
+    /// call until one ends, instead of losing the connection.
+    public var maxConcurrentStreams: Int
 
     public static var defaults: Self {
-      Self(handshakeTimeout: .seconds(10), idleTimeout: .seconds(30), shutdownGracePeriod: .seconds(5))
+      Self(
+        handshakeTimeout: .seconds(10), idleTimeout: .seconds(30), shutdownGracePeriod: .seconds(5),
+        maxConcurrentStreams: 100)
     }
   }
 }

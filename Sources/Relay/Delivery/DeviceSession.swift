@@ -24,6 +24,10 @@ public final class DeviceSession: Sendable {
 
   /// Beyond this many handed-over entries waiting, drop them and read the mailbox instead.
   private let maxHanded: Int
+  /// Beyond this many frames waiting (results, errors, heartbeats, presence,
+  /// typing: none of them in the mailbox), the client is not reading its
+  /// stream: it is closed with `resourceExhausted` and the frames dropped.
+  private let maxQueued: Int
 
   public let device: DeviceAddress
   let id: UInt64
@@ -32,9 +36,10 @@ public final class DeviceSession: Sendable {
   private let wake: AsyncStream<Void>.Continuation
   private static let nextID = Atomic<UInt64>(1)
 
-  init(device: DeviceAddress, maxHanded: Int = 256) {
+  init(device: DeviceAddress, maxHanded: Int = 256, maxQueued: Int = 1024) {
     self.device = device
     self.maxHanded = maxHanded
+    self.maxQueued = maxQueued
     self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     self.wake.yield()
@@ -42,7 +47,16 @@ public final class DeviceSession: Sendable {
 
   /// Queues a frame that is not in the mailbox (presence, typing, results, errors).
   func push(_ frame: Relay_V1_ServerFrame) {
-    self.state.withLock { $0.frames.append(frame) }
+    self.state.withLock { state in
+      guard state.closing == nil else { return }
+      guard state.frames.count < self.maxQueued else {
+        state.frames.removeAll()
+        state.closing = RelayError(
+          .resourceExhausted, "the client is not reading its stream: more than \(self.maxQueued) frames queued")
+        return
+      }
+      state.frames.append(frame)
+    }
     self.wake.yield()
   }
 

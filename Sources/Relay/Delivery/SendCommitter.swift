@@ -26,14 +26,26 @@ public final class SendCommitter: Service, Sendable {
       self.onComplete = onComplete
     }
 
+    /// The send's outcome once its batch commits. A waiter that is cancelled
+    /// stops waiting with `CancellationError` (the send may still commit: it
+    /// is not reported as done).
     func result() async throws -> SendOutcome {
-      try await withCheckedThrowingContinuation { continuation in
-        let ready = self.state.withLock { state -> Result<SendOutcome, RelayError>? in
-          if let result = state.0 { return result }
-          state.1 = continuation
-          return nil
+      try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+          let ready = self.state.withLock { state -> Result<SendOutcome, any Error>? in
+            if let result = state.0 { return result.mapError { $0 } }
+            if Task.isCancelled { return .failure(CancellationError()) }
+            state.1 = continuation
+            return nil
+          }
+          if let ready { continuation.resume(with: ready) }
         }
-        if let ready { continuation.resume(with: ready) }
+      } onCancel: {
+        let waiting = self.state.withLock { state in
+          defer { state.1 = nil }
+          return state.1
+        }
+        waiting?.resume(throwing: CancellationError())
       }
     }
 

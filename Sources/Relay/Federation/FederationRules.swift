@@ -29,7 +29,11 @@ public struct FederationRules: Sendable {
     }
     _ = try RequestValidation.messageID(message.messageID)
     _ = try RequestValidation.conversationID(message.conversationID)
-    guard message.originSeq > 0 else { throw RelayError(.invalidArgument, "origin_seq must be positive") }
+    // Both are stored as signed 64-bit integers (the clock by its bit pattern, which must sort as it compares).
+    _ = try Int64(wire: message.hlc, field: "hlc")
+    guard try Int64(wire: message.originSeq, field: "origin_seq") > 0 else {
+      throw RelayError(.invalidArgument, "origin_seq must be positive")
+    }
     guard message.copies.count <= self.maxCopies else {
       throw RelayError(.resourceExhausted, "a message may carry at most \(self.maxCopies) copies")
     }
@@ -76,12 +80,14 @@ public struct FederationRules: Sendable {
       throw RelayError(.permissionDenied, "a peer may only replicate conversations it owns")
     }
     _ = try RequestValidation.conversationID(state.id)
-    guard state.version > 0, state.kind == .direct || state.kind == .group else {
+    guard try Int64(wire: state.version, field: "conversation version") > 0, state.kind == .direct || state.kind == .group else {
       throw RelayError(.invalidArgument, "a conversation state needs a version and a kind")
     }
     guard state.members.count <= self.maxMembers, state.name.utf8.count <= 256 else {
       throw RelayError(.resourceExhausted, "a conversation state is over the member or name limit")
     }
+    try RequestValidation.text(state.name, field: "conversation name", maxBytes: 256)
+    try RequestValidation.text(state.createdBy, field: "created_by", maxBytes: 320)
     return try state.members.map { (member) throws(RelayError) in
       ConversationRecord.Member(
         user: try RequestValidation.user(member.user, field: "member"),

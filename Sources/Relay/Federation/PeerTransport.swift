@@ -9,6 +9,10 @@ internal import X509
 /// The client side of a peering: mutual TLS with the relay's own certificate,
 /// accepting only a server whose key has the peer's configured fingerprint.
 enum PeerTransport {
+  /// A ping this long after the last frame read; the link is closed when none comes back within the timeout.
+  static let keepaliveTime: Duration = .seconds(20)
+  static let keepaliveTimeout: Duration = .seconds(10)
+
   static func make(
     _ peer: RelayConfiguration.Federation.Peer, certificate: RelayCertificate
   ) throws -> HTTP2ClientTransport.Posix {
@@ -31,6 +35,11 @@ enum PeerTransport {
       },
       config: .defaults { config in
         config.backoff = .init(initial: .milliseconds(200), max: .seconds(5), multiplier: 2, jitter: 0.2)
+        // A peer that stops answering (half-open TCP, a frozen process) is
+        // found by HTTP/2 pings within 30 s, not when TCP gives up: the link
+        // reconnects and replication resumes from the outbox.
+        config.connection.keepalive = .init(
+          time: PeerTransport.keepaliveTime, timeout: PeerTransport.keepaliveTimeout, allowWithoutCalls: true)
       },
       // A call made while the link is reconnecting waits for it (up to the
       // timeout) instead of failing at once: a peer that restarts is a pause.

@@ -1,3 +1,4 @@
+internal import Foundation
 internal import GRPCNIOTransportHTTP2
 public import Logging
 internal import Redis
@@ -48,7 +49,9 @@ public final class Relay: Service {
   /// embedded store's checkpoints), the relay runs it.
   public init(configuration: RelayConfiguration, store: any RelayStore, logger: Logger) throws(RelayError) {
     let certificate = try RelayCertificate.load(configuration)
-    let clock = HybridLogicalClock()
+    // RELAY_CLOCK_SKEW_MS moves this relay's message clock (for tests of skewed clocks between relays).
+    let skew = ProcessInfo.processInfo.environment["RELAY_CLOCK_SKEW_MS"].flatMap { Int64($0) } ?? 0
+    let clock = HybridLogicalClock(wallClock: { HybridLogicalClock.systemMilliseconds() + skew })
     let wallClock = HybridLogicalClock.systemMilliseconds
     var region: (link: RegionLink, events: AsyncStream<RegionEvent>)?
     if let url = configuration.region.redisURL {
@@ -72,7 +75,7 @@ public final class Relay: Service {
     if let federator, let federationStore = store as? any FederationStore {
       let service = FederationService(
         configuration: configuration, store: federationStore, federator: federator, sessions: sessions,
-        presence: presence, metrics: metrics, logger: logger)
+        presence: presence, metrics: metrics, clock: clock, logger: logger)
       federation = (federator, service)
     }
     let committer = SendCommitter(
@@ -178,8 +181,9 @@ public final class Relay: Service {
   }
 
   public func run() async throws {
-    let group = ServiceGroup(
-      configuration: .init(services: self.parts.map { .init(service: $0) }, logger: self.logger))
-    try await group.run()
+    var configuration = ServiceGroupConfiguration(
+      services: self.parts.map { .init(service: $0) }, logger: self.logger)
+    configuration.bound(by: self.configuration)
+    try await ServiceGroup(configuration: configuration).run()
   }
 }

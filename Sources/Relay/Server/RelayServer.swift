@@ -38,7 +38,12 @@ struct RelayServer: Service {
         config.rpc.maxRequestPayloadSize = max(
           2 * configuration.limits.maxFrameBytes, configuration.limits.maxFrameBytes + (1 << 20))
         config.connection.maxIdleTime = configuration.connection.idleTimeout
+        // Advertised, so clients queue calls past it (unadvertised, NIO enforced
+        // its default of 100 by tearing the whole connection down).
+        config.http2.maxConcurrentStreams = configuration.connection.maxConcurrentStreams
         config.connection.maxGraceTime = configuration.connection.shutdownGracePeriod
+        // Peers ping every 20 s, with or without calls (PeerTransport): allowed, and more often is refused.
+        config.connection.keepalive.clientBehavior = .init(minPingIntervalWithoutCalls: .seconds(10), allowWithoutCalls: true)
         let guardian = ConnectionGuard(
           handshakeTimeout: configuration.connection.handshakeTimeout, idleTimeout: configuration.connection.idleTimeout
         )

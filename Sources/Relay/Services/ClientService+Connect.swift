@@ -25,7 +25,20 @@ extension ClientService {
     }
     // The writer runs in the call's own task and the reader in one child:
     // a task fewer per connected device than one child each. The first side
-    // to fail stops the other at once.
+    // to fail stops the other at once. A call the client abandons (its
+    // connection gone, the stream reset) is cancelled by gRPC, not by
+    // cancelling this task: the writer is told to stop.
+    try await withRPCCancellationHandler {
+      try await self.run(session, from: cursor, request: request, response: response)
+    } onCancelRPC: {
+      session.abandon()
+    }
+  }
+
+  private func run(
+    _ session: DeviceSession, from cursor: UInt64, request: RPCAsyncSequence<Relay_V1_ClientFrame, any Error>,
+    response: RPCWriter<Relay_V1_ServerFrame>
+  ) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask {
         do {

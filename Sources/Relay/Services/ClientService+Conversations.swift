@@ -7,21 +7,16 @@ extension ClientService {
     request: Relay_V1_CreateConversationRequest, context: ServerContext
   ) async throws -> Relay_V1_Conversation {
     let caller = try await self.authenticator.device(of: context)
-    var others = [UserAddress]()
-    for (index, text) in request.members.enumerated() {
-      let user = try RequestValidation.user(text, field: "members[\(index)]")
-      try await self.know(user)
-      if user != caller.address.user && !others.contains(user) { others.append(user) }
-    }
+    // The limits first, on the request as sent: no work scales with a list past them.
     let kind: ConversationRecord.Kind
     switch request.kind {
     case .direct:
-      guard others.count == 1, request.members.count == 1 else {
+      guard request.members.count == 1 else {
         throw RelayError(.invalidArgument, "a direct conversation has exactly one other member")
       }
       kind = .direct
     case .group:
-      guard request.name.utf8.count <= 128 else { throw RelayError(.invalidArgument, "name is at most 128 bytes") }
+      try RequestValidation.text(request.name, field: "name", maxBytes: 128)
       guard request.members.count < self.limits.maxGroupMembers else {
         throw RelayError(.resourceExhausted, "a group may have at most \(self.limits.maxGroupMembers) members")
       }
@@ -29,6 +24,12 @@ extension ClientService {
     case .unspecified, .UNRECOGNIZED:
       throw RelayError(.invalidArgument, "kind must be DIRECT or GROUP")
     }
+    let others = try Self.distinctUsers(request.members, field: "members", excluding: caller.address.user)
+    if kind == .direct && others.count != 1 {
+      throw RelayError(.invalidArgument, "a direct conversation has exactly one other member")
+    }
+    // Then the lookups: other relays are asked about their users only for a request within the limits.
+    for user in others { try await self.know(user) }
     let record = try await self.store.createConversation(
       NewConversation(
         id: UUID().uuidString.lowercased(), kind: kind, name: kind == .group ? request.name : "",
@@ -47,17 +48,27 @@ extension ClientService {
   }
 
   func addMembers(request: Relay_V1_AddMembersRequest, context: ServerContext) async throws -> Relay_V1_Conversation {
-    var users = [UserAddress]()
-    for (index, text) in request.users.enumerated() {
-      let user = try RequestValidation.user(text, field: "users[\(index)]")
-      try await self.know(user)
-      users.append(user)
-    }
-    guard !users.isEmpty else { throw RelayError(.invalidArgument, "users must name at least one user") }
-    guard users.count <= self.limits.maxGroupMembers else {
+    guard !request.users.isEmpty else { throw RelayError(.invalidArgument, "users must name at least one user") }
+    guard request.users.count <= self.limits.maxGroupMembers else {
       throw RelayError(.resourceExhausted, "a group may have at most \(self.limits.maxGroupMembers) members")
     }
+    let users = try Self.distinctUsers(request.users, field: "users", excluding: nil)
     return try await self.change(request.conversationID, .add(users), context)
+  }
+
+  /// The users a list names, parsed, each once, in the order given.
+  private static func distinctUsers(
+    _ texts: [String], field: String, excluding excluded: UserAddress?
+  ) throws(RelayError) -> [UserAddress] {
+    var seen = Set<UserAddress>()
+    if let excluded { seen.insert(excluded) }
+    var users = [UserAddress]()
+    users.reserveCapacity(texts.count)
+    for (index, text) in texts.enumerated() {
+      let user = try RequestValidation.user(text, field: "\(field)[\(index)]")
+      if seen.insert(user).inserted { users.append(user) }
+    }
+    return users
   }
 
   func removeMember(request: Relay_V1_RemoveMemberRequest, context: ServerContext) async throws -> Relay_V1_Conversation
@@ -88,7 +99,9 @@ extension ClientService {
   ) async throws -> Relay_V1_Conversation {
     let caller = try await self.authenticator.device(of: context)
     let id = try RequestValidation.conversationID(conversationID)
-    let home = try await self.store.conversation(id: id, viewer: caller.address.user).homeRelay
+    // The caller must be a member before anything else is looked up or written.
+    let conversation = try await self.store.conversation(id: id, viewer: caller.address.user)
+    let home = conversation.homeRelay
     if home != self.configuration.domain {
       // Its home relay owns the members: the change is made there and comes back replicated.
       let request = Relay_V1_MembershipChangeRequest(conversationID: id, actor: caller.address.user, action: action)
@@ -97,6 +110,11 @@ extension ClientService {
     let change = MembershipChange(
       conversationID: id, actor: caller.address.user, action: action, nowMs: self.wallClock(),
       maxMembers: self.limits.maxGroupMembers, relay: self.configuration.domain)
+    // Authorized and within the size limit (the store checks again under its
+    // lock) before other relays are asked about the newcomers.
+    if case .add(let newcomers) = try change.plan(on: conversation) {
+      for user in newcomers { try await self.know(user) }
+    }
     let after = try await self.store.changeMembers(change)
     self.federator?.wake()
     if let after { return after.wire }
@@ -111,7 +129,7 @@ extension ClientService {
     let caller = try await self.authenticator.device(of: context)
     let size = RequestValidation.pageSize(request.pageSize, default: 50, max: self.limits.maxPageSize)
     let page = try await self.store.conversations(
-      of: caller.address.user, page: PageRequest(size: size, token: request.pageToken))
+      of: caller.address.user, page: PageRequest(size: size, token: try RequestValidation.pageToken(request.pageToken)))
     var response = Relay_V1_ListConversationsResponse()
     response.conversations = page.items.map(\.wire)
     response.nextPageToken = page.nextToken
@@ -125,7 +143,7 @@ extension ClientService {
     let id = try RequestValidation.conversationID(request.conversationID)
     let size = RequestValidation.pageSize(request.pageSize, default: 100, max: self.limits.maxPageSize)
     let page = try await self.store.history(
-      conversationID: id, device: caller.address, page: PageRequest(size: size, token: request.pageToken))
+      conversationID: id, device: caller.address, page: PageRequest(size: size, token: try RequestValidation.pageToken(request.pageToken)))
     var response = Relay_V1_GetHistoryResponse()
     response.envelopes = page.items
     response.nextPageToken = page.nextToken

@@ -15,13 +15,16 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   let sessions: SessionRegistry
   let presence: InProcessPresence
   let metrics: RelayMetrics
+  /// Observes every applied message's time, so replies made here sort after what they answer.
+  let clock: HybridLogicalClock
   let logger: Logger
   private let batchLimiter: RateLimiter<String>
 
   init(
     configuration: RelayConfiguration, store: any FederationStore, federator: Federator, sessions: SessionRegistry,
-    presence: InProcessPresence, metrics: RelayMetrics, logger: Logger
+    presence: InProcessPresence, metrics: RelayMetrics, clock: HybridLogicalClock, logger: Logger
   ) {
+    self.clock = clock
     self.presence = presence
     self.configuration = configuration
     self.store = store
@@ -70,6 +73,9 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
       }
       try self.batchLimiter.admit(peer.domain)
       let outcome = try await self.store.apply(batch.events, from: peer.domain, rules: self.rules)
+      for event in batch.events where event.id <= outcome.throughID {
+        if case .message(let message)? = event.event.event { self.clock.observe(message.hlc) }
+      }
       self.sessions.ring(outcome.doorbells)
       let applied = batch.events.prefix { $0.id <= outcome.throughID }.count - outcome.rejected.count
       if applied > 0 { self.metrics.federationApplied.increment(by: applied) }
@@ -118,17 +124,19 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
       throw RelayError(.permissionDenied, "a peer may only change members on behalf of its own users")
     }
     let id = try RequestValidation.conversationID(request.conversationID)
-    let action = try request.action()
-    if case .add(let users) = action {
-      guard users.count <= self.configuration.limits.maxGroupMembers else {
-        throw RelayError(
-          .resourceExhausted, "a group may have at most \(self.configuration.limits.maxGroupMembers) members")
-      }
-      for user in users { try await self.federator.know(user) }
+    guard request.add.users.count <= self.configuration.limits.maxGroupMembers else {
+      throw RelayError(
+        .resourceExhausted, "a group may have at most \(self.configuration.limits.maxGroupMembers) members")
     }
+    let action = try request.action()
     let change = MembershipChange(
       conversationID: id, actor: actor, action: action, nowMs: HybridLogicalClock.systemMilliseconds(),
       maxMembers: self.configuration.limits.maxGroupMembers, relay: self.configuration.domain)
+    // The actor may make the change (and it is within the limits) before other relays are asked about newcomers.
+    let current = try await self.store.conversation(id: id, viewer: actor)
+    if case .add(let newcomers) = try change.plan(on: current) {
+      for user in newcomers { try await self.federator.know(user) }
+    }
     let after = try await self.store.changeMembers(change)
     self.federator.wake()
     var conversation = after?.wire ?? Relay_V1_Conversation()

@@ -42,8 +42,14 @@ final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable
       return state.nextID
     }
     defer { _ = self.state.withLock { $0.watchers.removeValue(forKey: id) } }
-    for await serving in changes {
-      try await response.write(Self.response(serving ? .serving : .notServing))
+    // A watcher that goes away (closes its connection, resets the stream) ends
+    // the watch: gRPC cancels the call, not the handler's task.
+    try await withRPCCancellationHandler {
+      for await serving in changes {
+        try await response.write(Self.response(serving ? .serving : .notServing))
+      }
+    } onCancelRPC: {
+      continuation.finish()
     }
   }
 

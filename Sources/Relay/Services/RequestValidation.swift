@@ -28,9 +28,22 @@ enum RequestValidation {
     }
   }
 
-  static func conversationID(_ text: String) throws(RelayError) -> String {
+  static func conversationID(_ text: String, field: String = "conversation_id") throws(RelayError) -> String {
     guard !text.isEmpty, text.utf8.count <= 64 else {
-      throw RelayError(.invalidArgument, "conversation_id must be 1-64 characters")
+      throw RelayError(.invalidArgument, "\(field) must be 1-64 characters")
+    }
+    return try Self.text(text, field: field, maxBytes: 64)
+  }
+
+  /// Free text a client or a peer chose (a name, a code, a page token): at
+  /// most `maxBytes` of UTF-8 and no control characters. PostgreSQL refuses
+  /// NUL in text, and no field has a use for the others; both backends see
+  /// the same rule, so they answer the same `invalidArgument`.
+  @discardableResult
+  static func text(_ text: String, field: String, maxBytes: Int) throws(RelayError) -> String {
+    guard text.utf8.count <= maxBytes else { throw RelayError(.invalidArgument, "\(field) is at most \(maxBytes) bytes") }
+    guard !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+      throw RelayError(.invalidArgument, "\(field) must not contain control characters")
     }
     return text
   }
@@ -67,6 +80,10 @@ enum RequestValidation {
     guard Set(ec.map(\.keyID)).count == ec.count, Set(kem.map(\.keyID)).count == kem.count else {
       throw RelayError(.invalidArgument, "one-time prekey ids must be unique within an upload")
     }
+  }
+
+  static func pageToken(_ token: String) throws(RelayError) -> String {
+    try Self.text(token, field: "page_token", maxBytes: 256)
   }
 
   /// A page size: 0 means `defaultSize`; anything above `max` is capped.

@@ -11,21 +11,29 @@ final class ServedRelay: Sendable {
   let directory: String
   /// More `relay serve` arguments (a `--config` file).
   let arguments: [String]
+  /// More environment variables (`RELAY_CLOCK_SKEW_MS`).
+  let environment: [String: String]
 
   var server: String { "127.0.0.1:\(self.port)" }
   /// Everything every run of the relay logged.
   var log: String { (self.logs.withLock { $0 } + [self.current.withLock { $0 }.output]).joined() }
 
-  init(process: ChildProcess, port: Int, directory: String, arguments: [String] = []) {
+  init(
+    process: ChildProcess, port: Int, directory: String, arguments: [String] = [], environment: [String: String] = [:]
+  ) {
+    self.environment = environment
     self.current = Mutex(process)
     self.port = port
     self.directory = directory
     self.arguments = arguments
   }
 
-  static func start(directory: String, port: Int, arguments: [String] = []) async throws -> ChildProcess {
+  static func start(
+    directory: String, port: Int, arguments: [String] = [], environment: [String: String] = [:]
+  ) async throws -> ChildProcess {
     let process = try ChildProcess(
-      relayExecutable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)"] + arguments)
+      relayExecutable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)"] + arguments,
+      environment: environment)
     try await process.waitForOutput("relay listening")
     return process
   }
@@ -51,7 +59,8 @@ final class ServedRelay: Sendable {
     #expect(await old.stop(SIGTERM) == 0)
     self.logs.withLock { $0.append(old.output) }
     try await Task.sleep(for: downtime)
-    let new = try await Self.start(directory: self.directory, port: self.port, arguments: self.arguments)
+    let new = try await Self.start(
+      directory: self.directory, port: self.port, arguments: self.arguments, environment: self.environment)
     self.current.withLock { $0 = new }
   }
 

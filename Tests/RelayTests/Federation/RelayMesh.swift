@@ -51,9 +51,11 @@ struct RelayMesh: Sendable {
   func cutAC() async { for proxy in self.partition { await proxy.cut() } }
   func healAC() async throws { for proxy in self.partition { try await proxy.heal() } }
 
-  /// - Parameter postgres: the relays that run as a region on a new PostgreSQL database (the rest embedded).
+  /// - Parameters:
+  ///   - postgres: the relays that run as a region on a new PostgreSQL database (the rest embedded).
+  ///   - clockSkewMs: how far a relay's message clock runs ahead (or behind), by domain.
   static func with<T: Sendable>(
-    postgres: Set<String> = [], _ body: (RelayMesh) async throws -> T
+    postgres: Set<String> = [], clockSkewMs: [String: Int64] = [:], _ body: (RelayMesh) async throws -> T
   ) async throws -> T {
     let domains = ["a.test", "b.test", "c.test"]
     var ports = [String: Int]()
@@ -92,10 +94,14 @@ struct RelayMesh: Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let postgresURL = postgres.contains(domain) ? try await TestDatabases.makePostgresDatabase() : nil
         let arguments = ["--config", configPath] + (postgresURL.map { ["--postgres", $0] } ?? [])
-        let process = try await ServedRelay.start(directory: directory, port: ports[domain]!, arguments: arguments)
+        let environment = clockSkewMs[domain].map { ["RELAY_CLOCK_SKEW_MS": "\($0)"] } ?? [:]
+        let process = try await ServedRelay.start(
+          directory: directory, port: ports[domain]!, arguments: arguments, environment: environment)
         members[domain] = Member(
           domain: domain,
-          relay: ServedRelay(process: process, port: ports[domain]!, directory: directory, arguments: arguments),
+          relay: ServedRelay(
+            process: process, port: ports[domain]!, directory: directory, arguments: arguments,
+            environment: environment),
           certificatePEM: certificate, privateKeyPEM: identity.privateKeyPEM, fingerprint: identity.fingerprint,
           configPath: configPath, adminPort: adminPort, postgresURL: postgresURL)
       }

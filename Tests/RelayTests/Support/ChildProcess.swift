@@ -18,7 +18,7 @@ final class ChildProcess: Sendable {
   /// - Parameter input: a file (or FIFO) for standard input; `/dev/null` by default.
   init(
     _ executable: String, _ arguments: [String], logPath: String = makeTemporaryDirectory() + "/output.log",
-    input: String = "/dev/null"
+    input: String = "/dev/null", environment: [String: String] = [:]
   ) throws {
     self.logPath = logPath
     var actions = posix_spawn_file_actions_t()
@@ -32,7 +32,11 @@ final class ChildProcess: Sendable {
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
     var pid = pid_t()
-    let result = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    var variables = ProcessInfo.processInfo.environment
+    variables.merge(environment) { $1 }
+    let envp = variables.map { strdup("\($0)=\($1)") } + [nil]
+    defer { for pointer in envp { free(pointer) } }
+    let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
     guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
     self.pid = pid
   }

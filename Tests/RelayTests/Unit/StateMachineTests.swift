@@ -26,9 +26,22 @@ struct StateMachineTests {
     let ticks = [clock.tick(wallMs: 1000), clock.tick(wallMs: 1000), clock.tick(wallMs: 999), clock.tick(wallMs: 1001)]
     // The third: the wall clock stepped back, the HLC did not.
     #expect(ticks == [1000 << 16, 1000 << 16 + 1, 1000 << 16 + 2, 1001 << 16])
-    clock.observe(5000 << 16 | 7)
+    clock.observe(5000 << 16 | 7, wallMs: 1002, maxDriftMs: 10_000)
     let afterRemote = clock.tick(wallMs: 1002)
     #expect(afterRemote == 5000 << 16 | 8)
+  }
+
+  @Test("hybrid logical clock: a remote time past the drift bound moves the clock only to the bound")
+  func hlcDriftBound() {
+    var clock = HybridLogicalClock.State()
+    // A peer claiming the end of time (or a clock far ahead) pulls this one 60 s ahead at most.
+    clock.observe(.max, wallMs: 1000, maxDriftMs: 60_000)
+    #expect(clock.tick(wallMs: 1000) == (61_000 << 16 | 0xFFFF) + 1)
+    // Ticks stay ordered and nothing overflows, even from the top of the range.
+    var top = HybridLogicalClock.State()
+    top.observe(.max, wallMs: .max, maxDriftMs: .max)
+    let first = top.tick(wallMs: .max)
+    #expect(top.tick(wallMs: 0) > first)
   }
 
   @Test("presence: online with any device, offline with last-seen when the last goes or expires")

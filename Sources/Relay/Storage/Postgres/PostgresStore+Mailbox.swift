@@ -57,13 +57,14 @@ extension PostgresStore {
   public func mailbox(
     of device: DeviceAddress, after cursor: UInt64, limit: Int
   ) async throws -> [Relay_V1_MailboxEntry] {
-    try await self.read("reading a mailbox") { db in
+    let after = try Int64(wire: cursor, field: "mailbox cursor")
+    return try await self.read("reading a mailbox") { db in
       try await db.rows(
         """
         SELECT cursor, kind, conversation_id, seq, message_id, sender, hlc, origin_relay, origin_seq, sent_at_ms,
                ciphertext, receipt_status, receipt_by, receipt_at_ms
         FROM mailbox
-        WHERE user_address = \(device.user.description) AND device_id = \(device.deviceID) AND cursor > \(Int64(cursor))
+        WHERE user_address = \(device.user.description) AND device_id = \(device.deviceID) AND cursor > \(after)
         ORDER BY cursor LIMIT \(limit)
         """
       ).map(MailboxRows.entry)

@@ -3,13 +3,14 @@ public import Wire
 
 extension PostgresStore {
   public func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell] {
-    try await self.transaction("acknowledging") { db in
+    let upTo = try Int64(wire: cursor, field: "ack cursor")
+    return try await self.transaction("acknowledging") { db in
       let user = device.user.description
       // Who gets a `delivered` receipt, found before any lock is taken...
       let delivered = try await db.rows(
         """
         SELECT conversation_id, seq, origin_seq, message_id, sender_user, sender FROM mailbox
-        WHERE user_address = \(user) AND device_id = \(device.deviceID) AND cursor <= \(Int64(cursor))
+        WHERE user_address = \(user) AND device_id = \(device.deviceID) AND cursor <= \(upTo)
           AND kind = 0 AND sender_user <> user_address
         ORDER BY cursor
         """
@@ -41,11 +42,11 @@ extension PostgresStore {
       try await db.run(
         """
         DELETE FROM mailbox WHERE user_address = \(user) AND device_id = \(device.deviceID)
-          AND cursor <= \(Int64(cursor))
+          AND cursor <= \(upTo)
         """)
       try await db.run(
         """
-        UPDATE devices SET acked_cursor = \(Int64(cursor))
+        UPDATE devices SET acked_cursor = \(upTo)
         WHERE user_address = \(user) AND device_id = \(device.deviceID)
         """)
       return doorbells
@@ -55,7 +56,8 @@ extension PostgresStore {
   public func markRead(
     device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64
   ) async throws -> [Doorbell] {
-    try await self.transaction("marking read") { db in
+    let readTo = try Int64(wire: upToSeq, field: "read up_to_seq")
+    return try await self.transaction("marking read") { db in
       let user = device.user.description
       let (conversation, _) = try await Self.membership(db, id: conversationID, viewer: device.user)
       if upToSeq > conversation.lastSeq {
@@ -70,16 +72,16 @@ extension PostgresStore {
         """)
       guard let mark = marks.first else { throw RelayError(.permissionDenied, "not a member of this conversation") }
       let lastRead = try mark.decode(Int64.self)
-      guard Int64(upToSeq) > lastRead else { return [] }
+      guard readTo > lastRead else { return [] }
       try await db.run(
         """
-        UPDATE members SET last_read_seq = \(Int64(upToSeq))
+        UPDATE members SET last_read_seq = \(readTo)
         WHERE conversation_id = \(conversationID) AND user_address = \(user)
         """)
       let read = try await db.rows(
         """
         SELECT seq, origin_seq, message_id, sender_user, sender_device FROM messages
-        WHERE conversation_id = \(conversationID) AND seq > \(lastRead) AND seq <= \(Int64(upToSeq))
+        WHERE conversation_id = \(conversationID) AND seq > \(lastRead) AND seq <= \(readTo)
           AND sender_user <> \(user)
         ORDER BY seq
         """

@@ -45,11 +45,12 @@ extension PostgresStore {
             """
           ).isEmpty
         else { continue }
+        let after = try Int64(wire: entry.contiguousOriginSeq, field: "contiguous_origin_seq")
         let messages = try await db.rows(
           """
           SELECT seq, message_id, sender_user, sender_device, hlc, origin_seq, sent_at_ms FROM messages
           WHERE conversation_id = \(entry.conversationID) AND origin_relay = \(localDomain)
-            AND origin_seq > \(Int64(entry.contiguousOriginSeq))
+            AND origin_seq > \(after)
           ORDER BY origin_seq
           """)
         for row in messages {

@@ -10,6 +10,7 @@ extension PostgresStore {
     _ state: Relay_V1_ConversationState, members: [ConversationRecord.Member], localDomain: String,
     _ db: PostgresConnection
   ) async throws {
+    let version = try Int64(wire: state.version, field: "conversation version")
     let existing = try await db.rows(
       "SELECT home_relay, version FROM conversations WHERE id = \(state.id) FOR UPDATE"
     ).first.map { try $0.decode((String, Int64).self) }
@@ -17,7 +18,7 @@ extension PostgresStore {
       guard existing.0 == state.homeRelay else {
         throw RelayError(.permissionDenied, "the conversation is owned by another relay")
       }
-      guard UInt64(existing.1) < state.version else { return }  // as new or newer here already
+      guard existing.1 < version else { return }  // as new or newer here already
     }
     for member in members {
       if member.user.domain == localDomain {
@@ -34,7 +35,6 @@ extension PostgresStore {
     }
     let kind = Int16(
       state.kind == .direct ? ConversationRecord.Kind.direct.rawValue : ConversationRecord.Kind.group.rawValue)
-    let version = Int64(state.version)
     if existing == nil {
       // Two relays may each have created the pair's direct conversation; the second one stays keyless.
       let key = state.kind == .direct ? members.map(\.user.description).sorted().joined(separator: "|") : nil

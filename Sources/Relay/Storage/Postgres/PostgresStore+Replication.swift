@@ -62,7 +62,7 @@ extension PostgresStore {
     let id = message.conversationID
     guard try await !db.rows("SELECT 1 FROM conversations WHERE id = \(id) FOR UPDATE").isEmpty else { return nil }
     let origin = message.originRelay
-    let originSeq = Int64(message.originSeq)
+    let originSeq = try Int64(wire: message.originSeq, field: "origin_seq")
     if try await !db.rows(
       "SELECT 1 FROM messages WHERE conversation_id = \(id) AND origin_relay = \(origin) AND origin_seq = \(originSeq)"
     ).isEmpty {

@@ -30,11 +30,22 @@ public final class PostgresStore: RelayStore, Service {
   /// Connections leased right now (for the metrics).
   var connectionsInUse: Int { self.inUse.withLockedValue { $0 } }
 
+  /// The longest a statement may run, and a transaction stay idle, on the server.
+  static let statementTimeout: Duration = .seconds(30)
+
   public init(url: String, poolSize: Int, leaseTimeout: Duration = .seconds(5), logger: Logger) throws(RelayError) {
     self.leaseTimeout = leaseTimeout
     var configuration = try PostgresURL(url).clientConfiguration()
     configuration.options.maximumConnections = poolSize
     configuration.options.connectTimeout = .seconds(5)
+    // No statement, and no transaction left open, holds a connection (and its
+    // locks) for ever: PostgreSQL ends them itself past these bounds.
+    configuration.options.additionalStartupParameters = [
+      ("statement_timeout", "\(Self.statementTimeout.components.seconds * 1000)"),
+      ("idle_in_transaction_session_timeout", "\(Self.statementTimeout.components.seconds * 1000)"),
+    ]
+    // An idle pooled connection runs a query every 15 s: a dead one is found and replaced.
+    configuration.options.keepAliveBehavior = .init(frequency: .seconds(15))
     // The pool logs every failed connection attempt at info; the dependency
     // monitor reports an unreachable database once, so keep the pool's warnings only.
     var poolLogger = logger

@@ -50,7 +50,8 @@ extension SQLiteStore {
   public func mailbox(
     of device: DeviceAddress, after cursor: UInt64, limit: Int
   ) async throws -> [Relay_V1_MailboxEntry] {
-    try await self.read("reading a mailbox") { db in
+    let after = try Int64(wire: cursor, field: "mailbox cursor")
+    return try await self.read("reading a mailbox") { db in
       let rows = try db.cachedStatement(
         sql: """
           SELECT mb.cursor, mb.kind, mb.conversation_id, mb.seq, mb.receipt_status, mb.receipt_by, mb.receipt_at_ms,
@@ -63,7 +64,7 @@ extension SQLiteStore {
           WHERE mb.user = ? AND mb.device_id = ? AND mb.cursor > ?
           ORDER BY mb.cursor LIMIT ?
           """
-      ).fetchAllRows(arguments: [device.user.description, device.deviceID, Int64(cursor), limit])
+      ).fetchAllRows(arguments: [device.user.description, device.deviceID, after, limit])
       return rows.map { row in
         var entry = Relay_V1_MailboxEntry()
         if row[1] as Int64 == 0 {

@@ -3,7 +3,8 @@ public import Wire
 
 extension SQLiteStore {
   public func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell] {
-    try await self.write("acknowledging") { db in
+    let upTo = try Int64(wire: cursor, field: "ack cursor")
+    return try await self.write("acknowledging") { db in
       let user = device.user.description
       guard
         let row = try Row.fetchOne(
@@ -27,7 +28,7 @@ extension SQLiteStore {
             AND m.sender_user != mb.user
           ORDER BY mb.cursor
           """,
-        arguments: [user, device.deviceID, Int64(acked), Int64(cursor)]
+        arguments: [user, device.deviceID, Int64(acked), upTo]
       ).lazy.map {
         CoveredMessage(
           conversationID: $0[0], seq: $0[1], originSeq: $0[2], messageID: $0[3], senderUser: $0[4],
@@ -42,10 +43,10 @@ extension SQLiteStore {
       try batch.flush(db)
       try db.execute(
         sql: "DELETE FROM mailbox WHERE user = ? AND device_id = ? AND cursor <= ?",
-        arguments: [user, device.deviceID, Int64(cursor)])
+        arguments: [user, device.deviceID, upTo])
       try db.execute(
         sql: "UPDATE devices SET acked_cursor = ? WHERE user = ? AND device_id = ?",
-        arguments: [Int64(cursor), user, device.deviceID])
+        arguments: [upTo, user, device.deviceID])
       return doorbells
     }
   }
@@ -53,24 +54,25 @@ extension SQLiteStore {
   public func markRead(
     device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64
   ) async throws -> [Doorbell] {
-    try await self.write("marking read") { db in
+    let readTo = try Int64(wire: upToSeq, field: "read up_to_seq")
+    return try await self.write("marking read") { db in
       let (conversation, lastRead) = try Self.membership(db, id: conversationID, viewer: device.user)
       if upToSeq > conversation.lastSeq {
         throw RelayError(
           .outOfRange, "read up_to_seq \(upToSeq) is beyond the conversation's last seq \(conversation.lastSeq)")
       }
       let user = device.user.description
-      guard Int64(upToSeq) > lastRead else { return [] }
+      guard readTo > lastRead else { return [] }
       try db.execute(
         sql: "UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user = ?",
-        arguments: [Int64(upToSeq), conversationID, user])
+        arguments: [readTo, conversationID, user])
       let read = try Row.fetchAll(
         db,
         sql: """
           SELECT seq, origin_seq, message_id, sender_user, sender_device FROM messages
           WHERE conversation_id = ? AND seq > ? AND seq <= ? AND sender_user != ? ORDER BY seq
           """,
-        arguments: [conversationID, lastRead, Int64(upToSeq), user]
+        arguments: [conversationID, lastRead, readTo, user]
       ).lazy.map {
         CoveredMessage(
           conversationID: conversationID, seq: $0[0], originSeq: $0[1], messageID: $0[2], senderUser: $0[3],

@@ -88,13 +88,14 @@ extension SQLiteStore {
             db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user LIKE '%@' || ? LIMIT 1",
             arguments: [entry.conversationID, peer]) != nil
         else { continue }
+        let after = try Int64(wire: entry.contiguousOriginSeq, field: "contiguous_origin_seq")
         let messages = try Row.fetchAll(
           db,
           sql: """
             SELECT seq, message_id, sender_user, sender_device, hlc, origin_seq, sent_at_ms FROM messages
             WHERE conversation_id = ? AND origin_relay = ? AND origin_seq > ? ORDER BY origin_seq
             """,
-          arguments: [entry.conversationID, localDomain, Int64(entry.contiguousOriginSeq)])
+          arguments: [entry.conversationID, localDomain, after])
         for row in messages {
           var message = Relay_V1_ReplicatedMessage()
           message.conversationID = entry.conversationID

@@ -8,13 +8,14 @@ extension SQLiteStore {
   static func applyConversation(
     _ state: Relay_V1_ConversationState, members: [ConversationRecord.Member], localDomain: String, _ db: Database
   ) throws {
+    let version = try Int64(wire: state.version, field: "conversation version")
     let existing = try Row.fetchOne(
       db, sql: "SELECT home_relay, version FROM conversations WHERE id = ?", arguments: [state.id])
     if let existing {
       guard existing[0] == state.homeRelay else {
         throw RelayError(.permissionDenied, "the conversation is owned by another relay")
       }
-      guard UInt64(existing[1] as Int64) < state.version else { return }  // as new or newer here already
+      guard (existing[1] as Int64) < version else { return }  // as new or newer here already
     }
     for member in members {
       if member.user.domain == localDomain {
@@ -43,12 +44,12 @@ extension SQLiteStore {
           """,
         arguments: [
           state.id, kind.rawValue, state.name, directKey, state.homeRelay, state.createdBy, state.createdAtMs,
-          state.createdAtMs, Int64(state.version),
+          state.createdAtMs, version,
         ])
     } else {
       try db.execute(
         sql: "UPDATE conversations SET name = ?, version = ? WHERE id = ?",
-        arguments: [state.name, Int64(state.version), state.id])
+        arguments: [state.name, version, state.id])
     }
     let users = members.map(\.user.description)
     let stale = try String.fetchAll(

@@ -65,9 +65,10 @@ extension SQLiteStore {
       .fetchOneRow(arguments: [id])
     else { return (false, []) }
     let origin = message.originRelay
+    let originSeq = try Int64(wire: message.originSeq, field: "origin_seq")
     if try db.cachedStatement(
       sql: "SELECT 1 FROM messages WHERE conversation_id = ? AND origin_relay = ? AND origin_seq = ?"
-    ).fetchOneRow(arguments: [id, origin, Int64(message.originSeq)]) != nil {
+    ).fetchOneRow(arguments: [id, origin, originSeq]) != nil {
       return (true, [])  // applied before: a redelivery
     }
     guard
@@ -85,9 +86,9 @@ extension SQLiteStore {
         """
     ).execute(arguments: [
       id, seq, message.messageID, sender.user.description, sender.deviceID, Int64(bitPattern: message.hlc), origin,
-      Int64(message.originSeq), message.sentAtMs,
+      originSeq, message.sentAtMs,
     ])
-    try Self.advanceVector(db, conversation: id, origin: origin, seq: Int64(message.originSeq))
+    try Self.advanceVector(db, conversation: id, origin: origin, seq: originSeq)
     let placed = PlacedMessage(
       seq: UInt64(seq), originSeq: message.originSeq, hlc: message.hlc, sentAtMs: message.sentAtMs)
     let send = SendCommand(
