@@ -23,6 +23,7 @@ let package = Package(
     .executable(name: "relay", targets: ["RelayCLI"]),
     .executable(name: "relay-bench", targets: ["RelayBench"]),
     .executable(name: "relay-client", targets: ["RelayClientCLI"]),
+    .executable(name: "relay-fuzz", targets: ["RelayFuzz"]),
   ],
   dependencies: [
     .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
@@ -180,6 +181,22 @@ let package = Package(
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The fuzz targets: every decoder reachable from outside, driven by
+    // libFuzzer (scripts/fuzz.sh builds it with -sanitize=fuzzer); built
+    // plainly, it replays corpora (`relay-fuzz run TARGET DIR`).
+    .executableTarget(
+      name: "RelayFuzz",
+      dependencies: [
+        "Relay",
+        "E2E",
+        "Redis",
+        "TLSIdentity",
+        "Wire",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       swiftSettings: swiftSettings
     ),

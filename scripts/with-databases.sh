@@ -20,7 +20,22 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A port below the kernel's ephemeral range (which outgoing connections draw
+# their source ports from, so a port from bind(0) can be taken again before
+# the server binds it), drawn at random and checked bindable.
+free_port() {
+  python3 -c '
+import random, socket
+while True:
+    port = random.randrange(32000, 32700)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port)); print(port); break
+    except OSError:
+        pass
+    finally:
+        s.close()'
+}
 
 scratch=$(mktemp -d /tmp/relay-databases.XXXXXX)
 chmod 755 "$scratch"

@@ -1,12 +1,12 @@
 internal import CHiredis
-internal import NIOCore
+package import NIOCore
 
 /// hiredis's incremental reply reader: feed it bytes as they arrive, take
 /// complete replies out. Belongs to one channel's event loop.
-final class RESPReader {
+package final class RESPReader {
   private let reader: UnsafeMutablePointer<redisReader>
 
-  init() {
+  package init() {
     self.reader = redisReaderCreate()
   }
 
@@ -14,7 +14,7 @@ final class RESPReader {
     redisReaderFree(self.reader)
   }
 
-  func feed(_ buffer: ByteBuffer) throws(RedisError) {
+  package func feed(_ buffer: ByteBuffer) throws(RedisError) {
     let status = buffer.withUnsafeReadableBytes { bytes in
       redisReaderFeed(self.reader, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
     }
@@ -22,7 +22,7 @@ final class RESPReader {
   }
 
   /// The next complete reply, or nil until more bytes arrive.
-  func next() throws(RedisError) -> RedisValue? {
+  package func next() throws(RedisError) -> RedisValue? {
     var reply: UnsafeMutableRawPointer?
     guard redisReaderGetReply(self.reader, &reply) == REDIS_OK else {
       throw RedisError(.protocolError, "the server's reply is not RESP")

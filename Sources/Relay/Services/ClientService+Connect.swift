@@ -91,21 +91,20 @@ extension ClientService {
   @inline(never)
   private func handle(_ frame: Relay_V1_ClientFrame, session: DeviceSession) async throws -> SendCommand? {
     do {
-      switch frame.frame {
-      case .send(let send):
-        return try self.sendCommand(send, from: session.device)
-      case .ack(let ack):
-        try await self.acknowledge(ack.cursor, session: session)
-      case .read(let read):
-        try await self.markRead(read, session: session)
-      case .typing(let typing):
-        try await self.typing(typing, session: session)
-      case .presence(let subscribe):
-        try await self.subscribe(session, subscribe)
-      case .heartbeat(let heartbeat):
-        self.heartbeat(heartbeat.clientTimeMs, session: session)
-      case nil:
-        throw RelayError(.invalidArgument, "a client frame must set one of its frame fields")
+      switch try self.frameRules.check(frame, from: session.device) {
+      case .send(let command):
+        try self.rateLimiter.admit(session.device)
+        return command
+      case .ack(let cursor):
+        try await self.acknowledge(cursor, session: session)
+      case .read(let conversationID, let upToSeq):
+        try await self.markRead(conversationID, upTo: upToSeq, session: session)
+      case .typing(let conversationID, let typing):
+        try await self.typing(conversationID, typing, session: session)
+      case .presence(let users, let unsubscribe):
+        try await self.subscribe(session, users, unsubscribe: unsubscribe)
+      case .heartbeat(let clientTimeMs):
+        self.heartbeat(clientTimeMs, session: session)
       }
     } catch let error as RelayError {
       let messageID = if case .send(let send) = frame.frame { send.messageID } else { "" }
@@ -120,20 +119,16 @@ extension ClientService {
   }
 
   @inline(never)
-  private func markRead(_ read: Relay_V1_ReadReceipt, session: DeviceSession) async throws {
-    let id = try RequestValidation.conversationID(read.conversationID)
+  private func markRead(_ id: String, upTo seq: UInt64, session: DeviceSession) async throws {
     self.deliver(
-      try await self.store.markRead(
-        device: session.device, conversationID: id, upToSeq: read.upToSeq, nowMs: self.wallClock()))
+      try await self.store.markRead(device: session.device, conversationID: id, upToSeq: seq, nowMs: self.wallClock()))
   }
 
   @inline(never)
-  private func typing(_ typing: Relay_V1_Typing, session: DeviceSession) async throws {
-    let id = try RequestValidation.conversationID(typing.conversationID)
+  private func typing(_ id: String, _ typing: Bool, session: DeviceSession) async throws {
     let user = session.device.user
     let conversation = try await self.store.conversation(id: id, viewer: user)
-    self.presence.typing(
-      conversationID: id, user: user, typing: typing.typing, audience: conversation.members.map(\.user))
+    self.presence.typing(conversationID: id, user: user, typing: typing, audience: conversation.members.map(\.user))
   }
 
   private func heartbeat(_ clientTimeMs: Int64, session: DeviceSession) {
@@ -157,12 +152,8 @@ extension ClientService {
     }
   }
 
-  private func subscribe(_ session: DeviceSession, _ request: Relay_V1_PresenceSubscribe) async throws {
-    var users = [UserAddress]()
-    for (index, text) in request.users.enumerated() {
-      users.append(try RequestValidation.user(text, field: "presence.users[\(index)]"))
-    }
-    if request.unsubscribe {
+  private func subscribe(_ session: DeviceSession, _ users: [UserAddress], unsubscribe: Bool) async throws {
+    if unsubscribe {
       self.presence.unsubscribe(session, from: users)
       return
     }

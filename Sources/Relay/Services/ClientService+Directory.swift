@@ -21,8 +21,8 @@ extension ClientService {
       throw RelayError(.invalidArgument, "identity_key, signed_prekey and last_resort_kem_prekey are required")
     }
     try RequestValidation.identityKey(request.identityKey)
-    try RequestValidation.text(request.inviteCode, field: "invite_code", maxBytes: 128)
-    try RequestValidation.text(request.linkCode, field: "link_code", maxBytes: 128)
+    _ = try RequestValidation.code(request.inviteCode, field: "invite_code")
+    _ = try RequestValidation.code(request.linkCode, field: "link_code")
     try RequestValidation.signedPrekey(request.signedPrekey, field: "signed_prekey")
     try RequestValidation.kemPrekey(request.lastResortKemPrekey, field: "last_resort_kem_prekey")
     try RequestValidation.oneTimePrekeys(

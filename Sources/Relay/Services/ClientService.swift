@@ -21,6 +21,7 @@ struct ClientService: Relay_V1_Client.SimpleServiceProtocol {
   var federator: Federator? = nil
 
   var limits: RelayConfiguration.Limits { self.configuration.limits }
+  var frameRules: ClientFrameRules { ClientFrameRules(self.configuration) }
 
   /// Rings the sessions of the devices with new entries, and wakes the peer
   /// links: the same commit may have written to a peer's outbox.

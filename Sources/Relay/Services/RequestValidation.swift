@@ -3,7 +3,7 @@ internal import Wire
 
 /// Parsing and size checks for request fields, each failure an
 /// `invalidArgument` that names the field and the rule.
-enum RequestValidation {
+package enum RequestValidation {
   static func user(_ text: String, field: String) throws(RelayError) -> UserAddress {
     do {
       return try UserAddress(parsing: text)
@@ -40,7 +40,7 @@ enum RequestValidation {
   /// NUL in text, and no field has a use for the others; both backends see
   /// the same rule, so they answer the same `invalidArgument`.
   @discardableResult
-  static func text(_ text: String, field: String, maxBytes: Int) throws(RelayError) -> String {
+  package static func text(_ text: String, field: String, maxBytes: Int) throws(RelayError) -> String {
     guard text.utf8.count <= maxBytes else { throw RelayError(.invalidArgument, "\(field) is at most \(maxBytes) bytes") }
     guard !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
       throw RelayError(.invalidArgument, "\(field) must not contain control characters")
@@ -80,6 +80,11 @@ enum RequestValidation {
     guard Set(ec.map(\.keyID)).count == ec.count, Set(kem.map(\.keyID)).count == kem.count else {
       throw RelayError(.invalidArgument, "one-time prekey ids must be unique within an upload")
     }
+  }
+
+  /// An invite or link code.
+  package static func code(_ code: String, field: String) throws(RelayError) -> String {
+    try Self.text(code, field: field, maxBytes: 128)
   }
 
   static func pageToken(_ token: String) throws(RelayError) -> String {

@@ -37,6 +37,20 @@ public struct NewConversation: Sendable {
   public var homeRelay: String
   public var nowMs: Int64
   public var maxMembers: Int
+
+  public init(
+    id: String, kind: ConversationRecord.Kind, name: String, creator: UserAddress, others: [UserAddress],
+    homeRelay: String, nowMs: Int64, maxMembers: Int
+  ) {
+    self.id = id
+    self.kind = kind
+    self.name = name
+    self.creator = creator
+    self.others = others
+    self.homeRelay = homeRelay
+    self.nowMs = nowMs
+    self.maxMembers = maxMembers
+  }
 }
 
 /// A change to a conversation's members, made by `actor`.

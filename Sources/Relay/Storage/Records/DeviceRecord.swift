@@ -24,6 +24,25 @@ public struct Registration: Sendable {
   public var linkCode: String?
   public var policy: RelayConfiguration.Registration.Policy
   public var maxDevicesPerUser: Int
+
+  public init(
+    device: DeviceAddress, fingerprint: Fingerprint, identityKey: Relay_V1_IdentityKey,
+    signedPrekey: Relay_V1_SignedPrekey, lastResortKemPrekey: Relay_V1_KemPrekey,
+    oneTimePrekeys: [Relay_V1_OneTimePrekey], oneTimeKemPrekeys: [Relay_V1_KemPrekey], inviteCode: String?,
+    linkCode: String?, policy: RelayConfiguration.Registration.Policy, maxDevicesPerUser: Int
+  ) {
+    self.device = device
+    self.fingerprint = fingerprint
+    self.identityKey = identityKey
+    self.signedPrekey = signedPrekey
+    self.lastResortKemPrekey = lastResortKemPrekey
+    self.oneTimePrekeys = oneTimePrekeys
+    self.oneTimeKemPrekeys = oneTimeKemPrekeys
+    self.inviteCode = inviteCode
+    self.linkCode = linkCode
+    self.policy = policy
+    self.maxDevicesPerUser = maxDevicesPerUser
+  }
 }
 
 public struct PrekeyUpload: Sendable {

@@ -1,0 +1,80 @@
+internal import Foundation
+internal import Relay
+internal import SwiftProtobuf
+internal import Wire
+
+/// A peer's `Replicate` batches (any configured peer can send them): decoded
+/// and applied to an embedded store through ``FederationRules``, as the
+/// relay applies them.
+enum ReplicationTarget {
+  static let target = FuzzTarget(
+    name: "replication-batch", summary: "a peer's Replicate batches, through FederationRules and apply",
+    seeds: { try Self.seeds.map { try $0.serializedBytes() } }, run: Self.run)
+
+  static let rules = FederationRules(
+    localDomain: FuzzStore.domain, maxEnvelopeBytes: 1024, maxCopies: 16, maxMembers: 16)
+
+  static func run(_ data: Data) {
+    guard let batch = try? Relay_V1_ReplicationBatch(serializedBytes: data), batch.events.count <= 16 else { return }
+    let fuzz = FuzzStore.shared
+    _ = blocking { try await fuzz.store.apply(batch.events, from: FuzzStore.peer, rules: Self.rules) }
+  }
+
+  static var seeds: [Relay_V1_ReplicationBatch] {
+    let message = Relay_V1_FederationEvent.with {
+      $0.message = .with {
+        $0.conversationID = FuzzStore.conversationID
+        $0.messageID = "0190a0b0-c0d0-7000-8000-000000000002"
+        $0.sender = "bob@\(FuzzStore.peer)/laptop"
+        $0.hlc = 1 << 16
+        $0.originRelay = FuzzStore.peer
+        $0.originSeq = 1
+        $0.sentAtMs = 1
+        $0.copies = [
+          .with {
+            $0.device = "alice@\(FuzzStore.domain)/phone"
+            $0.ciphertext = Data("sealed".utf8)
+          }
+        ]
+      }
+    }
+    let receipt = Relay_V1_FederationEvent.with {
+      $0.receipt = .with {
+        $0.conversationID = FuzzStore.conversationID
+        $0.messageID = "0190a0b0-c0d0-7000-8000-000000000001"
+        $0.sender = "alice@\(FuzzStore.domain)/phone"
+        $0.status = .read
+        $0.by = "bob@\(FuzzStore.peer)/laptop"
+      }
+    }
+    let conversation = Relay_V1_FederationEvent.with {
+      $0.conversation = .with {
+        $0.id = "peer-group"
+        $0.kind = .group
+        $0.name = "a group"
+        $0.homeRelay = FuzzStore.peer
+        $0.createdBy = "bob@\(FuzzStore.peer)"
+        $0.version = 1
+        $0.members = [
+          .with { $0.user = "bob@\(FuzzStore.peer)" }, .with { $0.user = "alice@\(FuzzStore.domain)" },
+        ]
+      }
+    }
+    let devices = Relay_V1_FederationEvent.with {
+      $0.deviceList = .with {
+        $0.user = "bob@\(FuzzStore.peer)"
+        $0.devices = [.with { $0.device = "bob@\(FuzzStore.peer)/laptop" }]
+      }
+    }
+    return [message, receipt, conversation, devices].enumerated().map { index, event in
+      .with {
+        $0.events = [
+          .with {
+            $0.id = UInt64(index + 1)
+            $0.event = event
+          }
+        ]
+      }
+    }
+  }
+}
