@@ -187,9 +187,12 @@ let package = Package(
     // The fuzz targets: every decoder reachable from outside, driven by
     // libFuzzer (scripts/fuzz.sh builds it with -sanitize=fuzzer); built
     // plainly, it replays corpora (`relay-fuzz run TARGET DIR`).
+    // libFuzzer's driver entry point, declared for RelayFuzz.
+    .target(name: "CFuzzer"),
     .executableTarget(
       name: "RelayFuzz",
       dependencies: [
+        "CFuzzer",
         "Relay",
         "E2E",
         "Redis",

@@ -15,8 +15,9 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 
+# lld: gold fails on libFuzzer's objects beside SwiftPM's renamed entry point.
 swift build --scratch-path .build-fuzz --product relay-fuzz \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING >/dev/null
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld >/dev/null
 binary=.build-fuzz/debug/relay-fuzz
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
@@ -37,7 +38,7 @@ for target in "${targets[@]}"; do
   status=$?
   set -e
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
-  rate=$((runs / (seconds > 0 ? seconds : 1)))
+  rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
   corpus=$(ls "$work" | wc -l)
   if [ "$status" = 0 ]; then
     echo "$target: ok, $runs runs in ${seconds}s ($rate/s), corpus $corpus"

@@ -1,23 +1,32 @@
 internal import Foundation
 
 #if FUZZING
-  /// libFuzzer's entry points: `RELAY_FUZZ_TARGET` names the target (scripts/fuzz.sh sets it).
+  internal import CFuzzer
+#endif
+
+#if FUZZING
+  /// libFuzzer's driver, run from the executable's entry point (SwiftPM names
+  /// it `RelayFuzz_main`; the linker makes it `main`). `RELAY_FUZZ_TARGET`
+  /// names the target (scripts/fuzz.sh sets it); the arguments are libFuzzer's.
   nonisolated(unsafe) private var selected: FuzzTarget?
 
-  @_cdecl("LLVMFuzzerInitialize")
-  func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
+  @_cdecl("RelayFuzz_main")
+  func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     let name = ProcessInfo.processInfo.environment["RELAY_FUZZ_TARGET"] ?? ""
     guard let target = FuzzTarget.named(name) else {
       FileHandle.standardError.write(Data("RELAY_FUZZ_TARGET must name one of: \(FuzzTarget.all.map(\.name))\n".utf8))
-      exit(2)
+      return 2
     }
     selected = target
-    return 0
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { bytes, size in fuzzerTestOneInput(bytes, size) }
   }
 
+  /// One input (libFuzzer's runtime references the symbol too).
   @_cdecl("LLVMFuzzerTestOneInput")
-  func fuzzerTestOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
-    let data = bytes.map { Data(bytes: $0, count: count) } ?? Data()
+  func fuzzerTestOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let data = bytes.map { Data(bytes: $0, count: size) } ?? Data()
     selected?.run(data)
     return 0
   }

@@ -138,6 +138,7 @@ public final class Relay: Service {
       parts.append(AdminServer(address: listen, metrics: metrics, federator: federation?.federator))
     }
     if let federation { parts.append(federation.federator) }
+    parts.append(MemoryTrimmer(interval: .seconds(15)))
     self.federator = federation?.federator
     self.parts = parts + [committer, sweeper, self.server]
     self.logger = logger

@@ -15,6 +15,8 @@ final class ServedRelay: Sendable {
   let environment: [String: String]
 
   var server: String { "127.0.0.1:\(self.port)" }
+  /// The running relay's process id.
+  var pid: pid_t { self.current.withLock { $0 }.pid }
   /// Everything every run of the relay logged.
   var log: String { (self.logs.withLock { $0 } + [self.current.withLock { $0 }.output]).joined() }
 
