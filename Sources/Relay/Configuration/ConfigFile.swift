@@ -47,6 +47,8 @@ struct ConfigFile: Decodable {
     var idle_timeout_seconds: Int?
     var shutdown_grace_seconds: Int?
     var max_concurrent_streams: Int?
+    var streams_per_second_per_address: Double?
+    var streams_per_second: Double?
   }
 
   struct Region: Decodable {
@@ -104,7 +106,10 @@ struct ConfigFile: Decodable {
       "max_in_flight_sends_per_stream", "max_sends_per_commit", "sync_page_size", "max_page_size",
     ],
     "presence": ["heartbeat_seconds", "ttl_seconds", "typing_ttl_seconds"],
-    "connection": ["handshake_timeout_seconds", "idle_timeout_seconds", "shutdown_grace_seconds", "max_concurrent_streams"],
+    "connection": [
+      "handshake_timeout_seconds", "idle_timeout_seconds", "shutdown_grace_seconds", "max_concurrent_streams",
+      "streams_per_second_per_address", "streams_per_second",
+    ],
     "region": [
       "postgres_url", "redis_url", "node_id", "postgres_pool_size", "postgres_lease_timeout_ms", "migrate_on_start",
       "session_ttl_seconds",

@@ -65,6 +65,12 @@ extension RelayConfiguration {
       if let n = connection.max_concurrent_streams {
         self.connection.maxConcurrentStreams = try Self.positive(n, "max_concurrent_streams")
       }
+      if let rate = connection.streams_per_second_per_address {
+        self.connection.streamsPerSecondPerAddress = try Self.positive(rate, "streams_per_second_per_address")
+      }
+      if let rate = connection.streams_per_second {
+        self.connection.streamsPerSecond = try Self.positive(rate, "streams_per_second")
+      }
     }
   }
 

@@ -71,11 +71,23 @@ extension RelayConfiguration {
     /// HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS: a client queues its next
     /// call until one ends, instead of losing the connection.
     public var maxConcurrentStreams: Int
+    /// Calls opened a second from one client address (bursts of twice as
+    /// many), whatever its connections; past it, the connection that opened
+    /// one more is closed. Stops resets spread over many connections.
+    public var streamsPerSecondPerAddress: Double
+    /// Calls opened a second on the whole relay (bursts of twice as many).
+    public var streamsPerSecond: Double
 
     public static var defaults: Self {
       Self(
         handshakeTimeout: .seconds(10), idleTimeout: .seconds(30), shutdownGracePeriod: .seconds(5),
-        maxConcurrentStreams: 100)
+        maxConcurrentStreams: 100, streamsPerSecondPerAddress: 1000, streamsPerSecond: 20_000)
+    }
+
+    var streamLimits: StreamAdmission.Limits {
+      StreamAdmission.Limits(
+        perAddressRate: self.streamsPerSecondPerAddress, perAddressBurst: 2 * self.streamsPerSecondPerAddress,
+        globalRate: self.streamsPerSecond, globalBurst: 2 * self.streamsPerSecond, maxAddresses: 65_536)
     }
   }
 }

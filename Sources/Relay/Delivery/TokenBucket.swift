@@ -16,14 +16,19 @@ public struct TokenBucket: Sendable, Hashable {
 
   /// Takes one token if there is one.
   public mutating func take(now: Duration) -> Bool {
+    guard self.tokens(now: now) >= 1 else { return false }
+    self.tokens -= 1
+    return true
+  }
+
+  /// The tokens there are at `now` (refilled for the time since the last look).
+  public mutating func tokens(now: Duration) -> Double {
     let elapsed = now - self.lastRefill
     if elapsed > .zero {
       let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
       self.tokens = min(self.burst, self.tokens + seconds * self.rate)
       self.lastRefill = now
     }
-    guard self.tokens >= 1 else { return false }
-    self.tokens -= 1
-    return true
+    return self.tokens
   }
 }

@@ -12,10 +12,19 @@ final class ConnectionGuard: Sendable {
   private let idleTimeout: TimeAmount
   /// Connections that have opened at least one HTTP/2 stream.
   private let used = Mutex<Set<ObjectIdentifier>>([])
+  /// How fast streams may open, per client address and in all.
+  private let streams: StreamGate
+  /// Called with each refusal (for the metrics).
+  private let refused: @Sendable (StreamAdmission.Refusal) -> Void
 
-  init(handshakeTimeout: Duration, idleTimeout: Duration) {
+  init(
+    handshakeTimeout: Duration, idleTimeout: Duration, streams: StreamAdmission.Limits,
+    refused: @escaping @Sendable (StreamAdmission.Refusal) -> Void = { _ in }
+  ) {
     self.handshakeTimeout = TimeAmount(handshakeTimeout)
     self.idleTimeout = TimeAmount(idleTimeout)
+    self.streams = StreamGate(streams)
+    self.refused = refused
   }
 
   /// Call for every accepted TCP connection.
@@ -34,9 +43,15 @@ final class ConnectionGuard: Sendable {
     }
   }
 
-  /// Call for every HTTP/2 stream (call) a connection opens.
+  /// Call for every HTTP/2 stream (call) a connection opens. A stream from
+  /// an address over its rate (or past the relay's) closes its connection.
   func opened(stream: any Channel) {
     guard let connection = stream.parent else { return }
     _ = self.used.withLock { $0.insert(ObjectIdentifier(connection)) }
+    let address = connection.remoteAddress?.ipAddress ?? ""
+    if let refusal = self.streams.admit(address) {
+      self.refused(refusal)
+      connection.close(promise: nil)
+    }
   }
 }

@@ -84,4 +84,22 @@ struct StateMachineTests {
     let stop = machine.update(key, typing: false, audience: [], now: .seconds(11))
     #expect(!stopAfterExpiry && restart && stop)
   }
+
+  @Test("stream admission: per address whatever the connection, then the relay's total; idle addresses forgotten")
+  func streamAdmission() {
+    let limits = StreamAdmission.Limits(
+      perAddressRate: 10, perAddressBurst: 20, globalRate: 100, globalBurst: 30, maxAddresses: 4)
+    var admission = StreamAdmission(limits, now: .zero)
+    // One address: its burst of 20, then refused until its bucket refills.
+    let first = (0 ..< 21).map { _ in admission.admit("10.0.0.1", now: .zero) }
+    #expect(first.prefix(20).allSatisfy { $0 == nil } && first[20] == .address)
+    #expect(admission.admit("10.0.0.1", now: .milliseconds(100)) == nil)
+    // Other addresses still get in, up to the relay's total: 30 at once, 10 more 100 ms later, 21 taken.
+    let others = (0 ..< 20).map { admission.admit("10.0.1.\($0)", now: .milliseconds(100)) }
+    #expect(others.prefix(19).allSatisfy { $0 == nil } && others[19] == .global)
+    // However many addresses come, no more than maxAddresses are remembered.
+    #expect(admission.trackedAddresses <= 4)
+    #expect(admission.admit("10.0.2.1", now: .seconds(60)) == nil)
+    #expect(admission.trackedAddresses <= 4)
+  }
 }
