@@ -34,8 +34,7 @@ swift build --build-tests
 # stack, then the tests that never finished are named and the run fails.
 # Nothing is run twice. With no arguments, the federation suites (three relay
 # processes per test) run after the rest, on their own; arguments (a
-# --filter) go to one run as they are. RELAY_TEST_SANITIZE=thread builds and
-# runs under ThreadSanitizer instead (the CI phase below).
+# --filter) go to one run as they are.
 phase_limit=${RELAY_TEST_PHASE_SECONDS:-480}
 
 # Where every task and thread of a stalled test process waits.
@@ -77,7 +76,7 @@ run_phase() {
   local log status started finished
   log=$(mktemp /tmp/relay-test.XXXXXX.log)
   set +e
-  run_watched "$log" scripts/with-databases.sh swift test --skip-build "${sanitize[@]}" "$@"
+  run_watched "$log" scripts/with-databases.sh swift test --skip-build "$@"
   status=$?
   set -e
   if [ "$status" = 124 ]; then
@@ -91,7 +90,6 @@ run_phase() {
   return "$status"
 }
 
-sanitize=()
 if [ $# -gt 0 ]; then
   run_phase "$@"
   exit $?
@@ -109,11 +107,4 @@ if [ -n "${CI:-}" ] || [ -n "${RELAY_TEST_ALL:-}" ]; then
   # The fuzzers, each for a bounded time from its seed corpus (scripts/fuzz.sh).
   echo "fuzzing each target for ${RELAY_FUZZ_SECONDS:-30}s"
   scripts/fuzz.sh "${RELAY_FUZZ_SECONDS:-30}"
-  # ThreadSanitizer over the unit, storage and end-to-end suites.
-  echo "building and running the tests under ThreadSanitizer"
-  sanitize=(--sanitize=thread --scratch-path .build-tsan)
-  swift build --build-tests "${sanitize[@]}"
-  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
-  run_phase \
-    --skip FederationSuites --skip RegionTests --skip BenchSmokeTests
 fi

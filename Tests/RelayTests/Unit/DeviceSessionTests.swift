@@ -76,16 +76,16 @@ struct DeviceSessionTests {
       group.addTask {
         try await session.runWriter(to: RPCWriter(wrapping: writer), store: fixture.store, from: 0, pageSize: 10)
       }
-      try await ChildProcess.waitUntil("cursors 1 to 3", seconds: 5) { writer.cursors == [1, 2, 3] }
+      try await ChildProcess.waitUntil("cursors 1 to 3", seconds: 30) { writer.cursors == [1, 2, 3] }
 
       let bells = try await commit(3)  // cursors 4, 5, 6
       session.ring(with: bells[0].entry!)  // 4: next in line, written from memory
       session.ring(with: bells[2].entry!)  // 6: a gap (5 was "lost"), so the mailbox is read
-      try await ChildProcess.waitUntil("six cursors", seconds: 5) { writer.cursors.count == 6 }
+      try await ChildProcess.waitUntil("six cursors", seconds: 30) { writer.cursors.count == 6 }
       session.ring(with: bells[2].entry!)  // already written: ignored
       let more = try await commit(6)  // 7...12, more than maxHanded: falls back to the mailbox
       for bell in more { session.ring(with: bell.entry!) }
-      try await ChildProcess.waitUntil("twelve cursors", seconds: 5) { writer.cursors.count == 12 }
+      try await ChildProcess.waitUntil("twelve cursors", seconds: 30) { writer.cursors.count == 12 }
       session.finish()
       try await group.waitForAll()
     }
@@ -112,7 +112,7 @@ struct DeviceSessionStopTests {
         group.addTask {
           try await session.runWriter(to: RPCWriter(wrapping: writer), store: fixture.store, from: 0, pageSize: 10)
         }
-        try await ChildProcess.waitUntil("one frame", seconds: 5) { writer.written.count == 1 }  // the (empty) caught-up sync batch
+        try await ChildProcess.waitUntil("one frame", seconds: 30) { writer.written.count == 1 }  // the (empty) caught-up sync batch
         var heartbeat = Relay_V1_ServerFrame()
         heartbeat.heartbeat.serverTimeMs = 1
         if ending == "abandon" {
