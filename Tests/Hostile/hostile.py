@@ -21,7 +21,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Interop"))
-from interop_client import generate_stubs, make_identity  # noqa: E402
+from interop_client import generate_stubs, make_identity, register_request  # noqa: E402
 
 # RSS may stay at most this much over its baseline after an attack (caches warmed up, SQLite's page cache);
 # the relay trims its allocator every 15 s, and a check waits up to 40 s for it.
@@ -86,16 +86,7 @@ class Relay:
         identity = self.identity()
         channel = self.channel(identity)
         stub = self.client_pb2_grpc.ClientStub(channel)
-        request = self.client_pb2.RegisterRequest(user=user, device_id=device)
-        request.identity_key.signing_key = os.urandom(32)
-        request.identity_key.agreement_key = os.urandom(32)
-        request.signed_prekey.key_id = 1
-        request.signed_prekey.public_key = os.urandom(32)
-        request.signed_prekey.signature = os.urandom(64)
-        request.last_resort_kem_prekey.key_id = 1
-        request.last_resort_kem_prekey.public_key = os.urandom(1184)
-        request.last_resort_kem_prekey.signature = os.urandom(64)
-        stub.Register(request, timeout=10)
+        stub.Register(register_request(self.client_pb2, user, device), timeout=10)
         return identity, channel, stub, f"{user}/{device}"
 
 

@@ -64,6 +64,20 @@ def make_identity():
     return cert.public_bytes(serialization.Encoding.PEM), key_pem, hashlib.sha256(spki).hexdigest()
 
 
+def register_request(client_pb2, user, device):
+    """A Register request with keys of the right sizes (the relay checks sizes, not signatures)."""
+    request = client_pb2.RegisterRequest(user=user, device_id=device)
+    request.identity_key.signing_key = os.urandom(32)
+    request.identity_key.agreement_key = os.urandom(32)
+    request.signed_prekey.key_id = 1
+    request.signed_prekey.public_key = os.urandom(32)
+    request.signed_prekey.signature = os.urandom(64)
+    request.last_resort_kem_prekey.key_id = 1
+    request.last_resort_kem_prekey.public_key = os.urandom(1184)
+    request.last_resort_kem_prekey.signature = os.urandom(64)
+    return request
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -99,16 +113,7 @@ def main():
         assert error.code() == grpc.StatusCode.UNAUTHENTICATED, error
 
     me = "python@localhost"
-    request = client_pb2.RegisterRequest(user=me, device_id="laptop")
-    request.identity_key.signing_key = os.urandom(32)
-    request.identity_key.agreement_key = os.urandom(32)
-    request.signed_prekey.key_id = 1
-    request.signed_prekey.public_key = os.urandom(32)
-    request.signed_prekey.signature = os.urandom(64)
-    request.last_resort_kem_prekey.key_id = 1
-    request.last_resort_kem_prekey.public_key = os.urandom(1184)
-    request.last_resort_kem_prekey.signature = os.urandom(64)
-    registered = stub.Register(request)
+    registered = stub.Register(register_request(client_pb2, me, "laptop"))
     assert registered.device == me + "/laptop", registered
     assert registered.fingerprint == fingerprint, (registered.fingerprint, fingerprint)
 
