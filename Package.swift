@@ -101,14 +101,11 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
-    // libhiredis, as Debian packages it.
-    .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
-    // A small non-blocking Redis client on SwiftNIO: hiredis's reply reader
-    // and command formatter, pipelining, pub/sub, reconnect.
+    // A small non-blocking Redis client on SwiftNIO: a bounded RESP reader,
+    // pipelining, pub/sub, reconnect.
     .target(
       name: "Redis",
       dependencies: [
-        "CHiredis",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for package in libsqlite3-dev libhiredis-dev openssl postgresql redis-server python3-venv; do
+for package in libsqlite3-dev openssl postgresql redis-server python3-venv; do
   dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,4 +1,4 @@
-/// One reply from Redis, as hiredis's reader parses it.
+/// One reply from Redis, as the RESP reader parses it.
 public enum RedisValue: Sendable, Hashable {
   case string([UInt8])
   case status(String)

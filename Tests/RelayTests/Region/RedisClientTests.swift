@@ -6,8 +6,8 @@ import Testing
 
 @testable import Redis
 
-/// The hiredis-based client against a real redis-server.
-@Suite("Redis client (hiredis on SwiftNIO)", .timeLimit(.minutes(3)))
+/// The Redis client (RESP on SwiftNIO) against a real redis-server.
+@Suite("Redis client (RESP on SwiftNIO)", .timeLimit(.minutes(3)))
 struct RedisClientTests {
   func withClient(
     url: String, subscriptions: [String] = [], onMessage: @escaping RedisClient.MessageHandler = { _, _ in },
@@ -24,7 +24,7 @@ struct RedisClientTests {
     }
   }
 
-  @Test("hiredis formats a command that its reader parses back, byte for byte, in pieces")
+  @Test("a formatted command reads back, byte for byte, fed in pieces")
   func formatAndRead() throws {
     var buffer = ByteBuffer()
     let arguments = ["SET", "key", "a\r\nb\u{0}c", ""]
@@ -43,6 +43,30 @@ struct RedisClientTests {
     #expect(try reader.next() == .error("ERR no"))
     try reader.feed(ByteBuffer(string: "?garbage\r\n"))
     #expect(throws: RedisError.self) { try reader.next() }
+  }
+
+  @Test("lengths a hostile server announces are refused before anything is allocated for them")
+  func boundedReplies() throws {
+    // hiredis's reader allocated this array's 666,666,661 elements (5 GB) on reading its header.
+    for reply in [
+      "*666666661\r\n", "$99999999999\r\n", "*-2\r\n", "$-5\r\n", ":12345678901234567890123\r\n",
+      String(repeating: "*1\r\n", count: 9) + ":1\r\n", "$3\r\nabcXY",
+    ] {
+      let reader = RESPReader()
+      try reader.feed(ByteBuffer(string: reply))
+      #expect(throws: RedisError.self, "\(reply.debugDescription)") { try reader.next() }
+    }
+    // A status line with no end is refused once it is longer than any reply line.
+    let reader = RESPReader()
+    try reader.feed(ByteBuffer(string: "+" + String(repeating: "x", count: 70_000)))
+    #expect(throws: RedisError.self) { try reader.next() }
+    // Nested within the depth bound, and a null array, read fine.
+    let nested = RESPReader()
+    try nested.feed(ByteBuffer(string: String(repeating: "*1\r\n", count: 8) + ":1\r\n*-1\r\n"))
+    var value = RedisValue.integer(1)
+    for _ in 0 ..< 8 { value = .array([value]) }
+    #expect(try nested.next() == value)
+    #expect(try nested.next() == .null)
   }
 
   @Test("commands, pipelining in order, binary-safe values, error replies, pub/sub")
