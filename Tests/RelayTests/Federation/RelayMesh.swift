@@ -49,6 +49,9 @@ struct RelayMesh: Sendable {
 
   /// Cuts every connection between `a` and `c`; `heal()` lets them reach each other again.
   func cutAC() async { for proxy in self.partition { await proxy.cut() } }
+  /// Silences every connection between `a` and `c` without closing it; `thawAC()` lets bytes through again.
+  func freezeAC() { for proxy in self.partition { proxy.freeze() } }
+  func thawAC() { for proxy in self.partition { proxy.thaw() } }
   func healAC() async throws { for proxy in self.partition { try await proxy.heal() } }
 
   /// - Parameters:

@@ -14,6 +14,8 @@ final class TCPProxy: Sendable {
   /// The listening channel (nil while cut) and the connections through it.
   private final class Box: Sendable {
     let state = Mutex<(listener: (any Channel)?, open: [ObjectIdentifier: any Channel])>((nil, [:]))
+    /// While set, bytes are dropped both ways and connections stay open: a half-open link.
+    let frozen = Mutex(false)
   }
 
   init(targetPort: Int) async throws {
@@ -33,6 +35,13 @@ final class TCPProxy: Sendable {
   }
 
   /// Listens again, on the same port.
+  /// Drops every byte both ways, keeping connections (and new ones) open: the
+  /// peer is silent, as a frozen process or a half-open TCP link would be.
+  func freeze() { self.box.frozen.withLock { $0 = true } }
+
+  /// Forwards again.
+  func thaw() { self.box.frozen.withLock { $0 = false } }
+
   func heal() async throws {
     _ = try await Self.listen(port: self.port, targetPort: self.targetPort, box: self.box)
   }
@@ -59,8 +68,8 @@ final class TCPProxy: Sendable {
               outbound.close(promise: nil)
               return inbound.close()
             }
-            return inbound.pipeline.addHandler(Glue(partner: outbound)).flatMap {
-              outbound.pipeline.addHandler(Glue(partner: inbound))
+            return inbound.pipeline.addHandler(Glue(partner: outbound, box: box)).flatMap {
+              outbound.pipeline.addHandler(Glue(partner: inbound, box: box))
             }
           }
       }
@@ -73,10 +82,15 @@ final class TCPProxy: Sendable {
   private final class Glue: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     let partner: any Channel
+    let box: Box
 
-    init(partner: any Channel) { self.partner = partner }
+    init(partner: any Channel, box: Box) {
+      self.partner = partner
+      self.box = box
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+      guard !self.box.frozen.withLock({ $0 }) else { return }
       self.partner.writeAndFlush(self.unwrapInboundIn(data), promise: nil)
     }
 
