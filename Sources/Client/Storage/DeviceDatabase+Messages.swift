@@ -11,7 +11,7 @@ extension DeviceDatabase {
         """,
       arguments: [
         message.messageID, message.conversationID, message.sender, message.text, message.sentAtMs,
-        Int64(message.seq), message.outgoing, message.status.rawValue, Int64(Date().timeIntervalSince1970 * 1000),
+        Int64(clamping: message.seq), message.outgoing, message.status.rawValue, Int64(Date().timeIntervalSince1970 * 1000),
       ])
     return db.changesCount > 0
   }
@@ -31,12 +31,14 @@ extension DeviceDatabase {
         UPDATE messages SET status = ?
         WHERE outgoing = 1 AND status < ? AND (message_id = ? OR (conversation_id = ? AND seq <= ?))
         """,
-      arguments: [status.rawValue, status.rawValue, messageID, conversationID, Int64(seq)])
+      arguments: [status.rawValue, status.rawValue, messageID, conversationID, Int64(clamping: seq)])
     return db.changesCount > 0
   }
 
+  /// Sequence numbers and cursors come from the relay: one past what SQLite
+  /// holds is clamped (it still orders last), never trapped on.
   static func setCursor(_ cursor: UInt64, _ db: Database) throws {
-    try db.execute(sql: "UPDATE device SET cursor = max(cursor, ?)", arguments: [Int64(cursor)])
+    try db.execute(sql: "UPDATE device SET cursor = max(cursor, ?)", arguments: [Int64(clamping: cursor)])
   }
 
   /// A conversation's messages in sequence order (the last `limit`).

@@ -72,7 +72,8 @@ extension PeerLink {
         request.entries = vector
         let response = try await self.client.reconcile(request)
         backoff.reset()
-        self.status.withLock { $0.reconciled(requeued: Int(response.queued)) }
+        // A peer chooses this count: clamped, never trapped on.
+        self.status.withLock { $0.reconciled(requeued: Int(clamping: response.queued)) }
         try? await Task.sleep(for: self.configuration.reconcileInterval)
       } catch {
         self.logger.debug("anti-entropy with the peer failed; retrying", metadata: ["error": "\(error)"])
