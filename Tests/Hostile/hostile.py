@@ -21,7 +21,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Interop"))
-from interop_client import generate_stubs, make_identity, register_request  # noqa: E402
+from interop_client import generate_stubs, make_identity, queued_frames, register_request  # noqa: E402
 
 # RSS may stay at most this much over its baseline after an attack (caches warmed up, SQLite's page cache);
 # the relay trims its allocator every 15 s, and a check waits up to 40 s for it.
@@ -112,15 +112,7 @@ class Pair:
         send.copies.add(device=self.bob_device, ciphertext=b"sealed:still-here")
         self.alice.Send(send, timeout=10)
         outbound = queue.Queue()
-
-        def frames():
-            while True:
-                frame = outbound.get()
-                if frame is None:
-                    return
-                yield frame
-
-        responses = self.bob.Connect(frames(), timeout=20)
+        responses = self.bob.Connect(queued_frames(outbound), timeout=20)
         found = False
         try:
             for frame in responses:

@@ -64,6 +64,15 @@ def make_identity():
     return cert.public_bytes(serialization.Encoding.PEM), key_pem, hashlib.sha256(spki).hexdigest()
 
 
+def queued_frames(outbound):
+    """The client frames put on `outbound`, as a request iterator for Connect; None ends the stream."""
+    while True:
+        frame = outbound.get()
+        if frame is None:
+            return
+        yield frame
+
+
 def register_request(client_pb2, user, device):
     """A Register request with keys of the right sizes (the relay checks sizes, not signatures)."""
     request = client_pb2.RegisterRequest(user=user, device_id=device)
@@ -130,15 +139,7 @@ def main():
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
 
     outbound = queue.Queue()
-
-    def frames():
-        while True:
-            frame = outbound.get()
-            if frame is None:
-                return
-            yield frame
-
-    responses = stub.Connect(frames())
+    responses = stub.Connect(queued_frames(outbound))
     message_id = str(uuid.uuid4())
     send = session_pb2.SendRequest(message_id=message_id, conversation_id=chat.id)
     for device in peer_devices:
