@@ -57,6 +57,7 @@ struct ConfigFile: Decodable {
     var node_id: String?
     var postgres_pool_size: Int?
     var postgres_lease_timeout_ms: Int?
+    var postgres_statement_timeout_ms: Int?
     var migrate_on_start: Bool?
     var session_ttl_seconds: Int?
     var commit_lanes: Int?
@@ -111,9 +112,8 @@ struct ConfigFile: Decodable {
       "streams_per_second_per_address", "streams_per_second",
     ],
     "region": [
-      "postgres_url", "redis_url", "node_id", "postgres_pool_size", "postgres_lease_timeout_ms", "migrate_on_start",
-      "session_ttl_seconds",
-      "commit_lanes",
+      "postgres_url", "redis_url", "node_id", "postgres_pool_size", "postgres_lease_timeout_ms",
+      "postgres_statement_timeout_ms", "migrate_on_start", "session_ttl_seconds", "commit_lanes",
     ],
   ]
 

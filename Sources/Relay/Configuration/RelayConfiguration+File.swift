@@ -44,6 +44,9 @@ extension RelayConfiguration {
       if let ms = region.postgres_lease_timeout_ms {
         self.region.postgresLeaseTimeout = .milliseconds(try Self.positive(ms, "postgres_lease_timeout_ms"))
       }
+      if let ms = region.postgres_statement_timeout_ms {
+        self.region.postgresStatementTimeout = .milliseconds(try Self.positive(ms, "postgres_statement_timeout_ms"))
+      }
       if let migrate = region.migrate_on_start { self.region.migrateOnStart = migrate }
       if let n = region.commit_lanes { self.region.commitLanes = try Self.positive(n, "commit_lanes") }
       if let s = region.session_ttl_seconds {

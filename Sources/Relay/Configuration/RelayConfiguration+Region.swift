@@ -18,6 +18,11 @@ extension RelayConfiguration {
     /// How long an operation waits for a pooled connection before it fails
     /// `UNAVAILABLE`: while PostgreSQL is out of reach, sends fail after this.
     public var postgresLeaseTimeout: Duration
+    /// The longest PostgreSQL may take over one statement (and a transaction
+    /// may stay idle) before the server ends it; a connection that has not
+    /// answered an operation 5 s past this bound is closed by the node (the
+    /// database stopped answering), and the operation fails `UNAVAILABLE`.
+    public var postgresStatementTimeout: Duration
     /// Apply missing schema migrations when the node starts (else run `relay migrate`).
     public var migrateOnStart: Bool
     /// A device's `session:` key lives this long past its last heartbeat, so
@@ -36,7 +41,8 @@ extension RelayConfiguration {
       Self(
         postgresURL: nil, redisURL: nil,
         nodeID: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
-        postgresPoolSize: 16, postgresLeaseTimeout: .seconds(5), migrateOnStart: true, sessionTTL: .seconds(90),
+        postgresPoolSize: 16, postgresLeaseTimeout: .seconds(5), postgresStatementTimeout: .seconds(30),
+        migrateOnStart: true, sessionTTL: .seconds(90),
         commitLanes: 4,
         healthCheckInterval: .seconds(1))
     }
@@ -53,6 +59,9 @@ extension RelayConfiguration {
       guard self.postgresPoolSize > 0 else { throw RelayError(.invalidArgument, "postgres pool size must be positive") }
       guard self.postgresLeaseTimeout > .zero else {
         throw RelayError(.invalidArgument, "postgres lease timeout must be positive")
+      }
+      guard self.postgresStatementTimeout >= .seconds(1) else {
+        throw RelayError(.invalidArgument, "postgres statement timeout must be at least one second")
       }
       guard self.commitLanes > 0, self.commitLanes < self.postgresPoolSize else {
         throw RelayError(.invalidArgument, "commit lanes must be at least 1 and fewer than the pool's connections")

@@ -37,7 +37,8 @@ public final class Relay: Service {
     if let url = configuration.region.postgresURL {
       let store = try PostgresStore(
         url: url, poolSize: configuration.region.postgresPoolSize,
-        leaseTimeout: configuration.region.postgresLeaseTimeout, logger: logger)
+        leaseTimeout: configuration.region.postgresLeaseTimeout,
+        statementTimeout: configuration.region.postgresStatementTimeout, logger: logger)
       try self.init(configuration: configuration, store: store, logger: logger)
     } else {
       try self.init(

@@ -156,10 +156,7 @@ struct RegionTests {
 
   @Test("PostgreSQL briefly unreachable: sends fail UNAVAILABLE, health says NOT_SERVING, nothing uncommitted is acked")
   func postgresUnreachable() async throws {
-    let base = try await TestDatabases.makePostgresDatabase()
-    let parsed = try PostgresURL(base)
-    let proxy = try await TCPProxy(targetPort: parsed.port)
-    let proxied = "postgres://\(parsed.user)@127.0.0.1:\(proxy.port)/\(parsed.database)"
+    let (proxy, proxied) = try await proxiedPostgres()
     let region = try await TestRegion.make(postgresURL: proxied)
     // While the database is cut off, a send fails after waiting this long for a connection.
     try await region.node("n1", leaseTimeout: .seconds(5)) { node in

@@ -25,7 +25,7 @@ struct TestRegion: Sendable {
   /// Runs a node in this process for the duration of `body`.
   func node<T: Sendable>(
     _ name: String, postgresURL: String? = nil, redisURL: String? = nil, leaseTimeout: Duration = .seconds(15),
-    _ body: (TestRelay) async throws -> T
+    statementTimeout: Duration = .seconds(30), _ body: (TestRelay) async throws -> T
   ) async throws -> T {
     try await withRelay(dataDirectory: self.dataDirectory) { config in
       config.region.postgresURL = postgresURL ?? self.postgresURL
@@ -33,6 +33,7 @@ struct TestRegion: Sendable {
       config.region.nodeID = self.nodeID(name)
       config.region.postgresPoolSize = 6
       config.region.postgresLeaseTimeout = leaseTimeout
+      config.region.postgresStatementTimeout = statementTimeout
       config.region.healthCheckInterval = .milliseconds(100)
       config.presence.sweepInterval = .milliseconds(50)
     } _: { relay in
@@ -42,9 +43,11 @@ struct TestRegion: Sendable {
 
   /// The arguments that run a node of this region as a `relay` process, with
   /// the same patience for a pooled connection as the nodes in this process.
-  func serveArguments(_ name: String, port: Int) throws -> [String] {
+  /// `region` adds options to the config file's `region` section, `config` other sections (YAML).
+  func serveArguments(_ name: String, port: Int, region: String = "", config more: String = "") throws -> [String] {
     let config = self.dataDirectory + "/\(name).yaml"
-    try Data("region: { postgres_lease_timeout_ms: 15000 }\n".utf8).write(to: URL(fileURLWithPath: config))
+    let options = ["postgres_lease_timeout_ms: 15000", region].filter { !$0.isEmpty }.joined(separator: ", ")
+    try Data("region: { \(options) }\n\(more)".utf8).write(to: URL(fileURLWithPath: config))
     return [
       "serve", "--data-dir", self.dataDirectory, "--config", config, "--listen", "127.0.0.1:\(port)",
       "--postgres", self.postgresURL, "--redis", self.redisURL, "--node-id", self.nodeID(name),

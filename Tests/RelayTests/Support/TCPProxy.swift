@@ -16,6 +16,8 @@ final class TCPProxy: Sendable {
     let state = Mutex<(listener: (any Channel)?, open: [ObjectIdentifier: any Channel])>((nil, [:]))
     /// While set, bytes are dropped both ways and connections stay open: a half-open link.
     let frozen = Mutex(false)
+    /// While set, nothing is read either way: bytes wait in the sockets, as for a stopped process.
+    let paused = Mutex(false)
   }
 
   init(targetPort: Int) async throws {
@@ -34,7 +36,6 @@ final class TCPProxy: Sendable {
     try? await listener?.close()
   }
 
-  /// Listens again, on the same port.
   /// Drops every byte both ways, keeping connections (and new ones) open: the
   /// peer is silent, as a frozen process or a half-open TCP link would be.
   func freeze() { self.box.frozen.withLock { $0 = true } }
@@ -42,6 +43,25 @@ final class TCPProxy: Sendable {
   /// Forwards again.
   func thaw() { self.box.frozen.withLock { $0 = false } }
 
+  /// Stops reading both ways, keeping connections (and new ones) open: the
+  /// far side stops answering and what is sent waits in the sockets, as for a
+  /// stopped process; ``resume()`` delivers it.
+  func pause() async {
+    self.box.paused.withLock { $0 = true }
+    for channel in self.box.state.withLock({ Array($0.open.values) }) {
+      try? await channel.setOption(.autoRead, value: false)
+    }
+  }
+
+  /// Reads (and forwards) again, starting with what waited.
+  func resume() async {
+    self.box.paused.withLock { $0 = false }
+    for channel in self.box.state.withLock({ Array($0.open.values) }) {
+      try? await channel.setOption(.autoRead, value: true)
+    }
+  }
+
+  /// Listens again, on the same port.
   func heal() async throws {
     _ = try await Self.listen(port: self.port, targetPort: self.targetPort, box: self.box)
   }
@@ -70,6 +90,11 @@ final class TCPProxy: Sendable {
             }
             return inbound.pipeline.addHandler(Glue(partner: outbound, box: box)).flatMap {
               outbound.pipeline.addHandler(Glue(partner: inbound, box: box))
+            }.flatMap {
+              // A connection made while paused waits too (pause() saw it in `open`, or this sees the flag).
+              guard box.paused.withLock({ $0 }) else { return inbound.eventLoop.makeSucceededVoidFuture() }
+              return inbound.setOption(.autoRead, value: false).and(outbound.setOption(.autoRead, value: false))
+                .map { _ in }
             }
           }
       }

@@ -5,7 +5,7 @@ import Wire
 
 /// Frames received on a test's `Connect` stream, and how it ended.
 actor FrameInbox {
-  private var frames: [Relay_V1_ServerFrame] = []
+  private(set) var frames: [Relay_V1_ServerFrame] = []
   private(set) var ended = false
   private(set) var endError: RPCError?
 

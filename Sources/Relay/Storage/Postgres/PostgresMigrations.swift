@@ -28,14 +28,12 @@ enum PostgresMigrations {
       "CREATE TABLE IF NOT EXISTS schema_migrations (identifier text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
     )
     var done = Set<String>()
-    for try await identifier in try await connection.query("SELECT identifier FROM schema_migrations", logger: logger)
-      .decode(String.self)
-    {
-      done.insert(identifier)
+    for row in try await connection.rows("SELECT identifier FROM schema_migrations") {
+      done.insert(try row.decode(String.self))
     }
     var applied = [String]()
     for migration in Self.all where !done.contains(migration.identifier) {
-      try await connection.withTransaction(logger: logger) { connection in
+      try await connection.inTransaction { connection in
         for statement in Self.statements(migration.sql) {
           try await connection.run(PostgresQuery(unsafeSQL: statement))
         }

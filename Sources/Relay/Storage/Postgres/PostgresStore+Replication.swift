@@ -89,10 +89,8 @@ extension PostgresStore {
       sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: id,
       copies: copies.filter { known.contains($0.device) }, originRelay: origin)
     try await Self.lockDevices(db, send.copies.map(\.device))
-    let rows = try await db.execute(
-      SendStatement(send: send, hlc: message.hlc, nowMs: message.sentAtMs, originSeq: originSeq),
-      logger: PostgresConnection.quiet
-    ).reduce(into: [SendStatement.Row]()) { $0.append($1) }
+    let rows = try await db.rows(
+      SendStatement(send: send, hlc: message.hlc, nowMs: message.sentAtMs, originSeq: originSeq))
     guard let first = rows.first else { return [] }  // the (sender, message id) key exists: applied before
     try await Self.advanceVector(db, conversation: id, origin: origin, seq: originSeq)
     let placed = PlacedMessage(

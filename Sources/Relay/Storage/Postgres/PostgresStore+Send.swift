@@ -36,10 +36,7 @@ extension PostgresStore {
   ) async throws
     -> SendOutcome
   {
-    let members = try await db.execute(
-      MemberDevicesStatement(conversationID: send.conversationID), logger: PostgresConnection.quiet
-    )
-    .reduce(into: [MemberDevicesStatement.Row]()) { $0.append($1) }
+    let members = try await db.rows(MemberDevicesStatement(conversationID: send.conversationID))
     do throws(RelayError) {
       guard !members.isEmpty else { throw RelayError(.notFound, "unknown conversation") }
       try send.checkRecipients(
@@ -55,8 +52,7 @@ extension PostgresStore {
     }
 
     let (hlc, nowMs) = clock.now()
-    let rows = try await db.execute(SendStatement(send: send, hlc: hlc, nowMs: nowMs), logger: PostgresConnection.quiet)
-      .reduce(into: [SendStatement.Row]()) { $0.append($1) }
+    let rows = try await db.rows(SendStatement(send: send, hlc: hlc, nowMs: nowMs))
     guard let first = rows.first else {
       // Nothing written: the dedup key exists (committed earlier, or by another node a moment ago).
       if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }

@@ -31,18 +31,26 @@ public final class PostgresStore: RelayStore, Service {
   var connectionsInUse: Int { self.inUse.withLockedValue { $0 } }
 
   /// The longest a statement may run, and a transaction stay idle, on the server.
-  static let statementTimeout: Duration = .seconds(30)
+  let statementTimeout: Duration
+  /// How long an operation on a leased connection may go unanswered before
+  /// the connection is closed: the server's own bound and 5 s for the network.
+  var answerTimeout: Duration { self.statementTimeout + .seconds(5) }
 
-  public init(url: String, poolSize: Int, leaseTimeout: Duration = .seconds(5), logger: Logger) throws(RelayError) {
+  public init(
+    url: String, poolSize: Int, leaseTimeout: Duration = .seconds(5), statementTimeout: Duration = .seconds(30),
+    logger: Logger
+  ) throws(RelayError) {
     self.leaseTimeout = leaseTimeout
+    self.statementTimeout = statementTimeout
     var configuration = try PostgresURL(url).clientConfiguration()
     configuration.options.maximumConnections = poolSize
     configuration.options.connectTimeout = .seconds(5)
     // No statement, and no transaction left open, holds a connection (and its
-    // locks) for ever: PostgreSQL ends them itself past these bounds.
+    // locks) for ever: PostgreSQL ends them itself past these bounds (and
+    // ``leased(_:waitingUpTo:_:)`` closes a connection that stops answering).
+    let milliseconds = Int(statementTimeout / .milliseconds(1))
     configuration.options.additionalStartupParameters = [
-      ("statement_timeout", "\(Self.statementTimeout.components.seconds * 1000)"),
-      ("idle_in_transaction_session_timeout", "\(Self.statementTimeout.components.seconds * 1000)"),
+      ("statement_timeout", "\(milliseconds)"), ("idle_in_transaction_session_timeout", "\(milliseconds)"),
     ]
     // An idle pooled connection runs a query every 15 s: a dead one is found and replaced.
     configuration.options.keepAliveBehavior = .init(frequency: .seconds(15))
@@ -73,17 +81,17 @@ public final class PostgresStore: RelayStore, Service {
     while true {
       do {
         return try await self.leased(what, waitingUpTo: self.leaseTimeout) { connection in
-          try await connection.withTransaction(logger: self.logger) { connection in try await body(connection) }
+          try await connection.inTransaction(body)
         }
+      } catch let relayError as RelayError {
+        throw relayError
       } catch {
-        let cause = Self.underlying(error)
-        if let relayError = cause as? RelayError { throw relayError }
         attempt += 1
-        if Self.isRetryable(cause), attempt < 8 {
+        if Self.isRetryable(error), attempt < 8 {
           try await Task.sleep(for: .milliseconds(Int.random(in: 1 ... 5 * attempt)))
           continue
         }
-        throw Self.mapped(cause, what)
+        throw Self.mapped(error, what)
       }
     }
   }
@@ -104,9 +112,13 @@ public final class PostgresStore: RelayStore, Service {
   }
 
   /// Runs `body` on a pooled connection, failing if none is leased within
-  /// `wait`. Once `body` runs it is never cut short: a commit's
-  /// outcome is always the database's; and once the wait has failed, `body`
-  /// never runs, even if a connection turns up later.
+  /// `wait`. Once `body` runs it is never cut short while the database
+  /// answers: a commit's outcome is the database's. If the connection goes
+  /// unanswered past ``answerTimeout`` (PostgreSQL or the network went
+  /// silent), it is closed and `body` fails: the outcome is unknown, so
+  /// nothing is acknowledged (a retried send finds its commit by its client
+  /// message id). Once the wait has failed, `body` never runs, even if a
+  /// connection turns up later.
   private func leased<T: Sendable>(
     _ what: String, waitingUpTo wait: Duration, _ body: @Sendable @escaping (PostgresConnection) async throws -> T
   ) async throws -> T {
@@ -120,7 +132,7 @@ public final class PostgresStore: RelayStore, Service {
           guard lease.withLockedValue({ $0.start() }) else { throw timedOut }
           self.inUse.withLockedValue { $0 += 1 }
           defer { self.inUse.withLockedValue { $0 -= 1 } }
-          return try await body(connection)
+          return try await Self.answered(within: self.answerTimeout, on: connection, what, body)
         }
       }
       group.addTask {
@@ -131,6 +143,33 @@ public final class PostgresStore: RelayStore, Service {
       defer { group.cancelAll() }
       while let result = try await group.next() {
         if let result { return result }
+      }
+      throw RelayError(.internal, "a database operation ended without a result")
+    }
+  }
+
+  /// `body` on `connection`, closing the connection if `body` has not ended
+  /// within `bound` (a silent database answers nothing, not even an error).
+  private static func answered<T: Sendable>(
+    within bound: Duration, on connection: PostgresConnection, _ what: String,
+    _ body: @Sendable @escaping (PostgresConnection) async throws -> T
+  ) async throws -> T {
+    let silent = NIOLockedValueBox(false)
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+      group.addTask { try await body(connection) }
+      group.addTask {
+        try await Task.sleep(for: bound)
+        silent.withLockedValue { $0 = true }
+        try? await connection.close()
+        return nil
+      }
+      defer { group.cancelAll() }
+      do {
+        while let result = try await group.next() {
+          if let result { return result }
+        }
+      } catch where silent.withLockedValue({ $0 }) {
+        throw RelayError(.unavailable, "the database did not answer within \(bound) (\(what))", cause: error)
       }
       throw RelayError(.internal, "a database operation ended without a result")
     }
@@ -155,11 +194,6 @@ public final class PostgresStore: RelayStore, Service {
     }
   }
 
-  private static func underlying(_ error: any Error) -> any Error {
-    guard let transaction = error as? PostgresTransactionError else { return error }
-    return transaction.closureError ?? transaction.commitError ?? transaction.beginError ?? error
-  }
-
   private static func sqlState(_ error: any Error) -> String? {
     (error as? PSQLError)?.serverInfo?[.sqlState]
   }
@@ -169,27 +203,24 @@ public final class PostgresStore: RelayStore, Service {
     ["40P01", "40001"].contains(Self.sqlState(error))
   }
 
-  /// A server error is the store's fault (`internal`); anything else — no
-  /// connection, a closed pool — means the database is out of reach.
+  /// A server error is the store's fault (`internal`), except those that
+  /// say the database is busy, stopping or cut off: a connection exception
+  /// (class 08), insufficient resources (53: too many connections),
+  /// operator intervention (57: a statement timeout, a shutdown) and an idle
+  /// transaction ended by its timeout (25P03). Those, and anything that is
+  /// not a server error — no connection, a closed pool — are `unavailable`:
+  /// retry later.
   private static func mapped(_ error: any Error, _ what: String) -> RelayError {
-    if Self.sqlState(error) != nil { return RelayError(.internal, "\(what) failed", cause: error) }
-    return RelayError(.unavailable, "the database is unavailable (\(what))", cause: error)
+    guard let state = Self.sqlState(error) else {
+      return RelayError(.unavailable, "the database is unavailable (\(what))", cause: error)
+    }
+    if ["08", "53", "57"].contains(String(state.prefix(2))) || state == "25P03" {
+      return RelayError(.unavailable, "the database is busy or unavailable (\(what))", cause: error)
+    }
+    return RelayError(.internal, "\(what) failed", cause: error)
   }
 }
 
-extension PostgresConnection {
-  /// Runs a statement and collects its rows.
-  func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-    try await self.query(query, logger: Self.quiet).collect()
-  }
-
-  /// Runs a statement for its effect.
-  func run(_ query: PostgresQuery) async throws {
-    _ = try await self.query(query, logger: Self.quiet).collect()
-  }
-
-  static let quiet = Logger(label: "relay.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
-}
 
 extension PostgresStore {
   /// True when a pooled connection is leased within the lease timeout and
