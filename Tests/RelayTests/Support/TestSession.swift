@@ -44,7 +44,7 @@ struct TestSession: Sendable {
 
   /// Waits for (and consumes) the first frame `match` accepts.
   func next<T: Sendable>(
-    _ what: String, timeout: Duration = .seconds(10), _ match: @Sendable (Relay_V1_ServerFrame) -> T?
+    _ what: String, timeout: Duration = .seconds(30), _ match: @Sendable (Relay_V1_ServerFrame) -> T?
   ) async throws -> T {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
@@ -83,7 +83,7 @@ struct TestSession: Sendable {
     }
   }
 
-  func envelope(timeout: Duration = .seconds(10)) async throws -> Relay_V1_Envelope {
+  func envelope(timeout: Duration = .seconds(30)) async throws -> Relay_V1_Envelope {
     try await self.next("an envelope", timeout: timeout) { frame in
       if case .envelope(let envelope) = frame.frame { return envelope }
       return nil
@@ -105,7 +105,7 @@ struct TestSession: Sendable {
   }
 
   /// Waits for the server to end the stream; its status (nil: OK).
-  func end(timeout: Duration = .seconds(10)) async throws -> RPCError? {
+  func end(timeout: Duration = .seconds(30)) async throws -> RPCError? {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
       if await self.inbox.ended { return await self.inbox.endError }
