@@ -7,15 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-for package in libsqlite3-dev openssl postgresql redis-server python3-venv; do
-  dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+scripts/packages.sh libsqlite3-dev openssl postgresql redis-server python3-venv
 
 venv=$PWD/.build-python
 if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_health, cryptography, h2' 2>/dev/null; then

@@ -41,6 +41,13 @@ public struct StoredMessage: Sendable, Equatable, Codable {
   public var seq: UInt64
   public var outgoing: Bool
   public var status: MessageStatus
+  /// Where the message sorts in its conversation, as the relay orders it
+  /// (hybrid logical clock, then origin relay and its sequence number): the
+  /// same order on every device and relay. Zero for messages stored before
+  /// the device kept it.
+  public var hlc: UInt64 = 0
+  public var originRelay: String = ""
+  public var originSeq: UInt64 = 0
 
   /// The sending user, `user@domain`.
   public var from: String { String(self.sender.split(separator: "/", maxSplits: 1).first ?? "") }

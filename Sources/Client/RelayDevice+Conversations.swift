@@ -77,4 +77,12 @@ extension RelayDevice {
   public func messages(in conversationID: String, limit: Int = 50) throws(ClientError) -> [StoredMessage] {
     try self.database.messages(in: conversationID, limit: limit)
   }
+
+  /// Every message of the conversation this device holds — received, and
+  /// sent from any of the user's devices — in display order, the relay's
+  /// order (the same on every device). The relay keeps no plaintext: a
+  /// device has the messages that reached it since it was registered.
+  public func history(of conversationID: String) throws(ClientError) -> [StoredMessage] {
+    try self.database.history(of: conversationID)
+  }
 }

@@ -43,7 +43,8 @@ extension RelayDevice {
       let message = StoredMessage(
         messageID: envelope.messageID, conversationID: envelope.conversationID, sender: envelope.sender,
         text: content.text, sentAtMs: content.sentAtMs, seq: envelope.seq, outgoing: outgoing,
-        status: outgoing ? .sent : .received)
+        status: outgoing ? .sent : .received, hlc: envelope.hlc, originRelay: envelope.originRelay,
+        originSeq: envelope.originSeq)
       let new = try DeviceDatabase.insert(message, db)
       return Processed(event: new ? .message(message) : nil, usedPrekeys: opened.newSession)
     }

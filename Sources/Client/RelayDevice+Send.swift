@@ -43,7 +43,8 @@ extension RelayDevice {
         let result = try await self.relay.send(sealed)
         let message = StoredMessage(
           messageID: result.messageID, conversationID: conversationID, sender: self.address, text: text,
-          sentAtMs: sentAt, seq: result.seq, outgoing: true, status: .sent)
+          sentAtMs: sentAt, seq: result.seq, outgoing: true, status: .sent, hlc: result.hlc,
+          originRelay: result.originRelay, originSeq: result.originSeq)
         try self.database.store(message)
         return message
       } catch let error as RPCError where error.code == .failedPrecondition && attempt < self.configuration.sendAttempts

@@ -29,6 +29,8 @@ struct PeersCommand: AsyncParsableCommand {
     var lagMs: Int64
     var eventsDelivered: Int
     var eventsRejected: Int
+    /// The status the peer answered when it refused this relay, if it does.
+    var refusal: String?
   }
 
   func run() async throws {
@@ -64,7 +66,9 @@ struct PeersCommand: AsyncParsableCommand {
     for peer in peers {
       let contact = peer.lastContactMs == 0 ? "never" : "\(max(0, nowMs - peer.lastContactMs) / 1000)s ago"
       rows.append([
-        peer.domain, peer.address, peer.connected ? "connected" : "disconnected", contact, "\(peer.outboxDepth)",
+        peer.domain, peer.address,
+        peer.connected ? "connected" : peer.refusal.map { "refused (\($0))" } ?? "disconnected",
+        contact, "\(peer.outboxDepth)",
         "\(peer.lagMs / 1000)s", "\(peer.eventsDelivered)", "\(peer.eventsRejected)",
       ])
     }

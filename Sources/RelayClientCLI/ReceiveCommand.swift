@@ -14,42 +14,12 @@ struct ReceiveCommand: AsyncParsableCommand {
   func run() async throws {
     await reporting {
       try await self.home.withDevice { device in
-        try await device.connect { session in
-          let (caughtUp, signal) = AsyncStream.makeStream(of: Void.self)
-          try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-              var caught = false
-              for await event in session.events {
-                switch event {
-                case .message(let message): say(self.json ? message.jsonLine : message.humanLine)
-                case .connection(.connected):
-                  caught = true
-                  signal.yield()
-                case .connection(.disconnected(let reason)) where !caught:
-                  throw SessionFailed(reason: reason)
-                case .undecryptable(let id, let sender, let reason):
-                  FileHandle.standardError.write(Data("could not open \(id) from \(sender): \(reason)\n".utf8))
-                default: break
-                }
-              }
-            }
-            group.addTask {
-              for await _ in caughtUp { break }
-              try await Task.sleep(for: .milliseconds(Int(self.wait * 1000)))
-            }
-            try await group.next()
-            group.cancelAll()
-          }
+        try await device.catchUp(linger: .milliseconds(Int(self.wait * 1000))) { [json = self.json] event in
+          if case .message(let message) = event { say(json ? message.jsonLine : message.humanLine) }
         }
       }
     }
   }
-}
-
-/// The session broke before it caught up: a one-shot command reports it rather than retrying forever.
-struct SessionFailed: Error, CustomStringConvertible {
-  var reason: String
-  var description: String { "the session with the relay failed: \(self.reason)" }
 }
 
 extension StoredMessage {

@@ -23,9 +23,11 @@ enum ClientFrameTarget {
       switch command {
       case .send(let send): _ = try await fuzz.store.commit([send], clock: Self.clock)
       case .ack(let cursor): _ = try await fuzz.store.acknowledge(device: fuzz.alice, upTo: cursor, nowMs: 2)
-      case .read(let id, let seq): _ = try await fuzz.store.markRead(device: fuzz.alice, conversationID: id, upToSeq: seq, nowMs: 2)
+      case .read(let id, let seq):
+        _ = try await fuzz.store.markRead(device: fuzz.alice, conversationID: id, upToSeq: seq, nowMs: 2)
       case .typing(let id, _): _ = try await fuzz.store.conversation(id: id, viewer: fuzz.alice.user)
-      case .presence(let users, _): for user in users { _ = try await fuzz.store.sharesConversation(fuzz.alice.user, user) }
+      case .presence(let users, _):
+        for user in users { _ = try await fuzz.store.sharesConversation(fuzz.alice.user, user) }
       case .heartbeat: break
       }
     }

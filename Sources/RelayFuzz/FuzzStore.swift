@@ -1,7 +1,7 @@
 internal import Foundation
 internal import Relay
-internal import TLSIdentity
 internal import SwiftProtobuf
+internal import TLSIdentity
 internal import Wire
 
 /// An embedded store in a temporary directory, made once per fuzzing

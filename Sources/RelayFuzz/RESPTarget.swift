@@ -22,7 +22,9 @@ enum RESPTarget {
   }
 
   static var seeds: [Data] {
-    ["+OK\r\n", "-ERR unknown\r\n", ":42\r\n", "$5\r\nhello\r\n", "$-1\r\n", "*2\r\n$7\r\nmessage\r\n:1\r\n",
-     "*3\r\n$9\r\nsubscribe\r\n$10\r\ndoorbell:n\r\n:1\r\n"].map { Data($0.utf8) }
+    [
+      "+OK\r\n", "-ERR unknown\r\n", ":42\r\n", "$5\r\nhello\r\n", "$-1\r\n", "*2\r\n$7\r\nmessage\r\n:1\r\n",
+      "*3\r\n$9\r\nsubscribe\r\n$10\r\ndoorbell:n\r\n:1\r\n",
+    ].map { Data($0.utf8) }
   }
 }

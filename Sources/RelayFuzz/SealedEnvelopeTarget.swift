@@ -54,7 +54,8 @@ enum SealedEnvelopeTarget {
     var bundle: PrekeyBundle {
       PrekeyBundle(
         identity: self.identity.publicKey, signedPrekeyID: self.signed.id, signedPrekey: self.signed.publicKey,
-        signedPrekeySignature: self.signed.signature, oneTimePrekey: (id: self.oneTime.id, publicKey: self.oneTime.publicKey),
+        signedPrekeySignature: self.signed.signature,
+        oneTimePrekey: (id: self.oneTime.id, publicKey: self.oneTime.publicKey),
         kemPrekeyID: self.kem.id, kemPrekey: self.kem.publicKey, kemPrekeySignature: self.kem.signature)
     }
 

@@ -6,12 +6,17 @@ extension DeviceDatabase {
   static func insert(_ message: StoredMessage, _ db: Database) throws -> Bool {
     try db.execute(
       sql: """
-        INSERT INTO messages (message_id, conversation_id, sender, text, sent_at_ms, seq, outgoing, status, stored_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
+        INSERT INTO messages (
+          message_id, conversation_id, sender, text, sent_at_ms, seq, outgoing, status, stored_at,
+          hlc, origin_relay, origin_seq
+        )
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
         """,
       arguments: [
         message.messageID, message.conversationID, message.sender, message.text, message.sentAtMs,
-        Int64(clamping: message.seq), message.outgoing, message.status.rawValue, Int64(Date().timeIntervalSince1970 * 1000),
+        Int64(clamping: message.seq), message.outgoing, message.status.rawValue,
+        Int64(Date().timeIntervalSince1970 * 1000),
+        Int64(bitPattern: message.hlc), message.originRelay, Int64(clamping: message.originSeq),
       ])
     return db.changesCount > 0
   }
@@ -52,6 +57,18 @@ extension DeviceDatabase {
     }
   }
 
+  /// Every message of a conversation this device holds, in display order:
+  /// the relay's order (hybrid logical clock, origin relay, origin sequence).
+  func history(of conversationID: String) throws(ClientError) -> [StoredMessage] {
+    try self.read("history") { db in
+      try Row.fetchAll(
+        db,
+        sql: "SELECT * FROM messages WHERE conversation_id = ? ORDER BY hlc, origin_relay, origin_seq, seq",
+        arguments: [conversationID]
+      ).map(Self.message)
+    }
+  }
+
   func message(_ messageID: String) throws(ClientError) -> StoredMessage? {
     try self.read("a message") { db in
       try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE message_id = ?", arguments: [messageID]).map(Self.message)
@@ -62,6 +79,7 @@ extension DeviceDatabase {
     StoredMessage(
       messageID: row["message_id"], conversationID: row["conversation_id"], sender: row["sender"], text: row["text"],
       sentAtMs: row["sent_at_ms"], seq: UInt64(row["seq"] as Int64), outgoing: row["outgoing"],
-      status: MessageStatus(rawValue: row["status"]) ?? .received)
+      status: MessageStatus(rawValue: row["status"]) ?? .received, hlc: UInt64(bitPattern: row["hlc"] as Int64),
+      originRelay: row["origin_relay"], originSeq: UInt64(clamping: row["origin_seq"] as Int64))
   }
 }

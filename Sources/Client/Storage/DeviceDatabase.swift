@@ -65,6 +65,15 @@ struct DeviceDatabase: Sendable {
           CREATE INDEX messages_by_conversation ON messages (conversation_id, seq);
           """)
     }
+    migrator.registerMigration("2-display-order") { db in
+      try db.execute(
+        sql: """
+          ALTER TABLE messages ADD COLUMN hlc INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE messages ADD COLUMN origin_relay TEXT NOT NULL DEFAULT '';
+          ALTER TABLE messages ADD COLUMN origin_seq INTEGER NOT NULL DEFAULT 0;
+          CREATE INDEX messages_in_display_order ON messages (conversation_id, hlc, origin_relay, origin_seq);
+          """)
+    }
     return migrator
   }
 }

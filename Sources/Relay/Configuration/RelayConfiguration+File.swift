@@ -1,21 +1,26 @@
+internal import Foundation
 internal import TLSIdentity
 internal import Wire
 
 extension RelayConfiguration {
   /// Applies a config file over this configuration.
+  /// Relative paths in the file (`data_dir`, `tls.certificate`, `tls.key`)
+  /// are relative to the file's own folder, not to the working directory.
   public mutating func apply(configFile path: String) throws(RelayError) {
     let file = try ConfigFile.load(path: path)
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+    let resolved = { (relative: String) in URL(fileURLWithPath: relative, relativeTo: folder).standardizedFileURL.path }
     if let domain = file.domain {
       guard (try? UserAddress(name: "x", domain: domain)) != nil else {
         throw RelayError(.invalidArgument, "config 'domain' must be a lower-case DNS host name")
       }
       self.domain = domain
     }
-    if let dir = file.data_dir { self.dataDirectory = dir }
+    if let dir = file.data_dir { self.dataDirectory = resolved(dir) }
     if let listen = file.listen { self.listen = try Listen(parsing: listen) }
     if let tls = file.tls {
-      self.tls.certificateChainPath = tls.certificate
-      self.tls.privateKeyPath = tls.key
+      self.tls.certificateChainPath = tls.certificate.map(resolved)
+      self.tls.privateKeyPath = tls.key.map(resolved)
       guard (tls.certificate == nil) == (tls.key == nil) else {
         throw RelayError(.invalidArgument, "config 'tls' needs both 'certificate' and 'key'")
       }

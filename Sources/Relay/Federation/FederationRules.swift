@@ -80,7 +80,9 @@ public struct FederationRules: Sendable {
       throw RelayError(.permissionDenied, "a peer may only replicate conversations it owns")
     }
     _ = try RequestValidation.conversationID(state.id)
-    guard try Int64(wire: state.version, field: "conversation version") > 0, state.kind == .direct || state.kind == .group else {
+    guard try Int64(wire: state.version, field: "conversation version") > 0,
+      state.kind == .direct || state.kind == .group
+    else {
       throw RelayError(.invalidArgument, "a conversation state needs a version and a kind")
     }
     guard state.members.count <= self.maxMembers, state.name.utf8.count <= 256 else {

@@ -135,7 +135,10 @@ public final class Federator: Service, Sendable {
 
   /// A remote user's devices (remembered here) and, with `claim`, one prekey
   /// bundle per device, claimed on the user's relay.
-  func lookup(_ user: UserAddress, deviceID: String?, claim: Bool) async throws -> Relay_V1_LookupUserResponse {
+  /// `patience` shortens the call's wait for the peer (default: the link's 10 s).
+  func lookup(
+    _ user: UserAddress, deviceID: String?, claim: Bool, patience: Duration? = nil
+  ) async throws -> Relay_V1_LookupUserResponse {
     guard let link = self.link(user.domain) else {
       throw RelayError(.notFound, "no peer relay is configured for the domain \(user.domain)")
     }
@@ -145,9 +148,13 @@ public final class Federator: Service, Sendable {
     request.claim = claim
     let response: Relay_V1_LookupUserResponse
     do {
-      response = try await link.client.lookupUser(request)
+      var options = CallOptions.defaults
+      options.timeout = patience
+      response = try await link.client.lookupUser(request, options: options)
     } catch let error as RPCError where error.code == .notFound {
       throw RelayError(.notFound, "\(user) is not a user of \(user.domain)")
+    } catch let error as RPCError where [.unavailable, .deadlineExceeded].contains(error.code) {
+      throw RelayError(.unavailable, "the relay of \(user.domain) is unreachable; try again later", cause: error)
     } catch let error as RPCError {
       throw RelayError(forwarding: error, from: user.domain)
     }

@@ -53,9 +53,22 @@ extension PeerLink {
         }
       }
     }
-    try await self.client.replicate(request: request) { response in
-      defer { ackSink.finish() }
-      for try await ack in response.messages { ackSink.yield(ack) }
+    // The status the peer ended the stream with wins over the request side's
+    // "closed" error, so a refusal (UNAUTHENTICATED) reaches the caller as such.
+    let answered = Mutex<RPCError?>(nil)
+    do {
+      try await self.client.replicate(request: request) { response in
+        defer { ackSink.finish() }
+        do {
+          for try await ack in response.messages { ackSink.yield(ack) }
+        } catch let error as RPCError {
+          answered.withLock { $0 = error }
+          throw error
+        }
+      }
+    } catch {
+      if let status = answered.withLock({ $0 }) { throw status }
+      throw error
     }
   }
 

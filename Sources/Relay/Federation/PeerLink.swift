@@ -21,6 +21,7 @@ final class PeerLink: Sendable {
   private let signals:
     (stream: AsyncStream<Relay_V1_SignalBatch>, continuation: AsyncStream<Relay_V1_SignalBatch>.Continuation)
   let logger: Logger
+  private let refusals = LogThrottle()
   /// A batch's events stay under this many bytes: the peer's frame limit.
   let maxBatchBytes: Int
   /// This node's name, and how long its claim on the outbox lasts unrenewed.
@@ -106,6 +107,19 @@ final class PeerLink: Sendable {
         backoff.reset()
       } catch is CancellationError {
         return
+      } catch let error as RPCError where [.unauthenticated, .permissionDenied].contains(error.code) {
+        // The peer does not take this relay (its config lacks this relay's key):
+        // an operator must act, so say it, once a minute, and show it in `relay peers`.
+        let refusal = "\(error.code): \(error.message)"
+        self.status.withLock {
+          $0.connected = false
+          $0.refusal = refusal
+        }
+        if self.refusals.allows(refusal) {
+          self.logger.warning(
+            "the peer refuses this relay; retrying (at most one warning a minute)", metadata: ["refusal": "\(refusal)"])
+        }
+        try? await Task.sleep(for: backoff.next())
       } catch {
         self.status.withLock { $0.connected = false }
         self.logger.debug("replication to the peer stopped; retrying", metadata: ["error": "\(error)"])

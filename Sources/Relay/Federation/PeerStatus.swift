@@ -15,6 +15,10 @@ struct PeerStatus: Sendable, Codable, Hashable {
   var eventsRejected = 0
   /// Messages the peer queued again at the last anti-entropy round.
   var lastRequeued = 0
+  /// The status the peer answered when it last refused this relay (for
+  /// example `unauthenticated: …` when this relay's key is not in its
+  /// config); nil once it accepts a batch again.
+  var refusal: String?
 
   init(domain: String, address: String) {
     self.domain = domain
@@ -23,6 +27,7 @@ struct PeerStatus: Sendable, Codable, Hashable {
 
   mutating func delivered(_ count: Int, rejected: Int) {
     self.connected = true
+    self.refusal = nil
     self.lastContactMs = Self.now()
     self.eventsDelivered += count
     self.eventsRejected += rejected

@@ -25,6 +25,8 @@ final class RelayMetrics: Sendable {
   /// forges another domain's events shows up here).
   let federationApplied: CoreMetrics.Counter
   let federationRejected: CoreMetrics.Counter
+  /// Calls to the federation service from a certificate that is no configured peer.
+  let federationRefused: CoreMetrics.Counter
 
   init() {
     var factory = PrometheusMetricsFactory(registry: self.registry)
@@ -43,6 +45,7 @@ final class RelayMetrics: Sendable {
     self.redisRoundTrips = .init(label: "relay_redis_round_trips_total", factory: factory)
     self.federationApplied = .init(label: "relay_federation_events_applied_total", factory: factory)
     self.federationRejected = .init(label: "relay_federation_events_rejected_total", factory: factory)
+    self.federationRefused = .init(label: "relay_federation_calls_refused_total", factory: factory)
   }
 
   /// The Prometheus text exposition of every metric.

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-  internal import Glibc
-#endif
 public import ServiceLifecycle
+
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// Gives memory the relay no longer uses back to the system.
 ///
@@ -17,11 +18,11 @@ struct MemoryTrimmer: Service {
   /// glibc's `malloc_trim`, found at run time (Swift's Glibc module does not export it).
   private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
     #if canImport(Glibc)
-      dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim").map {
-        unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self)
-      }
+    dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim").map {
+      unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self)
+    }
     #else
-      nil
+    nil
     #endif
   }()
 

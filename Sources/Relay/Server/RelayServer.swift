@@ -43,9 +43,11 @@ struct RelayServer: Service {
         config.http2.maxConcurrentStreams = configuration.connection.maxConcurrentStreams
         config.connection.maxGraceTime = configuration.connection.shutdownGracePeriod
         // Peers ping every 20 s, with or without calls (PeerTransport): allowed, and more often is refused.
-        config.connection.keepalive.clientBehavior = .init(minPingIntervalWithoutCalls: .seconds(10), allowWithoutCalls: true)
+        config.connection.keepalive.clientBehavior = .init(
+          minPingIntervalWithoutCalls: .seconds(10), allowWithoutCalls: true)
         let guardian = ConnectionGuard(
-          handshakeTimeout: configuration.connection.handshakeTimeout, idleTimeout: configuration.connection.idleTimeout,
+          handshakeTimeout: configuration.connection.handshakeTimeout,
+          idleTimeout: configuration.connection.idleTimeout,
           streams: configuration.connection.streamLimits)
         config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
           guardian.accepted(channel)

@@ -28,13 +28,22 @@ extension ClientService {
     if kind == .direct && others.count != 1 {
       throw RelayError(.invalidArgument, "a direct conversation has exactly one other member")
     }
-    // Then the lookups: other relays are asked about their users only for a request within the limits.
-    for user in others { try await self.know(user) }
-    let record = try await self.store.createConversation(
-      NewConversation(
-        id: UUID().uuidString.lowercased(), kind: kind, name: kind == .group ? request.name : "",
-        creator: caller.address.user, others: others, homeRelay: self.configuration.domain,
-        nowMs: self.wallClock(), maxMembers: self.limits.maxGroupMembers))
+    let new = NewConversation(
+      id: UUID().uuidString.lowercased(), kind: kind, name: kind == .group ? request.name : "",
+      creator: caller.address.user, others: others, homeRelay: self.configuration.domain,
+      nowMs: self.wallClock(), maxMembers: self.limits.maxGroupMembers)
+    // Then the lookups, only for a request within the limits, and only of
+    // users not known here yet: a direct conversation that exists is
+    // answered without asking the other relay, so it works while that relay is down.
+    let record: ConversationRecord
+    do {
+      record = try await self.store.createConversation(new)
+    } catch let error as RelayError where error.code == .notFound {
+      let remote = others.filter { $0.domain != self.configuration.domain }
+      guard !remote.isEmpty else { throw error }
+      for user in remote { try await self.know(user) }
+      record = try await self.store.createConversation(new)
+    }
     self.federator?.wake()
     return record.wire
   }
@@ -143,7 +152,8 @@ extension ClientService {
     let id = try RequestValidation.conversationID(request.conversationID)
     let size = RequestValidation.pageSize(request.pageSize, default: 100, max: self.limits.maxPageSize)
     let page = try await self.store.history(
-      conversationID: id, device: caller.address, page: PageRequest(size: size, token: try RequestValidation.pageToken(request.pageToken)))
+      conversationID: id, device: caller.address,
+      page: PageRequest(size: size, token: try RequestValidation.pageToken(request.pageToken)))
     var response = Relay_V1_GetHistoryResponse()
     response.envelopes = page.items
     response.nextPageToken = page.nextToken

@@ -113,8 +113,20 @@ extension ClientService {
     var response = Relay_V1_ListDevicesResponse()
     if user.domain == self.configuration.domain {
       response.devices = try await self.store.devices(of: user).map(\.info)
+      // As GetPrekeyBundle and CreateConversation say it: a user with no device is not a user here.
+      guard !response.devices.isEmpty else { throw RelayError(.notFound, "no such user on this relay") }
     } else {
-      response.devices = try await self.remote(user).lookup(user, deviceID: nil, claim: false).devices
+      // Fresh from their relay; if it does not answer within 2 s, the devices
+      // known here (kept current by its announcements, and what a send is
+      // checked against) serve, so a send to a known user never waits long on a peer that is down.
+      let known = try await self.store.devices(of: user).map(\.info)
+      do {
+        let patience: Duration? = known.isEmpty ? nil : .seconds(2)
+        response.devices = try await self.remote(user).lookup(user, deviceID: nil, claim: false, patience: patience)
+          .devices
+      } catch let error as RelayError where error.code == .unavailable && !known.isEmpty {
+        response.devices = known
+      }
     }
     return response
   }

@@ -19,6 +19,8 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   let clock: HybridLogicalClock
   let logger: Logger
   private let batchLimiter: RateLimiter<String>
+  /// One warning a minute per refused key: a stranger can call as often as it likes.
+  private let refusals = LogThrottle()
 
   init(
     configuration: RelayConfiguration, store: any FederationStore, federator: Federator, sessions: SessionRegistry,
@@ -47,6 +49,12 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   func peer(of context: ServerContext) throws(RelayError) -> RelayConfiguration.Federation.Peer {
     let fingerprint = try PeerIdentity.fingerprint(of: context)
     guard let peer = self.federator.peer(fingerprint: fingerprint) else {
+      self.metrics.federationRefused.increment()
+      if self.refusals.allows(fingerprint.description) {
+        self.logger.warning(
+          "refused a federation call: the certificate's key is no configured peer (at most one warning a minute per key)",
+          metadata: ["from": "\(context.remotePeer)", "fingerprint": "\(fingerprint)"])
+      }
       throw RelayError(.unauthenticated, "this certificate's key is not a configured peer")
     }
     return peer
@@ -68,6 +76,11 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   ) async throws {
     let limit = self.configuration.federation.maxBatchEvents
     for try await batch in request {
+      // A peer removed from the config (SIGHUP) is cut off on its open stream too, not only on its next call.
+      guard self.federator.peer(fingerprint: peer.fingerprint)?.domain == peer.domain else {
+        self.metrics.federationRefused.increment()
+        throw RelayError(.unauthenticated, "this certificate's key is not a configured peer")
+      }
       guard batch.events.count <= limit else {
         throw RelayError(.resourceExhausted, "a batch may carry at most \(limit) events")
       }

@@ -41,7 +41,9 @@ package enum RequestValidation {
   /// the same rule, so they answer the same `invalidArgument`.
   @discardableResult
   package static func text(_ text: String, field: String, maxBytes: Int) throws(RelayError) -> String {
-    guard text.utf8.count <= maxBytes else { throw RelayError(.invalidArgument, "\(field) is at most \(maxBytes) bytes") }
+    guard text.utf8.count <= maxBytes else {
+      throw RelayError(.invalidArgument, "\(field) is at most \(maxBytes) bytes")
+    }
     guard !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
       throw RelayError(.invalidArgument, "\(field) must not contain control characters")
     }

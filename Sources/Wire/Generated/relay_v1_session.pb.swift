@@ -30,8 +30,14 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 public nonisolated enum Relay_V1_ReceiptStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
+
+  /// never in a Receipt: a message is sent when its SendResult arrives
   case sent // = 1
+
+  /// the recipient's device acknowledged the message's cursor
   case delivered // = 2
+
+  /// the recipient marked the conversation read up to the message
   case read // = 3
   case UNRECOGNIZED(Int)
 
@@ -175,7 +181,7 @@ public nonisolated struct Relay_V1_Receipt: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// mailbox position (0 for the live `sent` ack)
+  /// its position in this device's mailbox: acknowledge it like an envelope
   public var cursor: UInt64 = 0
 
   public var conversationID: String = String()
@@ -188,7 +194,7 @@ public nonisolated struct Relay_V1_Receipt: Sendable {
 
   public var status: Relay_V1_ReceiptStatus = .unspecified
 
-  /// the recipient: user@domain/device-id (sent: the relay's domain)
+  /// the recipient device: user@domain/device-id
   public var by: String = String()
 
   public var atMs: Int64 = 0

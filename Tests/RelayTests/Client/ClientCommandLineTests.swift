@@ -16,7 +16,7 @@ struct ClientCommandLineTests {
     }
   }
 
-  @Test("two homes: register, send, receive --json, reply, restart and send again")
+  @Test("two homes: register, send, receive --json, reply, restart and send again, history on both sides")
   func twoPeople() async throws {
     try await ServedRelay.with { relay in
       let work = makeTemporaryDirectory()
@@ -53,6 +53,16 @@ struct ClientCommandLineTests {
       #expect(try await self.client(["--home", work + "/a", "send", "bob@localhost", "second message"]).status == 0)
       let again = try await self.client(["--home", work + "/b", "receive", "--json", "--wait", "0.5"])
       #expect(try self.jsonLines(again.output).map { $0["text"] as? String } == ["second message"], "\(again.output)")
+
+      // History: the whole conversation in display order, one's own messages included, on either side.
+      for (home, peer) in [("/a", "bob@localhost"), ("/b", "alice@localhost")] {
+        let history = try await self.client(["--home", work + home, "history", peer, "--json"])
+        #expect(history.status == 0, "\(history.output)")
+        let texts = try self.jsonLines(history.output).map { $0["text"] as? String }
+        #expect(texts == ["first message", "a reply", "second message"], "\(history.output)")
+      }
+      let human = try await self.client(["--home", work + "/a", "history", "bob@localhost"])
+      #expect(human.output.split(separator: "\n").last?.hasSuffix("alice@localhost: second message") == true)
 
       let number = try await self.client(["--home", work + "/a", "safety-number", "bob@localhost"])
       let theirs = try await self.client(["--home", work + "/b", "safety-number", "alice@localhost"])

@@ -57,10 +57,20 @@ final class ServedRelay: Sendable {
 
   /// Stops the relay (SIGTERM), waits `downtime`, and starts it again on the same port and data.
   func restart(downtime: Duration) async throws {
+    await self.pause()
+    try await Task.sleep(for: downtime)
+    try await self.startAgain()
+  }
+
+  /// Stops the relay (SIGTERM) until ``startAgain()``.
+  func pause() async {
     let old = self.current.withLock { $0 }
     #expect(await old.stop(SIGTERM) == 0)
     self.logs.withLock { $0.append(old.output) }
-    try await Task.sleep(for: downtime)
+  }
+
+  /// Starts the relay again on the same port and data, after ``pause()``.
+  func startAgain() async throws {
     let new = try await Self.start(
       directory: self.directory, port: self.port, arguments: self.arguments, environment: self.environment)
     self.current.withLock { $0 = new }

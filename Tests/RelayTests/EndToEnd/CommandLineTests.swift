@@ -70,11 +70,15 @@ struct CommandLineTests {
     }
   }
 
-  @Test("relay serve runs the embedded default; invite codes work; SIGTERM shuts it down cleanly")
+  @Test(
+    "relay serve runs the embedded default; invite codes work; a config file's relative data_dir is relative to the file; SIGTERM shuts it down cleanly"
+  )
   func serveAndInvite() async throws {
-    let directory = makeTemporaryDirectory()
-    let config = directory + "/relay.yaml"
-    try Data("registration: { policy: invite }\n".utf8).write(to: URL(fileURLWithPath: config))
+    let root = makeTemporaryDirectory()
+    let directory = root + "/data"
+    try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+    let config = root + "/etc/relay.yaml"
+    try Data("data_dir: ../data\nregistration: { policy: invite }\n".utf8).write(to: URL(fileURLWithPath: config))
     let invite = try await runProgram(relayExecutable, ["invite", "--data-dir", directory, "--count", "2"])
     #expect(invite.status == 0)
     let codes = invite.output.split(separator: "\n").map(String.init)
@@ -82,7 +86,7 @@ struct CommandLineTests {
 
     let port = try await freePort()
     let relay = try ChildProcess(
-      relayExecutable, ["serve", "--data-dir", directory, "--config", config, "--listen", "127.0.0.1:\(port)"])
+      relayExecutable, ["serve", "--config", config, "--listen", "127.0.0.1:\(port)"])
 
     // Wait until it listens, then use it as a device would.
     try await relay.waitForOutput("relay listening")

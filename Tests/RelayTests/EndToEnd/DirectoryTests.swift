@@ -119,6 +119,29 @@ struct DirectoryTests {
     }
   }
 
+  @Test("an unknown user is NOT_FOUND alike for ListDevices, GetPrekeyBundle and CreateConversation")
+  func unknownUser() async throws {
+    try await withRelay { relay in
+      let alice = TestDevice("alice@localhost")
+      try await alice.withClient(relay) { client in
+        try await alice.register(client)
+        #expect(
+          await statusCode { _ = try await client.listDevices(.with { $0.user = "nobody@localhost" }) } == .notFound)
+        #expect(
+          await statusCode { _ = try await client.getPrekeyBundle(.with { $0.user = "nobody@localhost" }) } == .notFound
+        )
+        #expect(
+          await statusCode {
+            _ = try await client.createConversation(
+              .with {
+                $0.kind = .direct
+                $0.members = ["nobody@localhost"]
+              })
+          } == .notFound)
+      }
+    }
+  }
+
   @Test("concurrent bundle fetches claim each one-time prekey exactly once, then say they ran out")
   func concurrentPrekeyClaims() async throws {
     try await withRelay { relay in

@@ -8,7 +8,8 @@ import Testing
 /// other test's load shares the relay's machine time.
 @Suite("Hostile clients", .serialized, .timeLimit(.minutes(5)))
 struct HostileTests {
-  @Test("abandoned watches, too many streams, unfinished messages, rapid resets, a session that never reads, a huge group")
+  @Test(
+    "abandoned watches, too many streams, unfinished messages, rapid resets, a session that never reads, a huge group")
   func attacks() async throws {
     try await ServedRelay.with { relay in
       try await Self.hostile(relay, [])

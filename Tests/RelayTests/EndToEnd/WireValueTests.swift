@@ -32,7 +32,9 @@ func withPair<T: Sendable>(
 /// either backend) keeps serving.
 @Suite("Out-of-range integers, control characters and oversized lists", .timeLimit(.minutes(3)))
 struct WireValueTests {
-  @Test("an ack cursor or read mark past 2^63 - 1 gets OUT_OF_RANGE and the relay keeps delivering", arguments: Backend.allCases)
+  @Test(
+    "an ack cursor or read mark past 2^63 - 1 gets OUT_OF_RANGE and the relay keeps delivering",
+    arguments: Backend.allCases)
   func integersPastInt64(backend: Backend) async throws {
     try await withPair(on: backend) { relay, alice, a, bob, b, chat in
       try await withSession(b) { bobSession in
@@ -60,12 +62,15 @@ struct WireValueTests {
     }
   }
 
-  @Test("NUL and other control characters in ids, names, codes and page tokens: INVALID_ARGUMENT", arguments: Backend.allCases)
+  @Test(
+    "NUL and other control characters in ids, names, codes and page tokens: INVALID_ARGUMENT",
+    arguments: Backend.allCases)
   func controlCharacters(backend: Backend) async throws {
     try await withPair(on: backend) { relay, alice, a, bob, b, chat in
       for id in ["\u{0}", "chat\u{0}", "line\nbreak"] {
         #expect(await statusCode { _ = try await a.getHistory(.with { $0.conversationID = id }) } == .invalidArgument)
-        #expect(await statusCode { _ = try await a.getConversation(.with { $0.conversationID = id }) } == .invalidArgument)
+        #expect(
+          await statusCode { _ = try await a.getConversation(.with { $0.conversationID = id }) } == .invalidArgument)
       }
       #expect(
         await statusCode {
@@ -75,7 +80,8 @@ struct WireValueTests {
               $0.pageToken = "1:2:\u{0}"
             })
         } == .invalidArgument)
-      #expect(await statusCode { _ = try await a.listConversations(.with { $0.pageToken = "1:\u{0}" }) } == .invalidArgument)
+      #expect(
+        await statusCode { _ = try await a.listConversations(.with { $0.pageToken = "1:\u{0}" }) } == .invalidArgument)
       #expect(
         await statusCode {
           _ = try await a.createConversation(

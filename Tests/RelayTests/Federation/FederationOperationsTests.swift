@@ -10,7 +10,9 @@ extension FederationSuites {
   /// What an operator does with peers: look at them, and change them without a restart.
   @Suite("Federation: relay peers and SIGHUP reload", .timeLimit(.minutes(5)))
   struct FederationOperationsTests {
-    @Test("relay peers shows each peer; a peer removed from the config and SIGHUP is refused, added back it catches up")
+    @Test(
+      "relay peers shows each peer; a peer removed from the config and SIGHUP is refused (logged, counted, shown on its side), added back it catches up"
+    )
     func peersAndReload() async throws {
       try await RelayMesh.with { mesh in
         let (alice, bob, chat) = try await mesh.directChat()
@@ -44,6 +46,19 @@ extension FederationSuites {
         let listed = try await runProgram(relayExecutable, ["peers", "--config", mesh.a.configPath])
         #expect(!listed.output.contains("b.test"), "\(listed.output)")
         _ = try await bob.open { device in try await device.send("while a did not know b", to: chat) }
+        // b's link is refused: `relay peers` on b says so and why; a logs the stranger (once a minute) and counts it.
+        try await ChildProcess.waitUntil("b shows a's refusal", seconds: 30) {
+          let peers = try await runProgram(relayExecutable, ["peers", "--config", mesh.b.configPath])
+          let line = peers.output.split(separator: "\n").first { $0.hasPrefix("a.test") } ?? ""
+          return line.contains("refused (unauthenticated: this certificate's key is not a configured peer)")
+        }
+        let warnings = mesh.a.relay.log.split(separator: "\n").filter { $0.contains("refused a federation call") }
+        #expect(!warnings.isEmpty && warnings.allSatisfy { $0.contains(mesh.b.fingerprint.description) })
+        let metrics = try await httpGet(port: mesh.a.adminPort, path: "/metrics").body
+        let refused = metrics.split(separator: "\n").first { $0.hasPrefix("relay_federation_calls_refused_total") }
+        #expect(
+          (refused?.split(separator: " ").last.flatMap { Double($0) } ?? 0) > Double(warnings.count), "\(refused ?? "")"
+        )
 
         // Added back: b's outbox, kept all along, drains.
         try config.write(toFile: mesh.a.configPath, atomically: true, encoding: .utf8)

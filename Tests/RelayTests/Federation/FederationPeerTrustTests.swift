@@ -46,7 +46,8 @@ extension FederationSuites {
         }
         #expect(ack?.throughID == UInt64(forged.count), "the stream moves past refused events")
         #expect(ack?.rejected == UInt32(forged.count), "every forged event is refused")
-        let database = try DatabaseQueue(path: mesh.a.relay.directory + "/relay.sqlite")
+        let database = try DatabaseQueue(
+          path: mesh.a.relay.directory + "/relay.sqlite", configuration: RelayMesh.Member.sharing)
         let written = try await database.read { db in
           try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE message_id LIKE 'f0f0%'") ?? 0
         }

@@ -31,12 +31,13 @@ extension FederationSuites {
       }
     }
 
-    /// Waits until `relay peers` on a shows c connected (or not).
-    static func waitForLink(_ mesh: RelayMesh, connected: Bool) async throws {
-      try await ChildProcess.waitUntil("a's link to c \(connected ? "up" : "down")", seconds: 90) {
+    /// Waits until `relay peers` on a shows `peer` connected (or not).
+    static func waitForLink(_ mesh: RelayMesh, peer: String = "c.test", connected: Bool) async throws {
+      try await ChildProcess.waitUntil("a's link to \(peer) \(connected ? "up" : "down")", seconds: 90) {
         let peers = try await runProgram(relayExecutable, ["peers", "--config", mesh.a.configPath])
-        let line = peers.output.split(separator: "\n").first { $0.hasPrefix("c.test") } ?? ""
-        return connected ? (line.contains("connected") && !line.contains("disconnected")) : line.contains("disconnected")
+        let line = peers.output.split(separator: "\n").first { $0.hasPrefix(peer) } ?? ""
+        return connected
+          ? (line.contains("connected") && !line.contains("disconnected")) : line.contains("disconnected")
       }
     }
   }

@@ -100,11 +100,13 @@ extension FederationSuites {
         }
         #expect(refused?.message.contains("permissionDenied") == true, "\(String(describing: refused))")
         // a never asked c about dave: it holds no row for him.
-        let database = try DatabaseQueue(path: mesh.a.relay.directory + "/relay.sqlite")
+        let database = try DatabaseQueue(
+          path: mesh.a.relay.directory + "/relay.sqlite", configuration: RelayMesh.Member.sharing)
         let known = try await database.read { db in
           try Int.fetchOne(
             db,
-            sql: "SELECT (SELECT COUNT(*) FROM users WHERE address = ?) + (SELECT COUNT(*) FROM remote_devices WHERE user = ?)",
+            sql:
+              "SELECT (SELECT COUNT(*) FROM users WHERE address = ?) + (SELECT COUNT(*) FROM remote_devices WHERE user = ?)",
             arguments: ["dave@c.test", "dave@c.test"]) ?? -1
         }
         #expect(known == 0)

@@ -16,6 +16,14 @@ extension RelayMesh.Member {
     var hlc: Int64
   }
 
+  /// The relay process writes the same file: wait for its locks (a loaded
+  /// machine holds them longer) instead of failing SQLITE_BUSY at once.
+  static var sharing: Configuration {
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(30)
+    return configuration
+  }
+
   /// The conversation's messages on this relay, in display order (HLC, origin relay, origin sequence).
   func messages(_ conversation: String) async throws -> [Stored] {
     let sql = """
@@ -34,7 +42,7 @@ extension RelayMesh.Member {
         return found
       }
     }
-    var configuration = Configuration()
+    var configuration = Self.sharing
     configuration.readonly = true
     let database = try DatabaseQueue(path: self.relay.directory + "/relay.sqlite", configuration: configuration)
     return try await database.read { db in
@@ -56,7 +64,7 @@ extension RelayMesh.Member {
         return count
       }
     }
-    let database = try DatabaseQueue(path: self.relay.directory + "/relay.sqlite")
+    let database = try DatabaseQueue(path: self.relay.directory + "/relay.sqlite", configuration: Self.sharing)
     return try await database.write { db in
       try db.execute(sql: "DELETE FROM outbox WHERE peer = ?", arguments: [peer])
       return db.changesCount

@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import PostgresNIO
 import SwiftProtobuf
+import Synchronization
 import Testing
 import Wire
 
@@ -17,20 +18,19 @@ struct DatabaseSilenceTests {
   func backendsStopped() async throws {
     let url = try await TestDatabases.makePostgresDatabase()
     let region = try await TestRegion.make(postgresURL: url)
+    let stopper = BackendStopper(url: url)
+    defer { stopper.resumeAll() }  // also when the test fails half-way
     try await region.node("n1", leaseTimeout: .seconds(2), statementTimeout: .seconds(2)) { node in
       try await region.pair(node, node) { alice, a, bob, b, chat in
         let ids = (0 ..< 60).map { _ in newMessageID() }
-        var stopped = [Int32]()
-        defer { for pid in stopped { kill(pid, SIGCONT) } }  // also when the test fails half-way
         let (outcomes, silentFor) = try await withSession(a) { aliceSession in
           _ = try await aliceSession.catchUp()
           return try await withThrowingTaskGroup(of: Void.self) { group in
-            // A steady stream of sends; the node's PostgreSQL backends stop in the middle of it.
-            group.addTask {
-              for (index, id) in ids.enumerated() {
-                aliceSession.send(.with { $0.send = sendRequest(chat, to: [bob.address], text: "m\(index)", messageID: id) })
-                try await Task.sleep(for: .milliseconds(2))
-              }
+            group.addTask { try await stopper.run() }
+            // Sixty sends at once; the node's PostgreSQL backends stop when the first has committed.
+            for (index, id) in ids.enumerated() {
+              aliceSession.send(
+                .with { $0.send = sendRequest(chat, to: [bob.address], text: "m\(index)", messageID: id) })
             }
             var outcomes = [String: Bool]()
             var stoppedAt: ContinuousClock.Instant?
@@ -42,21 +42,19 @@ struct DatabaseSilenceTests {
                 return nil
               }
               outcomes[id] = acked
-              if outcomes.count == 10 {
-                stopped = try await Self.backends(of: url)
-                for pid in stopped { kill(pid, SIGSTOP) }
+              if stoppedAt == nil {
+                try await stopper.stopAll()
                 stoppedAt = .now
               }
             }
-            try await group.waitForAll()
+            group.cancelAll()
             return (outcomes, ContinuousClock.now - stoppedAt!)
           }
         }
-        #expect(!stopped.isEmpty, "the node had backends to stop")
-        for pid in stopped { kill(pid, SIGCONT) }
-        stopped = []
-        // A stopped backend answers nothing: the node closes its connection past 2 s + 5 s, and
-        // new connections wait on the stopped ones' row locks until the 2 s statement timeout.
+        #expect(stopper.stoppedCount > 0, "the node had backends to stop")
+        stopper.resumeAll()
+        // A stopped backend answers nothing: the node closes a connection whose statement has had
+        // no answer for 2 s + 5 s; new connections are stopped too, or wait on the stopped ones' locks.
         #expect(silentFor < .seconds(45), "the last send ended \(silentFor) after the backends stopped")
         #expect(outcomes.values.contains(false), "sends failed while the backends were stopped")
 
@@ -76,23 +74,14 @@ struct DatabaseSilenceTests {
     }
   }
 
-  /// The server processes serving the database of `url` (not the one asking).
-  static func backends(of url: String) async throws -> [Int32] {
-    let database = try PostgresURL(url).database
-    return try await TestDatabases.withConnection(url) { connection in
-      try await connection.rows(
-        "SELECT pid FROM pg_stat_activity WHERE datname = \(database) AND pid <> pg_backend_pid()"
-      ).map { try $0.decode(Int32.self) }
-    }
-  }
-
   @Test("SIGTERM while sends wait on a silent PostgreSQL: the node exits within its bound and acks nothing uncommitted")
   func shutdownWithParkedSends() async throws {
     let (proxy, url) = try await proxiedPostgres()
     let region = try await TestRegion.make(postgresURL: url)
     let port = try await freePort()
     let arguments = try region.serveArguments(
-      "n1", port: port, region: "postgres_statement_timeout_ms: 20000", config: "connection: { shutdown_grace_seconds: 2 }")
+      "n1", port: port, region: "postgres_statement_timeout_ms: 20000",
+      config: "connection: { shutdown_grace_seconds: 2 }")
     let process = try ChildProcess(relayExecutable, arguments)
     try await process.waitForOutput("relay listening")
     let pem = try String(contentsOfFile: region.dataDirectory + "/relay-cert.pem", encoding: .utf8)
@@ -143,4 +132,55 @@ func proxiedPostgres() async throws -> (TCPProxy, String) {
   let parsed = try PostgresURL(base)
   let proxy = try await TCPProxy(targetPort: parsed.port)
   return (proxy, "postgres://\(parsed.user)@127.0.0.1:\(proxy.port)/\(parsed.database)")
+}
+
+/// Stops (SIGSTOP) every PostgreSQL backend serving a database, and keeps
+/// stopping new ones until told to resume: PostgreSQL stops answering the
+/// node, on every connection it has or makes.
+final class BackendStopper: Sendable {
+  let url: String
+  private let state = Mutex<(active: Bool, stopped: Set<Int32>)>((false, []))
+
+  init(url: String) { self.url = url }
+
+  var stoppedCount: Int { self.state.withLock { $0.stopped.count } }
+
+  /// Stops every backend of the database now; ``run()`` keeps stopping new ones.
+  func stopAll() async throws {
+    self.state.withLock { $0.active = true }
+    try await self.stopNew()
+  }
+
+  /// Until cancelled: every 50 ms while active, stops the backends that appeared.
+  func run() async throws {
+    while !Task.isCancelled {
+      if self.state.withLock({ $0.active }) { try await self.stopNew() }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+  }
+
+  /// Lets every stopped backend run again.
+  func resumeAll() {
+    let stopped = self.state.withLock { state in
+      state.active = false
+      return state.stopped
+    }
+    for pid in stopped { kill(pid, SIGCONT) }
+  }
+
+  private func stopNew() async throws {
+    let database = try PostgresURL(self.url).database
+    let pids = try await TestDatabases.withConnection(self.url) { connection in
+      try await connection.rows(
+        "SELECT pid FROM pg_stat_activity WHERE datname = \(database) AND pid <> pg_backend_pid()"
+      ).map { try $0.decode(Int32.self) }
+    }
+    let new = self.state.withLock { state in
+      guard state.active else { return [Int32]() }
+      let new = pids.filter { !state.stopped.contains($0) }
+      state.stopped.formUnion(new)
+      return new
+    }
+    for pid in new { kill(pid, SIGSTOP) }
+  }
 }

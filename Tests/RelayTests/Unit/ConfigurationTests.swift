@@ -60,6 +60,19 @@ struct ConfigurationTests {
     #expect(throws: RelayError.self) { try region.validate() }
   }
 
+  @Test("relative paths in a config file are relative to its folder; absolute ones stay")
+  func pathsRelativeToTheFile() throws {
+    var config = RelayConfiguration.defaults
+    let path = self.write("data_dir: data\ntls: { certificate: ../certs/relay.pem, key: /etc/relay/key.pem }\n")
+    try config.apply(configFile: path)
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    #expect(config.dataDirectory == folder + "/data")
+    #expect(
+      config.tls.certificateChainPath == URL(fileURLWithPath: folder).deletingLastPathComponent().path
+        + "/certs/relay.pem")
+    #expect(config.tls.privateKeyPath == "/etc/relay/key.pem")
+  }
+
   @Test func missingFile() {
     var config = RelayConfiguration.defaults
     #expect(throws: RelayError.self) { try config.apply(configFile: "/nonexistent/relay.yaml") }

@@ -10,19 +10,21 @@ extension PostgresConnection {
   /// Runs a statement and collects its rows.
   func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
     try self.checkOpen()
-    return try await self.query(query, logger: Self.quiet).collect()
+    return try await ConnectionLiveness.statement { try await self.query(query, logger: Self.quiet).collect() }
   }
 
   /// Runs a statement for its effect.
   func run(_ query: PostgresQuery) async throws {
     try self.checkOpen()
-    _ = try await self.query(query, logger: Self.quiet).collect()
+    _ = try await ConnectionLiveness.statement { try await self.query(query, logger: Self.quiet).collect() }
   }
 
   /// Runs a prepared statement and collects its rows.
   func rows<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
     try self.checkOpen()
-    return try await self.execute(statement, logger: Self.quiet).reduce(into: []) { $0.append($1) }
+    return try await ConnectionLiveness.statement {
+      try await self.execute(statement, logger: Self.quiet).reduce(into: []) { $0.append($1) }
+    }
   }
 
   /// `body` between BEGIN and COMMIT; on an error, ROLLBACK if the connection

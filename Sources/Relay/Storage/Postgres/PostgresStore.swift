@@ -148,17 +148,21 @@ public final class PostgresStore: RelayStore, Service {
     }
   }
 
-  /// `body` on `connection`, closing the connection if `body` has not ended
-  /// within `bound` (a silent database answers nothing, not even an error).
+  /// `body` on `connection`, closing the connection if a statement of it
+  /// goes unanswered for `bound` (a silent database answers nothing, not even
+  /// an error); `body` may run longer than `bound` as long as each statement answers.
   private static func answered<T: Sendable>(
     within bound: Duration, on connection: PostgresConnection, _ what: String,
     _ body: @Sendable @escaping (PostgresConnection) async throws -> T
   ) async throws -> T {
     let silent = NIOLockedValueBox(false)
+    let liveness = ConnectionLiveness()
     return try await withThrowingTaskGroup(of: T?.self) { group in
-      group.addTask { try await body(connection) }
+      group.addTask { try await ConnectionLiveness.$current.withValue(liveness) { try await body(connection) } }
       group.addTask {
-        try await Task.sleep(for: bound)
+        while ContinuousClock.now < liveness.lastSign + bound {
+          try await Task.sleep(until: liveness.lastSign + bound)
+        }
         silent.withLockedValue { $0 = true }
         try? await connection.close()
         return nil
@@ -168,8 +172,8 @@ public final class PostgresStore: RelayStore, Service {
         while let result = try await group.next() {
           if let result { return result }
         }
-      } catch where silent.withLockedValue({ $0 }) {
-        throw RelayError(.unavailable, "the database did not answer within \(bound) (\(what))", cause: error)
+      } catch  where silent.withLockedValue({ $0 }) {
+        throw RelayError(.unavailable, "the database left a statement unanswered for \(bound) (\(what))", cause: error)
       }
       throw RelayError(.internal, "a database operation ended without a result")
     }
@@ -220,7 +224,6 @@ public final class PostgresStore: RelayStore, Service {
     return RelayError(.internal, "\(what) failed", cause: error)
   }
 }
-
 
 extension PostgresStore {
   /// True when a pooled connection is leased within the lease timeout and
