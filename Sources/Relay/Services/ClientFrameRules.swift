@@ -9,17 +9,21 @@ public struct ClientFrameRules: Sendable {
   public var domain: String
   public var maxCopiesPerSend: Int
   public var maxEnvelopeBytes: Int
+  /// Users one `presence` frame may name: each is checked against the
+  /// caller's conversations, so the list is bounded like a group.
+  public var maxPresenceUsers: Int
 
-  public init(domain: String, maxCopiesPerSend: Int, maxEnvelopeBytes: Int) {
+  public init(domain: String, maxCopiesPerSend: Int, maxEnvelopeBytes: Int, maxPresenceUsers: Int = 1000) {
     self.domain = domain
     self.maxCopiesPerSend = maxCopiesPerSend
     self.maxEnvelopeBytes = maxEnvelopeBytes
+    self.maxPresenceUsers = maxPresenceUsers
   }
 
   public init(_ configuration: RelayConfiguration) {
     self.init(
       domain: configuration.domain, maxCopiesPerSend: configuration.limits.maxCopiesPerSend,
-      maxEnvelopeBytes: configuration.limits.maxEnvelopeBytes)
+      maxEnvelopeBytes: configuration.limits.maxEnvelopeBytes, maxPresenceUsers: configuration.limits.maxGroupMembers)
   }
 
   /// A checked client frame.
@@ -46,6 +50,9 @@ public struct ClientFrameRules: Sendable {
     case .typing(let typing):
       return .typing(conversationID: try RequestValidation.conversationID(typing.conversationID), typing: typing.typing)
     case .presence(let subscribe):
+      guard subscribe.users.count <= self.maxPresenceUsers else {
+        throw RelayError(.resourceExhausted, "a presence frame may name at most \(self.maxPresenceUsers) users")
+      }
       var users = [UserAddress]()
       users.reserveCapacity(subscribe.users.count)
       for (index, text) in subscribe.users.enumerated() {

@@ -103,6 +103,20 @@ struct LimitsTests {
     }
   }
 
+  @Test("a presence frame naming more users than a group may hold: RESOURCE_EXHAUSTED at once, the stream goes on")
+  func presenceListLimit() async throws {
+    try await withPair(configure: { $0.limits.maxGroupMembers = 5 }) { _, alice, a, bob, b, chat in
+      try await withSession(a) { session in
+        _ = try await session.catchUp()
+        session.send(.with { $0.presence.users = (0 ..< 2_000).map { "user\($0)@localhost" } })
+        let refused = try await session.errorFrame()
+        #expect(refused.code == Int32(RPCError.Code.resourceExhausted.rawValue), "\(refused.message)")
+        #expect(refused.message.contains("at most 5 users"), "\(refused.message)")
+        #expect(try await session.sendMessage(chat, to: [bob.address], text: "still here").get().seq == 1)
+      }
+    }
+  }
+
   @Test("a message over the max frame size is RESOURCE_EXHAUSTED")
   func frameSize() async throws {
     try await withPair(configure: { $0.limits.maxFrameBytes = 64 * 1024 }) { _, alice, a, bob, b, chat in
