@@ -75,21 +75,21 @@ struct PresenceTests {
   )
   func presenceWithoutHeartbeats() async throws {
     try await withPair(configure: {
-      $0.presence.ttl = .seconds(2)
+      $0.presence.ttl = .seconds(3)
       $0.presence.sweepInterval = .milliseconds(50)
     }) { relay, alice, a, bob, b, chat in
       try await withSession(a) { watcher in
-        _ = try await watcher.catchUp()
-        watcher.send(.with { $0.presence.users = ["bob@localhost"] })
-        #expect(try await !watcher.next("bob's presence") { $0.hasPresence ? $0.presence : nil }.online)
         try await withThrowingTaskGroup(of: Void.self) { group in
-          // Alice heartbeats as a client should (every TTL / 4); Bob never does.
+          // Alice heartbeats as a client should, from the moment her stream opens (a TTL / 6); Bob never does.
           group.addTask {
             while !Task.isCancelled {
               watcher.send(.with { $0.heartbeat.clientTimeMs = 1 })
               try await Task.sleep(for: .milliseconds(500))
             }
           }
+          _ = try await watcher.catchUp()
+          watcher.send(.with { $0.presence.users = ["bob@localhost"] })
+          #expect(try await !watcher.next("bob's presence") { $0.hasPresence ? $0.presence : nil }.online)
           try await withSession(b) { phone in
             let connected = ContinuousClock.now
             #expect(
@@ -98,7 +98,7 @@ struct PresenceTests {
             let end = try await phone.end(timeout: .seconds(30))
             #expect(
               end?.code == .unavailable && end?.message.contains("no heartbeat") == true, "\(String(describing: end))")
-            #expect(ContinuousClock.now - connected >= .seconds(2), "ended only past the TTL")
+            #expect(ContinuousClock.now - connected >= .seconds(3), "ended only past the TTL")
             // Offline: the pushed update, or the answer to asking again (the relay's state either way).
             watcher.send(.with { $0.presence.users = ["bob@localhost"] })
             let offline = try await watcher.next("bob offline") {

@@ -1,3 +1,5 @@
+internal import NIOConcurrencyHelpers
+internal import PostgresNIO
 internal import Synchronization
 
 /// When a leased connection last showed it was alive: a statement was sent
@@ -20,5 +22,36 @@ final class ConnectionLiveness: Sendable {
     Self.current?.touch()
     defer { Self.current?.touch() }
     return try await body()
+  }
+
+  /// `body` on `connection`, closing the connection if a statement of it
+  /// goes unanswered for `bound` (a silent database answers nothing, not even
+  /// an error); `body` may run longer than `bound` as long as each statement answers.
+  static func watched<T: Sendable>(
+    within bound: Duration, on connection: PostgresConnection, _ what: String,
+    _ body: @Sendable @escaping (PostgresConnection) async throws -> T
+  ) async throws -> T {
+    let silent = NIOLockedValueBox(false)
+    let liveness = ConnectionLiveness()
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+      group.addTask { try await ConnectionLiveness.$current.withValue(liveness) { try await body(connection) } }
+      group.addTask {
+        while ContinuousClock.now < liveness.lastSign + bound {
+          try await Task.sleep(until: liveness.lastSign + bound)
+        }
+        silent.withLockedValue { $0 = true }
+        try? await connection.close()
+        return nil
+      }
+      defer { group.cancelAll() }
+      do {
+        while let result = try await group.next() {
+          if let result { return result }
+        }
+      } catch  where silent.withLockedValue({ $0 }) {
+        throw RelayError(.unavailable, "the database left a statement unanswered for \(bound) (\(what))", cause: error)
+      }
+      throw RelayError(.internal, "a database operation ended without a result")
+    }
   }
 }

@@ -132,7 +132,7 @@ public final class PostgresStore: RelayStore, Service {
           guard lease.withLockedValue({ $0.start() }) else { throw timedOut }
           self.inUse.withLockedValue { $0 += 1 }
           defer { self.inUse.withLockedValue { $0 -= 1 } }
-          return try await Self.answered(within: self.answerTimeout, on: connection, what, body)
+          return try await ConnectionLiveness.watched(within: self.answerTimeout, on: connection, what, body)
         }
       }
       group.addTask {
@@ -143,37 +143,6 @@ public final class PostgresStore: RelayStore, Service {
       defer { group.cancelAll() }
       while let result = try await group.next() {
         if let result { return result }
-      }
-      throw RelayError(.internal, "a database operation ended without a result")
-    }
-  }
-
-  /// `body` on `connection`, closing the connection if a statement of it
-  /// goes unanswered for `bound` (a silent database answers nothing, not even
-  /// an error); `body` may run longer than `bound` as long as each statement answers.
-  private static func answered<T: Sendable>(
-    within bound: Duration, on connection: PostgresConnection, _ what: String,
-    _ body: @Sendable @escaping (PostgresConnection) async throws -> T
-  ) async throws -> T {
-    let silent = NIOLockedValueBox(false)
-    let liveness = ConnectionLiveness()
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-      group.addTask { try await ConnectionLiveness.$current.withValue(liveness) { try await body(connection) } }
-      group.addTask {
-        while ContinuousClock.now < liveness.lastSign + bound {
-          try await Task.sleep(until: liveness.lastSign + bound)
-        }
-        silent.withLockedValue { $0 = true }
-        try? await connection.close()
-        return nil
-      }
-      defer { group.cancelAll() }
-      do {
-        while let result = try await group.next() {
-          if let result { return result }
-        }
-      } catch  where silent.withLockedValue({ $0 }) {
-        throw RelayError(.unavailable, "the database left a statement unanswered for \(bound) (\(what))", cause: error)
       }
       throw RelayError(.internal, "a database operation ended without a result")
     }
