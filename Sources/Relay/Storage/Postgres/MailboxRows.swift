@@ -24,21 +24,31 @@ struct MailboxRows {
     _ entry: Relay_V1_MailboxEntry, for device: DeviceAddress, cursor: UInt64
   ) throws(RelayError) -> Relay_V1_MailboxEntry {
     var entry = entry
+    // Checked before anything is appended, so a refused entry leaves the columns aligned.
+    let storedCursor = try Int64(wire: cursor, field: "cursor")
+    let seq: UInt64 =
+      switch entry.entry {
+      case .envelope(let envelope): envelope.seq
+      case .receipt(let receipt): receipt.seq
+      case nil: 0
+      }
+    let storedSeq = try Int64(wire: seq, field: "seq")
+    let storedOriginSeq = try Int64(wire: entry.envelope.originSeq, field: "origin_seq")
     self.users.append(device.user.description)
     self.devices.append(device.deviceID)
-    self.cursors.append(Int64(cursor))
+    self.cursors.append(storedCursor)
     switch entry.entry {
     case .envelope(var envelope):
       envelope.cursor = cursor
       self.kinds.append(0)
       self.conversations.append(envelope.conversationID)
-      self.seqs.append(Int64(envelope.seq))
+      self.seqs.append(storedSeq)
       self.messageIDs.append(envelope.messageID)
       self.senders.append(envelope.sender)
       self.senderUsers.append(String(envelope.sender.prefix { $0 != "/" }))
       self.hlcs.append(Int64(bitPattern: envelope.hlc))
       self.originRelays.append(envelope.originRelay)
-      self.originSeqs.append(Int64(envelope.originSeq))
+      self.originSeqs.append(storedOriginSeq)
       self.sentAts.append(envelope.sentAtMs)
       self.ciphertexts.append(ByteBuffer(bytes: envelope.ciphertext))
       self.statuses.append(0)
@@ -49,7 +59,7 @@ struct MailboxRows {
       receipt.cursor = cursor
       self.kinds.append(1)
       self.conversations.append(receipt.conversationID)
-      self.seqs.append(Int64(receipt.seq))
+      self.seqs.append(storedSeq)
       self.messageIDs.append(receipt.messageID)
       self.senders.append("")
       self.senderUsers.append("")
