@@ -2,60 +2,70 @@ import Foundation
 import GRPCCore
 import PostgresNIO
 import SwiftProtobuf
-import Synchronization
 import Testing
 import Wire
 
 @testable import Relay
 
-/// PostgreSQL that stops answering — its backends stopped (SIGSTOP), or
-/// reached through a proxy that stops reading both ways (``TCPProxy/pause()``)
-/// as a stalled network would. Every wait ends within its bound, and nothing
+/// PostgreSQL that stops answering, reached through a proxy that stops
+/// reading both ways (``TCPProxy/pause()``) as a stalled network or a stopped
+/// server would. (Not by stopping the server's backends with SIGSTOP: one
+/// stopped while it holds a lock of the shared server freezes every test.) Every wait ends within its bound, and nothing
 /// is acknowledged that was not committed.
 @Suite("A region node when PostgreSQL stops answering", .timeLimit(.minutes(4)))
 struct DatabaseSilenceTests {
   @Test(
-    "PostgreSQL's backends stopped (SIGSTOP): each send ends within its bound, none is acked uncommitted, sends resume")
-  func backendsStopped() async throws {
-    let url = try await TestDatabases.makePostgresDatabase()
+    "PostgreSQL silent mid-transaction (the network to it stops): each send ends within its bound, none is acked uncommitted, sends resume"
+  )
+  func databaseSilent() async throws {
+    let (proxy, url) = try await proxiedPostgres()
     let region = try await TestRegion.make(postgresURL: url)
-    let stopper = BackendStopper(url: url)
-    defer { stopper.resumeAll() }  // also when the test fails half-way
+    do {
+      try await self.silence(proxy, region)
+    } catch {
+      await proxy.resume()  // the node's teardown must not wait on a paused proxy
+      throw error
+    }
+    await proxy.close()
+  }
+
+  private func silence(_ proxy: TCPProxy, _ region: TestRegion) async throws {
     try await region.node("n1", leaseTimeout: .seconds(2), statementTimeout: .seconds(2)) { node in
       try await region.pair(node, node) { alice, a, bob, b, chat in
         let ids = (0 ..< 60).map { _ in newMessageID() }
         let (outcomes, silentFor) = try await withSession(a) { aliceSession in
           _ = try await aliceSession.catchUp()
-          return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await stopper.run() }
-            // The node's PostgreSQL backends stop (and every new one the node opens); then sixty sends at once.
-            try await stopper.stopAll()
-            let stoppedAt = ContinuousClock.now
-            for (index, id) in ids.enumerated() {
-              aliceSession.send(
-                .with { $0.send = sendRequest(chat, to: [bob.address], text: "m\(index)", messageID: id) })
+          var outcomes = [String: Bool]()
+          func nextOutcome() async throws {
+            let (id, acked) = try await aliceSession.next("the outcome of every send", timeout: .seconds(60)) {
+              frame -> (String, Bool)? in
+              if case .sent(let sent) = frame.frame { return (sent.messageID, true) }
+              if case .error(let error) = frame.frame, !error.messageID.isEmpty { return (error.messageID, false) }
+              return nil
             }
-            var outcomes = [String: Bool]()
-            while outcomes.count < ids.count {
-              let (id, acked) = try await aliceSession.next("the outcome of every send", timeout: .seconds(60)) {
-                frame -> (String, Bool)? in
-                if case .sent(let sent) = frame.frame { return (sent.messageID, true) }
-                if case .error(let error) = frame.frame, !error.messageID.isEmpty { return (error.messageID, false) }
-                return nil
-              }
-              outcomes[id] = acked
-            }
-            group.cancelAll()
-            return (outcomes, ContinuousClock.now - stoppedAt)
+            outcomes[id] = acked
           }
+          func send(_ range: Range<Int>) {
+            for index in range {
+              aliceSession.send(
+                .with { $0.send = sendRequest(chat, to: [bob.address], text: "m\(index)", messageID: ids[index]) })
+            }
+          }
+          // Thirty sends; at the first acknowledgement PostgreSQL goes silent, whatever the node was
+          // doing (a commit half-written, a connection being opened); then thirty more.
+          send(0 ..< 30)
+          try await nextOutcome()
+          await proxy.pause()
+          let silentAt = ContinuousClock.now
+          send(30 ..< 60)
+          while outcomes.count < ids.count { try await nextOutcome() }
+          return (outcomes, ContinuousClock.now - silentAt)
         }
-        #expect(stopper.stoppedCount > 0, "the node had backends to stop")
-        stopper.resumeAll()
-        // A stopped backend answers nothing: the node closes a connection whose statement has had
-        // no answer for 2 s + 5 s; new connections are stopped too, or wait on the stopped ones' locks.
-        #expect(silentFor < .seconds(45), "the last send ended \(silentFor) after the backends stopped")
-        // A connection the pool opens in the 50 ms before the stopper sees it may still commit a few.
-        #expect(outcomes.values.contains(false), "sends failed while the backends were stopped")
+        await proxy.resume()
+        // A silent connection is closed by the node when a statement has had no answer for
+        // 2 s + 5 s; a connection it opens meanwhile is silent too, and the lease waits 2 s.
+        #expect(silentFor < .seconds(45), "the last send ended \(silentFor) after PostgreSQL went silent")
+        #expect(outcomes.values.contains(false), "sends failed while PostgreSQL was silent")
 
         try await ChildProcess.waitUntil("SERVING again", seconds: 60) {
           try await healthStatus(alice, node) == .serving
@@ -131,61 +141,4 @@ func proxiedPostgres() async throws -> (TCPProxy, String) {
   let parsed = try PostgresURL(base)
   let proxy = try await TCPProxy(targetPort: parsed.port)
   return (proxy, "postgres://\(parsed.user)@127.0.0.1:\(proxy.port)/\(parsed.database)")
-}
-
-/// Stops (SIGSTOP) every PostgreSQL backend serving a database, and keeps
-/// stopping new ones until told to resume: PostgreSQL stops answering the
-/// node, on every connection it has or makes. Only a backend that waits for
-/// its client (idle, or idle in a transaction: between two statements) is
-/// stopped — one stopped while running could hold a lock every backend of
-/// the shared server needs; a running one is caught when it next waits.
-final class BackendStopper: Sendable {
-  let url: String
-  private let state = Mutex<(active: Bool, stopped: Set<Int32>)>((false, []))
-
-  init(url: String) { self.url = url }
-
-  var stoppedCount: Int { self.state.withLock { $0.stopped.count } }
-
-  /// Stops every backend of the database now; ``run()`` keeps stopping new ones.
-  func stopAll() async throws {
-    self.state.withLock { $0.active = true }
-    try await self.stopNew()
-  }
-
-  /// Until cancelled: every 50 ms while active, stops the backends that appeared.
-  func run() async throws {
-    while !Task.isCancelled {
-      if self.state.withLock({ $0.active }) { try await self.stopNew() }
-      try await Task.sleep(for: .milliseconds(50))
-    }
-  }
-
-  /// Lets every stopped backend run again.
-  func resumeAll() {
-    let stopped = self.state.withLock { state in
-      state.active = false
-      return state.stopped
-    }
-    for pid in stopped { kill(pid, SIGCONT) }
-  }
-
-  private func stopNew() async throws {
-    let database = try PostgresURL(self.url).database
-    let pids = try await TestDatabases.withConnection(self.url) { connection in
-      try await connection.rows(
-        """
-        SELECT pid FROM pg_stat_activity WHERE datname = \(database) AND pid <> pg_backend_pid()
-          AND state IN ('idle', 'idle in transaction')
-        """
-      ).map { try $0.decode(Int32.self) }
-    }
-    let new = self.state.withLock { state in
-      guard state.active else { return [Int32]() }
-      let new = pids.filter { !state.stopped.contains($0) }
-      state.stopped.formUnion(new)
-      return new
-    }
-    for pid in new { kill(pid, SIGSTOP) }
-  }
 }

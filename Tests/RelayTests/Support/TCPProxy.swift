@@ -18,6 +18,28 @@ final class TCPProxy: Sendable {
     let frozen = Mutex(false)
     /// While set, nothing is read either way: bytes wait in the sockets, as for a stopped process.
     let paused = Mutex(false)
+    /// Closes that happened while frozen or paused, passed on when it ends: a silent network carries no FIN either.
+    let heldCloses = Mutex<[any Channel]>([])
+
+    /// Closes `partner` now, or when the silence ends.
+    func close(_ partner: any Channel) {
+      let held = self.heldCloses.withLock { held in
+        guard self.frozen.withLock({ $0 }) || self.paused.withLock({ $0 }) else { return false }
+        held.append(partner)
+        return true
+      }
+      if !held { partner.close(promise: nil) }
+    }
+
+    /// Passes on the closes held while silent.
+    func releaseCloses() {
+      for channel in self.heldCloses.withLock({ held in
+        defer { held = [] }
+        return held
+      }) {
+        channel.close(promise: nil)
+      }
+    }
   }
 
   init(targetPort: Int) async throws {
@@ -41,7 +63,10 @@ final class TCPProxy: Sendable {
   func freeze() { self.box.frozen.withLock { $0 = true } }
 
   /// Forwards again.
-  func thaw() { self.box.frozen.withLock { $0 = false } }
+  func thaw() {
+    self.box.frozen.withLock { $0 = false }
+    self.box.releaseCloses()
+  }
 
   /// Stops reading both ways, keeping connections (and new ones) open: the
   /// far side stops answering and what is sent waits in the sockets, as for a
@@ -59,6 +84,7 @@ final class TCPProxy: Sendable {
     for channel in self.box.state.withLock({ Array($0.open.values) }) {
       try? await channel.setOption(.autoRead, value: true)
     }
+    self.box.releaseCloses()
   }
 
   /// Listens again, on the same port.
@@ -120,7 +146,7 @@ final class TCPProxy: Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-      self.partner.close(promise: nil)
+      self.box.close(self.partner)
       context.fireChannelInactive()
     }
 
