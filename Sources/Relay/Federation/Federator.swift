@@ -127,7 +127,7 @@ public final class Federator: Service, Sendable {
       throw RelayError(.unavailable, "the conversation's home relay \(owner) is not a configured peer")
     }
     do {
-      return try await link.client.changeMembers(request)
+      return try await link.client.changeMembers(request, options: link.callOptions())
     } catch let error as RPCError {
       throw RelayError(forwarding: error, from: owner)
     }
@@ -135,7 +135,8 @@ public final class Federator: Service, Sendable {
 
   /// A remote user's devices (remembered here) and, with `claim`, one prekey
   /// bundle per device, claimed on the user's relay.
-  /// `patience` shortens the call's wait for the peer (default: the link's 10 s).
+  /// `patience` shortens the call's wait for the peer (default: the link's
+  /// 10 s; half a second while replication to it is failing).
   func lookup(
     _ user: UserAddress, deviceID: String?, claim: Bool, patience: Duration? = nil
   ) async throws -> Relay_V1_LookupUserResponse {
@@ -148,9 +149,7 @@ public final class Federator: Service, Sendable {
     request.claim = claim
     let response: Relay_V1_LookupUserResponse
     do {
-      var options = CallOptions.defaults
-      options.timeout = patience
-      response = try await link.client.lookupUser(request, options: options)
+      response = try await link.client.lookupUser(request, options: link.callOptions(patience: patience))
     } catch let error as RPCError where error.code == .notFound {
       throw RelayError(.notFound, "\(user) is not a user of \(user.domain)")
     } catch let error as RPCError where [.unavailable, .deadlineExceeded].contains(error.code) {

@@ -16,6 +16,7 @@ extension PeerLink {
       var deferral = Backoff(
         initial: self.configuration.retryInitial, maximum: self.configuration.retryMaximum, multiplier: 2)
       self.status.withLock { $0.connected = true }
+      self.knownDown.withLock { $0 = false }
       while !Task.isCancelled {
         // In a region, one node streams the outbox; the others wait their turn.
         guard try await self.store.claimOutbox(for: self.peer.domain, node: self.node, leaseMs: self.leaseMs) else {

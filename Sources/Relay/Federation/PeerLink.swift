@@ -13,6 +13,9 @@ final class PeerLink: Sendable {
   let peer: RelayConfiguration.Federation.Peer
   let client: Relay_V1_Federation.Client<HTTP2ClientTransport.Posix>
   let status: Mutex<PeerStatus>
+  /// Set when replication to the peer fails, cleared when a stream to it
+  /// opens: a look-up made meanwhile fails fast instead of waiting for the link.
+  let knownDown = Mutex(false)
   let store: any FederationStore
   let configuration: RelayConfiguration.Federation
   let wakeups: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
@@ -54,6 +57,22 @@ final class PeerLink: Sendable {
 
   /// Queues an ephemeral signal (typing, presence) for the peer.
   func signal(_ batch: Relay_V1_SignalBatch) { self.signals.continuation.yield(batch) }
+
+  /// How long a call waits for a peer whose link is known to be down.
+  static let downPatience: Duration = .milliseconds(500)
+
+  /// Options for a call to the peer: `patience` (default: the link's 10 s),
+  /// or, while replication to it is failing, fail at once if the link is
+  /// still down (a link that just came back answers within half a second).
+  func callOptions(patience: Duration? = nil) -> CallOptions {
+    var options = CallOptions.defaults
+    options.timeout = patience
+    if self.knownDown.withLock({ $0 }) {
+      options.waitForReady = false
+      options.timeout = min(patience ?? Self.downPatience, Self.downPatience)
+    }
+    return options
+  }
 
   /// Ends ``run()``: the peer was removed from the config.
   func stop() { self.stops.continuation.finish() }
@@ -115,6 +134,7 @@ final class PeerLink: Sendable {
           $0.connected = false
           $0.refusal = refusal
         }
+        self.knownDown.withLock { $0 = true }
         if self.refusals.allows(refusal) {
           self.logger.warning(
             "the peer refuses this relay; retrying (at most one warning a minute)", metadata: ["refusal": "\(refusal)"])
@@ -122,6 +142,7 @@ final class PeerLink: Sendable {
         try? await Task.sleep(for: backoff.next())
       } catch {
         self.status.withLock { $0.connected = false }
+        self.knownDown.withLock { $0 = true }
         self.logger.debug("replication to the peer stopped; retrying", metadata: ["error": "\(error)"])
         try? await Task.sleep(for: backoff.next())
       }

@@ -20,18 +20,26 @@ extension FederationSuites {
           relayClientExecutable, ["--home", alice.path, "send", "bob@b.test", "while b is down"])
         #expect(sent.status == 0, "\(sent.output)")
 
-        // Someone a has never heard of, on the relay that is down: a clear answer (after the link's 10 s wait).
+        // Someone a has never heard of, on the relay that is down: a clear answer, at once (the
+        // link knows b is down; it used to wait 10 s for it). Twice: the second with a's connection warm.
         try await alice.open { device in
-          do {
-            _ = try await device.conversationID(for: "dave@b.test")
-            Issue.record("a conversation with a user of an unreachable relay was created")
-          } catch {
-            #expect("\(error)".contains("the relay of b.test is unreachable"), "\(error)")
+          for _ in 0 ..< 2 {
+            let asked = ContinuousClock.now
+            let error = await #expect(throws: (any Error).self) { try await device.conversationID(for: "dave@b.test") }
+            #expect(
+              "\(error.map { "\($0)" } ?? "")".contains("the relay of b.test is unreachable"),
+              "\(String(describing: error))")
+            #expect(ContinuousClock.now - asked < .seconds(3), "failed fast (\(ContinuousClock.now - asked))")
           }
         }
 
         try await mesh.b.relay.startAgain()
         #expect(try await bob.receive(1) == ["while b is down"])
+        // b is back, so b is asked again: dave is no user of it.
+        try await alice.open { device in
+          let error = await #expect(throws: (any Error).self) { try await device.conversationID(for: "dave@b.test") }
+          #expect("\(error.map { "\($0)" } ?? "")".contains("not a user of b.test"), "\(String(describing: error))")
+        }
       }
     }
   }
