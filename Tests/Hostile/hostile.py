@@ -21,7 +21,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Interop"))
-from interop_client import generate_stubs, make_identity, queued_frames, register_request  # noqa: E402
+from relay_stubs import generate_stubs, make_identity, queued_frames, register_request  # noqa: E402
 
 # RSS may stay at most this much over its baseline after an attack (caches warmed up, SQLite's page cache);
 # the relay trims its allocator every 15 s, and a check waits up to 40 s for it.

@@ -13,8 +13,9 @@ final class PeerLink: Sendable {
   let peer: RelayConfiguration.Federation.Peer
   let client: Relay_V1_Federation.Client<HTTP2ClientTransport.Posix>
   let status: Mutex<PeerStatus>
-  /// Set when replication to the peer fails, cleared when a stream to it
-  /// opens: a look-up made meanwhile fails fast instead of waiting for the link.
+  /// Set when replication to the peer fails (a connection attempt failed, or
+  /// the stream broke), cleared when a stream to it opens: a look-up made
+  /// meanwhile fails fast instead of waiting for the link.
   let knownDown = Mutex(false)
   let store: any FederationStore
   let configuration: RelayConfiguration.Federation
@@ -62,13 +63,12 @@ final class PeerLink: Sendable {
   static let downPatience: Duration = .milliseconds(500)
 
   /// Options for a call to the peer: `patience` (default: the link's 10 s),
-  /// or, while replication to it is failing, fail at once if the link is
-  /// still down (a link that just came back answers within half a second).
+  /// or, while replication to it is failing, half a second: enough for a
+  /// link that just came back, short enough to say at once that it has not.
   func callOptions(patience: Duration? = nil) -> CallOptions {
     var options = CallOptions.defaults
     options.timeout = patience
     if self.knownDown.withLock({ $0 }) {
-      options.waitForReady = false
       options.timeout = min(patience ?? Self.downPatience, Self.downPatience)
     }
     return options

@@ -43,11 +43,13 @@ enum PeerTransport {
       },
       // A call made while the link is reconnecting waits for it (up to the
       // timeout) instead of failing at once: a peer that restarts is a pause.
+      // `Replicate` alone fails when a connection attempt fails: the link then
+      // knows the peer is down (``PeerLink/knownDown``), and retries it itself.
       serviceConfig: ServiceConfig(methodConfig: [
         MethodConfig(
           names: [MethodConfig.Name(service: "relay.v1.Federation")], waitForReady: true, timeout: .seconds(10)),
         MethodConfig(
-          names: [MethodConfig.Name(service: "relay.v1.Federation", method: "Replicate")], waitForReady: true),
+          names: [MethodConfig.Name(service: "relay.v1.Federation", method: "Replicate")], waitForReady: false),
       ])
     )
   }

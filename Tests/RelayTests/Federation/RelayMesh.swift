@@ -47,6 +47,20 @@ struct RelayMesh: Sendable {
     return (alice, bob, chat)
   }
 
+  /// Until every relay's links to the other two are up (a relay that found a
+  /// peer down answers calls for its users at once, "unreachable").
+  func waitForLinks() async throws {
+    for member in [self.a, self.b, self.c] {
+      try await ChildProcess.waitUntil("\(member.domain)'s links up", seconds: 90) {
+        let peers = try await runProgram(relayExecutable, ["peers", "--config", member.configPath])
+        let lines = peers.output.split(separator: "\n").filter { line in
+          ["a.test", "b.test", "c.test"].contains { line.hasPrefix($0 + " ") }
+        }
+        return lines.count == 2 && lines.allSatisfy { $0.contains("connected") && !$0.contains("disconnected") }
+      }
+    }
+  }
+
   /// Cuts every connection between `a` and `c`; `heal()` lets them reach each other again.
   func cutAC() async { for proxy in self.partition { await proxy.cut() } }
   /// Silences every connection between `a` and `c` without closing it; `thawAC()` lets bytes through again.
@@ -110,6 +124,8 @@ struct RelayMesh: Sendable {
       }
       let mesh = RelayMesh(
         a: members["a.test"]!, b: members["b.test"]!, c: members["c.test"]!, partition: [aToC, cToA])
+      // The relays started one after the other: the first ones found the others down.
+      try await mesh.waitForLinks()
       let result = try await body(mesh)
       for member in [mesh.a, mesh.b, mesh.c] {
         #expect(await member.relay.stop() == 0, "\(member.domain) stops cleanly: \(member.relay.log.suffix(1500))")
