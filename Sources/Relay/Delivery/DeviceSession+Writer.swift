@@ -26,16 +26,20 @@ extension DeviceSession {
   /// is split by kind: an async function's frame holds every value it keeps
   /// across a suspension, and a task keeps the memory of its deepest stack
   /// for as long as it lives — here, as long as the device is connected.
+  ///
+  /// `clock` observes the timestamps of what is read from the mailbox: in a
+  /// region, another node's messages (its clock may run ahead), so a reply
+  /// made here sorts after the message it answers.
   func runWriter(
     to writer: RPCWriter<Relay_V1_ServerFrame>, store: any RelayStore, from cursor: UInt64, pageSize: Int,
-    metrics: RelayMetrics? = nil
+    metrics: RelayMetrics? = nil, clock: HybridLogicalClock? = nil
   ) async throws {
     var position = WriterPosition(sent: cursor)
     for await _ in self.wakeups {
       while let work = try self.takeWork() {
         if work.abandoned { return }
         try await self.perform(
-          work, writer: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics)
+          work, writer: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics, clock: clock)
       }
     }
   }
@@ -43,7 +47,7 @@ extension DeviceSession {
   @inline(never)
   private func perform(
     _ work: WriterWork, writer: RPCWriter<Relay_V1_ServerFrame>, store: any RelayStore, position: inout WriterPosition,
-    pageSize: Int, metrics: RelayMetrics?
+    pageSize: Int, metrics: RelayMetrics?, clock: HybridLogicalClock?
   ) async throws {
     if !work.frames.isEmpty { try await Self.write(work.frames, to: writer) }
     // Handed-over entries go out while they continue the cursor sequence;
@@ -59,7 +63,7 @@ extension DeviceSession {
     }
     if needsRead {
       try await self.writeMailboxPage(
-        to: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics)
+        to: writer, store: store, position: &position, pageSize: pageSize, metrics: metrics, clock: clock)
     }
   }
 
@@ -100,9 +104,10 @@ extension DeviceSession {
   @inline(never)
   private func writeMailboxPage(
     to writer: RPCWriter<Relay_V1_ServerFrame>, store: any RelayStore, position: inout WriterPosition, pageSize: Int,
-    metrics: RelayMetrics?
+    metrics: RelayMetrics?, clock: HybridLogicalClock?
   ) async throws {
     let entries = try await store.mailbox(of: self.device, after: position.sent, limit: pageSize)
+    if let clock, let latest = entries.lazy.compactMap(\.envelopeHLC).max() { clock.observe(latest) }
     if let last = entries.last { position.sent = last.cursor }
     let full = entries.count == pageSize
     if full { self.ringAgain() }

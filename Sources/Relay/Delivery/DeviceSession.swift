@@ -116,6 +116,11 @@ public final class DeviceSession: Sendable {
 }
 
 extension Relay_V1_MailboxEntry {
+  /// The timestamp of an envelope (nil for a receipt).
+  var envelopeHLC: UInt64? {
+    if case .envelope(let envelope) = self.entry { envelope.hlc } else { nil }
+  }
+
   var serverFrame: Relay_V1_ServerFrame {
     var frame = Relay_V1_ServerFrame()
     switch self.entry {

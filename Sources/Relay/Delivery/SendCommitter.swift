@@ -61,7 +61,8 @@ public final class SendCommitter: Service, Sendable {
   }
 
   private let store: any RelayStore
-  private let clock: HybridLogicalClock
+  /// The relay's message clock (the writers observe it too).
+  let clock: HybridLogicalClock
   private let maxBatch: Int
   private let metrics: RelayMetrics?
   private let logger: Logger

@@ -51,7 +51,8 @@ extension ClientService {
       }
       do {
         try await session.runWriter(
-          to: response, store: self.store, from: cursor, pageSize: self.limits.syncPageSize, metrics: self.metrics)
+          to: response, store: self.store, from: cursor, pageSize: self.limits.syncPageSize, metrics: self.metrics,
+          clock: self.committer.clock)
       } catch {
         group.cancelAll()
         throw error
