@@ -9,6 +9,9 @@ public struct FederationRules: Sendable {
   public var maxEnvelopeBytes: Int
   public var maxCopies: Int
   public var maxMembers: Int
+  /// Entries in one `Reconcile` request (each costs a look-up); a relay
+  /// that shares more conversations with a peer sends several requests.
+  public static let maxReconcileEntries = 4096
 
   public init(localDomain: String, maxEnvelopeBytes: Int, maxCopies: Int, maxMembers: Int) {
     self.localDomain = localDomain

@@ -82,12 +82,16 @@ extension PeerLink {
     while !Task.isCancelled {
       do {
         let vector = try await self.store.versionVector(origin: self.peer.domain)
-        var request = Relay_V1_ReconcileRequest()
-        request.entries = vector
-        let response = try await self.client.reconcile(request)
+        var requeued = 0
+        for start in stride(from: 0, to: max(vector.count, 1), by: FederationRules.maxReconcileEntries) {
+          var request = Relay_V1_ReconcileRequest()
+          request.entries = Array(vector[start ..< min(start + FederationRules.maxReconcileEntries, vector.count)])
+          let response = try await self.client.reconcile(request)
+          // A peer chooses this count: clamped, never trapped on.
+          requeued = Int(clamping: UInt64(requeued) + min(response.queued, UInt64(Int.max)))
+        }
         backoff.reset()
-        // A peer chooses this count: clamped, never trapped on.
-        self.status.withLock { $0.reconciled(requeued: Int(clamping: response.queued)) }
+        self.status.withLock { $0.reconciled(requeued: requeued) }
         try? await Task.sleep(for: self.configuration.reconcileInterval)
       } catch {
         self.logger.debug("anti-entropy with the peer failed; retrying", metadata: ["error": "\(error)"])

@@ -199,6 +199,12 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   func reconcile(request: Relay_V1_ReconcileRequest, context: ServerContext) async throws -> Relay_V1_ReconcileResponse
   {
     let peer = try self.peer(of: context)
+    let limit = FederationRules.maxReconcileEntries
+    guard request.entries.count <= limit else {
+      throw RelayError(.resourceExhausted, "a reconcile request may carry at most \(limit) entries")
+    }
+    // A reconcile request costs as much as a batch: it counts against the peer's batch rate.
+    try self.batchLimiter.admit(peer.domain)
     for entry in request.entries { _ = try RequestValidation.conversationID(entry.conversationID) }
     let queued = try await self.store.requeue(
       for: peer.domain, localDomain: self.configuration.domain, after: request.entries)

@@ -85,6 +85,22 @@ extension FederationSuites {
         }
         #expect(flood?.code == .resourceExhausted)
         #expect(flood?.message == "replicating faster than 200 batches a second")
+        // Anti-entropy: one entry over the limit is refused before any look-up.
+        let reconcile = await #expect(throws: RPCError.self) {
+          try await asB.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
+            _ = try await FederationClient(wrapping: $0).reconcile(
+              .with { request in
+                request.entries = (0 ... 4096).map { _ in  // 4,097: one over the limit
+                  .with {
+                    $0.conversationID = UUID().uuidString.lowercased()
+                    $0.contiguousOriginSeq = 1
+                  }
+                }
+              })
+          }
+        }
+        #expect(reconcile?.code == .resourceExhausted)
+        #expect(reconcile?.message == "a reconcile request may carry at most 4096 entries")
       }
     }
 
