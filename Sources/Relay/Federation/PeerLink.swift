@@ -62,13 +62,15 @@ final class PeerLink: Sendable {
   /// How long a call waits for a peer whose link is known to be down.
   static let downPatience: Duration = .milliseconds(500)
 
-  /// Options for a call to the peer: `patience` (default: the link's 10 s),
-  /// or, while replication to it is failing, half a second: enough for a
-  /// link that just came back, short enough to say at once that it has not.
+  /// Options for a call to the peer: `patience` (default: the link's 10 s).
+  /// While replication to it is failing, the call fails at once if the link
+  /// is between connection attempts, and waits at most half a second for an
+  /// attempt under way (a peer that just came back answers within it).
   func callOptions(patience: Duration? = nil) -> CallOptions {
     var options = CallOptions.defaults
     options.timeout = patience
     if self.knownDown.withLock({ $0 }) {
+      options.waitForReady = false
       options.timeout = min(patience ?? Self.downPatience, Self.downPatience)
     }
     return options

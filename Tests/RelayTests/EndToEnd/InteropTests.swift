@@ -88,6 +88,7 @@ struct DocumentedStatusTests {
           "--work", work, "--root", packageRoot, "--doc", packageRoot + "/docs/protocol.md", "--down-domain",
           "down.test",
         ])
+      print(result.output)
       #expect(result.status == 0, "\(result.output)")
       #expect(result.output.contains("DOCUMENTED STATUSES OK"), "\(result.output)")
     }

@@ -10,8 +10,10 @@ import Wire
 struct PresenceTests {
   @Test("online while any device is connected, last-seen when the last goes; typing on, then off by TTL")
   func presenceAndTyping() async throws {
+    // The typing TTL outlasts the gap between Alice's two frames even on a loaded machine
+    // (with 400 ms, the first could expire before the second was read: a second "typing on").
     try await withPair(configure: {
-      $0.presence.typingTTL = .milliseconds(400)
+      $0.presence.typingTTL = .seconds(2)
       $0.presence.sweepInterval = .milliseconds(50)
     }) { relay, alice, a, bob, b, chat in
       let laptop = TestDevice("bob@localhost", "laptop")

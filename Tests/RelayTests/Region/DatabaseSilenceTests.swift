@@ -30,7 +30,9 @@ struct DatabaseSilenceTests {
   }
 
   private func silence(_ proxy: TCPProxy, _ region: TestRegion) async throws {
-    try await region.node("n1", leaseTimeout: .seconds(2), statementTimeout: .seconds(2)) { node in
+    // 5 s: PostgreSQL also ends a transaction idle that long, and on a loaded machine the
+    // node may pause that long between two statements while the test sets up its chat.
+    try await region.node("n1", leaseTimeout: .seconds(2), statementTimeout: .seconds(5)) { node in
       try await region.pair(node, node) { alice, a, bob, b, chat in
         let ids = (0 ..< 60).map { _ in newMessageID() }
         let (outcomes, silentFor) = try await withSession(a) { aliceSession in
@@ -63,7 +65,7 @@ struct DatabaseSilenceTests {
         }
         await proxy.resume()
         // A silent connection is closed by the node when a statement has had no answer for
-        // 2 s + 5 s; a connection it opens meanwhile is silent too, and the lease waits 2 s.
+        // 5 s + 5 s; a connection it opens meanwhile is silent too, and the lease waits 2 s.
         #expect(silentFor < .seconds(45), "the last send ended \(silentFor) after PostgreSQL went silent")
         #expect(outcomes.values.contains(false), "sends failed while PostgreSQL was silent")
 
