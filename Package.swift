@@ -145,6 +145,7 @@ let package = Package(
     .executableTarget(
       name: "RelayCLI",
       dependencies: [
+        "CThreadSanitizer",
         "Relay",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -157,6 +158,7 @@ let package = Package(
     .executableTarget(
       name: "RelayClientCLI",
       dependencies: [
+        "CThreadSanitizer",
         "Client",
         "E2E",
         "Wire",
@@ -170,6 +172,7 @@ let package = Package(
     .executableTarget(
       name: "RelayBench",
       dependencies: [
+        "CThreadSanitizer",
         "Relay",
         "TLSIdentity",
         "Wire",
@@ -186,6 +189,9 @@ let package = Package(
     // plainly, it replays corpora (`relay-fuzz run TARGET DIR`).
     // libFuzzer's driver entry point, declared for RelayFuzz.
     .target(name: "CFuzzer"),
+    // Only in binaries built with --sanitize=thread: shows ThreadSanitizer
+    // the lock hand-overs of a contended Synchronization.Mutex (see the file).
+    .target(name: "CThreadSanitizer"),
     .executableTarget(
       name: "RelayFuzz",
       dependencies: [
@@ -218,6 +224,7 @@ let package = Package(
     .testTarget(
       name: "RelayTests",
       dependencies: [
+        "CThreadSanitizer",
         "Relay",
         "E2E",
         "Client",

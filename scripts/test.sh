@@ -17,7 +17,10 @@ if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_health, cryptography, 
 fi
 export RELAY_PYTHON=$venv/bin/python
 
-swift build --build-tests
+# RELAY_SWIFT_FLAGS: more flags for swift build and swift test (scripts/tsan.sh
+# sets --sanitize=thread and its own build path).
+read -r -a swift_flags <<<"${RELAY_SWIFT_FLAGS:-}"
+swift build --build-tests ${swift_flags[@]+"${swift_flags[@]}"}
 
 # A phase takes a minute or two; one still running after 8 minutes has
 # stalled, and a stall is a failure (a bug in the relay or the harness until
@@ -68,7 +71,7 @@ run_phase() {
   local log status started finished
   log=$(mktemp /tmp/relay-test.XXXXXX.log)
   set +e
-  run_watched "$log" scripts/with-databases.sh swift test --skip-build "$@"
+  run_watched "$log" scripts/with-databases.sh swift test --skip-build ${swift_flags[@]+"${swift_flags[@]}"} "$@"
   status=$?
   set -e
   if [ "$status" = 124 ]; then
@@ -99,4 +102,6 @@ if [ -n "${CI:-}" ] || [ -n "${RELAY_TEST_ALL:-}" ]; then
   # The fuzzers, each for a bounded time from its seed corpus (scripts/fuzz.sh).
   echo "fuzzing each target for ${RELAY_FUZZ_SECONDS:-30}s"
   scripts/fuzz.sh "${RELAY_FUZZ_SECONDS:-30}"
+  # ThreadSanitizer over the unit, storage, end-to-end, client and region suites.
+  scripts/tsan.sh
 fi

@@ -121,7 +121,7 @@ struct RedisClientTests {
     ) { redis in
       #expect(try await redis.send(["SET", "a", "1"]) == .status("OK"))
       await server.stop()
-      try await ChildProcess.waitUntil("the client to notice") { !redis.isConnected }
+      try await ChildProcess.waitUntil("the client to notice", seconds: 60) { !redis.isConnected }
       await #expect(throws: RedisError.self) { _ = try await redis.send(["GET", "a"]) }
       server = try await TestRedisServer(port: port)
       try await ChildProcess.waitUntil("the reconnect", seconds: 20) { redis.isConnected }
@@ -145,7 +145,8 @@ struct RedisClientTests {
       for round in 0 ..< 15 {
         try await ChildProcess.waitUntil("connected before round \(round)") { redis.isConnected }
         await proxy.cut()
-        try await ChildProcess.waitUntil("the cut noticed in round \(round)") { !redis.isConnected }
+        // Usually well under a second; a full ThreadSanitizer phase once took 17 s here.
+        try await ChildProcess.waitUntil("the cut noticed in round \(round)", seconds: 60) { !redis.isConnected }
         try await Task.sleep(for: .milliseconds(Int.random(in: 0 ... 120)))
         try await proxy.heal()
         try await ChildProcess.waitUntil("answering after round \(round)", seconds: 10) {
