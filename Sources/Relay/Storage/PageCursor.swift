@@ -45,6 +45,11 @@ enum PageCursor {
     }
 
     var token: String { "\(self.hlc):\(self.originSeq):\(self.originRelay)" }
+
+    /// `origin_seq` as both backends store it, through the one checked conversion.
+    func storedOriginSeq() throws(RelayError) -> Int64 {
+      try Int64(wire: self.originSeq, field: "page_token")
+    }
   }
 
   static let foreign = RelayError(.invalidArgument, "page_token is not one this relay issued")

@@ -9,6 +9,7 @@ extension PostgresStore {
     try await self.read("reading history") { db in
       _ = try await Self.membership(db, id: conversationID, viewer: device.user)
       let after = page.token.isEmpty ? nil : try PageCursor.Display(token: page.token)
+      let afterOriginSeq = try after?.storedOriginSeq() ?? 0
       let envelopes = try await db.rows(
         """
         SELECT m.seq, m.message_id, m.sender_user, m.sender_device, m.hlc, m.origin_relay, m.origin_seq, m.sent_at_ms,
@@ -17,7 +18,7 @@ extension PostgresStore {
           AND c.recipient_user = \(device.user.description) AND c.recipient_device = \(device.deviceID)
         WHERE m.conversation_id = \(conversationID)
           AND (\(after == nil) OR (m.hlc, m.origin_relay, m.origin_seq)
-            > (\(Int64(bitPattern: after?.hlc ?? 0)), \(after?.originRelay ?? ""), \(Int64(after?.originSeq ?? 0))))
+            > (\(Int64(bitPattern: after?.hlc ?? 0)), \(after?.originRelay ?? ""), \(afterOriginSeq)))
         ORDER BY m.hlc, m.origin_relay, m.origin_seq LIMIT \(page.size + 1)
         """
       ).map { row in

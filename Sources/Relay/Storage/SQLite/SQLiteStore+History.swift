@@ -19,7 +19,7 @@ extension SQLiteStore {
       if !page.token.isEmpty {
         let after = try PageCursor.Display(token: page.token)
         sql += " AND (m.hlc, m.origin_relay, m.origin_seq) > (?, ?, ?)"
-        arguments += [Int64(bitPattern: after.hlc), after.originRelay, Int64(after.originSeq)]
+        arguments += [Int64(bitPattern: after.hlc), after.originRelay, try after.storedOriginSeq()]
       }
       sql += " ORDER BY m.hlc, m.origin_relay, m.origin_seq LIMIT ?"
       arguments += [page.size + 1]
