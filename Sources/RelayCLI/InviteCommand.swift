@@ -19,7 +19,7 @@ struct InviteCommand: AsyncParsableCommand {
       let configuration = try StartupConfiguration.resolve(common: self.common) { _ throws(RelayError) in }
       let codes = (0 ..< self.count).map { _ in InviteCode.make() }
       try await configuration.withStore { store in
-        if let postgres = store as? PostgresStore { _ = try await postgres.migrate() }
+        _ = try await store.migrate()
         try await store.createInvites(codes, nowMs: HybridLogicalClock.systemMilliseconds())
       }
       for code in codes { print(code) }

@@ -16,7 +16,7 @@ struct MigrateCommand: AsyncParsableCommand {
         throw RelayError(.invalidArgument, "migrate needs a PostgreSQL: --postgres URL or region.postgres_url")
       }
       try await configuration.withStore { store in
-        let applied = try await (store as! PostgresStore).migrate()
+        let applied = try await store.migrate()
         print(applied.isEmpty ? "the schema is up to date" : "applied: \(applied.joined(separator: ", "))")
       }
     } catch {

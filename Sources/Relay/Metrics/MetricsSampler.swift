@@ -19,9 +19,7 @@ struct MetricsSampler: Service {
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
       self.metrics.connectedDevices.record(self.sessions.all().count)
       if let depth = try? await self.store.mailboxDepth() { self.metrics.mailboxDepth.record(depth) }
-      if let postgres = self.store as? PostgresStore {
-        self.metrics.databaseConnectionsInUse.record(postgres.connectionsInUse)
-      }
+      if let inUse = self.store.connectionsInUse { self.metrics.databaseConnectionsInUse.record(inUse) }
       if let redis = self.redis {
         let total = redis.roundTrips
         self.metrics.redisRoundTrips.increment(by: total - roundTrips)

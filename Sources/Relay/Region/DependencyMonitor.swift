@@ -8,7 +8,7 @@ internal import ServiceLifecycle
 /// are back. A load balancer's health check then takes the node out of
 /// rotation by itself.
 struct DependencyMonitor: Service {
-  let store: PostgresStore
+  let store: any RelayStore
   let redis: RedisClient?
   let health: HealthService
   let interval: Duration

@@ -82,7 +82,7 @@ public final class Relay: Service {
     let committer = SendCommitter(
       store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit,
       // SQLite has one writer; PostgreSQL takes several.
-      lanes: store is PostgresStore ? configuration.region.commitLanes : 1, metrics: metrics, logger: logger)
+      lanes: store.takesConcurrentCommits ? configuration.region.commitLanes : 1, metrics: metrics, logger: logger)
     let health = HealthService()
     var client = ClientService(
       configuration: configuration,
@@ -108,8 +108,8 @@ public final class Relay: Service {
       sessions: sessions, health: health,
       prepare: { [migrate = configuration.region.migrateOnStart] in
         // A region node brings the shared schema up to date before it serves.
-        if migrate, let postgres = store as? PostgresStore {
-          let applied = try await postgres.migrate()
+        if migrate {
+          let applied = try await store.migrate()
           if !applied.isEmpty { logger.info("applied migrations", metadata: ["migrations": "\(applied)"]) }
         }
       })
@@ -119,10 +119,10 @@ public final class Relay: Service {
     var parts: [any Service] = []
     // PostgreSQL's connection pool; the embedded store's background checkpoints.
     if let service = store as? any Service { parts.append(service) }
-    if let postgres = store as? PostgresStore {
+    if store.isShared {
       parts.append(
         DependencyMonitor(
-          store: postgres, redis: link?.redis, health: health, interval: configuration.region.healthCheckInterval,
+          store: store, redis: link?.redis, health: health, interval: configuration.region.healthCheckInterval,
           logger: logger))
     }
     if let region {

@@ -56,6 +56,28 @@ public protocol RelayStore: Sendable {
   func markRead(device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64) async throws -> [Doorbell]
   /// Mailbox entries written but not yet acknowledged, across all devices.
   func mailboxDepth() async throws -> Int64
+
+  // MARK: Capabilities
+  // What the relay asks of a backend instead of asking which backend it is.
+
+  /// Whether commits may run in several transactions at once (PostgreSQL's
+  /// pool), or one writer holds the database (SQLite).
+  var takesConcurrentCommits: Bool { get }
+  /// Whether the database lives outside the process, shared by the nodes of
+  /// a region: the relay then watches it (``ping()``) to report its health.
+  var isShared: Bool { get }
+  /// Brings the schema up to date, waiting up to `wait` for the database to
+  /// answer; the migrations applied, none when it was up to date.
+  func migrate(waitingUpTo wait: Duration) async throws -> [String]
+  /// Whether the database answers now.
+  func ping() async -> Bool
+  /// The connections of the store's pool in use, nil for a store without one.
+  var connectionsInUse: Int? { get }
+}
+
+extension RelayStore {
+  /// Brings the schema up to date, waiting up to 30 s for the database.
+  public func migrate() async throws -> [String] { try await self.migrate(waitingUpTo: .seconds(30)) }
 }
 
 /// "Device D has mailbox entries up to cursor C" — with the entry itself when

@@ -8,6 +8,25 @@ import Wire
 @Suite("Storage contract", .timeLimit(.minutes(3)))
 struct StoreContractTests {
   @Test(arguments: StoreBackend.all)
+  func capabilities(_ backend: StoreBackend) async throws {
+    try await backend.withStores(2) { stores in
+      // A migrated schema is up to date: migrating again applies nothing.
+      let applied = try await stores[1].migrate(waitingUpTo: .seconds(60))
+      #expect(applied.isEmpty)
+      #expect(await stores[0].ping())
+      // What the relay asks a backend, instead of which backend it is.
+      switch backend {
+      case .sqlite:
+        #expect(!stores[0].takesConcurrentCommits && !stores[0].isShared)
+        #expect(stores[0].connectionsInUse == nil)
+      case .postgres:
+        #expect(stores[0].takesConcurrentCommits && stores[0].isShared)
+        #expect(stores[0].connectionsInUse == 0)
+      }
+    }
+  }
+
+  @Test(arguments: StoreBackend.all)
   func registrationAndLookup(_ backend: StoreBackend) async throws {
     try await backend.withFixture { fixture in
       let phone = try await fixture.register("alice@localhost/phone")

@@ -7,7 +7,7 @@ extension PostgresStore {
   /// Applies the schema migrations that are missing, waiting up to `wait`
   /// (at least ``leaseTimeout``) for a connection: a node that starts with its
   /// region, or on a loaded machine, may find PostgreSQL slow to answer at first.
-  public func migrate(waitingUpTo wait: Duration = .seconds(30)) async throws -> [String] {
+  public func migrate(waitingUpTo wait: Duration) async throws -> [String] {
     try await self.read("migrating the schema", waitingUpTo: max(wait, self.leaseTimeout)) { connection in
       try await PostgresMigrations.apply(connection, logger: self.logger)
     }

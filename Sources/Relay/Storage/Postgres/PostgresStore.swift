@@ -28,7 +28,11 @@ public final class PostgresStore: RelayStore, Service {
   private let inUse = NIOLockedValueBox(0)
 
   /// Connections leased right now (for the metrics).
-  var connectionsInUse: Int { self.inUse.withLockedValue { $0 } }
+  public var connectionsInUse: Int? { self.inUse.withLockedValue { $0 } }
+  /// Several nodes, and several commit lanes on each, write at once.
+  public var takesConcurrentCommits: Bool { true }
+  /// Shared by the nodes of a region.
+  public var isShared: Bool { true }
 
   /// The longest a statement may run, and a transaction stay idle, on the server.
   let statementTimeout: Duration
@@ -197,7 +201,7 @@ public final class PostgresStore: RelayStore, Service {
 extension PostgresStore {
   /// True when a pooled connection is leased within the lease timeout and
   /// PostgreSQL answers `SELECT 1` on it.
-  func ping() async -> Bool {
+  public func ping() async -> Bool {
     (try? await self.read("checking the database") { db in try await db.run("SELECT 1") }) != nil
   }
 }
