@@ -5,18 +5,19 @@ internal import TLSIdentity
 
 /// The gRPC transport for a device: mutual TLS with the device's own
 /// certificate, trusting only the relay's pinned certificate; unary calls
-/// time out after 30 s, the session stream never does.
+/// time out after `callTimeout` (30 s unless told), the session stream never does.
 public enum DeviceTransport {
   public static func make(
-    host: String, port: Int, relayCertificatePEM: String, certificatePEM: String, privateKeyPEM: String
+    host: String, port: Int, relayCertificatePEM: String, certificatePEM: String, privateKeyPEM: String,
+    callTimeout: Duration = .seconds(30)
   ) throws -> HTTP2ClientTransport.Posix {
     try Self.make(
       RelayEndpoint(host: host, port: port, certificatePEM: relayCertificatePEM), certificatePEM: certificatePEM,
-      privateKeyPEM: privateKeyPEM)
+      privateKeyPEM: privateKeyPEM, callTimeout: callTimeout)
   }
 
   static func make(
-    _ relay: RelayEndpoint, certificatePEM: String, privateKeyPEM: String
+    _ relay: RelayEndpoint, certificatePEM: String, privateKeyPEM: String, callTimeout: Duration
   ) throws -> HTTP2ClientTransport.Posix {
     try HTTP2ClientTransport.Posix(
       target: Self.target(relay),
@@ -28,7 +29,7 @@ public enum DeviceTransport {
         tls.serverCertificateVerification = .noHostnameVerification
       },
       serviceConfig: ServiceConfig(methodConfig: [
-        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Client")], timeout: .seconds(30)),
+        MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Client")], timeout: callTimeout),
         MethodConfig(names: [MethodConfig.Name(service: "relay.v1.Client", method: "Connect")]),
       ])
     )

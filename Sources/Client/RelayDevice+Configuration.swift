@@ -14,6 +14,8 @@ extension RelayDevice {
     public var backoff: Backoff
     /// How long closing a session waits for queued frames to be written.
     public var closeTimeout: Duration
+    /// How long a unary call to the relay may take before it fails `DEADLINE_EXCEEDED`.
+    public var callTimeout: Duration
     /// Attempts at a send whose device list was out of date.
     public var sendAttempts: Int
     /// Sees every copy this device seals (the recipient device and the
@@ -24,7 +26,7 @@ extension RelayDevice {
     public static var defaults: Configuration {
       Configuration(
         prekeyBatch: 50, prekeyThreshold: 20, heartbeat: .seconds(30), backoff: .defaults,
-        closeTimeout: .seconds(2), sendAttempts: 3, sealed: nil)
+        closeTimeout: .seconds(2), callTimeout: .seconds(30), sendAttempts: 3, sealed: nil)
     }
 
     public static func defaults(configure: (inout Configuration) -> Void) -> Configuration {

@@ -83,7 +83,9 @@ public struct RelayDevice: Sendable {
     request.oneTimeKemPrekeys = prekeys.kem.map { .init($0) }
     let response = try await Self.call("register") {
       try await withGRPCClient(
-        transport: DeviceTransport.make(endpoint, certificatePEM: certificatePEM, privateKeyPEM: tls.privateKeyPEM)
+        transport: DeviceTransport.make(
+          endpoint, certificatePEM: certificatePEM, privateKeyPEM: tls.privateKeyPEM,
+          callTimeout: configuration.callTimeout)
       ) { client in try await RelayClient(wrapping: client).register(request) }
     }
     try database.create(device, lastResortKem: lastResort, prekeys: prekeys)
@@ -99,7 +101,8 @@ public struct RelayDevice: Sendable {
     let database = try DeviceDatabase(home: home)
     let local = try database.device()
     let transport = try DeviceTransport.make(
-      local.relay, certificatePEM: local.certificatePEM, privateKeyPEM: local.privateKeyPEM)
+      local.relay, certificatePEM: local.certificatePEM, privateKeyPEM: local.privateKeyPEM,
+      callTimeout: configuration.callTimeout)
     let client = GRPCClient(transport: transport)
     return try await withThrowingTaskGroup(of: Void.self) { group in
       // A body that makes no call may end before the connections ever start;

@@ -72,10 +72,12 @@ public final class Relay: Service {
       configuration: configuration.presence, sessions: sessions, region: link, federation: federator,
       wallClock: wallClock)
     let metrics = RelayMetrics()
+    // Every path that commits (sends, acks, reads, membership, peer batches) ends here.
+    let dispatcher = CommitDispatcher(sessions: sessions, federator: federator)
     var federation: (federator: Federator, service: FederationService)?
     if let federator, let federationStore = store as? any FederationStore {
       let service = FederationService(
-        configuration: configuration, store: federationStore, federator: federator, sessions: sessions,
+        configuration: configuration, store: federationStore, federator: federator, dispatcher: dispatcher,
         presence: presence, metrics: metrics, clock: clock, logger: logger)
       federation = (federator, service)
     }
@@ -90,6 +92,7 @@ public final class Relay: Service {
       authenticator: Authenticator(store: store),
       committer: committer,
       sessions: sessions,
+      dispatcher: dispatcher,
       presence: presence,
       rateLimiter: .sends(rate: configuration.limits.sendsPerSecond, burst: configuration.limits.sendBurst),
       metrics: metrics,

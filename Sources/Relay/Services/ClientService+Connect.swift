@@ -116,12 +116,13 @@ extension ClientService {
 
   @inline(never)
   private func acknowledge(_ cursor: UInt64, session: DeviceSession) async throws {
-    self.deliver(try await self.store.acknowledge(device: session.device, upTo: cursor, nowMs: self.wallClock()))
+    self.dispatcher.committed(
+      try await self.store.acknowledge(device: session.device, upTo: cursor, nowMs: self.wallClock()))
   }
 
   @inline(never)
   private func markRead(_ id: String, upTo seq: UInt64, session: DeviceSession) async throws {
-    self.deliver(
+    self.dispatcher.committed(
       try await self.store.markRead(device: session.device, conversationID: id, upToSeq: seq, nowMs: self.wallClock()))
   }
 
@@ -144,7 +145,7 @@ extension ClientService {
   private func answer(_ result: Result<SendOutcome, RelayError>, to command: SendCommand, session: DeviceSession) {
     switch result {
     case .success(let outcome):
-      self.deliver(outcome.doorbells)
+      self.dispatcher.committed(outcome.doorbells)
       var frame = Relay_V1_ServerFrame()
       frame.sent = outcome.result
       session.push(frame)

@@ -44,7 +44,7 @@ extension ClientService {
       for user in remote { try await self.know(user) }
       record = try await self.store.createConversation(new)
     }
-    self.federator?.wake()
+    self.dispatcher.committed([])
     return record.wire
   }
 
@@ -125,7 +125,7 @@ extension ClientService {
       for user in newcomers { try await self.know(user) }
     }
     let after = try await self.store.changeMembers(change)
-    self.federator?.wake()
+    self.dispatcher.committed([])
     if let after { return after.wire }
     var gone = Relay_V1_Conversation()
     gone.id = id

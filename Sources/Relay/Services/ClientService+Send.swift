@@ -6,7 +6,7 @@ extension ClientService {
     let caller = try await self.authenticator.device(of: context)
     let command = try self.sendCommand(request, from: caller.address)
     let outcome = try await self.committer.enqueue(command).result()
-    self.deliver(outcome.doorbells)
+    self.dispatcher.committed(outcome.doorbells)
     return outcome.result
   }
 

@@ -12,6 +12,8 @@ struct ClientService: Relay_V1_Client.SimpleServiceProtocol {
   let authenticator: Authenticator
   let committer: SendCommitter
   let sessions: SessionRegistry
+  /// Rings the devices a commit wrote to and wakes the peer links.
+  let dispatcher: CommitDispatcher
   let presence: any PresenceTracker
   let rateLimiter: RateLimiter<DeviceAddress>
   let metrics: RelayMetrics
@@ -22,11 +24,4 @@ struct ClientService: Relay_V1_Client.SimpleServiceProtocol {
 
   var limits: RelayConfiguration.Limits { self.configuration.limits }
   var frameRules: ClientFrameRules { ClientFrameRules(self.configuration) }
-
-  /// Rings the sessions of the devices with new entries, and wakes the peer
-  /// links: the same commit may have written to a peer's outbox.
-  func deliver(_ doorbells: [Doorbell]) {
-    self.sessions.ring(doorbells)
-    self.federator?.wake()
-  }
 }

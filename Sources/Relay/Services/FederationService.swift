@@ -12,7 +12,8 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   let configuration: RelayConfiguration
   let store: any FederationStore
   let federator: Federator
-  let sessions: SessionRegistry
+  /// Rings the devices an applied batch wrote to and wakes the peer links.
+  let dispatcher: CommitDispatcher
   let presence: InProcessPresence
   let metrics: RelayMetrics
   /// Observes every applied message's time, so replies made here sort after what they answer.
@@ -23,7 +24,7 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   private let refusals = LogThrottle()
 
   init(
-    configuration: RelayConfiguration, store: any FederationStore, federator: Federator, sessions: SessionRegistry,
+    configuration: RelayConfiguration, store: any FederationStore, federator: Federator, dispatcher: CommitDispatcher,
     presence: InProcessPresence, metrics: RelayMetrics, clock: HybridLogicalClock, logger: Logger
   ) {
     self.clock = clock
@@ -31,7 +32,7 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     self.configuration = configuration
     self.store = store
     self.federator = federator
-    self.sessions = sessions
+    self.dispatcher = dispatcher
     self.metrics = metrics
     self.logger = logger
     let rate = configuration.federation.maxBatchesPerSecond
@@ -89,7 +90,7 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
       for event in batch.events where event.id <= outcome.throughID {
         if case .message(let message)? = event.event.event { self.clock.observe(message.hlc) }
       }
-      self.sessions.ring(outcome.doorbells)
+      self.dispatcher.committed(outcome.doorbells)
       let applied = batch.events.prefix { $0.id <= outcome.throughID }.count - outcome.rejected.count
       if applied > 0 { self.metrics.federationApplied.increment(by: applied) }
       if !outcome.rejected.isEmpty {
@@ -151,7 +152,7 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
       for user in newcomers { try await self.federator.know(user) }
     }
     let after = try await self.store.changeMembers(change)
-    self.federator.wake()
+    self.dispatcher.committed([])
     var conversation = after?.wire ?? Relay_V1_Conversation()
     conversation.id = id
     conversation.unreadCount = 0

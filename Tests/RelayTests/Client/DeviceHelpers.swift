@@ -15,14 +15,15 @@ struct Home: Sendable {
     var code: String?
     if let link { code = try await link.open { try await $0.linkCode().code } }
     let registration = try await RelayDevice.register(
-      home: path, user: user, deviceID: device, server: relay.server, link: code, configuration: configuration)
+      home: path, user: user, deviceID: device, server: relay.server, link: code,
+      configuration: configuration.patient)
     return Home(path: path, address: registration.device)
   }
 
   func open<T: Sendable>(
     configuration: RelayDevice.Configuration = .defaults, _ body: (RelayDevice) async throws -> T
   ) async throws -> T {
-    try await RelayDevice.withDevice(home: self.path, configuration: configuration, body)
+    try await RelayDevice.withDevice(home: self.path, configuration: configuration.patient, body)
   }
 
   /// Connects, and collects events until `until` says enough (or fails after `timeout`).
@@ -44,7 +45,7 @@ struct Home: Sendable {
           }
           group.addTask {
             try await during(device, session)
-            try await Task.sleep(for: timeout)
+            try await Task.sleep(until: Patience.deadline(after: timeout))
             return nil
           }
           let first = try await group.next()!
@@ -72,5 +73,14 @@ extension [ClientEvent] {
     self.compactMap { event in
       if case .receipt(let id, _, let got, _) = event, got == status { id } else { nil }
     }
+  }
+}
+
+extension RelayDevice.Configuration {
+  /// The same, with its call timeout scaled by ``Patience``.
+  var patient: Self {
+    var configuration = self
+    configuration.callTimeout = configuration.callTimeout * Patience.scale
+    return configuration
   }
 }

@@ -67,7 +67,7 @@ final class ChildProcess: Sendable {
 
   /// Waits for the program to end by itself; past `seconds` it is killed.
   func exit(seconds: Double) async -> Int32 {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    let deadline = Patience.deadline(afterSeconds: seconds)
     while true {
       if let status = self.reap() { return status }
       if ContinuousClock.now > deadline { kill(self.pid, SIGKILL) }
@@ -114,7 +114,7 @@ final class ChildProcess: Sendable {
   static func waitUntil(
     _ what: String, seconds: Double = 15, _ condition: () async throws -> Bool
   ) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    let deadline = Patience.deadline(afterSeconds: seconds)
     while ContinuousClock.now < deadline {
       if (try? await condition()) == true { return }
       try await Task.sleep(for: .milliseconds(50))

@@ -54,10 +54,11 @@ struct TestDevice: Sendable {
     port: Int, relayCertificatePEM: String, _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
   ) async throws -> T {
     // A unary call that never answers fails the test with DEADLINE_EXCEEDED
-    // (30 s), naming the call, instead of stalling the run.
+    // (30 s, scaled by Patience), naming the call, instead of stalling the run.
     let transport = try DeviceTransport.make(
       host: "127.0.0.1", port: port, relayCertificatePEM: relayCertificatePEM,
-      certificatePEM: self.certificatePEM, privateKeyPEM: self.privateKeyPEM)
+      certificatePEM: self.certificatePEM, privateKeyPEM: self.privateKeyPEM,
+      callTimeout: .seconds(30) * Patience.scale)
     return try await withGRPCClient(transport: transport) { client in try await body(client) }
   }
 

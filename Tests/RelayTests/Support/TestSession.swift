@@ -46,7 +46,7 @@ struct TestSession: Sendable {
   func next<T: Sendable>(
     _ what: String, timeout: Duration = .seconds(30), _ match: @Sendable (Relay_V1_ServerFrame) -> T?
   ) async throws -> T {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = Patience.deadline(after: timeout)
     while ContinuousClock.now < deadline {
       if let value = await self.inbox.take(match) { return value }
       if await self.inbox.ended { break }
@@ -106,7 +106,7 @@ struct TestSession: Sendable {
 
   /// Waits for the server to end the stream; its status (nil: OK).
   func end(timeout: Duration = .seconds(30)) async throws -> RPCError? {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = Patience.deadline(after: timeout)
     while ContinuousClock.now < deadline {
       if await self.inbox.ended { return await self.inbox.endError }
       try await Task.sleep(for: .milliseconds(5))

@@ -1,0 +1,19 @@
+/// What follows every commit, whichever path made it: a client's send, ack
+/// or read mark, a membership change, or a batch of a peer's events.
+///
+/// One function, so the flow of a message after its commit reads in one
+/// place: the devices with new mailbox entries are rung (a live session here
+/// writes them at once; one connected to another node of the region is rung
+/// there through the region link, by ``SessionRegistry/ring(_:)``), and the
+/// peer links are woken, since the same transaction may have written to a
+/// peer's outbox (a message or receipt for its users, a membership change).
+struct CommitDispatcher: Sendable {
+  let sessions: SessionRegistry
+  /// The peer links, when this relay has peers.
+  let federator: Federator?
+
+  func committed(_ doorbells: [Doorbell]) {
+    self.sessions.ring(doorbells)
+    self.federator?.wake()
+  }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// How many times longer than usual a test waits for the event it needs:
+/// `RELAY_TEST_TIME_SCALE` (a whole number, at least 1), else 1.
+///
+/// scripts/tsan.sh sets 4: under ThreadSanitizer the relay and the tests run
+/// 5–15 times slower, and the deadlines sized for a loaded machine are not
+/// enough. Only the deadlines scale: what a test expects does not.
+enum Patience {
+  static let scale: Int = {
+    guard let text = ProcessInfo.processInfo.environment["RELAY_TEST_TIME_SCALE"], let value = Int(text) else {
+      return 1
+    }
+    return max(1, value)
+  }()
+
+  /// The instant `timeout` (scaled) from now.
+  static func deadline(after timeout: Duration) -> ContinuousClock.Instant {
+    ContinuousClock.now + timeout * Self.scale
+  }
+
+  static func deadline(afterSeconds seconds: Double) -> ContinuousClock.Instant {
+    Self.deadline(after: .milliseconds(Int(seconds * 1000)))
+  }
+}
