@@ -19,7 +19,7 @@ let package = Package(
     .library(name: "Redis", targets: ["Redis"]),
     .library(name: "E2E", targets: ["E2E"]),
     .library(name: "TLSIdentity", targets: ["TLSIdentity"]),
-    .library(name: "Client", targets: ["Client"]),
+    .library(name: "RelaySDK", targets: ["RelaySDK"]),
     .executable(name: "relay", targets: ["RelayCLI"]),
     .executable(name: "relay-bench", targets: ["RelayBench"]),
     .executable(name: "relay-client", targets: ["RelayClientCLI"]),
@@ -82,7 +82,7 @@ let package = Package(
     // The client SDK: a device's keys and state in SQLite (GRDB), its
     // connection to its relay, encryption of every message, the session stream.
     .target(
-      name: "Client",
+      name: "RelaySDK",
       dependencies: [
         "E2E",
         "Wire",
@@ -159,7 +159,7 @@ let package = Package(
       name: "RelayClientCLI",
       dependencies: [
         "CThreadSanitizer",
-        "Client",
+        "RelaySDK",
         "E2E",
         "Wire",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -227,7 +227,7 @@ let package = Package(
         "CThreadSanitizer",
         "Relay",
         "E2E",
-        "Client",
+        "RelaySDK",
         "TLSIdentity",
         "Redis",
         "Wire",

@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     let logger = Logger(label: "relay")
     do {
       let configuration = try self.configuration()
-      let relay = try Relay(configuration: configuration, logger: logger)
+      let relay = try RelayNode(configuration: configuration, logger: logger)
       var groupConfiguration = ServiceGroupConfiguration(
         services: [.init(service: relay)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
       groupConfiguration.bound(by: configuration)
@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
 
   /// SIGHUP: read the config file again and apply its federation peers.
   /// A file that does not load keeps the peers as they were.
-  private func reloadPeersOnHangUp(_ relay: Relay, logger: Logger) async {
+  private func reloadPeersOnHangUp(_ relay: RelayNode, logger: Logger) async {
     for await _ in await UnixSignalsSequence(trapping: .sighup) {
       do {
         let fresh = try self.configuration()

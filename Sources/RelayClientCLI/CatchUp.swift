@@ -1,5 +1,5 @@
-import Client
 import Foundation
+import RelaySDK
 
 extension RelayDevice {
   /// Connects, passes every event to `onEvent` until the session has caught

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Client
 import Crypto
 import E2E
 import Foundation
+import RelaySDK
 
 struct DevicesCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Client
 import Foundation
+import RelaySDK
 
 @main
 enum Main {

@@ -16,8 +16,12 @@ public final class SendCommitter: Service, Sendable {
   /// A send's place in the queue; its result arrives after the commit.
   final class Ticket: Sendable {
     let command: SendCommand
-    private let state = Mutex<(Result<SendOutcome, RelayError>?, CheckedContinuation<SendOutcome, any Error>?)>(
-      (nil, nil))
+    /// The outcome once known; the waiter while it waits.
+    private struct State {
+      var result: Result<SendOutcome, RelayError>?
+      var waiter: CheckedContinuation<SendOutcome, any Error>?
+    }
+    private let state = Mutex(State())
     /// Called with the outcome, on the committer's task, instead of a waiter.
     private let onComplete: (@Sendable (Result<SendOutcome, RelayError>) -> Void)?
 
@@ -33,17 +37,17 @@ public final class SendCommitter: Service, Sendable {
       try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
           let ready = self.state.withLock { state -> Result<SendOutcome, any Error>? in
-            if let result = state.0 { return result.mapError { $0 } }
+            if let result = state.result { return result.mapError { $0 } }
             if Task.isCancelled { return .failure(CancellationError()) }
-            state.1 = continuation
+            state.waiter = continuation
             return nil
           }
           if let ready { continuation.resume(with: ready) }
         }
       } onCancel: {
         let waiting = self.state.withLock { state in
-          defer { state.1 = nil }
-          return state.1
+          defer { state.waiter = nil }
+          return state.waiter
         }
         waiting?.resume(throwing: CancellationError())
       }
@@ -52,9 +56,9 @@ public final class SendCommitter: Service, Sendable {
     func complete(_ result: Result<SendOutcome, RelayError>) {
       if let onComplete = self.onComplete { return onComplete(result) }
       let waiting = self.state.withLock { state in
-        state.0 = result
-        defer { state.1 = nil }
-        return state.1
+        state.result = result
+        defer { state.waiter = nil }
+        return state.waiter
       }
       waiting?.resume(with: result)
     }

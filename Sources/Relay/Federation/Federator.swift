@@ -116,7 +116,7 @@ public final class Federator: Service, Sendable {
 
   /// Makes sure `user` is known here: nothing for a local user; for a user of
   /// a peer, asks the peer for its devices and remembers them (`notFound` if it has none).
-  func know(_ user: UserAddress) async throws {
+  func lookUpAndCache(_ user: UserAddress) async throws {
     guard user.domain != self.localDomain else { return }
     _ = try await self.lookup(user, deviceID: nil, claim: false)
   }

@@ -10,7 +10,7 @@ struct RegionEventPump: Service {
   let events: AsyncStream<RegionEvent>
   let link: RegionLink
   let sessions: SessionRegistry
-  let presence: InProcessPresence
+  let presence: PresenceHub
 
   func run() async throws {
     for await event in self.events.cancelOnGracefulShutdown() {

@@ -41,7 +41,7 @@ extension ClientService {
     } catch let error as RelayError where error.code == .notFound {
       let remote = others.filter { $0.domain != self.configuration.domain }
       guard !remote.isEmpty else { throw error }
-      for user in remote { try await self.know(user) }
+      for user in remote { try await self.lookUpAndCache(user) }
       record = try await self.store.createConversation(new)
     }
     self.dispatcher.committed([])
@@ -122,7 +122,7 @@ extension ClientService {
     // Authorized and within the size limit (the store checks again under its
     // lock) before other relays are asked about the newcomers.
     if case .add(let newcomers) = try change.plan(on: conversation) {
-      for user in newcomers { try await self.know(user) }
+      for user in newcomers { try await self.lookUpAndCache(user) }
     }
     let after = try await self.store.changeMembers(change)
     self.dispatcher.committed([])

@@ -133,9 +133,9 @@ extension ClientService {
 
   /// Makes sure a user named in a request is known here (a remote user is
   /// looked up on its relay and remembered).
-  func know(_ user: UserAddress) async throws {
+  func lookUpAndCache(_ user: UserAddress) async throws {
     guard user.domain != self.configuration.domain else { return }
-    try await self.remote(user).know(user)
+    try await self.remote(user).lookUpAndCache(user)
   }
 
   /// The peer links, for a user of another domain.

@@ -14,7 +14,7 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   let federator: Federator
   /// Rings the devices an applied batch wrote to and wakes the peer links.
   let dispatcher: CommitDispatcher
-  let presence: InProcessPresence
+  let presence: PresenceHub
   let metrics: RelayMetrics
   /// Observes every applied message's time, so replies made here sort after what they answer.
   let clock: HybridLogicalClock
@@ -25,7 +25,7 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
 
   init(
     configuration: RelayConfiguration, store: any FederationStore, federator: Federator, dispatcher: CommitDispatcher,
-    presence: InProcessPresence, metrics: RelayMetrics, clock: HybridLogicalClock, logger: Logger
+    presence: PresenceHub, metrics: RelayMetrics, clock: HybridLogicalClock, logger: Logger
   ) {
     self.clock = clock
     self.presence = presence
@@ -149,7 +149,7 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     // The actor may make the change (and it is within the limits) before other relays are asked about newcomers.
     let current = try await self.store.conversation(id: id, viewer: actor)
     if case .add(let newcomers) = try change.plan(on: current) {
-      for user in newcomers { try await self.federator.know(user) }
+      for user in newcomers { try await self.federator.lookUpAndCache(user) }
     }
     let after = try await self.store.changeMembers(change)
     self.dispatcher.committed([])

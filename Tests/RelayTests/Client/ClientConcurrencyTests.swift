@@ -1,6 +1,6 @@
-import Client
 import E2E
 import Foundation
+import RelaySDK
 import Synchronization
 import Testing
 import Wire

@@ -1,6 +1,6 @@
-import Client
 import E2E
 import Foundation
+import RelaySDK
 import SwiftASN1
 import TLSIdentity
 import Testing

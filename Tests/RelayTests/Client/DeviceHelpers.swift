@@ -1,5 +1,5 @@
-import Client
 import Foundation
+import RelaySDK
 import Testing
 
 /// A registered device's home directory, for the SDK tests.

@@ -1,6 +1,6 @@
-import Client
 import Foundation
 import GRPCCore
+import RelaySDK
 import SwiftProtobuf
 import TLSIdentity
 import Testing

@@ -1,6 +1,6 @@
-import Client
 import Foundation
 import GRDB
+import RelaySDK
 import Testing
 import Wire
 

@@ -1,5 +1,5 @@
-import Client
 import Foundation
+import RelaySDK
 import Testing
 
 extension FederationSuites {

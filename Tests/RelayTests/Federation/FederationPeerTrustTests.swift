@@ -1,7 +1,7 @@
-import Client
 import Foundation
 import GRDB
 import GRPCCore
+import RelaySDK
 import SwiftProtobuf
 import TLSIdentity
 import Testing

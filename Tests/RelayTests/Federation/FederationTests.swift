@@ -1,8 +1,8 @@
-import Client
 import Foundation
 import GRDB
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import RelaySDK
 import SwiftProtobuf
 import TLSIdentity
 import Testing

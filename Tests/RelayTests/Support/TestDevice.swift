@@ -1,8 +1,8 @@
-import Client
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Relay
+import RelaySDK
 import SwiftProtobuf
 import TLSIdentity
 import Wire

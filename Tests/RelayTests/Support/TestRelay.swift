@@ -34,7 +34,7 @@ func withRelay<T: Sendable>(
   // RELAY_TEST_LOG=debug (or info, ...) shows more of what the test relays do.
   logger.logLevel =
     ProcessInfo.processInfo.environment["RELAY_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-  let relay = try Relay(configuration: configuration, logger: logger)
+  let relay = try RelayNode(configuration: configuration, logger: logger)
   let group = ServiceGroup(configuration: .init(services: [.init(service: relay)], logger: logger))
   return try await withThrowingTaskGroup(of: Void.self) { tasks in
     tasks.addTask { try await group.run() }

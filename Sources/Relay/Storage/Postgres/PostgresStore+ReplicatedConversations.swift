@@ -13,12 +13,12 @@ extension PostgresStore {
     let version = try Int64(wire: state.version, field: "conversation version")
     let existing = try await db.rows(
       "SELECT home_relay, version FROM conversations WHERE id = \(state.id) FOR UPDATE"
-    ).first.map { try $0.decode((String, Int64).self) }
+    ).first.map { try $0.decode((String, Int64).self) }.map { (home: $0.0, version: $0.1) }
     if let existing {
-      guard existing.0 == state.homeRelay else {
+      guard existing.home == state.homeRelay else {
         throw RelayError(.permissionDenied, "the conversation is owned by another relay")
       }
-      guard existing.1 < version else { return }  // as new or newer here already
+      guard existing.version < version else { return }  // as new or newer here already
     }
     for member in members {
       if member.user.domain == localDomain {

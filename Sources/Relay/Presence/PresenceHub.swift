@@ -1,14 +1,14 @@
 internal import Synchronization
 public import Wire
 
-/// Presence on this process: the state machines behind one lock, the
+/// Presence: the state machines of this process behind one lock, the
 /// subscriptions, and delivery of updates to subscribed sessions only.
 ///
 /// On the embedded relay that is all of it. On a region node, `region`
 /// carries what this node sees to the other nodes (and back): a user's
 /// presence changes are announced there and delivered to subscribers when
 /// they come back, since the user may have devices on other nodes.
-final class InProcessPresence: PresenceTracker {
+final class PresenceHub: PresenceTracker {
   private struct State {
     var presence: PresenceStateMachine
     var typing: TypingStateMachine

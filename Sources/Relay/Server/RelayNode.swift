@@ -14,10 +14,10 @@ public import TLSIdentity
 /// committer commits what is still queued, then the pool closes.
 ///
 /// ```swift
-/// let relay = try Relay(configuration: .defaults, logger: Logger(label: "relay"))
+/// let relay = try RelayNode(configuration: .defaults, logger: Logger(label: "relay"))
 /// try await ServiceGroup(services: [relay], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
 /// ```
-public final class Relay: Service {
+public final class RelayNode: Service {
   public let configuration: RelayConfiguration
   /// The SHA-256 fingerprint of the relay's own key, for clients to pin.
   public let fingerprint: Fingerprint
@@ -68,7 +68,7 @@ public final class Relay: Service {
       throw RelayError(
         .invalidArgument, "federation peers need a store that can federate (the embedded one or PostgreSQL)")
     }
-    let presence = InProcessPresence(
+    let presence = PresenceHub(
       configuration: configuration.presence, sessions: sessions, region: link, federation: federator,
       wallClock: wallClock)
     let metrics = RelayMetrics()
