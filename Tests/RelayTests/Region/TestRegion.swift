@@ -46,8 +46,12 @@ struct TestRegion: Sendable {
   /// `region` adds options to the config file's `region` section, `config` other sections (YAML).
   func serveArguments(_ name: String, port: Int, region: String = "", config more: String = "") throws -> [String] {
     let config = self.dataDirectory + "/\(name).yaml"
-    let options = ["postgres_lease_timeout_ms: 15000", region].filter { !$0.isEmpty }.joined(separator: ", ")
-    try Data("region: { \(options) }\n\(more)".utf8).write(to: URL(fileURLWithPath: config))
+    // Test sessions send no heartbeats: a silent device is allowed the tests' patience (Patience.scale).
+    let ttl = RelayConfiguration.defaults.presence.ttl.components.seconds * Int64(Patience.scale)
+    let options = ["postgres_lease_timeout_ms: 15000", "session_ttl_seconds: \(90 * Patience.scale)", region]
+      .filter { !$0.isEmpty }.joined(separator: ", ")
+    let presence = more.contains("presence:") ? "" : "presence: { ttl_seconds: \(ttl) }\n"
+    try Data("region: { \(options) }\n\(presence)\(more)".utf8).write(to: URL(fileURLWithPath: config))
     return [
       "serve", "--data-dir", self.dataDirectory, "--config", config, "--listen", "127.0.0.1:\(port)",
       "--postgres", self.postgresURL, "--redis", self.redisURL, "--node-id", self.nodeID(name),
