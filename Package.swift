@@ -15,6 +15,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "Wire", targets: ["Wire"]),
+    .library(name: "RelayCore", targets: ["RelayCore"]),
     .library(name: "Relay", targets: ["Relay"]),
     .library(name: "Redis", targets: ["Redis"]),
     .library(name: "E2E", targets: ["E2E"]),
@@ -113,10 +114,61 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
-    // The relay server: identity, storage, delivery, presence, the gRPC services.
+    // What every part of the relay agrees on: errors, configuration, the
+    // records and the store contract (with the decisions both backends
+    // share), federation's rules and events, the message clock, request
+    // validation. No NIO, no database.
+    .target(
+      name: "RelayCore",
+      dependencies: [
+        "Wire",
+        "TLSIdentity",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Yams", package: "Yams"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The embedded backend: one SQLite file through GRDB.
+    .target(
+      name: "RelayStoreSQLite",
+      dependencies: [
+        "RelayCore",
+        "Wire",
+        "TLSIdentity",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The region backend: PostgreSQL through a postgres-nio pool, shared by a region's nodes.
+    .target(
+      name: "RelayStorePostgres",
+      dependencies: [
+        "RelayCore",
+        "Wire",
+        "TLSIdentity",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The relay server: delivery, presence, region, federation, the gRPC
+    // services, and the wiring of a whole node.
     .target(
       name: "Relay",
       dependencies: [
+        "RelayCore",
+        "RelayStoreSQLite",
+        "RelayStorePostgres",
         "Wire",
         "TLSIdentity",
         "Redis",
@@ -147,6 +199,9 @@ let package = Package(
       dependencies: [
         "CThreadSanitizer",
         "Relay",
+        "RelayCore",
+        "RelayStoreSQLite",
+        "RelayStorePostgres",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -174,6 +229,7 @@ let package = Package(
       dependencies: [
         "CThreadSanitizer",
         "Relay",
+        "RelayCore",
         "TLSIdentity",
         "Wire",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -197,6 +253,8 @@ let package = Package(
       dependencies: [
         "CFuzzer",
         "Relay",
+        "RelayCore",
+        "RelayStoreSQLite",
         "E2E",
         "Redis",
         "TLSIdentity",
@@ -226,6 +284,9 @@ let package = Package(
       dependencies: [
         "CThreadSanitizer",
         "Relay",
+        "RelayCore",
+        "RelayStoreSQLite",
+        "RelayStorePostgres",
         "E2E",
         "RelaySDK",
         "TLSIdentity",

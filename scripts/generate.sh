@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the committed generated code:
 #   - Swift protobuf + gRPC code for everything under schema/proto/ -> Sources/Wire/Generated/
-#   - the SQLite migrations under schema/sqlite/ -> Sources/Relay/Storage/SQLite/SQLiteMigrations+Generated.swift
+#   - the SQLite migrations under schema/sqlite/ -> Sources/RelayStoreSQLite/SQLiteMigrations+Generated.swift
 # The build never runs protoc; run this after editing a .proto or a migration, and commit the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +51,6 @@ embed_migrations() { # DIR OUTPUT TYPE
     echo "}"
   } > "$2"
 }
-embed_migrations schema/sqlite Sources/Relay/Storage/SQLite/SQLiteMigrations+Generated.swift SQLiteMigrations
-embed_migrations schema/postgres Sources/Relay/Storage/Postgres/PostgresMigrations+Generated.swift PostgresMigrations
+embed_migrations schema/sqlite Sources/RelayStoreSQLite/SQLiteMigrations+Generated.swift SQLiteMigrations
+embed_migrations schema/postgres Sources/RelayStorePostgres/PostgresMigrations+Generated.swift PostgresMigrations
 echo "generated: $out and the migrations"

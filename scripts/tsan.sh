@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ThreadSanitizer phase (not in CI yet: see docs/decisions.md): builds
+# The ThreadSanitizer phase (the last phase of CI: see docs/decisions.md): builds
 # everything with --sanitize=thread in .build-tsan and runs the unit,
 # storage, end-to-end, client and region suites under it (the federation
 # and hostile phases stay out: the first triples CI's time, the second

@@ -1,3 +1,4 @@
+internal import RelayCore
 import GRPCCore
 
 /// `relay.bench.Echo/Echo`: a bidirectional stream that sends every message

@@ -1,3 +1,4 @@
+internal import RelayCore
 import Foundation
 
 /// A `relay serve` child process with its own temporary data directory, so

@@ -1,3 +1,4 @@
+internal import RelayCore
 import Foundation
 
 /// One workload's result.

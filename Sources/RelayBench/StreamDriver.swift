@@ -1,3 +1,4 @@
+internal import RelayCore
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import SwiftProtobuf

@@ -1,3 +1,4 @@
+internal import RelayCore
 import ArgumentParser
 import Relay
 

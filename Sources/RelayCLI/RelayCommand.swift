@@ -1,3 +1,4 @@
+internal import RelayCore
 import ArgumentParser
 
 /// `relay`: run a relay, or administer its data.

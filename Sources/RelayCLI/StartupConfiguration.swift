@@ -1,3 +1,6 @@
+internal import RelayStorePostgres
+internal import RelayStoreSQLite
+internal import RelayCore
 import Foundation
 import Logging
 import Relay

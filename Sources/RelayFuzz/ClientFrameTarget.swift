@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Foundation
 internal import Relay
 internal import SwiftProtobuf

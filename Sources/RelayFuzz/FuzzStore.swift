@@ -1,3 +1,5 @@
+internal import RelayStoreSQLite
+internal import RelayCore
 internal import Foundation
 internal import Relay
 internal import SwiftProtobuf

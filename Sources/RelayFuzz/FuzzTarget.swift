@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Foundation
 
 /// One decoder reachable from outside the relay (or, for the SDK, from

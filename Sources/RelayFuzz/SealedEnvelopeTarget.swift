@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import E2E
 internal import Foundation
 

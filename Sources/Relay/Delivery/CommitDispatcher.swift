@@ -1,3 +1,5 @@
+internal import RelayCore
+
 /// What follows every commit, whichever path made it: a client's send, ack
 /// or read mark, a membership change, or a batch of a peer's events.
 ///

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import GRPCCore
 internal import Wire
 

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Synchronization
 
 /// Bounds the sends one stream has queued for commit and not yet answered,

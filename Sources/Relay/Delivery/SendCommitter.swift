@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Logging
 public import ServiceLifecycle
 internal import Synchronization

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Foundation
 
 /// What `relay peers` shows of one peer (the admin listener's `GET /peers`).

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Synchronization
 
 /// Lets a message through once per `interval` for each key, so that what a

@@ -1,3 +1,4 @@
+internal import RelayCore
 public import Wire
 
 /// Who is online, from device connects, heartbeats and disconnects.

@@ -1,3 +1,4 @@
+internal import RelayCore
 public import ServiceLifecycle
 
 /// Expires presence and typing on a timer, and closes the streams of devices

@@ -1,3 +1,4 @@
+internal import RelayCore
 public import Wire
 
 /// Presence, typing and presence subscriptions — in process for the embedded

@@ -1,3 +1,4 @@
+internal import RelayCore
 public import Wire
 
 /// Typing indicators: on when a member says so, off when they say so or

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Logging
 internal import Redis
 internal import ServiceLifecycle

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Wire
 
 /// A message on one of the region's Redis channels, as text: fields joined

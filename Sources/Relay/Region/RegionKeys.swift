@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Wire
 
 /// The Redis keys and channels a region's nodes share, as the seed design

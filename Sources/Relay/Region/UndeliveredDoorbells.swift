@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Wire
 
 /// Doorbells this node could not forward because Redis was out of reach,

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import NIOCore
 internal import NIOSSL
 internal import Synchronization

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import NIOCore
 
 /// Sits right after the TLS handler and hands each read on in a buffer of its

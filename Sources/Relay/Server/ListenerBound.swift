@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import NIOCore
 
 /// On the listening channel: reports the port once the listener is bound

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Synchronization
 
 /// The relay's port once it listens, or why it never will: a node whose

@@ -1,3 +1,4 @@
+internal import RelayCore
 public import ServiceLifecycle
 
 #if canImport(Glibc)

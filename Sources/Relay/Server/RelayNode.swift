@@ -1,3 +1,6 @@
+internal import RelayStorePostgres
+internal import RelayStoreSQLite
+internal import RelayCore
 internal import Foundation
 internal import GRPCNIOTransportHTTP2
 public import Logging

@@ -1,3 +1,4 @@
+internal import RelayCore
 public import GRPCNIOTransportHTTP2
 internal import NIOCore
 internal import NIOSSL

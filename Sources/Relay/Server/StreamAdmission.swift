@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import Synchronization
 
 /// How fast calls (HTTP/2 streams) may be opened: per client address, and on
@@ -68,5 +69,14 @@ final class StreamGate: Sendable {
   func admit(_ address: String) -> StreamAdmission.Refusal? {
     let now = self.clock.now - self.epoch
     return self.state.withLock { $0.admit(address, now: now) }
+  }
+}
+
+extension RelayConfiguration.Connection {
+  /// The configured stream rates as the admission's limits (bursts of two seconds' worth).
+  var streamLimits: StreamAdmission.Limits {
+    StreamAdmission.Limits(
+      perAddressRate: self.streamsPerSecondPerAddress, perAddressBurst: 2 * self.streamsPerSecondPerAddress,
+      globalRate: self.streamsPerSecond, globalBurst: 2 * self.streamsPerSecond, maxAddresses: 65_536)
   }
 }

@@ -1,3 +1,4 @@
+internal import RelayCore
 internal import CoreMetrics
 internal import GRPCCore
 internal import Logging

@@ -1,3 +1,4 @@
+internal import RelayCore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2

@@ -8,6 +8,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// Two registered users with a direct conversation, for the tests below.
 func withPair<T: Sendable>(

@@ -5,6 +5,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("Chat over a real relay (mTLS on loopback)", .timeLimit(.minutes(3)))
 struct ChatTests {

@@ -8,6 +8,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// The `relay` executable built beside the test bundle.
 let relayExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path + "/relay"

@@ -5,6 +5,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// Runs `call` and returns the gRPC status code it failed with (nil: it succeeded).
 func statusCode(_ call: () async throws -> Void) async -> RPCError.Code? {

@@ -6,6 +6,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// Runs a program to completion; its exit status and everything it printed.
 func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {

@@ -10,6 +10,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("Every limit is enforced before work is done", .timeLimit(.minutes(3)))
 struct LimitsTests {

@@ -5,6 +5,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("Presence and typing, pushed only to subscribers", .timeLimit(.minutes(3)))
 struct PresenceTests {

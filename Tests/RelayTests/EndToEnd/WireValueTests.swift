@@ -5,6 +5,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// Where a test's relay keeps its data: the embedded store, or a region node on PostgreSQL.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {

@@ -5,6 +5,9 @@ import NIOPosix
 import PostgresNIO
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// What the federation tests read from (and do to) a relay's own database,
 /// on either backend.

@@ -6,6 +6,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// PostgreSQL that stops answering, reached through a proxy that stops
 /// reading both ways (``TCPProxy/pause()``) as a stalled network or a stopped

@@ -3,6 +3,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// Two `relay serve` nodes of one region whose wall clocks disagree.
 @Suite("A region whose nodes' clocks disagree", .timeLimit(.minutes(4)))

@@ -7,6 +7,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// Two relay nodes sharing one PostgreSQL and one Redis.
 @Suite("A region: two nodes, one PostgreSQL, one Redis", .timeLimit(.minutes(3)))

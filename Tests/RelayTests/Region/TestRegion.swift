@@ -3,6 +3,9 @@ import SwiftProtobuf
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// One test's region: a new PostgreSQL database, a Redis (the run's, or the
 /// test's own), names no other test uses (they share the Redis), and one

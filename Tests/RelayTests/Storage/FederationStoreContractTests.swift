@@ -4,6 +4,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// The federation half of the storage contract, on every backend: the
 /// outbox a commit writes, the idempotent apply of a peer's events, version

@@ -3,6 +3,9 @@ import GRDB
 import Testing
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("The embedded store checkpoints off the commit path")
 struct SQLiteCheckpointTests {

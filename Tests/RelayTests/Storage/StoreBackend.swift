@@ -5,6 +5,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// The backends the contract suite runs against; every test in
 /// `StoreContractTests` runs on each. PostgreSQL runs when the test script

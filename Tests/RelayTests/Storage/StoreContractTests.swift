@@ -3,6 +3,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// The storage contract: what every backend must do, tested on each one.
 @Suite("Storage contract", .timeLimit(.minutes(3)))

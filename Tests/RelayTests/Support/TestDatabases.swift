@@ -4,6 +4,9 @@ import NIOPosix
 import PostgresNIO
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// The PostgreSQL and Redis servers `scripts/with-databases.sh` starts for
 /// the test run. In CI (`CI=true`) they are required: a test that needs one

@@ -3,6 +3,9 @@ import Logging
 import ServiceLifecycle
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// A relay running in this process on a loopback port chosen by the OS, over
 /// the real HTTP/2 transport with mutual TLS, with its data in a fresh

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("Configuration")
 struct ConfigurationTests {

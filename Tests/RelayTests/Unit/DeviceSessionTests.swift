@@ -6,6 +6,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 /// Collects what a session writes.
 final class CollectingWriter: RPCWriterProtocol, Sendable {

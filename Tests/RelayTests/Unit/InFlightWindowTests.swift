@@ -2,6 +2,9 @@ import Synchronization
 import Testing
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("A stream's window of sends in flight")
 struct InFlightWindowTests {

@@ -3,6 +3,9 @@ import NIOEmbedded
 import Testing
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("The inbound buffer compactor after TLS")
 struct InboundBufferCompactorTests {

@@ -1,6 +1,9 @@
 import Testing
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("PostgreSQL migrations")
 struct PostgresMigrationsTests {

@@ -2,6 +2,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("Region hints: Redis payloads and the doorbell backlog")
 struct RegionHintTests {

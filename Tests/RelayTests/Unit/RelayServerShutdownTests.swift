@@ -3,6 +3,9 @@ import ServiceLifecycle
 import Testing
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("The gRPC server stopped before it listens", .timeLimit(.minutes(5)))
 struct RelayServerShutdownTests {

@@ -2,6 +2,9 @@ import Testing
 import Wire
 
 @testable import Relay
+@testable import RelayCore
+@testable import RelayStorePostgres
+@testable import RelayStoreSQLite
 
 @Suite("State machines, driven by a fake clock")
 struct StateMachineTests {

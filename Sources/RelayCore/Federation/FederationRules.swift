@@ -1,0 +1,116 @@
+package import Foundation
+public import Wire
+
+/// What a peer may say: events only for its own domain, copies only for this
+/// relay's devices, sizes within the limits. Backend-free, so every backend
+/// refuses the same events with the same messages.
+public struct FederationRules: Sendable {
+  public var localDomain: String
+  public var maxEnvelopeBytes: Int
+  public var maxCopies: Int
+  public var maxMembers: Int
+  /// Entries in one `Reconcile` request (each costs a look-up); a relay
+  /// that shares more conversations with a peer sends several requests.
+  public static let maxReconcileEntries = 4096
+
+  public init(localDomain: String, maxEnvelopeBytes: Int, maxCopies: Int, maxMembers: Int) {
+    self.localDomain = localDomain
+    self.maxEnvelopeBytes = maxEnvelopeBytes
+    self.maxCopies = maxCopies
+    self.maxMembers = maxMembers
+  }
+
+  /// A replicated message's sender, and its copies for devices of this relay.
+  package func check(
+    _ message: Relay_V1_ReplicatedMessage, from peer: String
+  ) throws(RelayError)
+    -> (sender: DeviceAddress, copies: [SendCommand.Copy])
+  {
+    let sender = try Self.device(message.sender, "message sender")
+    guard message.originRelay == peer, sender.user.domain == peer else {
+      throw RelayError(.permissionDenied, "a peer may only replicate messages of its own domain")
+    }
+    _ = try RequestValidation.messageID(message.messageID)
+    _ = try RequestValidation.conversationID(message.conversationID)
+    // Both are stored as signed 64-bit integers (the clock by its bit pattern, which must sort as it compares).
+    _ = try Int64(wire: message.hlc, field: "hlc")
+    guard try Int64(wire: message.originSeq, field: "origin_seq") > 0 else {
+      throw RelayError(.invalidArgument, "origin_seq must be positive")
+    }
+    guard message.copies.count <= self.maxCopies else {
+      throw RelayError(.resourceExhausted, "a message may carry at most \(self.maxCopies) copies")
+    }
+    var copies = [SendCommand.Copy]()
+    copies.reserveCapacity(message.copies.count)
+    for copy in message.copies {
+      let device = try Self.device(copy.device, "copy device")
+      guard device.user.domain == self.localDomain else {
+        throw RelayError(.permissionDenied, "a replicated message carries a copy for another relay's device")
+      }
+      guard !copy.ciphertext.isEmpty, copy.ciphertext.count <= self.maxEnvelopeBytes else {
+        throw RelayError(.resourceExhausted, "a copy is empty or over the \(self.maxEnvelopeBytes)-byte limit")
+      }
+      copies.append(SendCommand.Copy(device: device, ciphertext: copy.ciphertext))
+    }
+    return (sender, copies)
+  }
+
+  /// A replicated receipt's message sender (here) and recipient (on `peer`).
+  package func check(
+    _ receipt: Relay_V1_ReplicatedReceipt, from peer: String
+  ) throws(RelayError)
+    -> (sender: DeviceAddress, by: DeviceAddress)
+  {
+    let sender = try Self.device(receipt.sender, "receipt sender")
+    let by = try Self.device(receipt.by, "receipt by")
+    guard by.user.domain == peer, sender.user.domain == self.localDomain else {
+      throw RelayError(.permissionDenied, "a peer may only report receipts of its own devices for this relay's senders")
+    }
+    guard receipt.status == .delivered || receipt.status == .read else {
+      throw RelayError(.invalidArgument, "a replicated receipt is DELIVERED or READ")
+    }
+    _ = try RequestValidation.conversationID(receipt.conversationID)
+    return (sender, by)
+  }
+
+  /// A conversation state's members, checked to be owned by `peer`.
+  package func check(
+    _ state: Relay_V1_ConversationState, from peer: String
+  ) throws(RelayError)
+    -> [ConversationRecord.Member]
+  {
+    guard state.homeRelay == peer else {
+      throw RelayError(.permissionDenied, "a peer may only replicate conversations it owns")
+    }
+    _ = try RequestValidation.conversationID(state.id)
+    guard try Int64(wire: state.version, field: "conversation version") > 0,
+      state.kind == .direct || state.kind == .group
+    else {
+      throw RelayError(.invalidArgument, "a conversation state needs a version and a kind")
+    }
+    guard state.members.count <= self.maxMembers, state.name.utf8.count <= 256 else {
+      throw RelayError(.resourceExhausted, "a conversation state is over the member or name limit")
+    }
+    try RequestValidation.text(state.name, field: "conversation name", maxBytes: 256)
+    try RequestValidation.text(state.createdBy, field: "created_by", maxBytes: 320)
+    return try state.members.map { (member) throws(RelayError) in
+      ConversationRecord.Member(
+        user: try RequestValidation.user(member.user, field: "member"),
+        role: member.role == .admin ? .admin : .member)
+    }
+  }
+
+  /// A device list's user, checked to be homed on `peer`.
+  package func check(_ list: Relay_V1_DeviceList, from peer: String) throws(RelayError) -> UserAddress {
+    let user = try RequestValidation.user(list.user, field: "device list user")
+    guard user.domain == peer else {
+      throw RelayError(.permissionDenied, "a peer may only describe the devices of its own users")
+    }
+    guard list.devices.count <= 64 else { throw RelayError(.resourceExhausted, "a device list is over 64 devices") }
+    return user
+  }
+
+  private static func device(_ text: String, _ field: String) throws(RelayError) -> DeviceAddress {
+    try RequestValidation.device(text, field: field)
+  }
+}

@@ -1,0 +1,157 @@
+internal import PostgresNIO
+public import Wire
+
+extension PostgresStore {
+  public func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell] {
+    let upTo = try Int64(wire: cursor, field: "ack cursor")
+    return try await self.transaction("acknowledging") { db in
+      let user = device.user.description
+      // Who gets a `delivered` receipt, found before any lock is taken...
+      let delivered = try await db.rows(
+        """
+        SELECT conversation_id, seq, origin_seq, message_id, sender_user, sender FROM mailbox
+        WHERE user_address = \(user) AND device_id = \(device.deviceID) AND cursor <= \(upTo)
+          AND kind = 0 AND sender_user <> user_address
+        ORDER BY cursor
+        """
+      ).map { row in
+        let (conversationID, seq, originSeq, messageID, senderUser, sender) = try row.decode(
+          (String, Int64, Int64, String, String, String).self)
+        return CoveredMessage(
+          conversationID: conversationID, seq: seq, originSeq: originSeq, messageID: messageID,
+          senderUser: senderUser, sender: sender)
+      }.newestPerSender()
+      let senders = try await Self.devices(db, of: Set(delivered.map(\.senderUser)))
+      // ...then the acking device and the senders' devices locked in the one order.
+      try await Self.lockDevices(db, [device] + senders.values.flatMap { $0 })
+      let rows = try await db.rows(
+        "SELECT mailbox_head, acked_cursor FROM devices WHERE user_address = \(user) AND device_id = \(device.deviceID)"
+      )
+      guard let row = rows.first else { throw RelayError(.notFound, "unknown device") }
+      let (head, acked) = try row.decode((Int64, Int64).self)
+      if cursor > UInt64(head) {
+        throw RelayError(.outOfRange, "ack cursor \(cursor) is beyond the mailbox head \(head)")
+      }
+      if cursor <= UInt64(acked) {
+        throw RelayError(.failedPrecondition, "ack cursor \(cursor) was already acknowledged (acked up to \(acked))")
+      }
+      // Entries at or below `acked` were pruned, so everything found above is newly delivered.
+      let entries = try await Self.receipts(
+        db, covering: delivered, status: .delivered, by: device, atMs: nowMs, senders: senders)
+      let doorbells = try await Self.appendToMailboxes(db, entries)
+      try await db.run(
+        """
+        DELETE FROM mailbox WHERE user_address = \(user) AND device_id = \(device.deviceID)
+          AND cursor <= \(upTo)
+        """)
+      try await db.run(
+        """
+        UPDATE devices SET acked_cursor = \(upTo)
+        WHERE user_address = \(user) AND device_id = \(device.deviceID)
+        """)
+      return doorbells
+    }
+  }
+
+  public func markRead(
+    device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64
+  ) async throws -> [Doorbell] {
+    let readTo = try Int64(wire: upToSeq, field: "read up_to_seq")
+    return try await self.transaction("marking read") { db in
+      let user = device.user.description
+      let (conversation, _) = try await Self.membership(db, id: conversationID, viewer: device.user)
+      if upToSeq > conversation.lastSeq {
+        throw RelayError(
+          .outOfRange, "read up_to_seq \(upToSeq) is beyond the conversation's last seq \(conversation.lastSeq)")
+      }
+      // The read mark only moves forward, under its row lock.
+      let marks = try await db.rows(
+        """
+        SELECT last_read_seq FROM members WHERE conversation_id = \(conversationID) AND user_address = \(user)
+        FOR UPDATE
+        """)
+      guard let mark = marks.first else { throw RelayError(.permissionDenied, "not a member of this conversation") }
+      let lastRead = try mark.decode(Int64.self)
+      guard readTo > lastRead else { return [] }
+      try await db.run(
+        """
+        UPDATE members SET last_read_seq = \(readTo)
+        WHERE conversation_id = \(conversationID) AND user_address = \(user)
+        """)
+      let read = try await db.rows(
+        """
+        SELECT seq, origin_seq, message_id, sender_user, sender_device FROM messages
+        WHERE conversation_id = \(conversationID) AND seq > \(lastRead) AND seq <= \(readTo)
+          AND sender_user <> \(user)
+        ORDER BY seq
+        """
+      ).map { row in
+        let (seq, originSeq, messageID, senderUser, senderDevice) = try row.decode(
+          (Int64, Int64, String, String, String).self)
+        return CoveredMessage(
+          conversationID: conversationID, seq: seq, originSeq: originSeq, messageID: messageID, senderUser: senderUser,
+          sender: "\(senderUser)/\(senderDevice)")
+      }.newestPerSender()
+      let senders = try await Self.devices(db, of: Set(read.map(\.senderUser)))
+      try await Self.lockDevices(db, senders.values.flatMap { $0 })
+      let entries = try await Self.receipts(
+        db, covering: read, status: .read, by: device, atMs: nowMs, senders: senders)
+      return try await Self.appendToMailboxes(db, entries)
+    }
+  }
+
+  /// One receipt per covered message (the newest of its sender, see
+  /// ``CoveredMessage``): mailbox entries for every device of a sender
+  /// homed here, an outbox event for a sender homed on another relay.
+  package static func receipts(
+    _ db: PostgresConnection, covering messages: [CoveredMessage], status: Relay_V1_ReceiptStatus,
+    by device: DeviceAddress, atMs: Int64, senders: [String: [DeviceAddress]]
+  ) async throws -> [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)] {
+    var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()
+    for message in messages {
+      if try await Self.forwardReceipt(
+        db, conversationID: message.conversationID, messageID: message.messageID, sender: message.sender,
+        status: status, by: device, atMs: atMs)
+      {
+        continue
+      }
+      let entry = Relay_V1_MailboxEntry.receipt(
+        conversationID: message.conversationID, seq: UInt64(message.seq), messageID: message.messageID,
+        status: status, by: device, atMs: atMs)
+      for senderDevice in senders[message.senderUser] ?? [] { entries.append((senderDevice, entry)) }
+    }
+    return entries
+  }
+
+  /// A receipt for a message whose sender is homed on another relay (not
+  /// `by`'s, which is this one) goes to that relay's outbox; true if it did.
+  package static func forwardReceipt(
+    _ db: PostgresConnection, conversationID: String, messageID: String, sender: String,
+    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, atMs: Int64
+  ) async throws -> Bool {
+    let sender = try DeviceAddress(parsing: sender)
+    guard sender.user.domain != device.user.domain else { return false }
+    let event = Relay_V1_FederationEvent.receipt(
+      conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: atMs)
+    try await Self.enqueue(event, for: sender.user.domain, db)
+    return true
+  }
+
+  /// Every device of each user.
+  package static func devices(
+    _ db: PostgresConnection, of users: Set<String>
+  ) async throws -> [String: [DeviceAddress]] {
+    guard !users.isEmpty else { return [:] }
+    var devices = [String: [DeviceAddress]]()
+    for row in try await db.rows(
+      """
+      SELECT user_address, device_id FROM devices WHERE user_address = ANY(\(Array(users))::text[])
+      ORDER BY user_address, device_id
+      """)
+    {
+      let (user, device) = try row.decode((String, String).self)
+      devices[user, default: []].append(try DeviceAddress.stored(user: user, device: device))
+    }
+    return devices
+  }
+}

@@ -1,0 +1,86 @@
+package import Foundation
+package import NIOCore
+internal import PostgresNIO
+package import Wire
+
+/// A send's one writing statement (a local send, or a message replicated
+/// from another relay), prepared once per connection: the dedup
+/// key, the conversation's next sequence numbers, the message and its copies,
+/// each recipient's mailbox head and mailbox entry. It returns the numbers
+/// and the new head of every recipient device; no row at all when the dedup
+/// key already existed (nothing was written).
+///
+/// Prepared (named), PostgreSQL parses it once per connection and can keep
+/// a generic plan; as an unnamed statement it was parsed and planned for
+/// every send.
+package struct SendStatement: PostgresPreparedStatement {
+  package typealias Row = (seq: Int64, originSeq: Int64, user: String?, device: String?, head: Int64?)
+
+  package static let name = "relay_send_v2"
+
+  package static let sql = """
+    WITH ids AS (
+      INSERT INTO message_ids (sender_user, sender_device, message_id, conversation_id)
+      VALUES ($1::text, $2::text, $3::text, $4::text)
+      ON CONFLICT DO NOTHING RETURNING 1
+    ), conv AS (
+      UPDATE conversations SET last_seq = last_seq + 1,
+        last_origin_seq = last_origin_seq + (CASE WHEN $12::bigint IS NULL THEN 1 ELSE 0 END),
+        last_activity_ms = greatest(last_activity_ms, $7::bigint)
+      WHERE id = $4::text AND EXISTS (SELECT 1 FROM ids)
+      RETURNING last_seq, coalesce($12::bigint, last_origin_seq) AS origin_seq
+    ), msg AS (
+      INSERT INTO messages (conversation_id, seq, message_id, sender_user, sender_device, hlc, origin_relay,
+        origin_seq, sent_at_ms)
+      SELECT $4::text, last_seq, $3::text, $1::text, $2::text, $6::bigint, $8::text, origin_seq, $7::bigint
+      FROM conv
+    ), t AS (
+      SELECT * FROM unnest($9::text[], $10::text[], $11::bytea[]) AS t(u, d, x)
+    ), cp AS (
+      INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext)
+      SELECT $4::text, conv.last_seq, t.u, t.d, t.x FROM conv, t
+    ), heads AS (
+      UPDATE devices dv SET mailbox_head = dv.mailbox_head + 1 FROM t
+      WHERE dv.user_address = t.u AND dv.device_id = t.d AND EXISTS (SELECT 1 FROM conv)
+      RETURNING dv.user_address, dv.device_id, dv.mailbox_head
+    ), mb AS (
+      INSERT INTO mailbox (user_address, device_id, cursor, kind, conversation_id, seq, message_id, sender,
+        sender_user, hlc, origin_relay, origin_seq, sent_at_ms, ciphertext)
+      SELECT h.user_address, h.device_id, h.mailbox_head, 0, $4::text, conv.last_seq, $3::text, $5::text,
+        $1::text, $6::bigint, $8::text, conv.origin_seq, $7::bigint, t.x
+      FROM heads h JOIN t ON t.u = h.user_address AND t.d = h.device_id, conv
+    )
+    SELECT conv.last_seq, conv.origin_seq, h.user_address, h.device_id, h.mailbox_head
+    FROM conv LEFT JOIN heads h ON true
+    """
+
+  package let send: SendCommand
+  package let hlc: UInt64
+  /// The send's time: now for a local send, the origin's for a replicated one.
+  package let nowMs: Int64
+  /// Set for a message replicated from another relay: its origin sequence
+  /// (the conversation's own origin counter is left alone); nil for a local send.
+  package var originSeq: Int64? = nil
+
+  package func makeBindings() throws -> PostgresBindings {
+    var bindings = PostgresBindings(capacity: 12)
+    try bindings.append(self.send.sender.user.description)
+    try bindings.append(self.send.sender.deviceID)
+    try bindings.append(self.send.messageID.text)
+    try bindings.append(self.send.conversationID)
+    try bindings.append(self.send.sender.description)
+    try bindings.append(Int64(bitPattern: self.hlc))
+    try bindings.append(self.nowMs)
+    try bindings.append(self.send.originRelay)
+    try bindings.append(self.send.copies.map(\.device.user.description))
+    try bindings.append(self.send.copies.map(\.device.deviceID))
+    try bindings.append(self.send.copies.map { ByteBuffer(bytes: $0.ciphertext) })
+    try bindings.append(self.originSeq)
+    return bindings
+  }
+
+  package func decodeRow(_ row: PostgresRow) throws -> Row {
+    let (seq, originSeq, user, device, head) = try row.decode((Int64, Int64, String?, String?, Int64?).self)
+    return (seq, originSeq, user, device, head)
+  }
+}

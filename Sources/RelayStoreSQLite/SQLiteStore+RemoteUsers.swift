@@ -1,0 +1,130 @@
+package import Foundation
+internal import GRDB
+package import SwiftProtobuf
+public import Wire
+
+extension SQLiteStore {
+  public func rememberRemoteDevices(of user: UserAddress, _ devices: [Relay_V1_DeviceInfo]) async throws {
+    var list = Relay_V1_DeviceList()
+    list.user = user.description
+    list.devices = devices
+    try await self.write("remembering a remote user's devices") { [list] db in
+      try Self.applyDeviceList(list, user: user, db)
+    }
+  }
+
+  /// Sends a local user's device list to every peer whose users share a
+  /// conversation with it (a device was added).
+  package static func announceDevices(of user: UserAddress, _ db: Database) throws {
+    let peers = Set(
+      try String.fetchAll(
+        db,
+        sql: """
+          SELECT DISTINCT o.user FROM members m JOIN members o ON o.conversation_id = m.conversation_id
+          WHERE m.user = ? AND o.user NOT LIKE '%@' || ?
+          """,
+        arguments: [user.description, user.domain]
+      ).compactMap { try? UserAddress(parsing: $0).domain })
+    try Self.announceDevices(of: user, to: peers.sorted(), db)
+  }
+
+  package static func announceDevices(of user: UserAddress, to peers: [String], _ db: Database) throws {
+    guard !peers.isEmpty else { return }
+    var list = Relay_V1_DeviceList()
+    list.user = user.description
+    list.devices = try Row.fetchAll(
+      db, sql: "SELECT * FROM devices WHERE user = ? ORDER BY device_id", arguments: [user.description]
+    ).map { try Self.deviceRecord($0).info }
+    var event = Relay_V1_FederationEvent()
+    event.deviceList = list
+    for peer in peers { try Self.enqueue(event, for: peer, db) }
+  }
+
+  /// A peer's user's device list, replacing what was known here.
+  package static func applyDeviceList(_ list: Relay_V1_DeviceList, user: UserAddress, _ db: Database) throws {
+    try db.execute(
+      sql: "INSERT INTO users (address, created_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING",
+      arguments: [user.description, list.devices.map(\.registeredAtMs).min() ?? 0])
+    try db.execute(sql: "DELETE FROM remote_devices WHERE user = ?", arguments: [user.description])
+    for device in list.devices {
+      let address = try RequestValidation.device(device.device, field: "device")
+      guard address.user == user else { throw RelayError(.permissionDenied, "a device of another user") }
+      try db.execute(
+        sql: "INSERT INTO remote_devices (user, device_id, identity_key, registered_at_ms) VALUES (?, ?, ?, ?)",
+        arguments: [
+          user.description, address.deviceID, try device.identityKey.serializedBytes() as Data, device.registeredAtMs,
+        ])
+    }
+  }
+
+  public func versionVector(origin peer: String) async throws -> [Relay_V1_VersionVectorEntry] {
+    try await self.read("reading version vectors") { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT DISTINCT m.conversation_id, coalesce(v.contiguous_seq, 0) FROM members m
+          LEFT JOIN version_vectors v ON v.conversation_id = m.conversation_id AND v.origin_relay = ?
+          WHERE m.user LIKE '%@' || ?
+          """,
+        arguments: [peer, peer]
+      ).map { row in
+        var entry = Relay_V1_VersionVectorEntry()
+        entry.conversationID = row[0]
+        entry.contiguousOriginSeq = UInt64(row[1] as Int64)
+        return entry
+      }
+    }
+  }
+
+  public func requeue(
+    for peer: String, localDomain: String, after vector: [Relay_V1_VersionVectorEntry]
+  ) async throws -> Int {
+    try await self.write("queueing messages again") { db in
+      var queued = 0
+      for entry in vector {
+        // Only conversations the peer's users are in, and only this relay's own messages.
+        guard
+          try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user LIKE '%@' || ? LIMIT 1",
+            arguments: [entry.conversationID, peer]) != nil
+        else { continue }
+        let after = try Int64(wire: entry.contiguousOriginSeq, field: "contiguous_origin_seq")
+        let messages = try Row.fetchAll(
+          db,
+          sql: """
+            SELECT seq, message_id, sender_user, sender_device, hlc, origin_seq, sent_at_ms FROM messages
+            WHERE conversation_id = ? AND origin_relay = ? AND origin_seq > ? ORDER BY origin_seq
+            """,
+          arguments: [entry.conversationID, localDomain, after])
+        for row in messages {
+          var message = Relay_V1_ReplicatedMessage()
+          message.conversationID = entry.conversationID
+          message.messageID = row[1]
+          message.sender = "\(row[2] as String)/\(row[3] as String)"
+          message.hlc = UInt64(bitPattern: row[4] as Int64)
+          message.originRelay = localDomain
+          message.originSeq = UInt64(row[5] as Int64)
+          message.sentAtMs = row[6]
+          message.copies = try Row.fetchAll(
+            db,
+            sql: """
+              SELECT recipient_user, recipient_device, ciphertext FROM copies
+              WHERE conversation_id = ? AND seq = ? AND recipient_user LIKE '%@' || ?
+              """,
+            arguments: [entry.conversationID, row[0] as Int64, peer]
+          ).map { copy in
+            var sealed = Relay_V1_SealedCopy()
+            sealed.device = "\(copy[0] as String)/\(copy[1] as String)"
+            sealed.ciphertext = copy[2]
+            return sealed
+          }
+          var event = Relay_V1_FederationEvent()
+          event.message = message
+          try Self.enqueue(event, for: peer, db)
+          queued += 1
+        }
+      }
+      return queued
+    }
+  }
+}

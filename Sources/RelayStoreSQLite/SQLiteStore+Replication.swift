@@ -1,0 +1,158 @@
+package import Foundation
+internal import GRDB
+public import Wire
+
+extension SQLiteStore {
+  public func apply(
+    _ events: [Relay_V1_OutboxEvent], from peer: String, rules: FederationRules
+  ) async throws -> ReplicationOutcome {
+    try await self.write("applying a peer's events") { db in
+      var outcome = ReplicationOutcome()
+      for entry in events {
+        do {
+          var doorbells = [Doorbell]()
+          var applicable = true
+          try db.inSavepoint {
+            (applicable, doorbells) = try Self.applyOne(entry.event, from: peer, rules: rules, db)
+            return applicable ? .commit : .rollback
+          }
+          guard applicable else {
+            outcome.deferred = true
+            break
+          }
+          outcome.doorbells += doorbells
+        } catch let error as RelayError {
+          outcome.rejected.append(error)
+        }
+        outcome.throughID = entry.id
+      }
+      return outcome
+    }
+  }
+
+  /// One event; `false` when it cannot apply yet. Throws ``RelayError`` for an invalid one.
+  private static func applyOne(
+    _ event: Relay_V1_FederationEvent, from peer: String, rules: FederationRules, _ db: Database
+  ) throws -> (applicable: Bool, doorbells: [Doorbell]) {
+    switch event.event {
+    case .message(let message):
+      let (sender, copies) = try rules.check(message, from: peer)
+      return try Self.applyMessage(message, sender: sender, copies: copies, db)
+    case .receipt(let receipt):
+      let (sender, by) = try rules.check(receipt, from: peer)
+      return (true, try Self.applyReceipt(receipt, sender: sender, by: by, db))
+    case .conversation(let state):
+      let members = try rules.check(state, from: peer)
+      try Self.applyConversation(state, members: members, localDomain: rules.localDomain, db)
+      return (true, [])
+    case .deviceList(let list):
+      let user = try rules.check(list, from: peer)
+      try Self.applyDeviceList(list, user: user, db)
+      return (true, [])
+    case nil:
+      throw RelayError(.invalidArgument, "an empty federation event")
+    }
+  }
+
+  private static func applyMessage(
+    _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], _ db: Database
+  ) throws -> (applicable: Bool, doorbells: [Doorbell]) {
+    let id = message.conversationID
+    guard
+      let conversation = try db.cachedStatement(
+        sql: "SELECT last_seq, last_activity_ms FROM conversations WHERE id = ?"
+      )
+      .fetchOneRow(arguments: [id])
+    else { return (false, []) }
+    let origin = message.originRelay
+    let originSeq = try Int64(wire: message.originSeq, field: "origin_seq")
+    if try db.cachedStatement(
+      sql: "SELECT 1 FROM messages WHERE conversation_id = ? AND origin_relay = ? AND origin_seq = ?"
+    ).fetchOneRow(arguments: [id, origin, originSeq]) != nil {
+      return (true, [])  // applied before: a redelivery
+    }
+    guard
+      try db.cachedStatement(sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user = ?")
+        .fetchOneRow(arguments: [id, sender.user.description]) != nil
+    else { throw RelayError(.permissionDenied, "the sender is not a member of this conversation here") }
+    let seq: Int64 = conversation[0] + 1
+    try db.cachedStatement(
+      sql: "UPDATE conversations SET last_seq = ?, last_activity_ms = max(last_activity_ms, ?) WHERE id = ?"
+    ).execute(arguments: [seq, message.sentAtMs, id])
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO messages (conversation_id, seq, message_id, sender_user, sender_device, hlc, origin_relay, origin_seq, sent_at_ms)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    ).execute(arguments: [
+      id, seq, message.messageID, sender.user.description, sender.deviceID, Int64(bitPattern: message.hlc), origin,
+      originSeq, message.sentAtMs,
+    ])
+    try Self.advanceVector(db, conversation: id, origin: origin, seq: originSeq)
+    let placed = PlacedMessage(
+      seq: UInt64(seq), originSeq: message.originSeq, hlc: message.hlc, sentAtMs: message.sentAtMs)
+    let send = SendCommand(
+      sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: id, copies: copies,
+      originRelay: origin)
+    var entry = send.envelopeEntry(placed)
+    let insertCopy = try db.cachedStatement(
+      sql:
+        "INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)"
+    )
+    var doorbells = [Doorbell]()
+    for copy in copies {
+      // A copy for a device this relay does not know (any more) is dropped.
+      guard
+        try db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user = ? AND device_id = ?")
+          .fetchOneRow(arguments: [copy.device.user.description, copy.device.deviceID]) != nil
+      else { continue }
+      try insertCopy.execute(arguments: [id, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext])
+      entry.envelope.ciphertext = copy.ciphertext
+      doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
+    }
+    return (true, doorbells)
+  }
+
+  /// Moves the (conversation, origin) vector past `seq` and every later message already here.
+  private static func advanceVector(_ db: Database, conversation: String, origin: String, seq: Int64) throws {
+    let current =
+      try Int64.fetchOne(
+        db, sql: "SELECT contiguous_seq FROM version_vectors WHERE conversation_id = ? AND origin_relay = ?",
+        arguments: [conversation, origin]) ?? 0
+    guard seq == current + 1 else { return }
+    var next = seq
+    let probe = try db.cachedStatement(
+      sql: "SELECT 1 FROM messages WHERE conversation_id = ? AND origin_relay = ? AND origin_seq = ?")
+    while try probe.fetchOneRow(arguments: [conversation, origin, next + 1]) != nil { next += 1 }
+    try db.execute(
+      sql: """
+        INSERT INTO version_vectors (conversation_id, origin_relay, contiguous_seq) VALUES (?, ?, ?)
+        ON CONFLICT (conversation_id, origin_relay) DO UPDATE SET contiguous_seq = excluded.contiguous_seq
+        """,
+      arguments: [conversation, origin, next])
+  }
+
+  private static func applyReceipt(
+    _ receipt: Relay_V1_ReplicatedReceipt, sender: DeviceAddress, by: DeviceAddress, _ db: Database
+  ) throws -> [Doorbell] {
+    guard
+      let seq = try Int64.fetchOne(
+        db,
+        sql: """
+          SELECT seq FROM messages
+          WHERE sender_user = ? AND sender_device = ? AND message_id = ? AND conversation_id = ?
+          """,
+        arguments: [sender.user.description, sender.deviceID, receipt.messageID, receipt.conversationID])
+    else { throw RelayError(.notFound, "a receipt for an unknown message") }
+    var batch = SQLiteWriteBatch()
+    // One message, so its origin position plays no part.
+    let covered = CoveredMessage(
+      conversationID: receipt.conversationID, seq: seq, originSeq: 0, messageID: receipt.messageID,
+      senderUser: sender.user.description, sender: sender.description)
+    let doorbells = try Self.writeReceipt(
+      db, covering: covered, status: receipt.status, by: by, nowMs: receipt.atMs, batch: &batch,
+      localDomain: sender.user.domain)
+    try batch.flush(db)
+    return doorbells
+  }
+}

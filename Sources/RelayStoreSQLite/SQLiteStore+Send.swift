@@ -1,0 +1,116 @@
+package import Foundation
+internal import GRDB
+package import SwiftProtobuf
+public import Wire
+
+extension SQLiteStore {
+  /// Commits a batch of sends in one transaction. Each send is checked
+  /// (duplicate, membership, device set) before anything of it is written, so
+  /// a refused send needs no savepoint; a failure while writing is the
+  /// store's, and rolls the whole batch back.
+  public func commit(
+    _ sends: [SendCommand], clock: HybridLogicalClock
+  ) async throws -> [Result<SendOutcome, RelayError>] {
+    try await self.write("committing sends") { db in
+      var results = [Result<SendOutcome, RelayError>]()
+      results.reserveCapacity(sends.count)
+      var batch = SQLiteWriteBatch()
+      for send in sends {
+        let conversation: SQLiteWriteBatch.Conversation
+        do {
+          if let duplicate = try Self.duplicate(of: send, db) {
+            results.append(.success(duplicate))
+            continue
+          }
+          conversation = try batch.conversation(send.conversationID, db)
+          try send.checkRecipients(conversation.devices)
+        } catch let error as RelayError {
+          results.append(.failure(error))
+          continue
+        }
+        // Outside the catch: an error while writing fails the batch, never one send.
+        results.append(.success(try Self.place(send, after: conversation, db, clock: clock, batch: &batch)))
+      }
+      try batch.flush(db)
+      return results
+    }
+  }
+
+  /// The first result of a send already committed (a retry), if it was.
+  package static func duplicate(of send: SendCommand, _ db: Database) throws -> SendOutcome? {
+    guard
+      let row = try db.cachedStatement(
+        sql: """
+          SELECT conversation_id, seq, hlc, origin_relay, origin_seq, sent_at_ms FROM messages
+          WHERE sender_user = ? AND sender_device = ? AND message_id = ?
+          """
+      ).fetchOneRow(arguments: [send.sender.user.description, send.sender.deviceID, send.messageID.text])
+    else { return nil }
+    var result = Self.sendResult(row, messageID: send.messageID.text)
+    result.duplicate = true
+    return SendOutcome(result: result, doorbells: [])
+  }
+
+  /// Writes a checked send: the message, its copies, the recipients' mailbox
+  /// entries and the outbox events for other relays. Any error here is the
+  /// store's: it is not a `RelayError`, so the batch fails as a whole.
+  package static func place(
+    _ send: SendCommand, after conversation: SQLiteWriteBatch.Conversation, _ db: Database,
+    clock: HybridLogicalClock, batch: inout SQLiteWriteBatch
+  ) throws -> SendOutcome {
+    let seq = conversation.lastSeq + 1
+    let originSeq = conversation.lastOriginSeq + 1
+    let (hlc, nowMs) = clock.now()
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO messages (conversation_id, seq, message_id, sender_user, sender_device, hlc, origin_relay, origin_seq, sent_at_ms)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    ).execute(arguments: [
+      send.conversationID, seq, send.messageID.text, send.sender.user.description, send.sender.deviceID,
+      Int64(bitPattern: hlc), send.originRelay, originSeq, nowMs,
+    ])
+    let insertCopy = try db.cachedStatement(
+      sql:
+        "INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)"
+    )
+    let placed = PlacedMessage(seq: UInt64(seq), originSeq: UInt64(originSeq), hlc: hlc, sentAtMs: nowMs)
+    // One envelope for every recipient; only the ciphertext (and the cursor) differ.
+    var entry = send.envelopeEntry(placed)
+    var doorbells = [Doorbell]()
+    doorbells.reserveCapacity(send.copies.count)
+    var remote = false
+    for copy in send.copies {
+      try insertCopy.execute(arguments: [
+        send.conversationID, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext,
+      ])
+      guard copy.device.user.domain == send.originRelay else {
+        remote = true
+        continue
+      }
+      entry.envelope.ciphertext = copy.ciphertext
+      let head = try batch.head(of: copy.device, db) + 1
+      doorbells.append(try Self.insertMailboxEntry(db, device: copy.device, cursor: head, entry: entry))
+    }
+    if remote {
+      // One outbox event per relay that homes a recipient, with that relay's copies only.
+      for (peer, copies) in send.remoteCopies() {
+        try Self.enqueue(.message(send, placed, copies: copies), for: peer, db)
+      }
+    }
+    batch.placed(placed, in: send.conversationID, heads: doorbells.lazy.map { ($0.device, Int64($0.cursor)) })
+    return SendOutcome(result: send.result(placed), doorbells: doorbells)
+  }
+
+  package static func sendResult(_ row: Row, messageID: String) -> Relay_V1_SendResult {
+    var result = Relay_V1_SendResult()
+    result.messageID = messageID
+    result.conversationID = row["conversation_id"]
+    result.seq = UInt64(row["seq"] as Int64)
+    result.hlc = UInt64(bitPattern: row["hlc"] as Int64)
+    result.originRelay = row["origin_relay"]
+    result.originSeq = UInt64(row["origin_seq"] as Int64)
+    result.sentAtMs = row["sent_at_ms"]
+    return result
+  }
+}

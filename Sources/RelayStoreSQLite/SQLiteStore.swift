@@ -1,0 +1,73 @@
+package import Foundation
+internal import GRDB
+public import ServiceLifecycle
+public import Wire
+
+/// The embedded backend: one SQLite file in WAL mode through a GRDB pool.
+/// Reads run concurrently; writes are serialized by SQLite, which is what
+/// makes prekey claims and sequence numbers atomic here.
+///
+/// As a `Service`, it checkpoints the WAL off the commit path (see
+/// `SQLiteStore+Checkpoint.swift`); the writer checkpoints only as a
+/// backstop, when the WAL has grown past `backstopCheckpointPages`.
+public final class SQLiteStore: RelayStore, Service {
+  package let pool: DatabasePool
+  /// How often the background checkpoint runs.
+  package let checkpointInterval: Duration
+  package static let backstopCheckpointPages = 50_000
+
+  /// Opens (creating if needed) `relay.sqlite` in `directory` and migrates it.
+  public init(directory: String, checkpointInterval: Duration = .milliseconds(100)) throws(RelayError) {
+    self.checkpointInterval = checkpointInterval
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw RelayError(.unavailable, "cannot create the data directory \(directory)", cause: error)
+    }
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(10)
+    configuration.prepareDatabase { db in
+      // WAL with NORMAL sync: a commit is durable against a process crash and
+      // costs no fsync; a bigger page cache keeps the send path's B-tree pages
+      // in memory. Checkpoints run in the background, not in a commit.
+      try db.execute(sql: "PRAGMA synchronous = NORMAL")
+      try db.execute(sql: "PRAGMA cache_size = -32768")
+      try db.execute(sql: "PRAGMA wal_autocheckpoint = \(SQLiteStore.backstopCheckpointPages)")
+    }
+    do {
+      self.pool = try DatabasePool(path: directory + "/relay.sqlite", configuration: configuration)
+      try SQLiteMigrations.migrator().migrate(self.pool)
+    } catch {
+      throw RelayError(.unavailable, "cannot open the database in \(directory)", cause: error)
+    }
+  }
+
+  /// Runs a write transaction, mapping database errors.
+  package func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    do {
+      return try await self.pool.write(body)
+    } catch {
+      throw RelayError.wrapping(error, what)
+    }
+  }
+
+  package func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    do {
+      return try await self.pool.read(body)
+    } catch {
+      throw RelayError.wrapping(error, what)
+    }
+  }
+}
+
+extension DeviceAddress {
+  /// Rebuilds an address read back from the database (already validated on the way in).
+  package static func stored(user: String, device: String) throws -> DeviceAddress {
+    try DeviceAddress(user: UserAddress(parsing: user), deviceID: device)
+  }
+}
+
+extension Statement {
+  package func fetchOneRow(arguments: StatementArguments) throws -> Row? { try Row.fetchOne(self, arguments: arguments) }
+  package func fetchAllRows(arguments: StatementArguments) throws -> [Row] { try Row.fetchAll(self, arguments: arguments) }
+}

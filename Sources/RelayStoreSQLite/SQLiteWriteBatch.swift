@@ -1,0 +1,101 @@
+internal import GRDB
+package import Wire
+
+/// What one write transaction has read and will write, so that each
+/// conversation and each device is read once and written once per
+/// transaction instead of once per message: a conversation's counters and
+/// member devices, a user's devices, and every device's mailbox head. A group
+/// commit of sends, or an ack that writes a receipt for each message it
+/// covers, touches the same few rows over and over.
+///
+/// A send changes it only once it is written, so a refused send leaves no
+/// trace; ``flush(_:)`` writes the counters and the heads before the
+/// transaction commits.
+package struct SQLiteWriteBatch {
+  package struct Conversation {
+    package var lastSeq: Int64
+    package var lastOriginSeq: Int64
+    /// Every device of every member, local and remote.
+    package var devices: MemberDevices
+    /// The time of the last send placed in this batch; nil until one is.
+    package var activityMs: Int64?
+  }
+
+  private var conversations: [String: Conversation] = [:]
+  private var heads: [DeviceAddress: (head: Int64, advanced: Bool)] = [:]
+  private var userDevices: [String: [DeviceAddress]] = [:]
+
+  /// The conversation as this batch knows it; throws NOT_FOUND for an unknown one.
+  package mutating func conversation(_ id: String, _ db: Database) throws -> Conversation {
+    if let known = self.conversations[id] { return known }
+    guard
+      let row = try db.cachedStatement(sql: "SELECT last_seq, last_origin_seq FROM conversations WHERE id = ?")
+        .fetchOneRow(arguments: [id])
+    else { throw RelayError(.notFound, "unknown conversation") }
+    let rows = try db.cachedStatement(
+      sql: """
+        SELECT d.user, d.device_id FROM members m JOIN devices d ON d.user = m.user WHERE m.conversation_id = ?
+        UNION ALL
+        SELECT r.user, r.device_id FROM members m JOIN remote_devices r ON r.user = m.user WHERE m.conversation_id = ?
+        """
+    ).fetchAllRows(arguments: [id, id])
+    let devices = MemberDevices(rows.lazy.map { (user: $0[0] as String, device: $0[1] as String) })
+    let conversation = Conversation(lastSeq: row[0], lastOriginSeq: row[1], devices: devices)
+    self.conversations[id] = conversation
+    return conversation
+  }
+
+  /// The last cursor written to `device`'s mailbox, in this batch or before it.
+  package mutating func head(of device: DeviceAddress, _ db: Database) throws -> Int64 {
+    if let known = self.heads[device] { return known.head }
+    guard
+      let head = try db.cachedStatement(sql: "SELECT mailbox_head FROM devices WHERE user = ? AND device_id = ?")
+        .fetchOneRow(arguments: [device.user.description, device.deviceID])?[0] as Int64?
+    else { throw RelayError(.notFound, "unknown device") }
+    self.heads[device] = (head, false)
+    return head
+  }
+
+  /// Appends `entry` to `device`'s mailbox at the next cursor.
+  package mutating func append(_ entry: Relay_V1_MailboxEntry, to device: DeviceAddress, _ db: Database) throws -> Doorbell {
+    let head = try self.head(of: device, db) + 1
+    let doorbell = try SQLiteStore.insertMailboxEntry(db, device: device, cursor: head, entry: entry)
+    self.heads[device] = (head, true)
+    return doorbell
+  }
+
+  /// A local user's devices.
+  package mutating func devices(of user: String, _ db: Database) throws -> [DeviceAddress] {
+    if let known = self.userDevices[user] { return known }
+    let devices = try String.fetchAll(
+      db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user = ?"), arguments: [user]
+    ).map { try DeviceAddress.stored(user: user, device: $0) }
+    self.userDevices[user] = devices
+    return devices
+  }
+
+  /// Records a committed send: the conversation's new counters and the recipients' new heads.
+  package mutating func placed(
+    _ placed: PlacedMessage, in conversationID: String, heads: some Sequence<(DeviceAddress, Int64)>
+  ) {
+    self.conversations[conversationID]?.lastSeq = Int64(placed.seq)
+    self.conversations[conversationID]?.lastOriginSeq = Int64(placed.originSeq)
+    self.conversations[conversationID]?.activityMs = placed.sentAtMs
+    for (device, head) in heads { self.heads[device] = (head, true) }
+  }
+
+  /// Writes what the batch changed, before its transaction commits.
+  package func flush(_ db: Database) throws {
+    let conversation = try db.cachedStatement(
+      sql: "UPDATE conversations SET last_seq = ?, last_origin_seq = ?, last_activity_ms = ? WHERE id = ?")
+    for (id, state) in self.conversations {
+      guard let activityMs = state.activityMs else { continue }
+      try conversation.execute(arguments: [state.lastSeq, state.lastOriginSeq, activityMs, id])
+    }
+    let device = try db.cachedStatement(
+      sql: "UPDATE devices SET mailbox_head = ? WHERE user = ? AND device_id = ?")
+    for (address, (head, advanced)) in self.heads where advanced {
+      try device.execute(arguments: [head, address.user.description, address.deviceID])
+    }
+  }
+}
