@@ -1,6 +1,6 @@
-internal import RelayCore
 import ArgumentParser
 import Foundation
+internal import RelayCore
 
 /// `relay-bench`: drives a relay the way devices do and reports throughput,
 /// latency, memory per connection and drain rate, against the transport's

@@ -1,8 +1,8 @@
-internal import RelayCore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Relay
+internal import RelayCore
 import SwiftProtobuf
 import TLSIdentity
 import Wire

@@ -1,9 +1,9 @@
-internal import RelayCore
 import ArgumentParser
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Relay
+internal import RelayCore
 import TLSIdentity
 
 /// `relay-bench echo-server`: the bare echo service, on the relay's transport

@@ -1,5 +1,5 @@
-internal import RelayCore
 import GRPCCore
+internal import RelayCore
 
 /// `relay.bench.Echo/Echo`: a bidirectional stream that sends every message
 /// back unchanged. Raw bytes, no protobuf: the transport's ceiling.

@@ -1,5 +1,5 @@
-internal import RelayCore
 import Histogram
+internal import RelayCore
 import Synchronization
 
 /// Send-to-delivery latencies in microseconds, in an HdrHistogram.

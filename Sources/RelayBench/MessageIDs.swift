@@ -1,6 +1,6 @@
-internal import RelayCore
 import ArgumentParser
 import Foundation
+internal import RelayCore
 import Wire
 
 /// How the load generator's devices make message ids: time-ordered (UUIDv7,

@@ -1,5 +1,5 @@
-internal import RelayCore
 import Foundation
+internal import RelayCore
 
 /// A `relay serve` child process with its own temporary data directory, so
 /// the benchmark measures the relay alone (its RSS included).

@@ -1,5 +1,5 @@
-internal import RelayCore
 import Foundation
+internal import RelayCore
 
 /// One workload's result.
 struct WorkloadResult: Codable, Sendable {

@@ -1,6 +1,6 @@
-internal import RelayCore
 import GRPCCore
 import GRPCNIOTransportHTTP2
+internal import RelayCore
 import SwiftProtobuf
 import Synchronization
 import Wire

@@ -1,6 +1,6 @@
-internal import RelayCore
 import ArgumentParser
 import Relay
+internal import RelayCore
 
 /// `relay invite`: make invite codes for the `invite` registration policy.
 struct InviteCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
-internal import RelayCore
 import ArgumentParser
 import Relay
+internal import RelayCore
 
 /// `relay migrate`: bring a region's PostgreSQL schema up to date.
 struct MigrateCommand: AsyncParsableCommand {

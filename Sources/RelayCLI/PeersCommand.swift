@@ -1,7 +1,7 @@
-internal import RelayCore
 import ArgumentParser
 import Foundation
 import Relay
+internal import RelayCore
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,5 +1,5 @@
-internal import RelayCore
 import ArgumentParser
+internal import RelayCore
 
 /// `relay`: run a relay, or administer its data.
 @main

@@ -1,8 +1,8 @@
-internal import RelayCore
 import ArgumentParser
 import Foundation
 import Logging
 import Relay
+internal import RelayCore
 import ServiceLifecycle
 import UnixSignals
 

@@ -1,9 +1,9 @@
-internal import RelayStorePostgres
-internal import RelayStoreSQLite
-internal import RelayCore
 import Foundation
 import Logging
 import Relay
+internal import RelayCore
+internal import RelayStorePostgres
+internal import RelayStoreSQLite
 
 /// Defaults, then the config file, then command-line flags.
 enum StartupConfiguration {

@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import Dispatch
+internal import RelayCore
 internal import Synchronization
 
 /// Runs async work to completion from libFuzzer's synchronous callback. The

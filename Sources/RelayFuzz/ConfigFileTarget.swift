@@ -1,6 +1,6 @@
-internal import RelayCore
 internal import Foundation
 internal import Relay
+internal import RelayCore
 
 /// A relay's config file (an operator's, but a typo or a hostile template
 /// must not crash the relay): written to a file and read as `--config` reads it.

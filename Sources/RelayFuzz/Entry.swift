@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import Foundation
+internal import RelayCore
 
 #if FUZZING
 internal import CFuzzer

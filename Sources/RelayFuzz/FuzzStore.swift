@@ -1,7 +1,7 @@
-internal import RelayStoreSQLite
-internal import RelayCore
 internal import Foundation
 internal import Relay
+internal import RelayCore
+internal import RelayStoreSQLite
 internal import SwiftProtobuf
 internal import TLSIdentity
 internal import Wire

@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import Foundation
+internal import RelayCore
 
 /// One decoder reachable from outside the relay (or, for the SDK, from
 /// another user), driven with arbitrary bytes. Each must return normally

@@ -1,7 +1,7 @@
-internal import RelayCore
 internal import Foundation
 internal import NIOCore
 internal import Redis
+internal import RelayCore
 
 /// Bytes from Redis (or from whatever answers on its address): fed to the
 /// RESP reader in two pieces, every complete reply taken out.

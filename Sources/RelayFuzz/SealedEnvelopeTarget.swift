@@ -1,6 +1,6 @@
-internal import RelayCore
 internal import E2E
 internal import Foundation
+internal import RelayCore
 
 /// What the SDK opens: a sealed envelope's ciphertext, chosen by another
 /// user. Opened on a device with no session yet (a prekey message) and on one

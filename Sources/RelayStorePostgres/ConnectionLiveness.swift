@@ -1,24 +1,25 @@
-package import NIOConcurrencyHelpers
+internal import NIOConcurrencyHelpers
 internal import PostgresNIO
-package import Synchronization
+public import RelayCore
+internal import Synchronization
 
 /// When a leased connection last showed it was alive: a statement was sent
 /// or answered. The store's watchdog closes a connection that has had a
 /// statement unanswered for longer than its bound — however long the whole
 /// operation takes (a migration runs many statements), each one must answer.
-package final class ConnectionLiveness: Sendable {
+final class ConnectionLiveness: Sendable {
   private let last = Mutex(ContinuousClock.now)
 
   /// The liveness of the connection the current task's statements run on.
   @TaskLocal static package var current: ConnectionLiveness?
 
-  package var lastSign: ContinuousClock.Instant { self.last.withLock { $0 } }
+  var lastSign: ContinuousClock.Instant { self.last.withLock { $0 } }
 
   /// A statement was sent, or answered.
-  package func touch() { self.last.withLock { $0 = .now } }
+  func touch() { self.last.withLock { $0 = .now } }
 
   /// Records a statement's start and its answer (or failure) around `body`.
-  package static func statement<T>(_ body: () async throws -> T) async throws -> T {
+  static func statement<T>(_ body: () async throws -> T) async throws -> T {
     Self.current?.touch()
     defer { Self.current?.touch() }
     return try await body()
@@ -27,7 +28,7 @@ package final class ConnectionLiveness: Sendable {
   /// `body` on `connection`, closing the connection if a statement of it
   /// goes unanswered for `bound` (a silent database answers nothing, not even
   /// an error); `body` may run longer than `bound` as long as each statement answers.
-  package static func watched<T: Sendable>(
+  static func watched<T: Sendable>(
     within bound: Duration, on connection: PostgresConnection, _ what: String,
     _ body: @Sendable @escaping (PostgresConnection) async throws -> T
   ) async throws -> T {

@@ -1,26 +1,27 @@
-package import Foundation
-package import NIOCore
+internal import Foundation
+internal import NIOCore
 internal import PostgresNIO
-package import Wire
+public import RelayCore
+internal import Wire
 
 /// Mailbox rows on their way into PostgreSQL, column by column, so that any
 /// number of them is one `INSERT … SELECT FROM unnest(…)`; and back out, a
 /// row to a wire entry.
-package struct MailboxRows {
+struct MailboxRows {
   private var users = [String](), devices = [String](), cursors = [Int64](), kinds = [Int16]()
   private var conversations = [String](), seqs = [Int64](), messageIDs = [String](), senders = [String]()
   private var senderUsers = [String](), hlcs = [Int64](), originRelays = [String](), originSeqs = [Int64]()
   private var sentAts = [Int64](), ciphertexts = [ByteBuffer](), statuses = [Int16](), bys = [String]()
   private var receiptAts = [Int64]()
 
-  package init(capacity: Int) {
+  init(capacity: Int) {
     self.users.reserveCapacity(capacity)
   }
 
-  package var isEmpty: Bool { self.users.isEmpty }
+  var isEmpty: Bool { self.users.isEmpty }
 
   /// Adds `entry` for `device` at `cursor`; returns the entry with its cursor set.
-  package mutating func append(
+  mutating func append(
     _ entry: Relay_V1_MailboxEntry, for device: DeviceAddress, cursor: UInt64
   ) throws(RelayError) -> Relay_V1_MailboxEntry {
     var entry = entry
@@ -78,7 +79,7 @@ package struct MailboxRows {
     return entry
   }
 
-  package func insert(_ db: PostgresConnection) async throws {
+  func insert(_ db: PostgresConnection) async throws {
     guard !self.isEmpty else { return }
     try await db.run(
       """
@@ -97,7 +98,7 @@ package struct MailboxRows {
   /// A row of `cursor, kind, conversation_id, seq, message_id, sender, hlc,
   /// origin_relay, origin_seq, sent_at_ms, ciphertext, receipt_status,
   /// receipt_by, receipt_at_ms` as the entry a device is sent.
-  package static func entry(_ row: PostgresRow) throws -> Relay_V1_MailboxEntry {
+  static func entry(_ row: PostgresRow) throws -> Relay_V1_MailboxEntry {
     let cells = row.makeRandomAccess()
     let cursor = UInt64(try cells[0].decode(Int64.self))
     var entry = Relay_V1_MailboxEntry()

@@ -1,15 +1,16 @@
 internal import PostgresNIO
+public import RelayCore
 
 /// Every device of every member of a conversation (those of other relays'
 /// users as their relays described them), prepared once per
 /// connection (a send checks its copies against them). One row with nulls
 /// for a conversation without members; no row for an unknown conversation.
-package struct MemberDevicesStatement: PostgresPreparedStatement {
-  package typealias Row = (user: String?, device: String?)
+struct MemberDevicesStatement: PostgresPreparedStatement {
+  typealias Row = (user: String?, device: String?)
 
-  package static let name = "relay_member_devices_v2"
+  static let name = "relay_member_devices_v2"
 
-  package static let sql = """
+  static let sql = """
     SELECT d.user_address, d.device_id FROM conversations c
     LEFT JOIN members m ON m.conversation_id = c.id
     LEFT JOIN devices d ON d.user_address = m.user_address
@@ -20,15 +21,15 @@ package struct MemberDevicesStatement: PostgresPreparedStatement {
     WHERE m.conversation_id = $1::text
     """
 
-  package let conversationID: String
+  let conversationID: String
 
-  package func makeBindings() throws -> PostgresBindings {
+  func makeBindings() throws -> PostgresBindings {
     var bindings = PostgresBindings(capacity: 1)
     try bindings.append(self.conversationID)
     return bindings
   }
 
-  package func decodeRow(_ row: PostgresRow) throws -> Row {
+  func decodeRow(_ row: PostgresRow) throws -> Row {
     let (user, device) = try row.decode((String?, String?).self)
     return (user, device)
   }

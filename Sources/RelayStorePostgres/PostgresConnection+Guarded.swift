@@ -1,5 +1,6 @@
-package import Logging
+internal import Logging
 internal import PostgresNIO
+public import RelayCore
 
 /// Every statement the store runs goes through these, and none is written to
 /// a connection that has closed: postgres-nio 1.33 drops a query written
@@ -8,19 +9,19 @@ internal import PostgresNIO
 /// database stopped answering) would wait for ever and hold its lease.
 extension PostgresConnection {
   /// Runs a statement and collects its rows.
-  package func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+  func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
     try self.checkOpen()
     return try await ConnectionLiveness.statement { try await self.query(query, logger: Self.quiet).collect() }
   }
 
   /// Runs a statement for its effect.
-  package func run(_ query: PostgresQuery) async throws {
+  func run(_ query: PostgresQuery) async throws {
     try self.checkOpen()
     _ = try await ConnectionLiveness.statement { try await self.query(query, logger: Self.quiet).collect() }
   }
 
   /// Runs a prepared statement and collects its rows.
-  package func rows<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+  func rows<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
     try self.checkOpen()
     return try await ConnectionLiveness.statement {
       try await self.execute(statement, logger: Self.quiet).reduce(into: []) { $0.append($1) }
@@ -30,7 +31,7 @@ extension PostgresConnection {
   /// `body` between BEGIN and COMMIT; on an error, ROLLBACK if the connection
   /// is still open (else the server has rolled back already), and the error
   /// as `body` or COMMIT threw it.
-  package func inTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+  func inTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
     try await self.run("BEGIN")
     do {
       let value = try await body(self)
@@ -46,5 +47,5 @@ extension PostgresConnection {
     guard !self.isClosed else { throw RelayError(.unavailable, "the database connection has closed") }
   }
 
-  package static let quiet = Logger(label: "relay.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+  static let quiet = Logger(label: "relay.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 }

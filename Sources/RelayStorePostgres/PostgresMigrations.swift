@@ -1,17 +1,18 @@
-package import Foundation
-package import Logging
+internal import Foundation
+internal import Logging
 internal import PostgresNIO
+public import RelayCore
 
 /// The region schema, versioned: `schema/postgres/NNNN_name.sql`, applied in
 /// order, each once, each in its own transaction, recorded in
 /// `schema_migrations`. Nodes starting together take turns on an advisory
 /// lock. `scripts/generate.sh` turns the SQL files into ``all``.
-package enum PostgresMigrations {
+enum PostgresMigrations {
   /// Any fixed number: the key of the advisory lock migrations hold.
-  package static let lockKey: Int64 = 0x7265_6c61_7901
+  static let lockKey: Int64 = 0x7265_6c61_7901
 
   /// Applies what is missing; returns the identifiers it applied.
-  package static func apply(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
+  static func apply(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
     try await connection.run("SELECT pg_advisory_lock(\(Self.lockKey))")
     do {
       let applied = try await Self.applyMissing(connection, logger: logger)
@@ -47,7 +48,7 @@ package enum PostgresMigrations {
   /// Splits a migration file into statements at the semicolons that end
   /// them: not inside quotes, dollar-quoted bodies or comments. (The
   /// extended query protocol runs one statement at a time.)
-  package static func statements(_ sql: String) -> [String] {
+  static func statements(_ sql: String) -> [String] {
     var statements = [String]()
     var current = ""
     var index = sql.startIndex

@@ -1,5 +1,6 @@
-package import Foundation
+internal import Foundation
 internal import PostgresNIO
+public import RelayCore
 public import Wire
 
 extension PostgresStore {
@@ -71,11 +72,11 @@ extension PostgresStore {
     }
   }
 
-  package static func userExists(_ db: PostgresConnection, _ user: UserAddress) async throws -> Bool {
+  static func userExists(_ db: PostgresConnection, _ user: UserAddress) async throws -> Bool {
     try await !db.rows("SELECT 1 FROM users WHERE address = \(user.description)").isEmpty
   }
 
-  package static func addMembers(
+  static func addMembers(
     _ db: PostgresConnection, conversation: String, users: [UserAddress], role: ConversationRecord.Role, nowMs: Int64
   ) async throws {
     guard !users.isEmpty else { return }
@@ -88,7 +89,7 @@ extension PostgresStore {
   }
 
   /// The conversation as `viewer` is shown it, with the viewer's unread count.
-  package static func conversation(_ db: PostgresConnection, id: String, viewer: UserAddress) async throws -> ConversationRecord
+  static func conversation(_ db: PostgresConnection, id: String, viewer: UserAddress) async throws -> ConversationRecord
   {
     var (record, lastRead) = try await Self.membership(db, id: id, viewer: viewer)
     let unread = try await db.rows(
@@ -102,7 +103,7 @@ extension PostgresStore {
 
   /// The conversation and the viewer's last read seq, checking that `viewer`
   /// is a member (`notFound` / `permissionDenied`); no unread count.
-  package static func membership(
+  static func membership(
     _ db: PostgresConnection, id: String, viewer: UserAddress
   ) async throws -> (record: ConversationRecord, lastRead: Int64) {
     let rows = try await db.rows(

@@ -1,5 +1,6 @@
-package import Foundation
+internal import Foundation
 internal import PostgresNIO
+public import RelayCore
 public import TLSIdentity
 public import Wire
 
@@ -104,10 +105,10 @@ extension PostgresStore {
     }
   }
 
-  package static let deviceColumns =
+  static let deviceColumns =
     "user_address, device_id, fingerprint, registered_at_ms, identity_signing, identity_agreement"
 
-  package static func deviceRecord(_ row: PostgresRow) throws -> DeviceRecord {
+  static func deviceRecord(_ row: PostgresRow) throws -> DeviceRecord {
     let (user, device, fingerprint, registeredAt, signing, agreement) = try row.decode(
       (String, String, Data, Int64, Data, Data).self)
     var identity = Relay_V1_IdentityKey()

@@ -1,4 +1,5 @@
 internal import PostgresNIO
+public import RelayCore
 public import Wire
 
 extension PostgresStore {

@@ -1,12 +1,13 @@
-package import Foundation
-package import NIOCore
+internal import Foundation
+internal import NIOCore
 internal import PostgresNIO
+public import RelayCore
 public import Wire
 
 extension PostgresStore {
   /// Locks device rows in one order (user, device id), so that transactions
   /// touching several mailboxes never wait on each other in a cycle.
-  package static func lockDevices(_ db: PostgresConnection, _ devices: some Sequence<DeviceAddress>) async throws {
+  static func lockDevices(_ db: PostgresConnection, _ devices: some Sequence<DeviceAddress>) async throws {
     let sorted = Set(devices).sorted { ($0.user.description, $0.deviceID) < ($1.user.description, $1.deviceID) }
     guard !sorted.isEmpty else { return }
     try await db.run(
@@ -21,7 +22,7 @@ extension PostgresStore {
   /// Appends entries (envelopes or receipts, cursors unset) to mailboxes: one
   /// statement advances every device's head by its count, one inserts the
   /// rows. Returns a doorbell per entry, with the entry and its cursor.
-  package static func appendToMailboxes(
+  static func appendToMailboxes(
     _ db: PostgresConnection, _ entries: [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]
   ) async throws -> [Doorbell] {
     guard !entries.isEmpty else { return [] }
@@ -73,7 +74,7 @@ extension PostgresStore {
 
   /// Reads message_id, sender_user, sender_device, hlc, origin_relay, origin_seq,
   /// sent_at_ms, ciphertext from consecutive columns starting at `offset`.
-  package static func envelope(_ cells: PostgresRandomAccessRow, offset i: Int) throws -> Relay_V1_Envelope {
+  static func envelope(_ cells: PostgresRandomAccessRow, offset i: Int) throws -> Relay_V1_Envelope {
     var envelope = Relay_V1_Envelope()
     envelope.messageID = try cells[i].decode(String.self)
     envelope.sender = "\(try cells[i + 1].decode(String.self))/\(try cells[i + 2].decode(String.self))"

@@ -1,12 +1,13 @@
-package import Foundation
-package import NIOCore
+internal import Foundation
+internal import NIOCore
 internal import PostgresNIO
-package import SwiftProtobuf
+public import RelayCore
+internal import SwiftProtobuf
 public import Wire
 
 extension PostgresStore {
   /// Appends an event to `peer`'s outbox, in the caller's transaction.
-  package static func enqueue(_ event: Relay_V1_FederationEvent, for peer: String, _ db: PostgresConnection) async throws {
+  static func enqueue(_ event: Relay_V1_FederationEvent, for peer: String, _ db: PostgresConnection) async throws {
     let bytes = try event.serialized()
     try await db.run(
       """
@@ -18,7 +19,7 @@ extension PostgresStore {
   /// Sends the conversation's current metadata (bumping its version) to every
   /// other relay that homes one of its members and to `alsoTo`, with the
   /// device lists of this relay's members.
-  package static func replicateConversation(_ db: PostgresConnection, id: String, alsoTo: Set<String> = []) async throws {
+  static func replicateConversation(_ db: PostgresConnection, id: String, alsoTo: Set<String> = []) async throws {
     let rows = try await db.rows(
       "UPDATE conversations SET version = version + 1 WHERE id = \(id) RETURNING home_relay, created_by, version")
     guard let row = rows.first else { return }
@@ -35,7 +36,7 @@ extension PostgresStore {
   }
 
   /// Sends a local user's device list to every peer whose users share a conversation with it.
-  package static func announceDevices(of user: UserAddress, _ db: PostgresConnection) async throws {
+  static func announceDevices(of user: UserAddress, _ db: PostgresConnection) async throws {
     let peers = try await db.rows(
       """
       SELECT DISTINCT o.user_address FROM members m JOIN members o ON o.conversation_id = m.conversation_id
@@ -45,7 +46,7 @@ extension PostgresStore {
     try await Self.announceDevices(of: user, to: Set(peers).subtracting([user.domain]).sorted(), db)
   }
 
-  package static func announceDevices(of user: UserAddress, to peers: [String], _ db: PostgresConnection) async throws {
+  static func announceDevices(of user: UserAddress, to peers: [String], _ db: PostgresConnection) async throws {
     guard !peers.isEmpty else { return }
     var event = Relay_V1_FederationEvent()
     event.deviceList.user = user.description
@@ -56,7 +57,7 @@ extension PostgresStore {
   }
 
   /// The domains of a conversation's members.
-  package static func memberDomains(_ db: PostgresConnection, _ id: String) async throws -> Set<String> {
+  static func memberDomains(_ db: PostgresConnection, _ id: String) async throws -> Set<String> {
     Set(
       try await db.rows("SELECT user_address FROM members WHERE conversation_id = \(id)").compactMap {
         try? UserAddress(parsing: try $0.decode(String.self)).domain

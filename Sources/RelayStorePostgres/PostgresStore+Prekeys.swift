@@ -1,6 +1,7 @@
-package import Foundation
-package import NIOCore
+internal import Foundation
+internal import NIOCore
 internal import PostgresNIO
+public import RelayCore
 public import Wire
 
 extension PostgresStore {
@@ -83,8 +84,8 @@ extension PostgresStore {
     }
   }
 
-  package static let ecKind: Int16 = 0
-  package static let kemKind: Int16 = 1
+  static let ecKind: Int16 = 0
+  static let kemKind: Int16 = 1
 
   /// Takes (deletes) the lowest one-time prekey of a kind. `SKIP LOCKED`
   /// lets concurrent claims on other nodes take the next key instead of
@@ -105,7 +106,7 @@ extension PostgresStore {
     return (UInt32(truncatingIfNeeded: id), key, signature ?? Data())
   }
 
-  package static func insertOneTimePrekeys(
+  static func insertOneTimePrekeys(
     _ db: PostgresConnection, device: DeviceAddress, ec: [Relay_V1_OneTimePrekey], kem: [Relay_V1_KemPrekey]
   ) async throws {
     // One row per (kind, key id), the last one given winning, as an upsert of each in turn would.
@@ -134,7 +135,7 @@ extension PostgresStore {
       """)
   }
 
-  package static func prekeyCounts(_ db: PostgresConnection, device: DeviceAddress) async throws -> PrekeyCounts {
+  static func prekeyCounts(_ db: PostgresConnection, device: DeviceAddress) async throws -> PrekeyCounts {
     var counts = PrekeyCounts(oneTime: 0, oneTimeKem: 0)
     for row in try await db.rows(
       """

@@ -1,4 +1,5 @@
 internal import PostgresNIO
+public import RelayCore
 public import Wire
 
 extension PostgresStore {
@@ -103,7 +104,7 @@ extension PostgresStore {
   /// One receipt per covered message (the newest of its sender, see
   /// ``CoveredMessage``): mailbox entries for every device of a sender
   /// homed here, an outbox event for a sender homed on another relay.
-  package static func receipts(
+  static func receipts(
     _ db: PostgresConnection, covering messages: [CoveredMessage], status: Relay_V1_ReceiptStatus,
     by device: DeviceAddress, atMs: Int64, senders: [String: [DeviceAddress]]
   ) async throws -> [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)] {
@@ -125,7 +126,7 @@ extension PostgresStore {
 
   /// A receipt for a message whose sender is homed on another relay (not
   /// `by`'s, which is this one) goes to that relay's outbox; true if it did.
-  package static func forwardReceipt(
+  static func forwardReceipt(
     _ db: PostgresConnection, conversationID: String, messageID: String, sender: String,
     status: Relay_V1_ReceiptStatus, by device: DeviceAddress, atMs: Int64
   ) async throws -> Bool {
@@ -138,7 +139,7 @@ extension PostgresStore {
   }
 
   /// Every device of each user.
-  package static func devices(
+  static func devices(
     _ db: PostgresConnection, of users: Set<String>
   ) async throws -> [String: [DeviceAddress]] {
     guard !users.isEmpty else { return [:] }

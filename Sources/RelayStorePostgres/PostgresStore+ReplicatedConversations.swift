@@ -1,12 +1,13 @@
-package import Foundation
+internal import Foundation
 internal import PostgresNIO
-package import SwiftProtobuf
+public import RelayCore
+internal import SwiftProtobuf
 public import Wire
 
 extension PostgresStore {
   /// A conversation's metadata from its owning relay: applied only when newer
   /// than what is here; members replaced (read positions of those who stay kept).
-  package static func applyConversation(
+  static func applyConversation(
     _ state: Relay_V1_ConversationState, members: [ConversationRecord.Member], localDomain: String,
     _ db: PostgresConnection
   ) async throws {
@@ -66,7 +67,7 @@ extension PostgresStore {
   }
 
   /// A peer's user's device list, replacing what was known here.
-  package static func applyDeviceList(_ list: Relay_V1_DeviceList, user: UserAddress, _ db: PostgresConnection) async throws {
+  static func applyDeviceList(_ list: Relay_V1_DeviceList, user: UserAddress, _ db: PostgresConnection) async throws {
     let since = list.devices.map(\.registeredAtMs).min() ?? 0
     try await db.run(
       "INSERT INTO users (address, created_at_ms) VALUES (\(user.description), \(since)) ON CONFLICT DO NOTHING")

@@ -1,6 +1,7 @@
-package import Foundation
-package import NIOCore
+internal import Foundation
+internal import NIOCore
 internal import PostgresNIO
+public import RelayCore
 public import Wire
 
 extension PostgresStore {
@@ -31,7 +32,7 @@ extension PostgresStore {
   /// message, its copies, each recipient's mailbox head and entry. A send
   /// already committed (a retry) is found by the dedup key and answered with
   /// its first result.
-  package static func commitOne(
+  static func commitOne(
     _ send: SendCommand, _ db: PostgresConnection, clock: HybridLogicalClock
   ) async throws
     -> SendOutcome

@@ -1,8 +1,9 @@
-package import Foundation
+internal import Foundation
 public import Logging
-package import NIOConcurrencyHelpers
-package import NIOCore
+internal import NIOConcurrencyHelpers
+internal import NIOCore
 internal import PostgresNIO
+public import RelayCore
 public import ServiceLifecycle
 public import Wire
 
@@ -18,11 +19,11 @@ public import Wire
 ///
 /// It is a `Service`: ``run()`` runs the pool, and must run while it is used.
 public final class PostgresStore: RelayStore, Service {
-  package let client: PostgresClient
-  package let logger: Logger
+  let client: PostgresClient
+  let logger: Logger
   /// How long an operation waits for a pooled connection before it fails
   /// `unavailable` (while PostgreSQL is out of reach, the pool only retries).
-  package let leaseTimeout: Duration
+  let leaseTimeout: Duration
   /// Set once ``run()`` has started the pool; leases wait for it briefly.
   private let running = NIOLockedValueBox(false)
   private let inUse = NIOLockedValueBox(0)
@@ -35,10 +36,10 @@ public final class PostgresStore: RelayStore, Service {
   public var isShared: Bool { true }
 
   /// The longest a statement may run, and a transaction stay idle, on the server.
-  package let statementTimeout: Duration
+  let statementTimeout: Duration
   /// How long an operation on a leased connection may go unanswered before
   /// the connection is closed: the server's own bound and 5 s for the network.
-  package var answerTimeout: Duration { self.statementTimeout + .seconds(5) }
+  var answerTimeout: Duration { self.statementTimeout + .seconds(5) }
 
   public init(
     url: String, poolSize: Int, leaseTimeout: Duration = .seconds(5), statementTimeout: Duration = .seconds(30),
@@ -78,7 +79,7 @@ public final class PostgresStore: RelayStore, Service {
   /// Runs `body` in a transaction, again if PostgreSQL chose it as a
   /// deadlock victim or failed it for serialization. A ``RelayError`` thrown by
   /// `body` rolls back and surfaces as it is.
-  package func transaction<T: Sendable>(
+  func transaction<T: Sendable>(
     _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
   ) async throws -> T {
     var attempt = 0
@@ -102,7 +103,7 @@ public final class PostgresStore: RelayStore, Service {
 
   /// Runs `body` on a pooled connection, outside a transaction; the wait for
   /// the connection is ``leaseTimeout`` unless `wait` says otherwise.
-  package func read<T: Sendable>(
+  func read<T: Sendable>(
     _ what: String, waitingUpTo wait: Duration? = nil,
     _ body: @escaping @Sendable (PostgresConnection) async throws -> T
   ) async throws -> T {
@@ -157,14 +158,14 @@ public final class PostgresStore: RelayStore, Service {
     case waiting, started, timedOut
 
     /// True when the work may start (the wait has not failed).
-    package mutating func start() -> Bool {
+    mutating func start() -> Bool {
       guard self == .waiting else { return false }
       self = .started
       return true
     }
 
     /// True when the wait has failed (the work had not started).
-    package mutating func timeOut() -> Bool {
+    mutating func timeOut() -> Bool {
       guard self == .waiting else { return false }
       self = .timedOut
       return true

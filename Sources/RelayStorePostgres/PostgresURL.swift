@@ -1,19 +1,20 @@
-package import Foundation
+internal import Foundation
 internal import NIOSSL
 internal import PostgresNIO
+public import RelayCore
 
 /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`,
 /// or `postgres:///DATABASE?host=/run/postgresql` for a Unix socket directory.
-package struct PostgresURL {
-  package var user: String
-  package var password: String?
-  package var host: String
-  package var port: Int
-  package var database: String
-  package var socketDirectory: String?
-  package var sslMode: String
+struct PostgresURL {
+  var user: String
+  var password: String?
+  var host: String
+  var port: Int
+  var database: String
+  var socketDirectory: String?
+  var sslMode: String
 
-  package init(_ text: String) throws(RelayError) {
+  init(_ text: String) throws(RelayError) {
     guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? "") else {
       throw RelayError(.invalidArgument, "a PostgreSQL URL looks like postgres://user@host:5432/database")
     }
@@ -33,7 +34,7 @@ package struct PostgresURL {
     }
   }
 
-  package func clientConfiguration() -> PostgresClient.Configuration {
+  func clientConfiguration() -> PostgresClient.Configuration {
     if let socketDirectory {
       return .init(
         unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(self.port)", username: self.user, password: self.password,

@@ -1,7 +1,8 @@
-package import Foundation
-package import NIOCore
+internal import Foundation
+internal import NIOCore
 internal import PostgresNIO
-package import Wire
+public import RelayCore
+internal import Wire
 
 /// A send's one writing statement (a local send, or a message replicated
 /// from another relay), prepared once per connection: the dedup
@@ -13,12 +14,12 @@ package import Wire
 /// Prepared (named), PostgreSQL parses it once per connection and can keep
 /// a generic plan; as an unnamed statement it was parsed and planned for
 /// every send.
-package struct SendStatement: PostgresPreparedStatement {
-  package typealias Row = (seq: Int64, originSeq: Int64, user: String?, device: String?, head: Int64?)
+struct SendStatement: PostgresPreparedStatement {
+  typealias Row = (seq: Int64, originSeq: Int64, user: String?, device: String?, head: Int64?)
 
-  package static let name = "relay_send_v2"
+  static let name = "relay_send_v2"
 
-  package static let sql = """
+  static let sql = """
     WITH ids AS (
       INSERT INTO message_ids (sender_user, sender_device, message_id, conversation_id)
       VALUES ($1::text, $2::text, $3::text, $4::text)
@@ -54,15 +55,15 @@ package struct SendStatement: PostgresPreparedStatement {
     FROM conv LEFT JOIN heads h ON true
     """
 
-  package let send: SendCommand
-  package let hlc: UInt64
+  let send: SendCommand
+  let hlc: UInt64
   /// The send's time: now for a local send, the origin's for a replicated one.
-  package let nowMs: Int64
+  let nowMs: Int64
   /// Set for a message replicated from another relay: its origin sequence
   /// (the conversation's own origin counter is left alone); nil for a local send.
-  package var originSeq: Int64? = nil
+  var originSeq: Int64? = nil
 
-  package func makeBindings() throws -> PostgresBindings {
+  func makeBindings() throws -> PostgresBindings {
     var bindings = PostgresBindings(capacity: 12)
     try bindings.append(self.send.sender.user.description)
     try bindings.append(self.send.sender.deviceID)
@@ -79,7 +80,7 @@ package struct SendStatement: PostgresPreparedStatement {
     return bindings
   }
 
-  package func decodeRow(_ row: PostgresRow) throws -> Row {
+  func decodeRow(_ row: PostgresRow) throws -> Row {
     let (seq, originSeq, user, device, head) = try row.decode((Int64, Int64, String?, String?, Int64?).self)
     return (seq, originSeq, user, device, head)
   }

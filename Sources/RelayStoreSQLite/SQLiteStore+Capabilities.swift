@@ -1,3 +1,5 @@
+public import RelayCore
+
 extension SQLiteStore {
   /// SQLite has one writer: commits take turns.
   public var takesConcurrentCommits: Bool { false }

@@ -1,5 +1,6 @@
 internal import GRDB
-package import Logging
+internal import Logging
+public import RelayCore
 public import ServiceLifecycle
 
 /// Checkpoints off the commit path.
@@ -26,14 +27,14 @@ extension SQLiteStore {
   }
 
   /// A connection for checkpoints only, on the store's file.
-  package func checkpointConnection() throws -> DatabaseQueue {
+  func checkpointConnection() throws -> DatabaseQueue {
     var configuration = Configuration()
     configuration.label = "checkpoint"
     return try DatabaseQueue(path: self.pool.path, configuration: configuration)
   }
 
   /// One passive checkpoint: the WAL's frames, and how many are now in the database.
-  package func checkpoint(on connection: DatabaseQueue) async throws -> (walFrames: Int, checkpointed: Int) {
+  func checkpoint(on connection: DatabaseQueue) async throws -> (walFrames: Int, checkpointed: Int) {
     try await connection.writeWithoutTransaction { db in
       let (wal, done) = try db.checkpoint(.passive)
       return (wal, done)

@@ -1,5 +1,6 @@
-package import Foundation
+internal import Foundation
 internal import GRDB
+public import RelayCore
 public import Wire
 
 extension SQLiteStore {
@@ -94,18 +95,18 @@ extension SQLiteStore {
   }
 
   /// The domains of a conversation's members.
-  package static func memberDomains(_ db: Database, _ id: String) throws -> Set<String> {
+  static func memberDomains(_ db: Database, _ id: String) throws -> Set<String> {
     Set(
       try String.fetchAll(db, sql: "SELECT user FROM members WHERE conversation_id = ?", arguments: [id]).compactMap {
         try? UserAddress(parsing: $0).domain
       })
   }
 
-  package static func userExists(_ db: Database, _ user: UserAddress) throws -> Bool {
+  static func userExists(_ db: Database, _ user: UserAddress) throws -> Bool {
     try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE address = ?", arguments: [user.description]) != nil
   }
 
-  package static func addMember(
+  static func addMember(
     _ db: Database, conversation: String, user: UserAddress, role: ConversationRecord.Role, nowMs: Int64
   ) throws {
     try db.execute(
@@ -115,7 +116,7 @@ extension SQLiteStore {
 
   /// The conversation as `viewer` is shown it, with the viewer's unread
   /// count; `notFound` / `permissionDenied`.
-  package static func conversation(_ db: Database, id: String, viewer: UserAddress) throws -> ConversationRecord {
+  static func conversation(_ db: Database, id: String, viewer: UserAddress) throws -> ConversationRecord {
     var (record, lastRead) = try Self.membership(db, id: id, viewer: viewer)
     let unread =
       try Int64.fetchOne(
@@ -127,7 +128,7 @@ extension SQLiteStore {
 
   /// The conversation and the viewer's last read seq, checking that `viewer`
   /// is a member (`notFound` / `permissionDenied`); no unread count.
-  package static func membership(
+  static func membership(
     _ db: Database, id: String, viewer: UserAddress
   ) throws -> (record: ConversationRecord, lastRead: Int64) {
     guard let row = try Row.fetchOne(db, sql: "SELECT * FROM conversations WHERE id = ?", arguments: [id]) else {

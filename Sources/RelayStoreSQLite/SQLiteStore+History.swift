@@ -1,4 +1,5 @@
 internal import GRDB
+public import RelayCore
 public import Wire
 
 extension SQLiteStore {

@@ -1,12 +1,13 @@
-package import Foundation
+internal import Foundation
 internal import GRDB
+public import RelayCore
 public import Wire
 
 extension SQLiteStore {
   /// Appends `entry` (an envelope or a receipt, its cursor unset) to a
   /// device's mailbox, and returns the doorbell for it: the new cursor, and
   /// the entry with that cursor for a live session to write as it is.
-  package static func appendToMailbox(_ db: Database, device: DeviceAddress, entry: Relay_V1_MailboxEntry) throws -> Doorbell {
+  static func appendToMailbox(_ db: Database, device: DeviceAddress, entry: Relay_V1_MailboxEntry) throws -> Doorbell {
     guard
       let head = try db.cachedStatement(
         sql:
@@ -18,7 +19,7 @@ extension SQLiteStore {
 
   /// Writes `entry` at `cursor` in a device's mailbox (whose head the caller
   /// keeps), and returns the doorbell for it.
-  package static func insertMailboxEntry(
+  static func insertMailboxEntry(
     _ db: Database, device: DeviceAddress, cursor head: Int64, entry: Relay_V1_MailboxEntry
   ) throws -> Doorbell {
     let user = device.user.description
@@ -91,7 +92,7 @@ extension SQLiteStore {
 
   /// Reads message_id, sender_user, sender_device, hlc, origin_relay, origin_seq,
   /// sent_at_ms, ciphertext from consecutive columns starting at `offset`.
-  package static func envelope(_ row: Row, offset i: Int) -> Relay_V1_Envelope {
+  static func envelope(_ row: Row, offset i: Int) -> Relay_V1_Envelope {
     var envelope = Relay_V1_Envelope()
     envelope.messageID = row[i]
     envelope.sender = "\(row[i + 1] as String)/\(row[i + 2] as String)"

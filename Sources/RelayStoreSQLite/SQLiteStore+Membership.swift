@@ -1,9 +1,10 @@
 internal import GRDB
-package import Wire
+public import RelayCore
+internal import Wire
 
 extension SQLiteStore {
   /// Applies a membership change after checking the actor may make it.
-  package static func apply(_ change: MembershipChange, _ db: Database) throws {
+  static func apply(_ change: MembershipChange, _ db: Database) throws {
     let conversation = try Self.membership(db, id: change.conversationID, viewer: change.actor).record
     let plan = try change.plan(on: conversation)
     for (index, user) in change.namedUsers.enumerated() where try !Self.userExists(db, user) {

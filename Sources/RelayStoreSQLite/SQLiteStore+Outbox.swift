@@ -1,11 +1,12 @@
-package import Foundation
+internal import Foundation
 internal import GRDB
-package import SwiftProtobuf
+public import RelayCore
+internal import SwiftProtobuf
 public import Wire
 
 extension SQLiteStore {
   /// Appends an event to `peer`'s outbox, in the caller's transaction.
-  package static func enqueue(_ event: Relay_V1_FederationEvent, for peer: String, _ db: Database) throws {
+  static func enqueue(_ event: Relay_V1_FederationEvent, for peer: String, _ db: Database) throws {
     guard
       let id = try db.cachedStatement(
         sql: """
@@ -21,7 +22,7 @@ extension SQLiteStore {
   /// Sends the conversation's current metadata (bumping its version) to every
   /// other relay that homes one of its members, and to `alsoTo` (relays whose
   /// users just left).
-  package static func replicateConversation(_ db: Database, id: String, alsoTo: Set<String> = []) throws {
+  static func replicateConversation(_ db: Database, id: String, alsoTo: Set<String> = []) throws {
     guard
       let row = try Row.fetchOne(
         db,

@@ -1,13 +1,14 @@
-package import Foundation
+internal import Foundation
 internal import GRDB
-package import TLSIdentity
-package import Wire
+public import RelayCore
+internal import TLSIdentity
+internal import Wire
 
 extension SQLiteStore {
-  package static let ecKind = 0
-  package static let kemKind = 1
+  static let ecKind = 0
+  static let kemKind = 1
 
-  package static func insertOneTimePrekeys(
+  static func insertOneTimePrekeys(
     _ db: Database, device: DeviceAddress, ec: [Relay_V1_OneTimePrekey], kem: [Relay_V1_KemPrekey]
   ) throws {
     let sql = """
@@ -26,7 +27,7 @@ extension SQLiteStore {
     }
   }
 
-  package static func prekeyCounts(_ db: Database, device: DeviceAddress) throws -> PrekeyCounts {
+  static func prekeyCounts(_ db: Database, device: DeviceAddress) throws -> PrekeyCounts {
     let rows = try Row.fetchAll(
       db,
       sql: "SELECT kind, COUNT(*) AS n FROM one_time_prekeys WHERE user = ? AND device_id = ? GROUP BY kind",
@@ -39,7 +40,7 @@ extension SQLiteStore {
   }
 
   /// Builds one device's bundle, taking (deleting) one prekey of each kind.
-  package static func claimBundle(_ db: Database, row: Row) throws -> Relay_V1_PrekeyBundle {
+  static func claimBundle(_ db: Database, row: Row) throws -> Relay_V1_PrekeyBundle {
     let user: String = row["user"]
     let deviceID: String = row["device_id"]
     var bundle = Relay_V1_PrekeyBundle()
@@ -74,14 +75,14 @@ extension SQLiteStore {
     return bundle
   }
 
-  package static func identityKey(_ row: Row) -> Relay_V1_IdentityKey {
+  static func identityKey(_ row: Row) -> Relay_V1_IdentityKey {
     var key = Relay_V1_IdentityKey()
     key.signingKey = row["identity_signing"]
     key.agreementKey = row["identity_agreement"]
     return key
   }
 
-  package static func deviceRecord(_ row: Row) throws -> DeviceRecord {
+  static func deviceRecord(_ row: Row) throws -> DeviceRecord {
     DeviceRecord(
       address: try DeviceAddress.stored(user: row["user"], device: row["device_id"]),
       fingerprint: Fingerprint(bytes: Array(row["fingerprint"] as Data)),

@@ -1,4 +1,5 @@
 internal import GRDB
+public import RelayCore
 public import Wire
 
 extension SQLiteStore {
@@ -93,7 +94,7 @@ extension SQLiteStore {
   /// before it in the conversation, in the mailbox of every device of the
   /// sender; for a sender homed on another relay (not `by`'s, which is this
   /// one), one receipt event in that relay's outbox instead.
-  package static func writeReceipt(
+  static func writeReceipt(
     _ db: Database, covering message: CoveredMessage, status: Relay_V1_ReceiptStatus, by device: DeviceAddress,
     nowMs: Int64, batch: inout SQLiteWriteBatch, localDomain: String? = nil
   ) throws -> [Doorbell] {

@@ -1,6 +1,7 @@
-package import Foundation
+internal import Foundation
 internal import GRDB
-package import SwiftProtobuf
+public import RelayCore
+internal import SwiftProtobuf
 public import Wire
 
 extension SQLiteStore {
@@ -15,7 +16,7 @@ extension SQLiteStore {
 
   /// Sends a local user's device list to every peer whose users share a
   /// conversation with it (a device was added).
-  package static func announceDevices(of user: UserAddress, _ db: Database) throws {
+  static func announceDevices(of user: UserAddress, _ db: Database) throws {
     let peers = Set(
       try String.fetchAll(
         db,
@@ -28,7 +29,7 @@ extension SQLiteStore {
     try Self.announceDevices(of: user, to: peers.sorted(), db)
   }
 
-  package static func announceDevices(of user: UserAddress, to peers: [String], _ db: Database) throws {
+  static func announceDevices(of user: UserAddress, to peers: [String], _ db: Database) throws {
     guard !peers.isEmpty else { return }
     var list = Relay_V1_DeviceList()
     list.user = user.description
@@ -41,7 +42,7 @@ extension SQLiteStore {
   }
 
   /// A peer's user's device list, replacing what was known here.
-  package static func applyDeviceList(_ list: Relay_V1_DeviceList, user: UserAddress, _ db: Database) throws {
+  static func applyDeviceList(_ list: Relay_V1_DeviceList, user: UserAddress, _ db: Database) throws {
     try db.execute(
       sql: "INSERT INTO users (address, created_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING",
       arguments: [user.description, list.devices.map(\.registeredAtMs).min() ?? 0])

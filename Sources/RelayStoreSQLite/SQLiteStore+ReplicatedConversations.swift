@@ -1,11 +1,12 @@
-package import Foundation
+internal import Foundation
 internal import GRDB
+public import RelayCore
 public import Wire
 
 extension SQLiteStore {
   /// A conversation's metadata from its owning relay: applied only when newer
   /// than what is here; members replaced (read positions of those who stay kept).
-  package static func applyConversation(
+  static func applyConversation(
     _ state: Relay_V1_ConversationState, members: [ConversationRecord.Member], localDomain: String, _ db: Database
   ) throws {
     let version = try Int64(wire: state.version, field: "conversation version")

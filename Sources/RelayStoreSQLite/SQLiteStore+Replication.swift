@@ -1,5 +1,6 @@
-package import Foundation
+internal import Foundation
 internal import GRDB
+public import RelayCore
 public import Wire
 
 extension SQLiteStore {

@@ -1,6 +1,7 @@
-package import Foundation
+internal import Foundation
 internal import GRDB
-package import SwiftProtobuf
+public import RelayCore
+internal import SwiftProtobuf
 public import Wire
 
 extension SQLiteStore {
@@ -37,7 +38,7 @@ extension SQLiteStore {
   }
 
   /// The first result of a send already committed (a retry), if it was.
-  package static func duplicate(of send: SendCommand, _ db: Database) throws -> SendOutcome? {
+  static func duplicate(of send: SendCommand, _ db: Database) throws -> SendOutcome? {
     guard
       let row = try db.cachedStatement(
         sql: """
@@ -54,7 +55,7 @@ extension SQLiteStore {
   /// Writes a checked send: the message, its copies, the recipients' mailbox
   /// entries and the outbox events for other relays. Any error here is the
   /// store's: it is not a `RelayError`, so the batch fails as a whole.
-  package static func place(
+  static func place(
     _ send: SendCommand, after conversation: SQLiteWriteBatch.Conversation, _ db: Database,
     clock: HybridLogicalClock, batch: inout SQLiteWriteBatch
   ) throws -> SendOutcome {
@@ -102,7 +103,7 @@ extension SQLiteStore {
     return SendOutcome(result: send.result(placed), doorbells: doorbells)
   }
 
-  package static func sendResult(_ row: Row, messageID: String) -> Relay_V1_SendResult {
+  static func sendResult(_ row: Row, messageID: String) -> Relay_V1_SendResult {
     var result = Relay_V1_SendResult()
     result.messageID = messageID
     result.conversationID = row["conversation_id"]

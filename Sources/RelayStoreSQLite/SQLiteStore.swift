@@ -1,5 +1,6 @@
-package import Foundation
+internal import Foundation
 internal import GRDB
+public import RelayCore
 public import ServiceLifecycle
 public import Wire
 
@@ -11,10 +12,10 @@ public import Wire
 /// `SQLiteStore+Checkpoint.swift`); the writer checkpoints only as a
 /// backstop, when the WAL has grown past `backstopCheckpointPages`.
 public final class SQLiteStore: RelayStore, Service {
-  package let pool: DatabasePool
+  let pool: DatabasePool
   /// How often the background checkpoint runs.
-  package let checkpointInterval: Duration
-  package static let backstopCheckpointPages = 50_000
+  let checkpointInterval: Duration
+  static let backstopCheckpointPages = 50_000
 
   /// Opens (creating if needed) `relay.sqlite` in `directory` and migrates it.
   public init(directory: String, checkpointInterval: Duration = .milliseconds(100)) throws(RelayError) {
@@ -43,7 +44,7 @@ public final class SQLiteStore: RelayStore, Service {
   }
 
   /// Runs a write transaction, mapping database errors.
-  package func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+  func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
     do {
       return try await self.pool.write(body)
     } catch {
@@ -51,7 +52,7 @@ public final class SQLiteStore: RelayStore, Service {
     }
   }
 
-  package func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+  func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
     do {
       return try await self.pool.read(body)
     } catch {
@@ -60,14 +61,7 @@ public final class SQLiteStore: RelayStore, Service {
   }
 }
 
-extension DeviceAddress {
-  /// Rebuilds an address read back from the database (already validated on the way in).
-  package static func stored(user: String, device: String) throws -> DeviceAddress {
-    try DeviceAddress(user: UserAddress(parsing: user), deviceID: device)
-  }
-}
-
 extension Statement {
-  package func fetchOneRow(arguments: StatementArguments) throws -> Row? { try Row.fetchOne(self, arguments: arguments) }
-  package func fetchAllRows(arguments: StatementArguments) throws -> [Row] { try Row.fetchAll(self, arguments: arguments) }
+  func fetchOneRow(arguments: StatementArguments) throws -> Row? { try Row.fetchOne(self, arguments: arguments) }
+  func fetchAllRows(arguments: StatementArguments) throws -> [Row] { try Row.fetchAll(self, arguments: arguments) }
 }

@@ -1,5 +1,6 @@
 internal import GRDB
-package import Wire
+public import RelayCore
+internal import Wire
 
 /// What one write transaction has read and will write, so that each
 /// conversation and each device is read once and written once per
@@ -11,14 +12,14 @@ package import Wire
 /// A send changes it only once it is written, so a refused send leaves no
 /// trace; ``flush(_:)`` writes the counters and the heads before the
 /// transaction commits.
-package struct SQLiteWriteBatch {
-  package struct Conversation {
-    package var lastSeq: Int64
-    package var lastOriginSeq: Int64
+struct SQLiteWriteBatch {
+  struct Conversation {
+    var lastSeq: Int64
+    var lastOriginSeq: Int64
     /// Every device of every member, local and remote.
-    package var devices: MemberDevices
+    var devices: MemberDevices
     /// The time of the last send placed in this batch; nil until one is.
-    package var activityMs: Int64?
+    var activityMs: Int64?
   }
 
   private var conversations: [String: Conversation] = [:]
@@ -26,7 +27,7 @@ package struct SQLiteWriteBatch {
   private var userDevices: [String: [DeviceAddress]] = [:]
 
   /// The conversation as this batch knows it; throws NOT_FOUND for an unknown one.
-  package mutating func conversation(_ id: String, _ db: Database) throws -> Conversation {
+  mutating func conversation(_ id: String, _ db: Database) throws -> Conversation {
     if let known = self.conversations[id] { return known }
     guard
       let row = try db.cachedStatement(sql: "SELECT last_seq, last_origin_seq FROM conversations WHERE id = ?")
@@ -46,7 +47,7 @@ package struct SQLiteWriteBatch {
   }
 
   /// The last cursor written to `device`'s mailbox, in this batch or before it.
-  package mutating func head(of device: DeviceAddress, _ db: Database) throws -> Int64 {
+  mutating func head(of device: DeviceAddress, _ db: Database) throws -> Int64 {
     if let known = self.heads[device] { return known.head }
     guard
       let head = try db.cachedStatement(sql: "SELECT mailbox_head FROM devices WHERE user = ? AND device_id = ?")
@@ -57,7 +58,7 @@ package struct SQLiteWriteBatch {
   }
 
   /// Appends `entry` to `device`'s mailbox at the next cursor.
-  package mutating func append(_ entry: Relay_V1_MailboxEntry, to device: DeviceAddress, _ db: Database) throws -> Doorbell {
+  mutating func append(_ entry: Relay_V1_MailboxEntry, to device: DeviceAddress, _ db: Database) throws -> Doorbell {
     let head = try self.head(of: device, db) + 1
     let doorbell = try SQLiteStore.insertMailboxEntry(db, device: device, cursor: head, entry: entry)
     self.heads[device] = (head, true)
@@ -65,7 +66,7 @@ package struct SQLiteWriteBatch {
   }
 
   /// A local user's devices.
-  package mutating func devices(of user: String, _ db: Database) throws -> [DeviceAddress] {
+  mutating func devices(of user: String, _ db: Database) throws -> [DeviceAddress] {
     if let known = self.userDevices[user] { return known }
     let devices = try String.fetchAll(
       db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user = ?"), arguments: [user]
@@ -75,7 +76,7 @@ package struct SQLiteWriteBatch {
   }
 
   /// Records a committed send: the conversation's new counters and the recipients' new heads.
-  package mutating func placed(
+  mutating func placed(
     _ placed: PlacedMessage, in conversationID: String, heads: some Sequence<(DeviceAddress, Int64)>
   ) {
     self.conversations[conversationID]?.lastSeq = Int64(placed.seq)
@@ -85,7 +86,7 @@ package struct SQLiteWriteBatch {
   }
 
   /// Writes what the batch changed, before its transaction commits.
-  package func flush(_ db: Database) throws {
+  func flush(_ db: Database) throws {
     let conversation = try db.cachedStatement(
       sql: "UPDATE conversations SET last_seq = ?, last_origin_seq = ?, last_activity_ms = ? WHERE id = ?")
     for (id, state) in self.conversations {

@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import GRPCCore
+internal import RelayCore
 internal import Wire
 
 /// One turn of the writer's work, taken from the session at once.

@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import GRPCCore
+internal import RelayCore
 internal import Synchronization
 public import Wire
 

@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import Logging
+internal import RelayCore
 public import ServiceLifecycle
 internal import Synchronization
 

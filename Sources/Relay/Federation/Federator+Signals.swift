@@ -1,6 +1,6 @@
-internal import RelayCore
 internal import GRPCCore
 internal import Logging
+internal import RelayCore
 internal import SwiftProtobuf
 internal import Wire
 

@@ -1,7 +1,7 @@
-internal import RelayCore
 internal import Foundation
 internal import GRPCCore
 public import Logging
+internal import RelayCore
 public import ServiceLifecycle
 internal import Synchronization
 import TLSIdentity

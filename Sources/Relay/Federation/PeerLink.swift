@@ -1,7 +1,7 @@
-internal import RelayCore
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 internal import Logging
+internal import RelayCore
 internal import ServiceLifecycle
 internal import Synchronization
 internal import Wire

@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import Foundation
+internal import RelayCore
 
 /// What `relay peers` shows of one peer (the admin listener's `GET /peers`).
 struct PeerStatus: Sendable, Codable, Hashable {

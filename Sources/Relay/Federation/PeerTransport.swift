@@ -1,8 +1,8 @@
-internal import RelayCore
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 internal import NIOCore
 internal import NIOSSL
+internal import RelayCore
 internal import SwiftASN1
 import TLSIdentity
 internal import X509

@@ -1,6 +1,6 @@
-internal import RelayCore
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
+internal import RelayCore
 import TLSIdentity
 
 /// Reads who is calling from the mutual-TLS handshake of the call's connection.

@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import Foundation
+internal import RelayCore
 internal import SwiftASN1
 import TLSIdentity
 internal import X509

@@ -1,7 +1,7 @@
-internal import RelayCore
 internal import NIOCore
 internal import NIOHTTP1
 internal import NIOPosix
+internal import RelayCore
 internal import ServiceLifecycle
 
 /// The admin listener: plain HTTP, `GET /metrics` in the Prometheus text

@@ -1,7 +1,7 @@
-internal import RelayCore
 internal import CoreMetrics
 internal import Logging
 internal import Redis
+internal import RelayCore
 internal import ServiceLifecycle
 
 /// Samples what is a state rather than an event, on a timer: devices

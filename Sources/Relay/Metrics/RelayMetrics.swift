@@ -1,6 +1,6 @@
-internal import RelayCore
 internal import CoreMetrics
 internal import Prometheus
+internal import RelayCore
 internal import Wire
 
 /// The relay's metrics, in its own Prometheus registry (one per relay, so

@@ -1,6 +1,6 @@
-internal import RelayCore
 internal import Logging
 internal import Redis
+internal import RelayCore
 internal import ServiceLifecycle
 
 /// Checks, on a timer, that the node's shared dependencies answer —

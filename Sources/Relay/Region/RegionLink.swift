@@ -1,6 +1,6 @@
-internal import RelayCore
 internal import Logging
 internal import Redis
+internal import RelayCore
 internal import ServiceLifecycle
 internal import Synchronization
 public import Wire

@@ -1,6 +1,6 @@
-internal import RelayCore
 internal import NIOCore
 internal import NIOSSL
+internal import RelayCore
 internal import Synchronization
 
 /// Closes connections that never become useful, which grpc-swift's own idle

@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import NIOCore
+internal import RelayCore
 
 /// Sits right after the TLS handler and hands each read on in a buffer of its
 /// own size.

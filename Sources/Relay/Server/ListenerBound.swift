@@ -1,5 +1,5 @@
-internal import RelayCore
 internal import NIOCore
+internal import RelayCore
 
 /// On the listening channel: reports the port once the listener is bound
 /// (a server channel becomes active when its bind succeeds).

@@ -1,10 +1,10 @@
-internal import RelayStorePostgres
-internal import RelayStoreSQLite
-internal import RelayCore
 internal import Foundation
 internal import GRPCNIOTransportHTTP2
 public import Logging
 internal import Redis
+public import RelayCore
+internal import RelayStorePostgres
+internal import RelayStoreSQLite
 public import ServiceLifecycle
 public import TLSIdentity
 

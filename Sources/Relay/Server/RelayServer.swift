@@ -1,8 +1,8 @@
-internal import RelayCore
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 internal import NIOCore
 internal import NIOSSL
+internal import RelayCore
 internal import ServiceLifecycle
 
 /// The gRPC server over HTTP/2 with mutual TLS, as a `Service`.

@@ -1,7 +1,7 @@
-internal import RelayCore
 public import GRPCNIOTransportHTTP2
 internal import NIOCore
 internal import NIOSSL
+internal import RelayCore
 
 /// The relay's server-side TLS: mutual TLS that accepts any client
 /// certificate at the handshake (identity is the key's fingerprint, checked

@@ -1,4 +1,4 @@
-internal import RelayCore
+public import RelayCore
 public import ServiceLifecycle
 
 extension ServiceGroupConfiguration {

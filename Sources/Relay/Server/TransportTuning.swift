@@ -1,7 +1,7 @@
-internal import RelayCore
 public import GRPCNIOTransportHTTP2
 internal import NIOCore
 internal import NIOSSL
+internal import RelayCore
 
 /// The relay's server transport settings beyond TLS, shared with
 /// `relay-bench`'s echo server so the ceiling and the memory floor it

@@ -1,4 +1,4 @@
-internal import RelayCore
+public import RelayCore
 public import Wire
 
 /// What a device may say on its `Connect` stream (and in a unary `Send`):

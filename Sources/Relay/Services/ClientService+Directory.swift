@@ -1,7 +1,7 @@
-internal import RelayCore
 internal import Foundation
 internal import GRPCCore
 internal import Logging
+internal import RelayCore
 import TLSIdentity
 internal import Wire
 

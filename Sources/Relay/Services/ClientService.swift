@@ -1,6 +1,6 @@
-internal import RelayCore
 internal import GRPCCore
 internal import Logging
+internal import RelayCore
 internal import Wire
 
 /// The `relay.v1.Client` service: a device and its home relay.

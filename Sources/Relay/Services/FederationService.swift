@@ -1,7 +1,7 @@
-internal import RelayCore
 internal import CoreMetrics
 internal import GRPCCore
 internal import Logging
+internal import RelayCore
 internal import ServiceLifecycle
 import TLSIdentity
 internal import Wire
@@ -214,15 +214,5 @@ struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     var response = Relay_V1_ReconcileResponse()
     response.queued = UInt64(queued)
     return response
-  }
-}
-
-extension DeviceRecord {
-  var info: Relay_V1_DeviceInfo {
-    var info = Relay_V1_DeviceInfo()
-    info.device = self.address.description
-    info.identityKey = self.identityKey
-    info.registeredAtMs = self.registeredAtMs
-    return info
   }
 }

@@ -1,5 +1,5 @@
-internal import RelayCore
 import Foundation
+internal import RelayCore
 import SwiftProtobuf
 import Synchronization
 import Wire

@@ -1,7 +1,7 @@
-internal import RelayCore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+internal import RelayCore
 import SwiftProtobuf
 import Wire
 

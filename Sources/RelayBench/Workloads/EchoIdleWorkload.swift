@@ -1,7 +1,7 @@
-internal import RelayCore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+internal import RelayCore
 
 /// The memory floor: `connections` idle clients of the bare echo server, each
 /// with its own mutual-TLS connection and one open stream that has carried a

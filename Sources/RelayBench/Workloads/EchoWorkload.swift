@@ -1,7 +1,7 @@
-internal import RelayCore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+internal import RelayCore
 import Synchronization
 
 /// The ceiling: the same message sizes through a bare bidirectional echo

@@ -39,10 +39,21 @@ public struct ReplicationOutcome: Sendable {
   public var rejected: [RelayError] = []
   public var deferred = false
   public var doorbells: [Doorbell] = []
+
+  package init(throughID: UInt64 = 0, rejected: [RelayError] = [], doorbells: [Doorbell] = []) {
+    self.throughID = throughID
+    self.rejected = rejected
+    self.doorbells = doorbells
+  }
 }
 
 public struct OutboxBacklog: Sendable, Hashable {
   public var depth: Int
   /// When the oldest waiting event was queued (ms since the epoch); nil for an empty outbox.
   public var oldestQueuedAtMs: Int64?
+
+  package init(depth: Int, oldestQueuedAtMs: Int64?) {
+    self.depth = depth
+    self.oldestQueuedAtMs = oldestQueuedAtMs
+  }
 }

@@ -21,6 +21,17 @@ package struct CoveredMessage: Sendable {
   package var senderUser: String
   /// The sending device, `user@domain/device`.
   package var sender: String
+
+  package init(
+    conversationID: String, seq: Int64, originSeq: Int64, messageID: String, senderUser: String, sender: String
+  ) {
+    self.conversationID = conversationID
+    self.seq = seq
+    self.originSeq = originSeq
+    self.messageID = messageID
+    self.senderUser = senderUser
+    self.sender = sender
+  }
 }
 
 extension Sequence<CoveredMessage> {

@@ -106,4 +106,9 @@ public struct PageRequest: Sendable, Hashable {
 public struct Page<Item: Sendable>: Sendable {
   public var items: [Item]
   public var nextToken: String
+
+  package init(items: [Item], nextToken: String) {
+    self.items = items
+    self.nextToken = nextToken
+  }
 }

@@ -13,6 +13,11 @@ public struct ConversationRecord: Sendable, Hashable {
   public struct Member: Sendable, Hashable {
     public var user: UserAddress
     public var role: Role
+
+    package init(user: UserAddress, role: Role) {
+      self.user = user
+      self.role = role
+    }
   }
 
   public var id: String
@@ -25,6 +30,21 @@ public struct ConversationRecord: Sendable, Hashable {
   public var lastSeq: UInt64
   /// Messages after the viewer's last read one, not sent by the viewer.
   public var unreadCount: UInt64
+
+  package init(
+    id: String, kind: Kind, name: String, members: [Member], homeRelay: String, createdAtMs: Int64,
+    lastActivityMs: Int64, lastSeq: UInt64, unreadCount: UInt64
+  ) {
+    self.id = id
+    self.kind = kind
+    self.name = name
+    self.members = members
+    self.homeRelay = homeRelay
+    self.createdAtMs = createdAtMs
+    self.lastActivityMs = lastActivityMs
+    self.lastSeq = lastSeq
+    self.unreadCount = unreadCount
+  }
 }
 
 public struct NewConversation: Sendable {
@@ -69,4 +89,15 @@ public struct MembershipChange: Sendable {
   /// The relay making the change: a conversation owned by another relay
   /// changes only there. `nil`: no ownership check (a single relay).
   public var relay: String? = nil
+
+  package init(
+    conversationID: String, actor: UserAddress, action: Action, nowMs: Int64, maxMembers: Int, relay: String? = nil
+  ) {
+    self.conversationID = conversationID
+    self.actor = actor
+    self.action = action
+    self.nowMs = nowMs
+    self.maxMembers = maxMembers
+    self.relay = relay
+  }
 }

@@ -7,6 +7,15 @@ public struct DeviceRecord: Sendable, Hashable {
   public var fingerprint: Fingerprint
   public var registeredAtMs: Int64
   public var identityKey: Relay_V1_IdentityKey
+
+  package init(
+    address: DeviceAddress, fingerprint: Fingerprint, registeredAtMs: Int64, identityKey: Relay_V1_IdentityKey
+  ) {
+    self.address = address
+    self.fingerprint = fingerprint
+    self.registeredAtMs = registeredAtMs
+    self.identityKey = identityKey
+  }
 }
 
 /// Everything `Register` binds.
@@ -52,9 +61,25 @@ public struct PrekeyUpload: Sendable {
   public var lastResortKemPrekey: Relay_V1_KemPrekey?
   /// The most one-time prekeys of each kind a device may hold.
   public var maxStored: Int
+
+  package init(
+    oneTimePrekeys: [Relay_V1_OneTimePrekey], oneTimeKemPrekeys: [Relay_V1_KemPrekey],
+    signedPrekey: Relay_V1_SignedPrekey?, lastResortKemPrekey: Relay_V1_KemPrekey?, maxStored: Int
+  ) {
+    self.oneTimePrekeys = oneTimePrekeys
+    self.oneTimeKemPrekeys = oneTimeKemPrekeys
+    self.signedPrekey = signedPrekey
+    self.lastResortKemPrekey = lastResortKemPrekey
+    self.maxStored = maxStored
+  }
 }
 
 public struct PrekeyCounts: Sendable, Hashable {
   public var oneTime: Int
   public var oneTimeKem: Int
+
+  package init(oneTime: Int, oneTimeKem: Int) {
+    self.oneTime = oneTime
+    self.oneTimeKem = oneTimeKem
+  }
 }

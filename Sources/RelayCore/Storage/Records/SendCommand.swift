@@ -6,18 +6,37 @@ public struct SendCommand: Sendable {
   public struct Copy: Sendable {
     public var device: DeviceAddress
     public var ciphertext: Data
+
+    package init(device: DeviceAddress, ciphertext: Data) {
+      self.device = device
+      self.ciphertext = ciphertext
+    }
   }
   public var sender: DeviceAddress
   public var messageID: MessageID
   public var conversationID: String
   public var copies: [Copy]
   public var originRelay: String
+
+  package init(sender: DeviceAddress, messageID: MessageID, conversationID: String, copies: [Copy], originRelay: String)
+  {
+    self.sender = sender
+    self.messageID = messageID
+    self.conversationID = conversationID
+    self.copies = copies
+    self.originRelay = originRelay
+  }
 }
 
 /// A committed send: the result for the sender, and who to ring.
 public struct SendOutcome: Sendable {
   public var result: Relay_V1_SendResult
   public var doorbells: [Doorbell]
+
+  package init(result: Relay_V1_SendResult, doorbells: [Doorbell]) {
+    self.result = result
+    self.doorbells = doorbells
+  }
 }
 
 extension SendCommand {
@@ -105,6 +124,13 @@ package struct PlacedMessage: Sendable {
   package var originSeq: UInt64
   package var hlc: UInt64
   package var sentAtMs: Int64
+
+  package init(seq: UInt64, originSeq: UInt64, hlc: UInt64, sentAtMs: Int64) {
+    self.seq = seq
+    self.originSeq = originSeq
+    self.hlc = hlc
+    self.sentAtMs = sentAtMs
+  }
 }
 
 extension Relay_V1_MailboxEntry {
