@@ -275,6 +275,11 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(
+      name: "RelayCoreTests",
+      dependencies: ["RelayCore", "Wire"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
       name: "WireTests",
       dependencies: ["Wire"],
       swiftSettings: swiftSettings

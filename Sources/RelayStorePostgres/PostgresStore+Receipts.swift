@@ -30,12 +30,7 @@ extension PostgresStore {
       )
       guard let row = rows.first else { throw RelayError(.notFound, "unknown device") }
       let (head, acked) = try row.decode((Int64, Int64).self)
-      if cursor > UInt64(head) {
-        throw RelayError(.outOfRange, "ack cursor \(cursor) is beyond the mailbox head \(head)")
-      }
-      if cursor <= UInt64(acked) {
-        throw RelayError(.failedPrecondition, "ack cursor \(cursor) was already acknowledged (acked up to \(acked))")
-      }
+      try ReceiptRules.checkAck(cursor, head: UInt64(head), acked: UInt64(acked))
       // Entries at or below `acked` were pruned, so everything found above is newly delivered.
       let entries = try await Self.receipts(
         db, covering: delivered, status: .delivered, by: device, atMs: nowMs, senders: senders)
@@ -61,10 +56,7 @@ extension PostgresStore {
     return try await self.transaction("marking read") { db in
       let user = device.user.description
       let (conversation, _) = try await Self.membership(db, id: conversationID, viewer: device.user)
-      if upToSeq > conversation.lastSeq {
-        throw RelayError(
-          .outOfRange, "read up_to_seq \(upToSeq) is beyond the conversation's last seq \(conversation.lastSeq)")
-      }
+      try ReceiptRules.checkRead(upToSeq, lastSeq: conversation.lastSeq)
       // The read mark only moves forward, under its row lock.
       let marks = try await db.rows(
         """
@@ -73,7 +65,7 @@ extension PostgresStore {
         """)
       guard let mark = marks.first else { throw RelayError(.permissionDenied, "not a member of this conversation") }
       let lastRead = try mark.decode(Int64.self)
-      guard readTo > lastRead else { return [] }
+      guard ReceiptRules.readAdvances(readTo, lastRead: lastRead) else { return [] }
       try await db.run(
         """
         UPDATE members SET last_read_seq = \(readTo)

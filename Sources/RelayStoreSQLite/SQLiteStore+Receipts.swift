@@ -12,14 +12,8 @@ extension SQLiteStore {
           db, sql: "SELECT mailbox_head, acked_cursor FROM devices WHERE user = ? AND device_id = ?",
           arguments: [user, device.deviceID])
       else { throw RelayError(.notFound, "unknown device") }
-      let head = UInt64(row[0] as Int64)
       let acked = UInt64(row[1] as Int64)
-      if cursor > head {
-        throw RelayError(.outOfRange, "ack cursor \(cursor) is beyond the mailbox head \(head)")
-      }
-      if cursor <= acked {
-        throw RelayError(.failedPrecondition, "ack cursor \(cursor) was already acknowledged (acked up to \(acked))")
-      }
+      try ReceiptRules.checkAck(cursor, head: UInt64(row[0] as Int64), acked: acked)
       let delivered = try Row.fetchAll(
         db,
         sql: """
@@ -58,12 +52,9 @@ extension SQLiteStore {
     let readTo = try Int64(wire: upToSeq, field: "read up_to_seq")
     return try await self.write("marking read") { db in
       let (conversation, lastRead) = try Self.membership(db, id: conversationID, viewer: device.user)
-      if upToSeq > conversation.lastSeq {
-        throw RelayError(
-          .outOfRange, "read up_to_seq \(upToSeq) is beyond the conversation's last seq \(conversation.lastSeq)")
-      }
+      try ReceiptRules.checkRead(upToSeq, lastSeq: conversation.lastSeq)
       let user = device.user.description
-      guard readTo > lastRead else { return [] }
+      guard ReceiptRules.readAdvances(readTo, lastRead: lastRead) else { return [] }
       try db.execute(
         sql: "UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user = ?",
         arguments: [readTo, conversationID, user])
