@@ -2,13 +2,15 @@
 import PackageDescription
 
 /// One set of Swift settings for every target: Swift 6 mode and the upcoming
-/// features the grpc-swift packages use.
-let swiftSettings: [SwiftSetting] = [
-  .swiftLanguageMode(.v6),
-  .enableUpcomingFeature("ExistentialAny"),
-  .enableUpcomingFeature("InternalImportsByDefault"),
-  .enableUpcomingFeature("MemberImportVisibility"),
-]
+/// features the grpc-swift packages use. With RELAY_STRICT=1 (scripts/test.sh,
+/// so CI, sets it) a warning in the package's own code is an error.
+let swiftSettings: [SwiftSetting] =
+  [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+  ] + (Context.environment["RELAY_STRICT"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : [])
 
 let package = Package(
   name: "relay",

@@ -17,6 +17,12 @@ if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_health, cryptography, 
 fi
 export RELAY_PYTHON=$venv/bin/python
 
+# The code as it is checked in: formatted (scripts/format.sh --lint fails on
+# anything swift-format would change), and no warning in the package's own
+# targets (RELAY_STRICT=1 makes them errors; see Package.swift).
+scripts/format.sh --lint
+export RELAY_STRICT=1
+
 # RELAY_SWIFT_FLAGS: more flags for swift build and swift test (scripts/tsan.sh
 # sets --sanitize=thread and its own build path).
 read -r -a swift_flags <<<"${RELAY_SWIFT_FLAGS:-}"

@@ -76,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
       } catch {
         logger.error(
           "the config did not reload; the peers are unchanged",
-          metadata: ["error": "\((error as? RelayError)?.message ?? "\(error)")"])
+          metadata: ["error": "\(error.message)"])
       }
     }
   }

@@ -1,5 +1,5 @@
 internal import E2E
-public import Foundation
+internal import Foundation
 internal import GRDB
 internal import GRPCCore
 internal import GRPCProtobuf

@@ -1,9 +1,9 @@
-public import E2E
+internal import E2E
 internal import Foundation
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 internal import TLSIdentity
-public import Wire
+internal import Wire
 
 /// A device in code: its keys and state in a home directory, one mutual-TLS
 /// connection to its relay, and end-to-end encryption on every message.

@@ -1,6 +1,6 @@
 internal import NIOConcurrencyHelpers
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 internal import Synchronization
 
 /// When a leased connection last showed it was alive: a statement was sent

@@ -1,7 +1,7 @@
 internal import Foundation
 internal import NIOCore
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 internal import Wire
 
 /// Mailbox rows on their way into PostgreSQL, column by column, so that any

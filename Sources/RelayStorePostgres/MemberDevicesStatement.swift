@@ -1,5 +1,5 @@
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 
 /// Every device of every member of a conversation (those of other relays'
 /// users as their relays described them), prepared once per
@@ -25,7 +25,7 @@ struct MemberDevicesStatement: PostgresPreparedStatement {
 
   func makeBindings() throws -> PostgresBindings {
     var bindings = PostgresBindings(capacity: 1)
-    try bindings.append(self.conversationID)
+    bindings.append(self.conversationID)
     return bindings
   }
 

@@ -1,6 +1,6 @@
 internal import Logging
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 
 /// Every statement the store runs goes through these, and none is written to
 /// a connection that has closed: postgres-nio 1.33 drops a query written

@@ -1,7 +1,7 @@
 internal import Foundation
 internal import Logging
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 
 /// The region schema, versioned: `schema/postgres/NNNN_name.sql`, applied in
 /// order, each once, each in its own transaction, recorded in

@@ -1,7 +1,7 @@
 internal import Foundation
 internal import NIOCore
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 public import Wire
 
 extension PostgresStore {

@@ -1,6 +1,6 @@
 internal import PostgresNIO
 public import RelayCore
-public import Wire
+internal import Wire
 
 extension PostgresStore {
   public func changeMembers(_ change: MembershipChange) async throws -> ConversationRecord? {

@@ -1,6 +1,6 @@
 internal import Foundation
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 public import Wire
 
 extension PostgresStore {

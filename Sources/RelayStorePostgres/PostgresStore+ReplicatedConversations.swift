@@ -1,8 +1,8 @@
 internal import Foundation
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 internal import SwiftProtobuf
-public import Wire
+internal import Wire
 
 extension PostgresStore {
   /// A conversation's metadata from its owning relay: applied only when newer

@@ -2,7 +2,7 @@ internal import Foundation
 internal import NIOCore
 internal import PostgresNIO
 public import RelayCore
-public import Wire
+internal import Wire
 
 extension PostgresStore {
   public func commit(

@@ -5,7 +5,7 @@ internal import NIOCore
 internal import PostgresNIO
 public import RelayCore
 public import ServiceLifecycle
-public import Wire
+internal import Wire
 
 /// The region backend: PostgreSQL through a postgres-nio connection pool,
 /// shared by every relay node of the region.
@@ -70,7 +70,7 @@ public final class PostgresStore: RelayStore, Service {
   public func run() async throws {
     // The pool runs until cancelled; a graceful shutdown cancels it too,
     // after every service started later (the committer among them) is done.
-    try await cancelWhenGracefulShutdown {
+    await cancelWhenGracefulShutdown {
       self.running.withLockedValue { $0 = true }
       await self.client.run()
     }

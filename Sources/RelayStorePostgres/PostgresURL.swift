@@ -1,7 +1,7 @@
 internal import Foundation
 internal import NIOSSL
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 
 /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`,
 /// or `postgres:///DATABASE?host=/run/postgresql` for a Unix socket directory.

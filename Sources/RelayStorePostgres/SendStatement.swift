@@ -1,7 +1,7 @@
 internal import Foundation
 internal import NIOCore
 internal import PostgresNIO
-public import RelayCore
+internal import RelayCore
 internal import Wire
 
 /// A send's one writing statement (a local send, or a message replicated
@@ -65,18 +65,18 @@ struct SendStatement: PostgresPreparedStatement {
 
   func makeBindings() throws -> PostgresBindings {
     var bindings = PostgresBindings(capacity: 12)
-    try bindings.append(self.send.sender.user.description)
-    try bindings.append(self.send.sender.deviceID)
-    try bindings.append(self.send.messageID.text)
-    try bindings.append(self.send.conversationID)
-    try bindings.append(self.send.sender.description)
-    try bindings.append(Int64(bitPattern: self.hlc))
-    try bindings.append(self.nowMs)
-    try bindings.append(self.send.originRelay)
-    try bindings.append(self.send.copies.map(\.device.user.description))
-    try bindings.append(self.send.copies.map(\.device.deviceID))
-    try bindings.append(self.send.copies.map { ByteBuffer(bytes: $0.ciphertext) })
-    try bindings.append(self.originSeq)
+    bindings.append(self.send.sender.user.description)
+    bindings.append(self.send.sender.deviceID)
+    bindings.append(self.send.messageID.text)
+    bindings.append(self.send.conversationID)
+    bindings.append(self.send.sender.description)
+    bindings.append(Int64(bitPattern: self.hlc))
+    bindings.append(self.nowMs)
+    bindings.append(self.send.originRelay)
+    bindings.append(self.send.copies.map(\.device.user.description))
+    bindings.append(self.send.copies.map(\.device.deviceID))
+    bindings.append(self.send.copies.map { ByteBuffer(bytes: $0.ciphertext) })
+    bindings.append(self.originSeq)
     return bindings
   }
 

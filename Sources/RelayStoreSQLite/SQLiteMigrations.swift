@@ -1,5 +1,5 @@
 internal import GRDB
-public import RelayCore
+internal import RelayCore
 
 /// The embedded schema, versioned: `schema/sqlite/NNNN_name.sql`, applied in
 /// order, each once (GRDB's migrator records them in `grdb_migrations`).

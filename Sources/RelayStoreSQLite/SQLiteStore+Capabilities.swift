@@ -1,4 +1,4 @@
-public import RelayCore
+internal import RelayCore
 
 extension SQLiteStore {
   /// SQLite has one writer: commits take turns.

@@ -1,7 +1,7 @@
 internal import GRDB
 internal import Logging
-public import RelayCore
-public import ServiceLifecycle
+internal import RelayCore
+internal import ServiceLifecycle
 
 /// Checkpoints off the commit path.
 ///

@@ -1,5 +1,5 @@
 internal import GRDB
-public import RelayCore
+internal import RelayCore
 internal import Wire
 
 extension SQLiteStore {

@@ -1,6 +1,6 @@
 internal import Foundation
 internal import GRDB
-public import RelayCore
+internal import RelayCore
 internal import TLSIdentity
 internal import Wire
 

@@ -1,7 +1,7 @@
 internal import Foundation
 internal import GRDB
-public import RelayCore
-public import Wire
+internal import RelayCore
+internal import Wire
 
 extension SQLiteStore {
   /// A conversation's metadata from its owning relay: applied only when newer

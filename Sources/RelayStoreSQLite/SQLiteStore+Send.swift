@@ -2,7 +2,7 @@ internal import Foundation
 internal import GRDB
 public import RelayCore
 internal import SwiftProtobuf
-public import Wire
+internal import Wire
 
 extension SQLiteStore {
   /// Commits a batch of sends in one transaction. Each send is checked

@@ -2,7 +2,7 @@ internal import Foundation
 internal import GRDB
 public import RelayCore
 public import ServiceLifecycle
-public import Wire
+internal import Wire
 
 /// The embedded backend: one SQLite file in WAL mode through a GRDB pool.
 /// Reads run concurrently; writes are serialized by SQLite, which is what

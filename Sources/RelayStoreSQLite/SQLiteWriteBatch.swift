@@ -1,5 +1,5 @@
 internal import GRDB
-public import RelayCore
+internal import RelayCore
 internal import Wire
 
 /// What one write transaction has read and will write, so that each

@@ -1,4 +1,4 @@
-public import Crypto
+internal import Crypto
 internal import SwiftASN1
 public import X509
 

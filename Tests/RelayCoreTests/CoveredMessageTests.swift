@@ -10,7 +10,9 @@ struct CoveredMessageTests {
       senderUser: sender, sender: sender + "/phone")
   }
 
-  @Test("newest by origin sequence, even where a replicated message was applied after a later one; groups in first-seen order")
+  // Newest by origin sequence, even where a replicated message was applied
+  // after a later one; the groups in the order they are first seen.
+  @Test("the newest message of each sender, in the sender's own order")
   func newestPerSender() {
     let covered = [
       self.message("c1", "bob@b", seq: 1, origin: 10),

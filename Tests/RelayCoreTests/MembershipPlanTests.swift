@@ -11,7 +11,8 @@ struct MembershipPlanTests {
 
   private func group(admin: UserAddress, members: [UserAddress], home: String = "a.test") -> ConversationRecord {
     ConversationRecord(
-      id: "c", kind: .group, name: "", members: [.init(user: admin, role: .admin)] + members.map { .init(user: $0, role: .member) },
+      id: "c", kind: .group, name: "",
+      members: [.init(user: admin, role: .admin)] + members.map { .init(user: $0, role: .member) },
       homeRelay: home, createdAtMs: 1, lastActivityMs: 1, lastSeq: 0, unreadCount: 0)
   }
 
@@ -25,7 +26,10 @@ struct MembershipPlanTests {
   func add() throws {
     let conversation = self.group(admin: self.alice, members: [self.bob])
     let plan = try self.change(by: self.alice, .add([self.bob, self.carol, self.carol])).plan(on: conversation)
-    guard case .add(let newcomers) = plan else { Issue.record("not an add: \(plan)"); return }
+    guard case .add(let newcomers) = plan else {
+      Issue.record("not an add: \(plan)")
+      return
+    }
     #expect(newcomers == [self.carol])
     let full = #expect(throws: RelayError.self) {
       try self.change(by: self.alice, .add([self.carol]), maxMembers: 2).plan(on: conversation)
@@ -40,7 +44,8 @@ struct MembershipPlanTests {
   @Test("members change on the conversation's home relay only; a direct conversation's never")
   func where_() throws {
     let elsewhere = #expect(throws: RelayError.self) {
-      try self.change(by: self.alice, .add([self.carol])).plan(on: self.group(admin: self.alice, members: [], home: "b.test"))
+      let owned = self.group(admin: self.alice, members: [], home: "b.test")
+      return try self.change(by: self.alice, .add([self.carol])).plan(on: owned)
     }
     #expect(elsewhere?.code == .failedPrecondition)
     var direct = self.group(admin: self.alice, members: [self.bob])
@@ -62,8 +67,8 @@ struct MembershipPlanTests {
       try self.change(by: self.alice, .setRole(self.carol, .admin)).plan(on: conversation)
     }
     #expect(stranger?.code == .notFound)
-    guard case .setRole(let user, .admin) = try self.change(by: self.alice, .setRole(self.bob, .admin)).plan(on: conversation)
-    else {
+    let promotion = try self.change(by: self.alice, .setRole(self.bob, .admin)).plan(on: conversation)
+    guard case .setRole(let user, .admin) = promotion else {
       Issue.record("not a role change")
       return
     }

@@ -4,7 +4,8 @@ import Testing
 
 @Suite("Receipt rules: what an ack or a read mark may do, on either backend")
 struct ReceiptRulesTests {
-  @Test("an ack moves forward within the mailbox: past the head OUT_OF_RANGE, at or below the last ack FAILED_PRECONDITION")
+  // Past the head: OUT_OF_RANGE; at or below the last ack: FAILED_PRECONDITION.
+  @Test("an ack moves forward, within the mailbox")
   func acks() throws {
     try ReceiptRules.checkAck(5, head: 9, acked: 4)
     try ReceiptRules.checkAck(9, head: 9, acked: 0)

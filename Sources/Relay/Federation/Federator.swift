@@ -1,6 +1,6 @@
 internal import Foundation
 internal import GRPCCore
-public import Logging
+internal import Logging
 internal import RelayCore
 public import ServiceLifecycle
 internal import Synchronization

@@ -62,7 +62,8 @@ struct AdminServer: Service {
       let head = HTTPResponseHead(version: request.version, status: found ? .ok : .notFound, headers: headers)
       context.write(self.wrapOutboundOut(.head(head)), promise: nil)
       context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
-      context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+      let channel = context.channel
+      context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
   }
 }

@@ -1,6 +1,6 @@
 internal import RelayCore
 internal import Synchronization
-public import Wire
+internal import Wire
 
 /// Presence: the state machines of this process behind one lock, the
 /// subscriptions, and delivery of updates to subscribed sessions only.

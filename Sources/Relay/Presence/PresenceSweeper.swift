@@ -1,5 +1,5 @@
 internal import RelayCore
-public import ServiceLifecycle
+internal import ServiceLifecycle
 
 /// Expires presence and typing on a timer, and closes the streams of devices
 /// that stopped sending heartbeats.

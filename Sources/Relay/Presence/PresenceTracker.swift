@@ -1,5 +1,5 @@
 internal import RelayCore
-public import Wire
+internal import Wire
 
 /// Presence, typing and presence subscriptions — in process for the embedded
 /// relay; a region keeps the same facts in Redis with TTLs.

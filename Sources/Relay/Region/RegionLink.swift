@@ -3,7 +3,7 @@ internal import Redis
 internal import RelayCore
 internal import ServiceLifecycle
 internal import Synchronization
-public import Wire
+internal import Wire
 
 /// A region node's link to the other nodes, through Redis: it records which
 /// node holds each device's stream (`session:`), forwards doorbells for

@@ -1,5 +1,5 @@
 internal import RelayCore
-public import ServiceLifecycle
+internal import ServiceLifecycle
 
 #if canImport(Glibc)
 internal import Glibc

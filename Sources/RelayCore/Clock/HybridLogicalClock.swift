@@ -1,5 +1,5 @@
-package import Foundation
-public import Synchronization
+internal import Foundation
+internal import Synchronization
 
 /// A hybrid logical clock: wall-clock milliseconds in the high 48 bits and a
 /// logical counter in the low 16, so timestamps stay close to real time, never

@@ -1,4 +1,4 @@
-package import Foundation
+internal import Foundation
 internal import Yams
 
 /// The YAML config file (`relay serve --config FILE`): every key optional,

@@ -1,6 +1,6 @@
-package import Foundation
-package import TLSIdentity
-package import Wire
+internal import Foundation
+internal import TLSIdentity
+internal import Wire
 
 extension RelayConfiguration {
   /// Applies a config file over this configuration.

@@ -1,4 +1,4 @@
-package import Foundation
+internal import Foundation
 
 extension RelayConfiguration {
   /// Running as one node of a region: the truth in a PostgreSQL every node

@@ -1,5 +1,5 @@
 public import GRPCCore
-package import GRPCProtobuf
+internal import GRPCProtobuf
 
 extension RelayError.Code {
   /// The gRPC status code a client sees.

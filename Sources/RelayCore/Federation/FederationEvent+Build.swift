@@ -1,5 +1,5 @@
 package import Foundation
-package import SwiftProtobuf
+internal import SwiftProtobuf
 package import Wire
 
 /// The events a commit writes to a peer's outbox, built the same way by every backend.

@@ -1,5 +1,5 @@
-package import Foundation
-public import Wire
+internal import Foundation
+package import Wire
 
 /// What a peer may say: events only for its own domain, copies only for this
 /// relay's devices, sizes within the limits. Backend-free, so every backend

@@ -1,4 +1,4 @@
-package import SwiftProtobuf
+internal import SwiftProtobuf
 package import Wire
 
 /// A membership change crossing to the conversation's owning relay, and back

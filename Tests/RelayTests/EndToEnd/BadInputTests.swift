@@ -58,7 +58,7 @@ struct BadInputTests {
     try await withPair { relay, alice, a, bob, b, chat in
       let laptop = TestDevice("bob@localhost", "laptop")
       let code = try await b.createLinkCode(.init()).linkCode
-      try await laptop.withClient(relay) { try await laptop.register($0, link: code) }
+      _ = try await laptop.withClient(relay) { try await laptop.register($0, link: code) }
       // Unary: the details travel as google.rpc.PreconditionFailure.
       do {
         _ = try await a.send(

@@ -149,7 +149,7 @@ struct DirectoryTests {
   func concurrentPrekeyClaims() async throws {
     try await withRelay { relay in
       let bob = TestDevice("bob@localhost")
-      try await bob.withClient(relay) { try await bob.register($0, oneTime: 20) }
+      _ = try await bob.withClient(relay) { try await bob.register($0, oneTime: 20) }
       let fetchers = (0 ..< 4).map { TestDevice("fetcher\($0)@localhost") }
       let bundles = try await withThrowingTaskGroup(of: [Relay_V1_PrekeyBundle].self) { group in
         for fetcher in fetchers {

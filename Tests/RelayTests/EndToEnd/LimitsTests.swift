@@ -31,7 +31,7 @@ struct LimitsTests {
       #expect(await statusCode { _ = try await a.send(many) } == .resourceExhausted)
       for name in ["carol", "dave", "erin"] {
         let device = TestDevice("\(name)@localhost")
-        try await device.withClient(relay) { try await device.register($0) }
+        _ = try await device.withClient(relay) { try await device.register($0) }
       }
       #expect(
         await statusCode {

@@ -216,7 +216,7 @@ struct NodeFailureTests {
     let bob = TestDevice(region.user("bob"))
     let chat = try await alice.withClient(node2) { a in
       try await alice.register(a)
-      try await bob.withClient(node1) { try await bob.register($0) }
+      _ = try await bob.withClient(node1) { try await bob.register($0) }
       return try await a.createConversation(
         .with {
           $0.kind = .direct

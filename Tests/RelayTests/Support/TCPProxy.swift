@@ -74,7 +74,7 @@ final class TCPProxy: Sendable {
   func pause() async {
     self.box.paused.withLock { $0 = true }
     for channel in self.box.state.withLock({ Array($0.open.values) }) {
-      try? await channel.setOption(.autoRead, value: false)
+      try? await channel.setOption(.autoRead, value: false).get()
     }
   }
 
@@ -82,7 +82,7 @@ final class TCPProxy: Sendable {
   func resume() async {
     self.box.paused.withLock { $0 = false }
     for channel in self.box.state.withLock({ Array($0.open.values) }) {
-      try? await channel.setOption(.autoRead, value: true)
+      try? await channel.setOption(.autoRead, value: true).get()
     }
     self.box.releaseCloses()
   }

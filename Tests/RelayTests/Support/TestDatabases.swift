@@ -34,7 +34,7 @@ enum TestDatabases {
   static func makePostgresDatabase() async throws -> String {
     let base = try Self.requirePostgres()
     let name = "relay_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-    try await Self.withConnection(base) { connection in
+    _ = try await Self.withConnection(base) { connection in
       try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
     }
     let slash = base.lastIndex(of: "/")!

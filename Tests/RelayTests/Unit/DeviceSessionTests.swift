@@ -115,7 +115,8 @@ struct DeviceSessionStopTests {
         group.addTask {
           try await session.runWriter(to: RPCWriter(wrapping: writer), store: fixture.store, from: 0, pageSize: 10)
         }
-        try await ChildProcess.waitUntil("one frame", seconds: 30) { writer.written.count == 1 }  // the (empty) caught-up sync batch
+        // The (empty) caught-up sync batch.
+        try await ChildProcess.waitUntil("one frame", seconds: 30) { writer.written.count == 1 }
         var heartbeat = Relay_V1_ServerFrame()
         heartbeat.heartbeat.serverTimeMs = 1
         if ending == "abandon" {
