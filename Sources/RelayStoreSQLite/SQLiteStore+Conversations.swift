@@ -54,7 +54,7 @@ extension SQLiteStore {
       try Self.replicateConversation(db, id: change.conversationID, alsoTo: before)
       let stillMember =
         try Bool.fetchOne(
-          db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user = ?",
+          db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user_address = ?",
           arguments: [change.conversationID, change.actor.description]) != nil
       return stillMember ? try Self.conversation(db, id: change.conversationID, viewer: change.actor) : nil
     }
@@ -63,7 +63,7 @@ extension SQLiteStore {
   public func conversations(of user: UserAddress, page: PageRequest) async throws -> Page<ConversationRecord> {
     try await self.read("listing conversations") { db in
       var sql = """
-        SELECT c.id, c.last_activity_ms FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user = ?
+        SELECT c.id, c.last_activity_ms FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_address = ?
         """
       var arguments: StatementArguments = [user.description]
       if !page.token.isEmpty {
@@ -88,7 +88,7 @@ extension SQLiteStore {
         db,
         sql: """
           SELECT 1 FROM members x JOIN members y ON y.conversation_id = x.conversation_id
-          WHERE x.user = ? AND y.user = ? LIMIT 1
+          WHERE x.user_address = ? AND y.user_address = ? LIMIT 1
           """,
         arguments: [a.description, b.description]) != nil
     }
@@ -97,9 +97,10 @@ extension SQLiteStore {
   /// The domains of a conversation's members.
   static func memberDomains(_ db: Database, _ id: String) throws -> Set<String> {
     Set(
-      try String.fetchAll(db, sql: "SELECT user FROM members WHERE conversation_id = ?", arguments: [id]).compactMap {
-        try? UserAddress(parsing: $0).domain
-      })
+      try String.fetchAll(db, sql: "SELECT user_address FROM members WHERE conversation_id = ?", arguments: [id])
+        .compactMap {
+          try? UserAddress(parsing: $0).domain
+        })
   }
 
   static func userExists(_ db: Database, _ user: UserAddress) throws -> Bool {
@@ -110,7 +111,7 @@ extension SQLiteStore {
     _ db: Database, conversation: String, user: UserAddress, role: ConversationRecord.Role, nowMs: Int64
   ) throws {
     try db.execute(
-      sql: "INSERT INTO members (conversation_id, user, role, joined_at_ms) VALUES (?, ?, ?, ?)",
+      sql: "INSERT INTO members (conversation_id, user_address, role, joined_at_ms) VALUES (?, ?, ?, ?)",
       arguments: [conversation, user.description, role.rawValue, nowMs])
   }
 
@@ -135,9 +136,11 @@ extension SQLiteStore {
       throw RelayError(.notFound, "unknown conversation")
     }
     let memberRows = try Row.fetchAll(
-      db, sql: "SELECT user, role, last_read_seq FROM members WHERE conversation_id = ? ORDER BY joined_at_ms, user",
+      db,
+      sql:
+        "SELECT user_address, role, last_read_seq FROM members WHERE conversation_id = ? ORDER BY joined_at_ms, user_address",
       arguments: [id])
-    guard let me = memberRows.first(where: { $0["user"] == viewer.description }) else {
+    guard let me = memberRows.first(where: { $0["user_address"] == viewer.description }) else {
       throw RelayError(.permissionDenied, "not a member of this conversation")
     }
     let record = ConversationRecord(
@@ -146,7 +149,7 @@ extension SQLiteStore {
       name: row["name"],
       members: try memberRows.map { member in
         ConversationRecord.Member(
-          user: try UserAddress(parsing: member["user"]),
+          user: try UserAddress(parsing: member["user_address"]),
           role: ConversationRecord.Role(rawValue: member["role"]) ?? .member)
       },
       homeRelay: row["home_relay"],

@@ -24,9 +24,11 @@ extension SQLiteStore {
       let userExists = try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE address = ?", arguments: [user]) != nil
       if userExists {
         let taken = try Bool.fetchOne(
-          db, sql: "SELECT 1 FROM devices WHERE user = ? AND device_id = ?", arguments: [user, r.device.deviceID])
+          db, sql: "SELECT 1 FROM devices WHERE user_address = ? AND device_id = ?",
+          arguments: [user, r.device.deviceID])
         if taken != nil { throw RelayError(.alreadyExists, "this user already has a device with that id") }
-        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM devices WHERE user = ?", arguments: [user]) ?? 0
+        let count =
+          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM devices WHERE user_address = ?", arguments: [user]) ?? 0
         if count >= r.maxDevicesPerUser {
           throw RelayError(.resourceExhausted, "a user may have at most \(r.maxDevicesPerUser) devices")
         }
@@ -35,7 +37,7 @@ extension SQLiteStore {
             .permissionDenied, "this user exists: adding a device needs a link code from one of its devices")
         }
         try db.execute(
-          sql: "DELETE FROM link_codes WHERE code = ? AND user = ? AND expires_at_ms > ?",
+          sql: "DELETE FROM link_codes WHERE code = ? AND user_address = ? AND expires_at_ms > ?",
           arguments: [code, user, nowMs])
         if db.changesCount == 0 {
           throw RelayError(.permissionDenied, "the link code is unknown, expired or for another user")
@@ -54,7 +56,7 @@ extension SQLiteStore {
       }
       try db.execute(
         sql: """
-          INSERT INTO devices (user, device_id, fingerprint, registered_at_ms, identity_signing, identity_agreement,
+          INSERT INTO devices (user_address, device_id, fingerprint, registered_at_ms, identity_signing, identity_agreement,
             signed_prekey_id, signed_prekey, signed_prekey_sig, kem_last_resort_id, kem_last_resort, kem_last_resort_sig)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
@@ -74,7 +76,7 @@ extension SQLiteStore {
   public func createLinkCode(_ code: String, for user: UserAddress, expiresAtMs: Int64) async throws {
     try await self.write("creating a link code") { db in
       try db.execute(
-        sql: "INSERT INTO link_codes (code, user, expires_at_ms) VALUES (?, ?, ?)",
+        sql: "INSERT INTO link_codes (code, user_address, expires_at_ms) VALUES (?, ?, ?)",
         arguments: [code, user.description, expiresAtMs])
     }
   }
@@ -90,7 +92,7 @@ extension SQLiteStore {
   public func devices(of user: UserAddress) async throws -> [DeviceRecord] {
     try await self.read("listing devices") { db in
       try Row.fetchAll(
-        db, sql: "SELECT * FROM devices WHERE user = ? ORDER BY device_id", arguments: [user.description]
+        db, sql: "SELECT * FROM devices WHERE user_address = ? ORDER BY device_id", arguments: [user.description]
       ).map(Self.deviceRecord)
     }
   }
@@ -109,13 +111,13 @@ extension SQLiteStore {
       if let spk = upload.signedPrekey {
         try db.execute(
           sql:
-            "UPDATE devices SET signed_prekey_id = ?, signed_prekey = ?, signed_prekey_sig = ? WHERE user = ? AND device_id = ?",
+            "UPDATE devices SET signed_prekey_id = ?, signed_prekey = ?, signed_prekey_sig = ? WHERE user_address = ? AND device_id = ?",
           arguments: StatementArguments([spk.keyID, spk.publicKey, spk.signature] + key))
       }
       if let kem = upload.lastResortKemPrekey {
         try db.execute(
           sql:
-            "UPDATE devices SET kem_last_resort_id = ?, kem_last_resort = ?, kem_last_resort_sig = ? WHERE user = ? AND device_id = ?",
+            "UPDATE devices SET kem_last_resort_id = ?, kem_last_resort = ?, kem_last_resort_sig = ? WHERE user_address = ? AND device_id = ?",
           arguments: StatementArguments([kem.keyID, kem.publicKey, kem.signature] + key))
       }
       return try Self.prekeyCounts(db, device: device)
@@ -124,7 +126,7 @@ extension SQLiteStore {
 
   public func claimPrekeyBundles(user: UserAddress, deviceID: String?) async throws -> [Relay_V1_PrekeyBundle] {
     try await self.write("claiming prekeys") { db in
-      var sql = "SELECT * FROM devices WHERE user = ?"
+      var sql = "SELECT * FROM devices WHERE user_address = ?"
       var arguments: StatementArguments = [user.description]
       if let deviceID {
         sql += " AND device_id = ?"

@@ -11,7 +11,7 @@ extension SQLiteStore {
     guard
       let head = try db.cachedStatement(
         sql:
-          "UPDATE devices SET mailbox_head = mailbox_head + 1 WHERE user = ? AND device_id = ? RETURNING mailbox_head"
+          "UPDATE devices SET mailbox_head = mailbox_head + 1 WHERE user_address = ? AND device_id = ? RETURNING mailbox_head"
       ).fetchOneRow(arguments: [device.user.description, device.deviceID])?[0] as Int64?
     else { throw RelayError(.notFound, "unknown device") }
     return try Self.insertMailboxEntry(db, device: device, cursor: head, entry: entry)
@@ -25,7 +25,7 @@ extension SQLiteStore {
     let user = device.user.description
     let insert = try db.cachedStatement(
       sql: """
-        INSERT INTO mailbox (user, device_id, cursor, kind, conversation_id, seq, receipt_status, receipt_by, receipt_at_ms)
+        INSERT INTO mailbox (user_address, device_id, cursor, kind, conversation_id, seq, receipt_status, receipt_by, receipt_at_ms)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
     let cursor = UInt64(head)
@@ -61,8 +61,8 @@ extension SQLiteStore {
           FROM mailbox mb
           JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
           LEFT JOIN copies c ON mb.kind = 0 AND c.conversation_id = mb.conversation_id AND c.seq = mb.seq
-            AND c.recipient_user = mb.user AND c.recipient_device = mb.device_id
-          WHERE mb.user = ? AND mb.device_id = ? AND mb.cursor > ?
+            AND c.recipient_user = mb.user_address AND c.recipient_device = mb.device_id
+          WHERE mb.user_address = ? AND mb.device_id = ? AND mb.cursor > ?
           ORDER BY mb.cursor LIMIT ?
           """
       ).fetchAllRows(arguments: [device.user.description, device.deviceID, after, limit])
@@ -113,7 +113,7 @@ extension SQLiteStore {
   public func ackedCursor(of device: DeviceAddress) async throws -> UInt64 {
     try await self.read("reading a cursor") { db in
       let acked = try Int64.fetchOne(
-        db, sql: "SELECT acked_cursor FROM devices WHERE user = ? AND device_id = ?",
+        db, sql: "SELECT acked_cursor FROM devices WHERE user_address = ? AND device_id = ?",
         arguments: [device.user.description, device.deviceID])
       guard let acked else { throw RelayError(.notFound, "unknown device") }
       return UInt64(acked)

@@ -18,19 +18,19 @@ extension SQLiteStore {
       }
     case .remove(let user):
       try db.execute(
-        sql: "DELETE FROM members WHERE conversation_id = ? AND user = ?",
+        sql: "DELETE FROM members WHERE conversation_id = ? AND user_address = ?",
         arguments: [conversation.id, user.description])
       if try Self.adminCount(db, conversation.id) == 0 {
         try db.execute(
           sql: """
-            UPDATE members SET role = ? WHERE conversation_id = ? AND user = (
-              SELECT user FROM members WHERE conversation_id = ? ORDER BY joined_at_ms, user LIMIT 1)
+            UPDATE members SET role = ? WHERE conversation_id = ? AND user_address = (
+              SELECT user_address FROM members WHERE conversation_id = ? ORDER BY joined_at_ms, user_address LIMIT 1)
             """,
           arguments: [admin, conversation.id, conversation.id])
       }
     case .setRole(let user, let role):
       try db.execute(
-        sql: "UPDATE members SET role = ? WHERE conversation_id = ? AND user = ?",
+        sql: "UPDATE members SET role = ? WHERE conversation_id = ? AND user_address = ?",
         arguments: [role.rawValue, conversation.id, user.description])
       if try Self.adminCount(db, conversation.id) == 0 {
         throw RelayError(.failedPrecondition, "a group needs at least one admin")

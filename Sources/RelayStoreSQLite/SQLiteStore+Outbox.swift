@@ -30,7 +30,8 @@ extension SQLiteStore {
         arguments: [id])
     else { return }
     let home: String = row[0]
-    let members = try String.fetchAll(db, sql: "SELECT user FROM members WHERE conversation_id = ?", arguments: [id])
+    let members = try String.fetchAll(
+      db, sql: "SELECT user_address FROM members WHERE conversation_id = ?", arguments: [id])
     var peers = alsoTo
     for member in members {
       let domain = member[member.index(after: member.firstIndex(of: "@")!)...]

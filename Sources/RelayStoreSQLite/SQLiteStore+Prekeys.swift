@@ -12,7 +12,7 @@ extension SQLiteStore {
     _ db: Database, device: DeviceAddress, ec: [Relay_V1_OneTimePrekey], kem: [Relay_V1_KemPrekey]
   ) throws {
     let sql = """
-      INSERT INTO one_time_prekeys (user, device_id, kind, key_id, public_key, signature) VALUES (?, ?, ?, ?, ?, ?)
+      INSERT INTO one_time_prekeys (user_address, device_id, kind, key_id, public_key, signature) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT DO UPDATE SET public_key = excluded.public_key, signature = excluded.signature
       """
     let statement = try db.cachedStatement(sql: sql)
@@ -30,7 +30,7 @@ extension SQLiteStore {
   static func prekeyCounts(_ db: Database, device: DeviceAddress) throws -> PrekeyCounts {
     let rows = try Row.fetchAll(
       db,
-      sql: "SELECT kind, COUNT(*) AS n FROM one_time_prekeys WHERE user = ? AND device_id = ? GROUP BY kind",
+      sql: "SELECT kind, COUNT(*) AS n FROM one_time_prekeys WHERE user_address = ? AND device_id = ? GROUP BY kind",
       arguments: [device.user.description, device.deviceID])
     var counts = PrekeyCounts(oneTime: 0, oneTimeKem: 0)
     for row in rows {
@@ -41,7 +41,7 @@ extension SQLiteStore {
 
   /// Builds one device's bundle, taking (deleting) one prekey of each kind.
   static func claimBundle(_ db: Database, row: Row) throws -> Relay_V1_PrekeyBundle {
-    let user: String = row["user"]
+    let user: String = row["user_address"]
     let deviceID: String = row["device_id"]
     var bundle = Relay_V1_PrekeyBundle()
     bundle.device = "\(user)/\(deviceID)"
@@ -51,9 +51,9 @@ extension SQLiteStore {
     bundle.signedPrekey.signature = row["signed_prekey_sig"]
 
     let take = """
-      DELETE FROM one_time_prekeys WHERE (user, device_id, kind, key_id) = (
-        SELECT user, device_id, kind, key_id FROM one_time_prekeys
-        WHERE user = ? AND device_id = ? AND kind = ? ORDER BY key_id LIMIT 1)
+      DELETE FROM one_time_prekeys WHERE (user_address, device_id, kind, key_id) = (
+        SELECT user_address, device_id, kind, key_id FROM one_time_prekeys
+        WHERE user_address = ? AND device_id = ? AND kind = ? ORDER BY key_id LIMIT 1)
       RETURNING key_id, public_key, signature
       """
     if let ec = try Row.fetchOne(db, sql: take, arguments: [user, deviceID, ecKind]) {
@@ -84,7 +84,7 @@ extension SQLiteStore {
 
   static func deviceRecord(_ row: Row) throws -> DeviceRecord {
     DeviceRecord(
-      address: try DeviceAddress.stored(user: row["user"], device: row["device_id"]),
+      address: try DeviceAddress.stored(user: row["user_address"], device: row["device_id"]),
       fingerprint: Fingerprint(bytes: Array(row["fingerprint"] as Data)),
       registeredAtMs: row["registered_at_ms"],
       identityKey: Self.identityKey(row)

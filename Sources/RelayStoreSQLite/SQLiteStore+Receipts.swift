@@ -9,7 +9,7 @@ extension SQLiteStore {
       let user = device.user.description
       guard
         let row = try Row.fetchOne(
-          db, sql: "SELECT mailbox_head, acked_cursor FROM devices WHERE user = ? AND device_id = ?",
+          db, sql: "SELECT mailbox_head, acked_cursor FROM devices WHERE user_address = ? AND device_id = ?",
           arguments: [user, device.deviceID])
       else { throw RelayError(.notFound, "unknown device") }
       let acked = UInt64(row[1] as Int64)
@@ -19,8 +19,8 @@ extension SQLiteStore {
         sql: """
           SELECT mb.conversation_id, mb.seq, m.origin_seq, m.message_id, m.sender_user, m.sender_device FROM mailbox mb
           JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
-          WHERE mb.user = ? AND mb.device_id = ? AND mb.cursor > ? AND mb.cursor <= ? AND mb.kind = 0
-            AND m.sender_user != mb.user
+          WHERE mb.user_address = ? AND mb.device_id = ? AND mb.cursor > ? AND mb.cursor <= ? AND mb.kind = 0
+            AND m.sender_user != mb.user_address
           ORDER BY mb.cursor
           """,
         arguments: [user, device.deviceID, Int64(acked), upTo]
@@ -37,10 +37,10 @@ extension SQLiteStore {
       }
       try batch.flush(db)
       try db.execute(
-        sql: "DELETE FROM mailbox WHERE user = ? AND device_id = ? AND cursor <= ?",
+        sql: "DELETE FROM mailbox WHERE user_address = ? AND device_id = ? AND cursor <= ?",
         arguments: [user, device.deviceID, upTo])
       try db.execute(
-        sql: "UPDATE devices SET acked_cursor = ? WHERE user = ? AND device_id = ?",
+        sql: "UPDATE devices SET acked_cursor = ? WHERE user_address = ? AND device_id = ?",
         arguments: [upTo, user, device.deviceID])
       return doorbells
     }
@@ -56,7 +56,7 @@ extension SQLiteStore {
       let user = device.user.description
       guard ReceiptRules.readAdvances(readTo, lastRead: lastRead) else { return [] }
       try db.execute(
-        sql: "UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user = ?",
+        sql: "UPDATE members SET last_read_seq = ? WHERE conversation_id = ? AND user_address = ?",
         arguments: [readTo, conversationID, user])
       let read = try Row.fetchAll(
         db,

@@ -21,8 +21,8 @@ extension SQLiteStore {
       try String.fetchAll(
         db,
         sql: """
-          SELECT DISTINCT o.user FROM members m JOIN members o ON o.conversation_id = m.conversation_id
-          WHERE m.user = ? AND o.user NOT LIKE '%@' || ?
+          SELECT DISTINCT o.user_address FROM members m JOIN members o ON o.conversation_id = m.conversation_id
+          WHERE m.user_address = ? AND o.user_address NOT LIKE '%@' || ?
           """,
         arguments: [user.description, user.domain]
       ).compactMap { try? UserAddress(parsing: $0).domain })
@@ -34,7 +34,7 @@ extension SQLiteStore {
     var list = Relay_V1_DeviceList()
     list.user = user.description
     list.devices = try Row.fetchAll(
-      db, sql: "SELECT * FROM devices WHERE user = ? ORDER BY device_id", arguments: [user.description]
+      db, sql: "SELECT * FROM devices WHERE user_address = ? ORDER BY device_id", arguments: [user.description]
     ).map { try Self.deviceRecord($0).info }
     var event = Relay_V1_FederationEvent()
     event.deviceList = list
@@ -46,12 +46,12 @@ extension SQLiteStore {
     try db.execute(
       sql: "INSERT INTO users (address, created_at_ms) VALUES (?, ?) ON CONFLICT DO NOTHING",
       arguments: [user.description, list.devices.map(\.registeredAtMs).min() ?? 0])
-    try db.execute(sql: "DELETE FROM remote_devices WHERE user = ?", arguments: [user.description])
+    try db.execute(sql: "DELETE FROM remote_devices WHERE user_address = ?", arguments: [user.description])
     for device in list.devices {
       let address = try RequestValidation.device(device.device, field: "device")
       guard address.user == user else { throw RelayError(.permissionDenied, "a device of another user") }
       try db.execute(
-        sql: "INSERT INTO remote_devices (user, device_id, identity_key, registered_at_ms) VALUES (?, ?, ?, ?)",
+        sql: "INSERT INTO remote_devices (user_address, device_id, identity_key, registered_at_ms) VALUES (?, ?, ?, ?)",
         arguments: [
           user.description, address.deviceID, try device.identityKey.serializedBytes() as Data, device.registeredAtMs,
         ])
@@ -65,7 +65,7 @@ extension SQLiteStore {
         sql: """
           SELECT DISTINCT m.conversation_id, coalesce(v.contiguous_seq, 0) FROM members m
           LEFT JOIN version_vectors v ON v.conversation_id = m.conversation_id AND v.origin_relay = ?
-          WHERE m.user LIKE '%@' || ?
+          WHERE m.user_address LIKE '%@' || ?
           """,
         arguments: [peer, peer]
       ).map { row in
@@ -86,7 +86,7 @@ extension SQLiteStore {
         // Only conversations the peer's users are in, and only this relay's own messages.
         guard
           try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user LIKE '%@' || ? LIMIT 1",
+            db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user_address LIKE '%@' || ? LIMIT 1",
             arguments: [entry.conversationID, peer]) != nil
         else { continue }
         let after = try Int64(wire: entry.contiguousOriginSeq, field: "contiguous_origin_seq")

@@ -54,17 +54,17 @@ extension SQLiteStore {
     }
     let users = members.map(\.user.description)
     let stale = try String.fetchAll(
-      db, sql: "SELECT user FROM members WHERE conversation_id = ?", arguments: [state.id]
+      db, sql: "SELECT user_address FROM members WHERE conversation_id = ?", arguments: [state.id]
     ).filter { !users.contains($0) }
     for user in stale {
       try db.execute(
-        sql: "DELETE FROM members WHERE conversation_id = ? AND user = ?", arguments: [state.id, user])
+        sql: "DELETE FROM members WHERE conversation_id = ? AND user_address = ?", arguments: [state.id, user])
     }
     for member in members {
       try db.execute(
         sql: """
-          INSERT INTO members (conversation_id, user, role, joined_at_ms) VALUES (?, ?, ?, ?)
-          ON CONFLICT (conversation_id, user) DO UPDATE SET role = excluded.role
+          INSERT INTO members (conversation_id, user_address, role, joined_at_ms) VALUES (?, ?, ?, ?)
+          ON CONFLICT (conversation_id, user_address) DO UPDATE SET role = excluded.role
           """,
         arguments: [state.id, member.user.description, member.role.rawValue, state.createdAtMs])
     }

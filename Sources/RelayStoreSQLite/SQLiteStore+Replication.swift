@@ -73,7 +73,7 @@ extension SQLiteStore {
       return (true, [])  // applied before: a redelivery
     }
     guard
-      try db.cachedStatement(sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user = ?")
+      try db.cachedStatement(sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user_address = ?")
         .fetchOneRow(arguments: [id, sender.user.description]) != nil
     else { throw RelayError(.permissionDenied, "the sender is not a member of this conversation here") }
     let seq: Int64 = conversation[0] + 1
@@ -104,7 +104,7 @@ extension SQLiteStore {
     for copy in copies {
       // A copy for a device this relay does not know (any more) is dropped.
       guard
-        try db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user = ? AND device_id = ?")
+        try db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_address = ? AND device_id = ?")
           .fetchOneRow(arguments: [copy.device.user.description, copy.device.deviceID]) != nil
       else { continue }
       try insertCopy.execute(arguments: [id, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext])

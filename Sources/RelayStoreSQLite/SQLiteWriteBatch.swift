@@ -35,9 +35,9 @@ struct SQLiteWriteBatch {
     else { throw RelayError(.notFound, "unknown conversation") }
     let rows = try db.cachedStatement(
       sql: """
-        SELECT d.user, d.device_id FROM members m JOIN devices d ON d.user = m.user WHERE m.conversation_id = ?
+        SELECT d.user_address, d.device_id FROM members m JOIN devices d ON d.user_address = m.user_address WHERE m.conversation_id = ?
         UNION ALL
-        SELECT r.user, r.device_id FROM members m JOIN remote_devices r ON r.user = m.user WHERE m.conversation_id = ?
+        SELECT r.user_address, r.device_id FROM members m JOIN remote_devices r ON r.user_address = m.user_address WHERE m.conversation_id = ?
         """
     ).fetchAllRows(arguments: [id, id])
     let devices = MemberDevices(rows.lazy.map { (user: $0[0] as String, device: $0[1] as String) })
@@ -50,8 +50,10 @@ struct SQLiteWriteBatch {
   mutating func head(of device: DeviceAddress, _ db: Database) throws -> Int64 {
     if let known = self.heads[device] { return known.head }
     guard
-      let head = try db.cachedStatement(sql: "SELECT mailbox_head FROM devices WHERE user = ? AND device_id = ?")
-        .fetchOneRow(arguments: [device.user.description, device.deviceID])?[0] as Int64?
+      let head = try db.cachedStatement(
+        sql: "SELECT mailbox_head FROM devices WHERE user_address = ? AND device_id = ?"
+      )
+      .fetchOneRow(arguments: [device.user.description, device.deviceID])?[0] as Int64?
     else { throw RelayError(.notFound, "unknown device") }
     self.heads[device] = (head, false)
     return head
@@ -69,7 +71,7 @@ struct SQLiteWriteBatch {
   mutating func devices(of user: String, _ db: Database) throws -> [DeviceAddress] {
     if let known = self.userDevices[user] { return known }
     let devices = try String.fetchAll(
-      db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user = ?"), arguments: [user]
+      db.cachedStatement(sql: "SELECT device_id FROM devices WHERE user_address = ?"), arguments: [user]
     ).map { try DeviceAddress.stored(user: user, device: $0) }
     self.userDevices[user] = devices
     return devices
@@ -94,7 +96,7 @@ struct SQLiteWriteBatch {
       try conversation.execute(arguments: [state.lastSeq, state.lastOriginSeq, activityMs, id])
     }
     let device = try db.cachedStatement(
-      sql: "UPDATE devices SET mailbox_head = ? WHERE user = ? AND device_id = ?")
+      sql: "UPDATE devices SET mailbox_head = ? WHERE user_address = ? AND device_id = ?")
     for (address, (head, advanced)) in self.heads where advanced {
       try device.execute(arguments: [head, address.user.description, address.deviceID])
     }

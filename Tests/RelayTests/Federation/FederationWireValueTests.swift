@@ -106,7 +106,7 @@ extension FederationSuites {
           try Int.fetchOne(
             db,
             sql:
-              "SELECT (SELECT COUNT(*) FROM users WHERE address = ?) + (SELECT COUNT(*) FROM remote_devices WHERE user = ?)",
+              "SELECT (SELECT COUNT(*) FROM users WHERE address = ?) + (SELECT COUNT(*) FROM remote_devices WHERE user_address = ?)",
             arguments: ["dave@c.test", "dave@c.test"]) ?? -1
         }
         #expect(known == 0)
