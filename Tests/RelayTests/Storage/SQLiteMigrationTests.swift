@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import Testing
 import TLSIdentity
+import Testing
 import Wire
 
 @testable import RelayCore
@@ -20,7 +20,8 @@ struct SQLiteMigrationTests {
       try SQLiteMigrations.migrator().migrate(pool, upTo: "0002_federation")
       try await pool.write { db in
         let blob = Data(repeating: 1, count: 32)
-        try db.execute(sql: "INSERT INTO users (address, created_at_ms) VALUES ('alice@localhost', 1), ('bob@localhost', 1)")
+        try db.execute(
+          sql: "INSERT INTO users (address, created_at_ms) VALUES ('alice@localhost', 1), ('bob@localhost', 1)")
         try db.execute(
           sql: """
             INSERT INTO devices (user, device_id, fingerprint, registered_at_ms, identity_signing, identity_agreement,
