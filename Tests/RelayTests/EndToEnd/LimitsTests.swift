@@ -247,18 +247,19 @@ final class HandshakeWatcher: ChannelInboundHandler, Sendable {
   }
 }
 
-/// Waits for the relay to close `channel`: within 5 s, or the test fails (after 10 s at most).
+/// Waits for the relay to close `channel`: within 5 s, or the test fails
+/// (after 10 s at most; both scaled by ``Patience``).
 func expectClosedByRelay(_ channel: any Channel) async throws {
   let started = ContinuousClock.now
   try await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { try await channel.closeFuture.get() }
     group.addTask {
-      try await Task.sleep(for: .seconds(10))
+      try await Task.sleep(until: Patience.deadline(after: .seconds(10)))
       channel.close(promise: nil)
       throw TimedOut(what: "the relay to close a connection")
     }
     try await group.next()
     group.cancelAll()
   }
-  #expect(ContinuousClock.now - started < .seconds(5))
+  #expect(ContinuousClock.now - started < .seconds(5) * Patience.scale)
 }

@@ -69,7 +69,8 @@ struct DatabaseSilenceTests {
         await proxy.resume()
         // A silent connection is closed by the node when a statement has had no answer for
         // 5 s + 5 s; a connection it opens meanwhile is silent too, and the lease waits 2 s.
-        #expect(silentFor < .seconds(45), "the last send ended \(silentFor) after PostgreSQL went silent")
+        #expect(
+          silentFor < .seconds(45) * Patience.scale, "the last send ended \(silentFor) after PostgreSQL went silent")
         #expect(outcomes.values.contains(false), "sends failed while PostgreSQL was silent")
 
         try await ChildProcess.waitUntil("SERVING again", seconds: 60) {
@@ -119,7 +120,7 @@ struct DatabaseSilenceTests {
         // Graceful: 2 × 2 s + 5 s, then the services are cancelled; a little slack for a busy machine.
         let status = await process.exit(seconds: 40)
         let took = ContinuousClock.now - stopping
-        #expect(took < .seconds(30), "exited \(took) after SIGTERM (status \(status))")
+        #expect(took < .seconds(30) * Patience.scale, "exited \(took) after SIGTERM (status \(status))")
         #expect(status != 128 + SIGKILL, "ended by itself, not killed by the test")
         for frame in await aliceSession.inbox.frames {
           if case .sent(let sent) = frame.frame { acked.append(sent.messageID) }
