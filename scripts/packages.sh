@@ -11,5 +11,8 @@ done
 echo "installing: ${need[*]}" >&2
 sudo=()
 [ "$(id -u)" = 0 ] || sudo=(sudo)
-"${sudo[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+# Another apt (an unattended upgrade, a package manager still finishing) may
+# hold dpkg's lock for a while: wait for it, up to 10 minutes, instead of failing.
+lock=(-o DPkg::Lock::Timeout=600)
+"${sudo[@]}" apt-get "${lock[@]}" update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get "${lock[@]}" install -y -qq "${need[@]}" >/dev/null
