@@ -3,8 +3,9 @@ internal import Redis
 internal import RelayCore
 internal import ServiceLifecycle
 
-/// Checks, on a timer, that the node's shared dependencies answer —
-/// PostgreSQL (`SELECT 1`, within the store's lease timeout) and Redis (connected) — and turns
+/// Checks, on a timer, that the node's shared dependencies answer — its
+/// shared store (`RelayStore.ping()`: PostgreSQL's `SELECT 1` within the
+/// lease timeout) and Redis (connected) — and turns
 /// the health service NOT_SERVING while either does not, SERVING when both
 /// are back. A load balancer's health check then takes the node out of
 /// rotation by itself.

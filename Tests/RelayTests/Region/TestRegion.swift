@@ -49,11 +49,15 @@ struct TestRegion: Sendable {
   /// `region` adds options to the config file's `region` section, `config` other sections (YAML).
   func serveArguments(_ name: String, port: Int, region: String = "", config more: String = "") throws -> [String] {
     let config = self.dataDirectory + "/\(name).yaml"
-    // Test sessions send no heartbeats: a silent device is allowed the tests' patience (Patience.scale).
-    let ttl = RelayConfiguration.defaults.presence.ttl.components.seconds * Int64(Patience.scale)
-    let options = ["postgres_lease_timeout_ms: 15000", "session_ttl_seconds: \(90 * Patience.scale)", region]
-      .filter { !$0.isEmpty }.joined(separator: ", ")
-    let presence = more.contains("presence:") ? "" : "presence: { ttl_seconds: \(ttl) }\n"
+    // The same allowance for silent test sessions as the nodes in this process.
+    var patient = RelayConfiguration.defaults
+    patient.allowSilentTestSessions()
+    let options = [
+      "postgres_lease_timeout_ms: 15000", "session_ttl_seconds: \(patient.region.sessionTTL.components.seconds)",
+      region,
+    ].filter { !$0.isEmpty }.joined(separator: ", ")
+    let presence =
+      more.contains("presence:") ? "" : "presence: { ttl_seconds: \(patient.presence.ttl.components.seconds) }\n"
     try Data("region: { \(options) }\n\(presence)\(more)".utf8).write(to: URL(fileURLWithPath: config))
     return [
       "serve", "--data-dir", self.dataDirectory, "--config", config, "--listen", "127.0.0.1:\(port)",

@@ -1,4 +1,5 @@
 import Foundation
+import RelayCore
 
 /// How many times longer than usual a test waits for the event it needs:
 /// `RELAY_TEST_TIME_SCALE` (a whole number, at least 1), else 1.
@@ -21,5 +22,14 @@ enum Patience {
 
   static func deadline(afterSeconds seconds: Double) -> ContinuousClock.Instant {
     Self.deadline(after: .milliseconds(Int(seconds * 1000)))
+  }
+}
+
+extension RelayConfiguration {
+  /// Test sessions send no heartbeats: the time a silent device is allowed
+  /// (the presence and region-session TTLs) scales with the tests' patience.
+  mutating func allowSilentTestSessions() {
+    self.presence.ttl = self.presence.ttl * Patience.scale
+    self.region.sessionTTL = self.region.sessionTTL * Patience.scale
   }
 }

@@ -32,10 +32,8 @@ func withRelay<T: Sendable>(
   configuration.listen = .init(host: "127.0.0.1", port: 0)
   configuration.limits.sendsPerSecond = 10_000
   configuration.limits.sendBurst = 10_000
-  // Test sessions send no heartbeats: the time a silent device is allowed
-  // scales with the tests' patience (a test that sets its own TTL keeps it).
-  configuration.presence.ttl = configuration.presence.ttl * Patience.scale
-  configuration.region.sessionTTL = configuration.region.sessionTTL * Patience.scale
+  // Before `configure`: a test that sets its own TTL keeps it.
+  configuration.allowSilentTestSessions()
   configure(&configuration)
   var logger = Logger(label: "test-relay")
   // RELAY_TEST_LOG=debug (or info, ...) shows more of what the test relays do.
