@@ -18,6 +18,7 @@ let package = Package(
   products: [
     .library(name: "Wire", targets: ["Wire"]),
     .library(name: "RelayCore", targets: ["RelayCore"]),
+    .library(name: "Federation", targets: ["Federation"]),
     .library(name: "Relay", targets: ["Relay"]),
     .library(name: "Redis", targets: ["Redis"]),
     .library(name: "E2E", targets: ["E2E"]),
@@ -129,6 +130,8 @@ let package = Package(
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "X509", package: "swift-certificates"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
         .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: swiftSettings
@@ -163,12 +166,36 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
-    // The relay server: delivery, presence, region, federation, the gRPC
-    // services, and the wiring of a whole node.
+    // Federation: one link per peer relay (mutual TLS, the outbox sender,
+    // anti-entropy, look-ups), the `relay.v1.Federation` service peers call,
+    // and presence across relays. Depends on the core only; it talks back to
+    // the server's delivery and presence through two protocols it owns.
+    .target(
+      name: "Federation",
+      dependencies: [
+        "RelayCore",
+        "Wire",
+        "TLSIdentity",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "X509", package: "swift-certificates"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The relay server: delivery, presence, region, the client service, and
+    // the wiring of a whole node.
     .target(
       name: "Relay",
       dependencies: [
         "RelayCore",
+        "Federation",
         "RelayStoreSQLite",
         "RelayStorePostgres",
         "Wire",
@@ -179,20 +206,13 @@ let package = Package(
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "X509", package: "swift-certificates"),
-        .product(name: "SwiftASN1", package: "swift-asn1"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        .product(name: "GRDB", package: "GRDB.swift"),
-        .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
-        .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -286,10 +306,114 @@ let package = Package(
       dependencies: ["Wire"],
       swiftSettings: swiftSettings
     ),
+    // What the relay's test targets share: test relays in process and as
+    // `relay serve` processes, devices and sessions, the databases the test
+    // script started, patience for a loaded machine. A test target itself
+    // (test targets may depend on one under SwiftPM's native build system).
+    .testTarget(
+      name: "RelayTestSupport",
+      dependencies: [
+        "CThreadSanitizer",
+        "Federation",
+        "Relay",
+        "RelayCore",
+        "RelayStoreSQLite",
+        "RelayStorePostgres",
+        "E2E",
+        "RelaySDK",
+        "TLSIdentity",
+        "Redis",
+        "Wire",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "X509", package: "swift-certificates"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOTLS", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The store contract, run on both backends, and each backend's migrations.
+    .testTarget(
+      name: "RelayStoreTests",
+      dependencies: [
+        "RelayTestSupport",
+        "Relay",
+        "RelayCore",
+        "RelayStoreSQLite",
+        "RelayStorePostgres",
+        "TLSIdentity",
+        "Wire",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // Relays peered over mTLS, as `relay serve` processes, embedded and on PostgreSQL.
+    .testTarget(
+      name: "FederationTests",
+      dependencies: [
+        "RelayTestSupport",
+        "Federation",
+        "Relay",
+        "RelayCore",
+        "RelayStoreSQLite",
+        "RelayStorePostgres",
+        "RelaySDK",
+        "TLSIdentity",
+        "Wire",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The SDK and `relay-client` against `relay serve`.
+    .testTarget(
+      name: "RelaySDKTests",
+      dependencies: [
+        "RelayTestSupport",
+        "RelaySDK",
+        "E2E",
+        "TLSIdentity",
+        "Wire",
+        .product(name: "SwiftASN1", package: "swift-asn1"),
+        .product(name: "X509", package: "swift-certificates"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The Redis client against a real Redis and against hostile servers.
+    .testTarget(
+      name: "RedisTests",
+      dependencies: [
+        "RelayTestSupport",
+        "Redis",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The server: units, end to end over mTLS, a region of two nodes.
     .testTarget(
       name: "RelayTests",
       dependencies: [
+        "RelayTestSupport",
         "CThreadSanitizer",
+        "Federation",
         "Relay",
         "RelayCore",
         "RelayStoreSQLite",

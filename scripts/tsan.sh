@@ -36,7 +36,7 @@ echo "tsan self-check: a contended Mutex is quiet, an unlocked counter is report
 
 # scripts/test.sh builds with these flags, then runs the phase under its watch.
 # TSan runs everything 5-15 times slower: the tests wait 4 times longer for
-# their events (Tests/RelayTests/Support/Patience.swift); what they expect is unchanged.
+# their events (Tests/RelayTestSupport/Patience.swift); what they expect is unchanged.
 export RELAY_TEST_TIME_SCALE=4
 RELAY_SWIFT_FLAGS="--sanitize=thread --build-path .build-tsan" \
   scripts/test.sh --skip FederationSuites --skip HostileTests

@@ -27,32 +27,33 @@ extension PostgresStore {
     let members = try await db.rows("SELECT user_address FROM members WHERE conversation_id = \(id)").map {
       try UserAddress(parsing: try $0.decode(String.self))
     }
-    let peers = alsoTo.union(members.map(\.domain)).subtracting([home]).sorted()
-    guard !peers.isEmpty, let viewer = members.first else { return }
+    let replication = ConversationReplication(home: home, members: members, alsoTo: alsoTo)
+    guard !replication.peers.isEmpty, let viewer = members.first else { return }
     let record = try await Self.membership(db, id: id, viewer: viewer).record
     let event = Relay_V1_FederationEvent.conversation(record, createdBy: createdBy, version: version)
-    for peer in peers { try await Self.enqueue(event, for: peer, db) }
-    for member in members where member.domain == home { try await Self.announceDevices(of: member, to: peers, db) }
+    for peer in replication.peers { try await Self.enqueue(event, for: peer, db) }
+    for member in replication.announced { try await Self.announceDevices(of: member, to: replication.peers, db) }
   }
 
   /// Sends a local user's device list to every peer whose users share a conversation with it.
   static func announceDevices(of user: UserAddress, _ db: PostgresConnection) async throws {
-    let peers = try await db.rows(
+    let coMembers = try await db.rows(
       """
       SELECT DISTINCT o.user_address FROM members m JOIN members o ON o.conversation_id = m.conversation_id
       WHERE m.user_address = \(user.description)
       """
-    ).compactMap { try? UserAddress(parsing: try $0.decode(String.self)).domain }
-    try await Self.announceDevices(of: user, to: Set(peers).subtracting([user.domain]).sorted(), db)
+    ).compactMap { try? UserAddress(parsing: try $0.decode(String.self)) }
+    try await Self.announceDevices(
+      of: user, to: ConversationReplication.deviceListPeers(of: user, coMembers: coMembers), db)
   }
 
   static func announceDevices(of user: UserAddress, to peers: [String], _ db: PostgresConnection) async throws {
     guard !peers.isEmpty else { return }
-    var event = Relay_V1_FederationEvent()
-    event.deviceList.user = user.description
-    event.deviceList.devices = try await db.rows(
-      "SELECT * FROM devices WHERE user_address = \(user.description) ORDER BY device_id"
-    ).map { try Self.deviceRecord($0).info }
+    let event = Relay_V1_FederationEvent.deviceList(
+      of: user,
+      try await db.rows("SELECT * FROM devices WHERE user_address = \(user.description) ORDER BY device_id").map {
+        try Self.deviceRecord($0).info
+      })
     for peer in peers { try await Self.enqueue(event, for: peer, db) }
   }
 

@@ -23,10 +23,7 @@ extension PostgresStore {
         """
       ).map { row in
         let (id, seq) = try row.decode((String, Int64).self)
-        var entry = Relay_V1_VersionVectorEntry()
-        entry.conversationID = id
-        entry.contiguousOriginSeq = UInt64(seq)
-        return entry
+        return VersionVector.entry(conversationID: id, contiguous: seq)
       }
     }
   }
@@ -49,38 +46,24 @@ extension PostgresStore {
         let after = try Int64(wire: entry.contiguousOriginSeq, field: "contiguous_origin_seq")
         let messages = try await db.rows(
           """
-          SELECT seq, message_id, sender_user, sender_device, hlc, origin_seq, sent_at_ms FROM messages
+          SELECT \(unescaped: StoredMessage.columns) FROM messages
           WHERE conversation_id = \(entry.conversationID) AND origin_relay = \(localDomain)
             AND origin_seq > \(after)
           ORDER BY origin_seq
-          """)
-        for row in messages {
-          let (seq, messageID, user, device, hlc, originSeq, sentAt) = try row.decode(
-            (Int64, String, String, String, Int64, Int64, Int64).self)
-          var message = Relay_V1_ReplicatedMessage()
-          message.conversationID = entry.conversationID
-          message.messageID = messageID
-          message.sender = "\(user)/\(device)"
-          message.hlc = UInt64(bitPattern: hlc)
-          message.originRelay = localDomain
-          message.originSeq = UInt64(originSeq)
-          message.sentAtMs = sentAt
-          message.copies = try await db.rows(
+          """
+        ).map(StoredMessage.init(row:))
+        for message in messages {
+          let copies = try await db.rows(
             """
             SELECT recipient_user, recipient_device, ciphertext FROM copies
-            WHERE conversation_id = \(entry.conversationID) AND seq = \(seq)
+            WHERE conversation_id = \(message.conversationID) AND seq = \(message.seq)
               AND recipient_user LIKE '%@' || \(peer)
             """
-          ).map { copy in
-            let (user, device, ciphertext) = try copy.decode((String, String, Data).self)
-            var sealed = Relay_V1_SealedCopy()
-            sealed.device = "\(user)/\(device)"
-            sealed.ciphertext = ciphertext
-            return sealed
+          ).map { row in
+            let (user, device, ciphertext) = try row.decode((String, String, Data).self)
+            return (user: user, device: device, ciphertext: ciphertext)
           }
-          var event = Relay_V1_FederationEvent()
-          event.message = message
-          try await Self.enqueue(event, for: peer, db)
+          try await Self.enqueue(message.replicated(copies: copies), for: peer, db)
           queued += 1
         }
       }

@@ -12,45 +12,39 @@ extension PostgresStore {
       for entry in events {
         // Each event in a savepoint: a refused one writes nothing and the batch goes on.
         try await db.run("SAVEPOINT event")
+        var result: ReplicationOutcome.EventResult
         do {
-          guard let doorbells = try await Self.applyOne(entry.event, from: peer, rules: rules, db) else {
-            try await db.run("ROLLBACK TO SAVEPOINT event")
-            outcome.deferred = true
-            break
-          }
-          try await db.run("RELEASE SAVEPOINT event")
-          outcome.doorbells += doorbells
+          result = try await Self.applyOne(rules.check(entry.event, from: peer), localDomain: rules.localDomain, db)
         } catch let error as RelayError {
-          try await db.run("ROLLBACK TO SAVEPOINT event")
-          outcome.rejected.append(error)
+          result = .rejected(error)
         }
-        outcome.throughID = entry.id
+        if case .applied = result {
+          try await db.run("RELEASE SAVEPOINT event")
+        } else {
+          try await db.run("ROLLBACK TO SAVEPOINT event")
+        }
+        guard outcome.record(entry.id, result) else { break }
       }
       return outcome
     }
   }
 
-  /// One event; nil when it cannot apply yet. Throws ``RelayError`` for an invalid one.
+  /// One checked event: `applied`, or `deferred` when its conversation is not
+  /// here yet. Throws ``RelayError`` for one that cannot apply.
   private static func applyOne(
-    _ event: Relay_V1_FederationEvent, from peer: String, rules: FederationRules, _ db: PostgresConnection
-  ) async throws -> [Doorbell]? {
-    switch event.event {
-    case .message(let message):
-      let (sender, copies) = try rules.check(message, from: peer)
+    _ event: PeerEvent, localDomain: String, _ db: PostgresConnection
+  ) async throws -> ReplicationOutcome.EventResult {
+    switch event {
+    case .message(let message, let sender, let copies):
       return try await Self.applyMessage(message, sender: sender, copies: copies, db)
-    case .receipt(let receipt):
-      let (sender, by) = try rules.check(receipt, from: peer)
-      return try await Self.applyReceipt(receipt, sender: sender, by: by, db)
-    case .conversation(let state):
-      let members = try rules.check(state, from: peer)
-      try await Self.applyConversation(state, members: members, localDomain: rules.localDomain, db)
-      return []
-    case .deviceList(let list):
-      let user = try rules.check(list, from: peer)
+    case .receipt(let receipt, let sender, let by):
+      return .applied(try await Self.applyReceipt(receipt, sender: sender, by: by, db))
+    case .conversation(let state, let members):
+      try await Self.applyConversation(state, members: members, localDomain: localDomain, db)
+      return .applied([])
+    case .deviceList(let list, let user):
       try await Self.applyDeviceList(list, user: user, db)
-      return []
-    case nil:
-      throw RelayError(.invalidArgument, "an empty federation event")
+      return .applied([])
     }
   }
 
@@ -59,15 +53,17 @@ extension PostgresStore {
   private static func applyMessage(
     _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy],
     _ db: PostgresConnection
-  ) async throws -> [Doorbell]? {
+  ) async throws -> ReplicationOutcome.EventResult {
     let id = message.conversationID
-    guard try await !db.rows("SELECT 1 FROM conversations WHERE id = \(id) FOR UPDATE").isEmpty else { return nil }
+    guard try await !db.rows("SELECT 1 FROM conversations WHERE id = \(id) FOR UPDATE").isEmpty else {
+      return .deferred
+    }
     let origin = message.originRelay
     let originSeq = try Int64(wire: message.originSeq, field: "origin_seq")
     if try await !db.rows(
       "SELECT 1 FROM messages WHERE conversation_id = \(id) AND origin_relay = \(origin) AND origin_seq = \(originSeq)"
     ).isEmpty {
-      return []  // applied before: a redelivery
+      return .applied([])  // applied before: a redelivery
     }
     guard
       try await !db.rows(
@@ -92,20 +88,21 @@ extension PostgresStore {
     try await Self.lockDevices(db, send.copies.map(\.device))
     let rows = try await db.rows(
       SendStatement(send: send, hlc: message.hlc, nowMs: message.sentAtMs, originSeq: originSeq))
-    guard let first = rows.first else { return [] }  // the (sender, message id) key exists: applied before
+    guard let first = rows.first else { return .applied([]) }  // the (sender, message id) key exists: applied before
     try await Self.advanceVector(db, conversation: id, origin: origin, seq: originSeq)
     let placed = PlacedMessage(
       seq: UInt64(first.seq), originSeq: message.originSeq, hlc: message.hlc, sentAtMs: message.sentAtMs)
     var ciphertexts = [DeviceAddress: Data]()
     for copy in send.copies { ciphertexts[copy.device] = copy.ciphertext }
     var entry = send.envelopeEntry(placed)
-    return try rows.compactMap { row in
-      guard let user = row.user, let deviceID = row.device, let head = row.head else { return nil }
-      let device = try DeviceAddress.stored(user: user, device: deviceID)
-      entry.envelope.ciphertext = ciphertexts[device] ?? Data()
-      entry.envelope.cursor = UInt64(head)
-      return Doorbell(device: device, cursor: UInt64(head), entry: entry)
-    }
+    return .applied(
+      try rows.compactMap { row in
+        guard let user = row.user, let deviceID = row.device, let head = row.head else { return nil }
+        let device = try DeviceAddress.stored(user: user, device: deviceID)
+        entry.envelope.ciphertext = ciphertexts[device] ?? Data()
+        entry.envelope.cursor = UInt64(head)
+        return Doorbell(device: device, cursor: UInt64(head), entry: entry)
+      })
   }
 
   /// Moves the (conversation, origin) vector past `seq` and every later message already here.
@@ -120,16 +117,13 @@ extension PostgresStore {
         """
       ).first.map { try $0.decode(Int64.self) } ?? 0
     guard seq == current + 1 else { return }
-    // The first origin sequence above `seq` that is missing, minus one.
-    let next = try await db.rows(
+    let later = try await db.rows(
       """
-      SELECT coalesce(min(s) - 1, \(seq)) FROM generate_series(\(seq) + 1, \(seq) + 1 + (
-        SELECT count(*) FROM messages WHERE conversation_id = \(conversation) AND origin_relay = \(origin)
-          AND origin_seq > \(seq))) AS s
-      WHERE NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = \(conversation) AND origin_relay = \(origin)
-        AND origin_seq = s)
+      SELECT origin_seq FROM messages WHERE conversation_id = \(conversation) AND origin_relay = \(origin)
+        AND origin_seq > \(seq) ORDER BY origin_seq
       """
-    )[0].decode(Int64.self)
+    ).map { try $0.decode(Int64.self) }
+    guard let next = VersionVector.advanced(contiguous: current, applied: seq, laterPresent: later) else { return }
     try await db.run(
       """
       INSERT INTO version_vectors (conversation_id, origin_relay, contiguous_seq) VALUES (\(conversation), \(origin), \(next))

@@ -92,23 +92,12 @@ extension PostgresStore {
       """)
     guard let key = keys.first else { return nil }
     let conversationID = try key.decode(String.self)
-    let rows = try await db.rows(
+    return try await db.rows(
       """
-      SELECT seq, hlc, origin_relay, origin_seq, sent_at_ms FROM messages
+      SELECT \(unescaped: StoredMessage.columns) FROM messages
       WHERE conversation_id = \(conversationID) AND sender_user = \(sender) AND sender_device = \(send.sender.deviceID)
         AND message_id = \(send.messageID.text)
-      """)
-    guard let row = rows.first else { return nil }
-    let (seq, hlc, originRelay, originSeq, sentAt) = try row.decode((Int64, Int64, String, Int64, Int64).self)
-    var result = Relay_V1_SendResult()
-    result.messageID = send.messageID.text
-    result.conversationID = conversationID
-    result.seq = UInt64(seq)
-    result.hlc = UInt64(bitPattern: hlc)
-    result.originRelay = originRelay
-    result.originSeq = UInt64(originSeq)
-    result.sentAtMs = sentAt
-    result.duplicate = true
-    return SendOutcome(result: result, doorbells: [])
+      """
+    ).first.map { try StoredMessage(row: $0).duplicateResult }
   }
 }

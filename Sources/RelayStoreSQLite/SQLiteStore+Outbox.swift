@@ -29,26 +29,15 @@ extension SQLiteStore {
         sql: "UPDATE conversations SET version = version + 1 WHERE id = ? RETURNING home_relay, created_by, version",
         arguments: [id])
     else { return }
-    let home: String = row[0]
     let members = try String.fetchAll(
-      db, sql: "SELECT user_address FROM members WHERE conversation_id = ?", arguments: [id])
-    var peers = alsoTo
-    for member in members {
-      let domain = member[member.index(after: member.firstIndex(of: "@")!)...]
-      if domain != home { peers.insert(String(domain)) }
-    }
-    guard !peers.isEmpty, let viewer = members.first else { return }
-    let record = try Self.membership(db, id: id, viewer: UserAddress(parsing: viewer)).record
+      db, sql: "SELECT user_address FROM members WHERE conversation_id = ?", arguments: [id]
+    ).map { try UserAddress(parsing: $0) }
+    let replication = ConversationReplication(home: row[0], members: members, alsoTo: alsoTo)
+    guard !replication.peers.isEmpty, let viewer = members.first else { return }
+    let record = try Self.membership(db, id: id, viewer: viewer).record
     let event = Relay_V1_FederationEvent.conversation(record, createdBy: row[1], version: row[2])
-    let peerList = peers.sorted().filter { $0 != home }
-    for peer in peerList { try Self.enqueue(event, for: peer, db) }
-    // The peers also learn the devices of this relay's members, so their
-    // users can address them without a look-up first.
-    for member in members {
-      let user = try UserAddress(parsing: member)
-      guard user.domain == home else { continue }
-      try Self.announceDevices(of: user, to: peerList, db)
-    }
+    for peer in replication.peers { try Self.enqueue(event, for: peer, db) }
+    for member in replication.announced { try Self.announceDevices(of: member, to: replication.peers, db) }
   }
 }
 

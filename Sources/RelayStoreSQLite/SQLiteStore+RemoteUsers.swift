@@ -17,27 +17,24 @@ extension SQLiteStore {
   /// Sends a local user's device list to every peer whose users share a
   /// conversation with it (a device was added).
   static func announceDevices(of user: UserAddress, _ db: Database) throws {
-    let peers = Set(
-      try String.fetchAll(
-        db,
-        sql: """
-          SELECT DISTINCT o.user_address FROM members m JOIN members o ON o.conversation_id = m.conversation_id
-          WHERE m.user_address = ? AND o.user_address NOT LIKE '%@' || ?
-          """,
-        arguments: [user.description, user.domain]
-      ).compactMap { try? UserAddress(parsing: $0).domain })
-    try Self.announceDevices(of: user, to: peers.sorted(), db)
+    let coMembers = try String.fetchAll(
+      db,
+      sql: """
+        SELECT DISTINCT o.user_address FROM members m JOIN members o ON o.conversation_id = m.conversation_id
+        WHERE m.user_address = ?
+        """,
+      arguments: [user.description]
+    ).compactMap { try? UserAddress(parsing: $0) }
+    try Self.announceDevices(of: user, to: ConversationReplication.deviceListPeers(of: user, coMembers: coMembers), db)
   }
 
   static func announceDevices(of user: UserAddress, to peers: [String], _ db: Database) throws {
     guard !peers.isEmpty else { return }
-    var list = Relay_V1_DeviceList()
-    list.user = user.description
-    list.devices = try Row.fetchAll(
-      db, sql: "SELECT * FROM devices WHERE user_address = ? ORDER BY device_id", arguments: [user.description]
-    ).map { try Self.deviceRecord($0).info }
-    var event = Relay_V1_FederationEvent()
-    event.deviceList = list
+    let event = Relay_V1_FederationEvent.deviceList(
+      of: user,
+      try Row.fetchAll(
+        db, sql: "SELECT * FROM devices WHERE user_address = ? ORDER BY device_id", arguments: [user.description]
+      ).map { try Self.deviceRecord($0).info })
     for peer in peers { try Self.enqueue(event, for: peer, db) }
   }
 
@@ -68,12 +65,7 @@ extension SQLiteStore {
           WHERE m.user_address LIKE '%@' || ?
           """,
         arguments: [peer, peer]
-      ).map { row in
-        var entry = Relay_V1_VersionVectorEntry()
-        entry.conversationID = row[0]
-        entry.contiguousOriginSeq = UInt64(row[1] as Int64)
-        return entry
-      }
+      ).map { VersionVector.entry(conversationID: $0[0], contiguous: $0[1]) }
     }
   }
 
@@ -93,35 +85,21 @@ extension SQLiteStore {
         let messages = try Row.fetchAll(
           db,
           sql: """
-            SELECT seq, message_id, sender_user, sender_device, hlc, origin_seq, sent_at_ms FROM messages
+            SELECT \(StoredMessage.columns) FROM messages
             WHERE conversation_id = ? AND origin_relay = ? AND origin_seq > ? ORDER BY origin_seq
             """,
-          arguments: [entry.conversationID, localDomain, after])
-        for row in messages {
-          var message = Relay_V1_ReplicatedMessage()
-          message.conversationID = entry.conversationID
-          message.messageID = row[1]
-          message.sender = "\(row[2] as String)/\(row[3] as String)"
-          message.hlc = UInt64(bitPattern: row[4] as Int64)
-          message.originRelay = localDomain
-          message.originSeq = UInt64(row[5] as Int64)
-          message.sentAtMs = row[6]
-          message.copies = try Row.fetchAll(
+          arguments: [entry.conversationID, localDomain, after]
+        ).map(StoredMessage.init(row:))
+        for message in messages {
+          let copies = try Row.fetchAll(
             db,
             sql: """
               SELECT recipient_user, recipient_device, ciphertext FROM copies
               WHERE conversation_id = ? AND seq = ? AND recipient_user LIKE '%@' || ?
               """,
-            arguments: [entry.conversationID, row[0] as Int64, peer]
-          ).map { copy in
-            var sealed = Relay_V1_SealedCopy()
-            sealed.device = "\(copy[0] as String)/\(copy[1] as String)"
-            sealed.ciphertext = copy[2]
-            return sealed
-          }
-          var event = Relay_V1_FederationEvent()
-          event.message = message
-          try Self.enqueue(event, for: peer, db)
+            arguments: [message.conversationID, message.seq, peer]
+          ).map { (user: $0[0] as String, device: $0[1] as String, ciphertext: $0[2] as Data) }
+          try Self.enqueue(message.replicated(copies: copies), for: peer, db)
           queued += 1
         }
       }

@@ -10,67 +10,58 @@ extension SQLiteStore {
     try await self.write("applying a peer's events") { db in
       var outcome = ReplicationOutcome()
       for entry in events {
+        // Each event in a savepoint: a refused one writes nothing and the batch goes on.
+        var result = ReplicationOutcome.EventResult.deferred
         do {
-          var doorbells = [Doorbell]()
-          var applicable = true
           try db.inSavepoint {
-            (applicable, doorbells) = try Self.applyOne(entry.event, from: peer, rules: rules, db)
-            return applicable ? .commit : .rollback
+            result = try Self.applyOne(rules.check(entry.event, from: peer), localDomain: rules.localDomain, db)
+            if case .applied = result { return .commit }
+            return .rollback
           }
-          guard applicable else {
-            outcome.deferred = true
-            break
-          }
-          outcome.doorbells += doorbells
         } catch let error as RelayError {
-          outcome.rejected.append(error)
+          result = .rejected(error)
         }
-        outcome.throughID = entry.id
+        guard outcome.record(entry.id, result) else { break }
       }
       return outcome
     }
   }
 
-  /// One event; `false` when it cannot apply yet. Throws ``RelayError`` for an invalid one.
+  /// One checked event: `applied`, or `deferred` when its conversation is not
+  /// here yet. Throws ``RelayError`` for one that cannot apply.
   private static func applyOne(
-    _ event: Relay_V1_FederationEvent, from peer: String, rules: FederationRules, _ db: Database
-  ) throws -> (applicable: Bool, doorbells: [Doorbell]) {
-    switch event.event {
-    case .message(let message):
-      let (sender, copies) = try rules.check(message, from: peer)
+    _ event: PeerEvent, localDomain: String, _ db: Database
+  ) throws -> ReplicationOutcome.EventResult {
+    switch event {
+    case .message(let message, let sender, let copies):
       return try Self.applyMessage(message, sender: sender, copies: copies, db)
-    case .receipt(let receipt):
-      let (sender, by) = try rules.check(receipt, from: peer)
-      return (true, try Self.applyReceipt(receipt, sender: sender, by: by, db))
-    case .conversation(let state):
-      let members = try rules.check(state, from: peer)
-      try Self.applyConversation(state, members: members, localDomain: rules.localDomain, db)
-      return (true, [])
-    case .deviceList(let list):
-      let user = try rules.check(list, from: peer)
+    case .receipt(let receipt, let sender, let by):
+      return .applied(try Self.applyReceipt(receipt, sender: sender, by: by, db))
+    case .conversation(let state, let members):
+      try Self.applyConversation(state, members: members, localDomain: localDomain, db)
+      return .applied([])
+    case .deviceList(let list, let user):
       try Self.applyDeviceList(list, user: user, db)
-      return (true, [])
-    case nil:
-      throw RelayError(.invalidArgument, "an empty federation event")
+      return .applied([])
     }
   }
 
   private static func applyMessage(
     _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], _ db: Database
-  ) throws -> (applicable: Bool, doorbells: [Doorbell]) {
+  ) throws -> ReplicationOutcome.EventResult {
     let id = message.conversationID
     guard
       let conversation = try db.cachedStatement(
         sql: "SELECT last_seq, last_activity_ms FROM conversations WHERE id = ?"
       )
       .fetchOneRow(arguments: [id])
-    else { return (false, []) }
+    else { return .deferred }
     let origin = message.originRelay
     let originSeq = try Int64(wire: message.originSeq, field: "origin_seq")
     if try db.cachedStatement(
       sql: "SELECT 1 FROM messages WHERE conversation_id = ? AND origin_relay = ? AND origin_seq = ?"
     ).fetchOneRow(arguments: [id, origin, originSeq]) != nil {
-      return (true, [])  // applied before: a redelivery
+      return .applied([])  // applied before: a redelivery
     }
     guard
       try db.cachedStatement(sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user_address = ?")
@@ -111,7 +102,7 @@ extension SQLiteStore {
       entry.envelope.ciphertext = copy.ciphertext
       doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
     }
-    return (true, doorbells)
+    return .applied(doorbells)
   }
 
   /// Moves the (conversation, origin) vector past `seq` and every later message already here.
@@ -121,10 +112,14 @@ extension SQLiteStore {
         db, sql: "SELECT contiguous_seq FROM version_vectors WHERE conversation_id = ? AND origin_relay = ?",
         arguments: [conversation, origin]) ?? 0
     guard seq == current + 1 else { return }
-    var next = seq
-    let probe = try db.cachedStatement(
-      sql: "SELECT 1 FROM messages WHERE conversation_id = ? AND origin_relay = ? AND origin_seq = ?")
-    while try probe.fetchOneRow(arguments: [conversation, origin, next + 1]) != nil { next += 1 }
+    let later = try Int64.fetchAll(
+      db,
+      sql: """
+        SELECT origin_seq FROM messages WHERE conversation_id = ? AND origin_relay = ? AND origin_seq > ?
+        ORDER BY origin_seq
+        """,
+      arguments: [conversation, origin, seq])
+    guard let next = VersionVector.advanced(contiguous: current, applied: seq, laterPresent: later) else { return }
     try db.execute(
       sql: """
         INSERT INTO version_vectors (conversation_id, origin_relay, contiguous_seq) VALUES (?, ?, ?)

@@ -39,17 +39,13 @@ extension SQLiteStore {
 
   /// The first result of a send already committed (a retry), if it was.
   static func duplicate(of send: SendCommand, _ db: Database) throws -> SendOutcome? {
-    guard
-      let row = try db.cachedStatement(
-        sql: """
-          SELECT conversation_id, seq, hlc, origin_relay, origin_seq, sent_at_ms FROM messages
-          WHERE sender_user = ? AND sender_device = ? AND message_id = ?
-          """
-      ).fetchOneRow(arguments: [send.sender.user.description, send.sender.deviceID, send.messageID.text])
-    else { return nil }
-    var result = Self.sendResult(row, messageID: send.messageID.text)
-    result.duplicate = true
-    return SendOutcome(result: result, doorbells: [])
+    try db.cachedStatement(
+      sql: """
+        SELECT \(StoredMessage.columns) FROM messages
+        WHERE sender_user = ? AND sender_device = ? AND message_id = ?
+        """
+    ).fetchOneRow(arguments: [send.sender.user.description, send.sender.deviceID, send.messageID.text])
+      .map { StoredMessage(row: $0).duplicateResult }
   }
 
   /// Writes a checked send: the message, its copies, the recipients' mailbox
@@ -101,17 +97,5 @@ extension SQLiteStore {
     }
     batch.placed(placed, in: send.conversationID, heads: doorbells.lazy.map { ($0.device, Int64($0.cursor)) })
     return SendOutcome(result: send.result(placed), doorbells: doorbells)
-  }
-
-  static func sendResult(_ row: Row, messageID: String) -> Relay_V1_SendResult {
-    var result = Relay_V1_SendResult()
-    result.messageID = messageID
-    result.conversationID = row["conversation_id"]
-    result.seq = UInt64(row["seq"] as Int64)
-    result.hlc = UInt64(bitPattern: row["hlc"] as Int64)
-    result.originRelay = row["origin_relay"]
-    result.originSeq = UInt64(row["origin_seq"] as Int64)
-    result.sentAtMs = row["sent_at_ms"]
-    return result
   }
 }

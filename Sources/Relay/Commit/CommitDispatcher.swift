@@ -1,3 +1,4 @@
+internal import Federation
 internal import RelayCore
 
 /// What follows every commit, whichever path made it: a client's send, ack
@@ -9,7 +10,7 @@ internal import RelayCore
 /// there through the region link, by ``SessionRegistry/ring(_:)``), and the
 /// peer links are woken, since the same transaction may have written to a
 /// peer's outbox (a message or receipt for its users, a membership change).
-struct CommitDispatcher: Sendable {
+struct CommitDispatcher: FederationDelivery {
   let sessions: SessionRegistry
   /// The peer links, when this relay has peers.
   let federator: Federator?

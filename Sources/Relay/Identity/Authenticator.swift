@@ -1,3 +1,4 @@
+internal import Federation
 internal import GRPCCore
 internal import RelayCore
 internal import Synchronization

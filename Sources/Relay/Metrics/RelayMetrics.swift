@@ -1,4 +1,5 @@
 internal import CoreMetrics
+internal import Federation
 internal import Prometheus
 internal import RelayCore
 internal import Wire
@@ -22,12 +23,8 @@ final class RelayMetrics: Sendable {
   let databaseConnectionsInUse: CoreMetrics.Gauge
   /// Pipelines sent to Redis (region only).
   let redisRoundTrips: CoreMetrics.Counter
-  /// Events applied from peers, and events refused as invalid (a peer that
-  /// forges another domain's events shows up here).
-  let federationApplied: CoreMetrics.Counter
-  let federationRejected: CoreMetrics.Counter
-  /// Calls to the federation service from a certificate that is no configured peer.
-  let federationRefused: CoreMetrics.Counter
+  /// Events applied from peers and refused, and calls from strangers.
+  let federation: FederationMetrics
 
   init() {
     var factory = PrometheusMetricsFactory(registry: self.registry)
@@ -44,9 +41,7 @@ final class RelayMetrics: Sendable {
     self.mailboxDepth = CoreMetrics.Gauge(label: "relay_mailbox_depth", factory: factory)
     self.databaseConnectionsInUse = CoreMetrics.Gauge(label: "relay_db_connections_in_use", factory: factory)
     self.redisRoundTrips = .init(label: "relay_redis_round_trips_total", factory: factory)
-    self.federationApplied = .init(label: "relay_federation_events_applied_total", factory: factory)
-    self.federationRejected = .init(label: "relay_federation_events_rejected_total", factory: factory)
-    self.federationRefused = .init(label: "relay_federation_calls_refused_total", factory: factory)
+    self.federation = FederationMetrics(factory: factory)
   }
 
   /// The Prometheus text exposition of every metric.

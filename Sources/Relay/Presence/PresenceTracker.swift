@@ -20,15 +20,6 @@ protocol PresenceTracker: Sendable {
   func sweep() -> [DeviceAddress]
 }
 
-/// Where this relay's presence and typing changes go beyond it: the peer
-/// relays whose users take part (implemented by ``Federator``).
-protocol PresenceFederation: Sendable {
-  /// A user's presence changed (only this relay's users go further).
-  func presenceChanged(_ presence: Relay_V1_Presence)
-  /// A user started or stopped typing (only this relay's users go further).
-  func typingChanged(conversationID: String, user: UserAddress, typing: Bool, audience: [UserAddress])
-}
-
 /// What a region node's presence tells the rest of the region, and asks of
 /// it. Implemented over Redis by ``RegionLink``.
 protocol PresenceRegion: Sendable {

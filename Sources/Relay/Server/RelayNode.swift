@@ -1,4 +1,6 @@
+internal import Federation
 internal import Foundation
+internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 public import Logging
 internal import Redis
@@ -50,127 +52,56 @@ public final class RelayNode: Service {
   }
 
   /// A relay on `store`; if the store is a `Service` (PostgreSQL's pool, the
-  /// embedded store's checkpoints), the relay runs it.
+  /// embedded store's checkpoints), the relay runs it. The parts are made in
+  /// the order a message meets them; `RelayNode+Wiring.swift` makes the rest.
   public init(configuration: RelayConfiguration, store: any RelayStore, logger: Logger) throws(RelayError) {
     let certificate = try RelayCertificate.load(configuration)
-    // RELAY_CLOCK_SKEW_MS moves this relay's message clock (for tests of skewed clocks between relays).
-    let skew = ProcessInfo.processInfo.environment["RELAY_CLOCK_SKEW_MS"].flatMap { Int64($0) } ?? 0
-    let clock = HybridLogicalClock(wallClock: { HybridLogicalClock.systemMilliseconds() + skew })
-    let wallClock = HybridLogicalClock.systemMilliseconds
-    var region: (link: RegionLink, events: AsyncStream<RegionEvent>)?
-    if let url = configuration.region.redisURL {
-      region = try Self.regionLink(url: url, configuration: configuration, logger: logger)
-    }
-    let link = region?.link
-    let sessions = SessionRegistry(elsewhere: { link?.forward($0) })
-    var federator: Federator?
-    if let federationStore = store as? any FederationStore {
-      federator = try Federator(
-        configuration: configuration, certificate: certificate, store: federationStore, logger: logger)
-    } else if !configuration.federation.peers.isEmpty {
-      throw RelayError(
-        .invalidArgument, "federation peers need a store that can federate (the embedded one or PostgreSQL)")
-    }
+    let region = try Self.regionLink(configuration, logger: logger)
+    let sessions = SessionRegistry(elsewhere: { [link = region?.link] in link?.forward($0) })
+    let federator = try Self.federator(configuration, certificate: certificate, store: store, logger: logger)
     let presence = PresenceHub(
-      configuration: configuration.presence, sessions: sessions, region: link, federation: federator,
-      wallClock: wallClock)
+      configuration: configuration.presence, sessions: sessions, region: region?.link, federation: federator,
+      wallClock: HybridLogicalClock.systemMilliseconds)
     let metrics = RelayMetrics()
+    let clock = Self.messageClock()
     // Every path that commits (sends, acks, reads, membership, peer batches) ends here.
     let dispatcher = CommitDispatcher(sessions: sessions, federator: federator)
-    var federation: (federator: Federator, service: FederationService)?
-    if let federator, let federationStore = store as? any FederationStore {
-      let service = FederationService(
-        configuration: configuration, store: federationStore, federator: federator, dispatcher: dispatcher,
-        presence: presence, metrics: metrics, clock: clock, logger: logger)
-      federation = (federator, service)
-    }
     let committer = SendCommitter(
       store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit,
       // SQLite has one writer; PostgreSQL takes several.
       lanes: store.takesConcurrentCommits ? configuration.region.commitLanes : 1, metrics: metrics, logger: logger)
     let health = HealthService()
     var client = ClientService(
-      configuration: configuration,
-      store: store,
-      authenticator: Authenticator(store: store),
-      committer: committer,
-      sessions: sessions,
-      dispatcher: dispatcher,
-      presence: presence,
+      configuration: configuration, store: store, authenticator: Authenticator(store: store), committer: committer,
+      sessions: sessions, dispatcher: dispatcher, presence: presence,
       rateLimiter: .sends(rate: configuration.limits.sendsPerSecond, burst: configuration.limits.sendBurst),
-      metrics: metrics,
-      wallClock: wallClock,
-      logger: logger
-    )
-    client.federator = federation?.federator
+      metrics: metrics, wallClock: HybridLogicalClock.systemMilliseconds, logger: logger)
+    client.federator = federator
+    var services: [any RegistrableRPCService] = [
+      SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health,
+    ]
+    if let federator, let federationStore = store as? any FederationStore {
+      services.append(
+        FederationService(
+          configuration: configuration, store: federationStore, federator: federator, delivery: dispatcher,
+          presence: presence, metrics: metrics.federation, clock: clock, logger: logger))
+    }
     self.configuration = configuration
     self.fingerprint = certificate.fingerprint
     self.certificatePEM = certificate.certificatePEM
     self.store = store
+    self.federator = federator
     self.server = RelayServer(
-      configuration: configuration, certificate: certificate,
-      services: [SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health]
-        + (federation.map { [$0.service] } ?? []),
-      sessions: sessions, health: health,
-      prepare: { [migrate = configuration.region.migrateOnStart] in
-        // A region node brings the shared schema up to date before it serves.
-        if migrate {
-          let applied = try await store.migrate()
-          if !applied.isEmpty { logger.info("applied migrations", metadata: ["migrations": "\(applied)"]) }
-        }
-      })
+      configuration: configuration, certificate: certificate, services: services, sessions: sessions, health: health,
+      prepare: Self.prepare(store, migrate: configuration.region.migrateOnStart, logger: logger))
     let sweeper = PresenceSweeper(
       presence: presence, sessions: sessions, interval: configuration.presence.sweepInterval,
       ttl: configuration.presence.ttl)
-    var parts: [any Service] = []
-    // PostgreSQL's connection pool; the embedded store's background checkpoints.
-    if let service = store as? any Service { parts.append(service) }
-    if store.isShared {
-      parts.append(
-        DependencyMonitor(
-          store: store, redis: link?.redis, health: health, interval: configuration.region.healthCheckInterval,
-          logger: logger))
-    }
-    if let region {
-      parts += [
-        region.link.redis, region.link,
-        RegionEventPump(events: region.events, link: region.link, sessions: sessions, presence: presence),
-      ]
-    }
-    parts.append(
-      MetricsSampler(
-        metrics: metrics, sessions: sessions, store: store, redis: link?.redis,
-        interval: configuration.metrics.sampleInterval, logger: logger))
-    if let listen = configuration.metrics.listen {
-      parts.append(AdminServer(address: listen, metrics: metrics, federator: federation?.federator))
-    }
-    if let federation { parts.append(federation.federator) }
-    parts.append(MemoryTrimmer(interval: .seconds(15)))
-    self.federator = federation?.federator
-    self.parts = parts + [committer, sweeper, self.server]
+    self.parts =
+      Self.backgroundParts(
+        configuration, store: store, region: region, health: health, metrics: metrics, sessions: sessions,
+        presence: presence, federator: federator, logger: logger) + [committer, sweeper, self.server]
     self.logger = logger
-  }
-
-  private static func regionLink(
-    url: String, configuration: RelayConfiguration, logger: Logger
-  ) throws(RelayError) -> (link: RegionLink, events: AsyncStream<RegionEvent>) {
-    let redisConfiguration: RedisClient.Configuration
-    do {
-      redisConfiguration = try RedisClient.Configuration(url: url)
-    } catch {
-      throw RelayError(.invalidArgument, error.message)
-    }
-    let (events, sink) = AsyncStream<RegionEvent>.makeStream()
-    let redis = RedisClient(
-      configuration: redisConfiguration,
-      subscriptions: [RegionKeys.doorbell(node: configuration.region.nodeID), RegionKeys.events], logger: logger,
-      onConnected: { sink.yield(.connected) }
-    ) { channel, payload in
-      if let event = RegionEvent(channel: channel, payload: payload) { sink.yield(event) }
-    }
-    let link = RegionLink(
-      redis: redis, configuration: configuration, wallClock: HybridLogicalClock.systemMilliseconds, logger: logger)
-    return (link, events)
   }
 
   /// Replaces the federation peers of the running relay (the rest of the

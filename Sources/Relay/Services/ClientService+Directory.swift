@@ -1,3 +1,4 @@
+internal import Federation
 internal import Foundation
 internal import GRPCCore
 internal import Logging

@@ -62,6 +62,14 @@ extension Relay_V1_FederationEvent {
   }
 
   package func serialized() throws -> Data { try self.serializedBytes() }
+
+  /// A local user's device list, for the peers whose users share a conversation with it.
+  package static func deviceList(of user: UserAddress, _ devices: [Relay_V1_DeviceInfo]) -> Self {
+    var event = Self()
+    event.deviceList.user = user.description
+    event.deviceList.devices = devices
+    return event
+  }
 }
 
 extension SendCommand {

@@ -31,22 +31,6 @@ public protocol FederationStore: RelayStore {
   func requeue(for peer: String, localDomain: String, after vector: [Relay_V1_VersionVectorEntry]) async throws -> Int
 }
 
-/// How a batch went: acked through `throughID`; `rejected` events were invalid
-/// and are skipped for good; `deferred` when it stopped at an event that
-/// cannot apply yet (its conversation is not here yet).
-public struct ReplicationOutcome: Sendable {
-  public var throughID: UInt64 = 0
-  public var rejected: [RelayError] = []
-  public var deferred = false
-  public var doorbells: [Doorbell] = []
-
-  package init(throughID: UInt64 = 0, rejected: [RelayError] = [], doorbells: [Doorbell] = []) {
-    self.throughID = throughID
-    self.rejected = rejected
-    self.doorbells = doorbells
-  }
-}
-
 public struct OutboxBacklog: Sendable, Hashable {
   public var depth: Int
   /// When the oldest waiting event was queued (ms since the epoch); nil for an empty outbox.

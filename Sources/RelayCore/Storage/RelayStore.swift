@@ -6,7 +6,7 @@ public import Wire
 /// conversations, messages and the per-device mailboxes.
 ///
 /// Every backend (the embedded SQLite store; PostgreSQL for a region) passes
-/// the one contract suite in `Tests/RelayTests/Storage`. Methods throw
+/// the one contract suite in `Tests/RelayStoreTests`. Methods throw
 /// ``RelayError`` for anything a client did wrong, with nothing written; any
 /// other error is the backend's and surfaces as `internal` or `unavailable`.
 public protocol RelayStore: Sendable {

@@ -11,6 +11,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 /// Two registered users with a direct conversation, for the tests below.
 func withPair<T: Sendable>(

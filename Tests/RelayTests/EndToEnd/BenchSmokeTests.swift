@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import RelayTestSupport
+
 /// `relay-bench` is a tool, not a test of speed: this only checks that every
 /// workload runs against a real relay process and reports numbers.
 @Suite("relay-bench smoke run", .timeLimit(.minutes(3)))

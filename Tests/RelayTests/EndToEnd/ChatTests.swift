@@ -8,6 +8,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 @Suite("Chat over a real relay (mTLS on loopback)", .timeLimit(.minutes(3)))
 struct ChatTests {

@@ -8,6 +8,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 /// Runs `call` and returns the gRPC status code it failed with (nil: it succeeded).
 func statusCode(_ call: () async throws -> Void) async -> RPCError.Code? {

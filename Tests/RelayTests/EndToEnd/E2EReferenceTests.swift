@@ -5,6 +5,8 @@ import SwiftProtobuf
 import Testing
 import Wire
 
+@testable import RelayTestSupport
+
 /// The construction in docs/e2e.md, checked against a second implementation
 /// written from that page alone (Tests/Interop/e2e_reference.py, Python
 /// `cryptography`): each opens what the other sealed, both ways.

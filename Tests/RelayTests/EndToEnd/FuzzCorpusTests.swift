@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import RelayTestSupport
+
 /// Every input the fuzzers keep (the seed corpora in Tests/Fuzz/corpus, and
 /// any crash found and fixed, added there) runs through its target on every
 /// test run: a fixed crash stays fixed.

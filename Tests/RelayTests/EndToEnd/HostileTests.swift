@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import RelayTestSupport
+
 /// The attacks of Tests/Hostile/hostile.py against a real `relay serve`,
 /// from Python (grpcio, and raw HTTP/2 frames with `h2`): after each, the
 /// relay is alive, SERVING, a legitimate pair exchanges a message, and its

@@ -9,15 +9,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
-
-/// Runs a program to completion; its exit status and everything it printed.
-func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-  try await ChildProcess.run(executable, arguments)
-}
-
-/// The package's root folder, found from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-  .deletingLastPathComponent().deletingLastPathComponent().path
+@testable import RelayTestSupport
 
 @Suite("Interop with a second gRPC stack", .timeLimit(.minutes(3)))
 struct InteropTests {

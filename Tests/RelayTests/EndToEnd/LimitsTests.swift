@@ -13,6 +13,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 @Suite("Every limit is enforced before work is done", .timeLimit(.minutes(3)))
 struct LimitsTests {

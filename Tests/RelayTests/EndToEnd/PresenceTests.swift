@@ -8,6 +8,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 @Suite("Presence and typing, pushed only to subscribers", .timeLimit(.minutes(3)))
 struct PresenceTests {

@@ -8,6 +8,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 /// Where a test's relay keeps its data: the embedded store, or a region node on PostgreSQL.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {

@@ -9,6 +9,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 /// PostgreSQL that stops answering, reached through a proxy that stops
 /// reading both ways (``TCPProxy/pause()``) as a stalled network or a stopped

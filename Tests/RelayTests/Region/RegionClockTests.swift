@@ -6,6 +6,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 /// Two `relay serve` nodes of one region whose wall clocks disagree.
 @Suite("A region whose nodes' clocks disagree", .timeLimit(.minutes(4)))

@@ -10,6 +10,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 /// Two relay nodes sharing one PostgreSQL and one Redis.
 @Suite("A region: two nodes, one PostgreSQL, one Redis", .timeLimit(.minutes(3)))

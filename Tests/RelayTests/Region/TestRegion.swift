@@ -6,6 +6,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 /// One test's region: a new PostgreSQL database, a Redis (the run's, or the
 /// test's own), names no other test uses (they share the Redis), and one

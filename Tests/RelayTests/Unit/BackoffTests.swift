@@ -1,6 +1,8 @@
 import Testing
 import Wire
 
+@testable import RelayTestSupport
+
 @Suite struct BackoffTests {
   @Test func growsToTheMaximumWithinItsUpperHalf() {
     var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1), multiplier: 2)

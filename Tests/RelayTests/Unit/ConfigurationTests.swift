@@ -5,6 +5,7 @@ import Testing
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 @Suite("Configuration")
 struct ConfigurationTests {

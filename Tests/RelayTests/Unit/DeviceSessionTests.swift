@@ -9,6 +9,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 /// Collects what a session writes.
 final class CollectingWriter: RPCWriterProtocol, Sendable {

@@ -1,6 +1,8 @@
 import TLSIdentity
 import Testing
 
+@testable import RelayTestSupport
+
 @Suite("Host addresses: literals and names")
 struct HostAddressTests {
   @Test("IPv4 and IPv6 literals (brackets dropped) are told from names, with their bytes")

@@ -5,6 +5,7 @@ import Testing
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 @Suite("A stream's window of sends in flight")
 struct InFlightWindowTests {

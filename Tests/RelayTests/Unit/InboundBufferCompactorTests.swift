@@ -6,6 +6,7 @@ import Testing
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 @Suite("The inbound buffer compactor after TLS")
 struct InboundBufferCompactorTests {

@@ -5,6 +5,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 @Suite("Region hints: Redis payloads and the doorbell backlog")
 struct RegionHintTests {

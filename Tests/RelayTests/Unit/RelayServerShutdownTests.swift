@@ -6,6 +6,7 @@ import Testing
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 @Suite("The gRPC server stopped before it listens", .timeLimit(.minutes(5)))
 struct RelayServerShutdownTests {

@@ -5,6 +5,7 @@ import Wire
 @testable import RelayCore
 @testable import RelayStorePostgres
 @testable import RelayStoreSQLite
+@testable import RelayTestSupport
 
 @Suite("State machines, driven by a fake clock")
 struct StateMachineTests {

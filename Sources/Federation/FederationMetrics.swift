@@ -1,0 +1,17 @@
+package import CoreMetrics
+
+/// Federation's counters, made in the relay's metrics registry.
+package struct FederationMetrics: Sendable {
+  /// Events applied from peers, and events refused as invalid (a peer that
+  /// forges another domain's events shows up here).
+  package let applied: Counter
+  package let rejected: Counter
+  /// Calls to the federation service from a certificate that is no configured peer.
+  package let refused: Counter
+
+  package init(factory: any MetricsFactory) {
+    self.applied = Counter(label: "relay_federation_events_applied_total", factory: factory)
+    self.rejected = Counter(label: "relay_federation_events_rejected_total", factory: factory)
+    self.refused = Counter(label: "relay_federation_calls_refused_total", factory: factory)
+  }
+}

@@ -1,0 +1,174 @@
+internal import Foundation
+internal import GRPCCore
+package import Logging
+package import RelayCore
+public import ServiceLifecycle
+internal import Synchronization
+internal import TLSIdentity
+package import Wire
+
+/// This relay's side of federation: one ``PeerLink`` per configured peer,
+/// run as one service. Look-ups of remote users and membership changes of
+/// remote-owned conversations go through it; every commit that may have
+/// written to an outbox wakes it. The peers can be replaced while it runs
+/// (``reload(_:)``, on SIGHUP).
+public final class Federator: Service, Sendable {
+  let localDomain: String
+  private let state: Mutex<(peers: [RelayConfiguration.Federation.Peer], links: [String: PeerLink])>
+  /// Local user -> the peers whose devices watch its presence.
+  private let watched = Mutex<[UserAddress: Set<String>]>([:])
+  private let started: (stream: AsyncStream<PeerLink>, continuation: AsyncStream<PeerLink>.Continuation)
+  private let store: any FederationStore
+  private let configuration: RelayConfiguration
+  private let certificate: RelayCertificate
+  private let logger: Logger
+
+  package init(
+    configuration: RelayConfiguration, certificate: RelayCertificate, store: any FederationStore, logger: Logger
+  )
+    throws(RelayError)
+  {
+    self.localDomain = configuration.domain
+    self.store = store
+    self.configuration = configuration
+    self.certificate = certificate
+    self.logger = logger
+    self.state = Mutex(([], [:]))
+    self.started = AsyncStream.makeStream(of: PeerLink.self)
+    try self.reload(configuration.federation)
+  }
+
+  public func run() async throws {
+    try await withThrowingDiscardingTaskGroup { group in
+      // Each link ends by itself on graceful shutdown; this loop only starts new ones.
+      await withGracefulShutdownHandler {
+        for await link in self.started.stream { group.addTask { try await link.run() } }
+      } onGracefulShutdown: {
+        self.started.continuation.finish()
+      }
+    }
+  }
+
+  /// Replaces the peers: links to removed or changed peers stop, new ones
+  /// start. Outbox rows for a removed peer stay until it is added again.
+  package func reload(_ federation: RelayConfiguration.Federation) throws(RelayError) {
+    try federation.validate(localDomain: self.localDomain)
+    var made = [String: PeerLink]()
+    for peer in federation.peers {
+      if let link = self.state.withLock({ $0.links[peer.domain] }), link.peer == peer { continue }
+      do {
+        made[peer.domain] = try PeerLink(
+          peer: peer, certificate: self.certificate, store: self.store, configuration: federation,
+          maxBatchBytes: self.configuration.limits.maxFrameBytes, node: self.configuration.region.nodeID,
+          logger: self.logger)
+      } catch {
+        throw RelayError(.invalidArgument, "cannot set up the link to peer \(peer.domain)", cause: error)
+      }
+    }
+    let stopped = self.state.withLock { state in
+      let wanted = Set(federation.peers.map(\.domain))
+      var stopped = [PeerLink]()
+      for (domain, link) in state.links where !wanted.contains(domain) || made[domain] != nil {
+        stopped.append(link)
+        state.links[domain] = nil
+      }
+      state.links.merge(made) { _, new in new }
+      state.peers = federation.peers
+      return stopped
+    }
+    for link in stopped { link.stop() }
+    for link in made.values { self.started.continuation.yield(link) }
+  }
+
+  /// The configured peer whose certificate carries `fingerprint`.
+  func peer(fingerprint: Fingerprint) -> RelayConfiguration.Federation.Peer? {
+    self.state.withLock { $0.peers.first { $0.fingerprint == fingerprint } }
+  }
+
+  func link(_ domain: String) -> PeerLink? { self.state.withLock { $0.links[domain] } }
+
+  /// `peer`'s devices watch the presence of these local users (up to a bound per peer).
+  func addWatchers(_ peer: String, of users: [UserAddress]) throws(RelayError) {
+    try self.watched.withLock { (watched) throws(RelayError) in
+      let already = watched.values.lazy.filter { $0.contains(peer) }.count
+      guard already + users.count <= Self.maxWatchedUsersPerPeer else {
+        throw RelayError(.resourceExhausted, "a peer may watch at most \(Self.maxWatchedUsersPerPeer) users")
+      }
+      for user in users { watched[user, default: []].insert(peer) }
+    }
+  }
+
+  func watchers(of user: UserAddress) -> Set<String> { self.watched.withLock { $0[user] ?? [] } }
+
+  /// New outbox rows may be waiting: every link looks now.
+  package func wake() {
+    // On every commit: no allocation when there are no peers.
+    self.state.withLock { state in
+      for link in state.links.values { link.wake() }
+    }
+  }
+
+  func wake(peer: String) { self.link(peer)?.wake() }
+
+  /// Every peer's state, by domain: what `relay peers` prints.
+  var statuses: [PeerStatus] {
+    self.state.withLock { Array($0.links.values) }.map { $0.status.withLock { $0 } }.sorted { $0.domain < $1.domain }
+  }
+
+  /// Makes sure `user` is known here: nothing for a local user; for a user of
+  /// a peer, asks the peer for its devices and remembers them (`notFound` if it has none).
+  package func lookUpAndCache(_ user: UserAddress) async throws {
+    guard user.domain != self.localDomain else { return }
+    _ = try await self.lookup(user, deviceID: nil, claim: false)
+  }
+
+  /// Asks the relay that owns a conversation to make a membership change of a local user.
+  package func changeMembers(
+    _ request: Relay_V1_MembershipChangeRequest, owner: String
+  ) async throws -> Relay_V1_Conversation {
+    guard let link = self.link(owner) else {
+      throw RelayError(.unavailable, "the conversation's home relay \(owner) is not a configured peer")
+    }
+    do {
+      return try await link.client.changeMembers(request, options: link.callOptions())
+    } catch let error as RPCError {
+      throw RelayError(forwarding: error, from: owner)
+    }
+  }
+
+  /// A remote user's devices (remembered here) and, with `claim`, one prekey
+  /// bundle per device, claimed on the user's relay.
+  /// `patience` shortens the call's wait for the peer (default: the link's
+  /// 10 s; half a second while replication to it is failing).
+  package func lookup(
+    _ user: UserAddress, deviceID: String?, claim: Bool, patience: Duration? = nil
+  ) async throws -> Relay_V1_LookupUserResponse {
+    guard let link = self.link(user.domain) else {
+      throw RelayError(.notFound, "no peer relay is configured for the domain \(user.domain)")
+    }
+    var request = Relay_V1_LookupUserRequest()
+    request.user = user.description
+    request.deviceID = deviceID ?? ""
+    request.claim = claim
+    let response: Relay_V1_LookupUserResponse
+    do {
+      response = try await link.client.lookupUser(request, options: link.callOptions(patience: patience))
+    } catch let error as RPCError where error.code == .notFound {
+      throw RelayError(.notFound, "\(user) is not a user of \(user.domain)")
+    } catch let error as RPCError where [.unavailable, .deadlineExceeded].contains(error.code) {
+      throw RelayError(.unavailable, "the relay of \(user.domain) is unreachable; try again later", cause: error)
+    } catch let error as RPCError {
+      throw RelayError(forwarding: error, from: user.domain)
+    }
+    guard !response.devices.isEmpty else { throw RelayError(.notFound, "\(user) has no devices") }
+    try await self.store.rememberRemoteDevices(of: user, response.devices)
+    return response
+  }
+
+  /// `statuses` as JSON, for the admin listener.
+  package func statusJSON() -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return Array((try? encoder.encode(self.statuses)) ?? Data("[]".utf8))
+  }
+}

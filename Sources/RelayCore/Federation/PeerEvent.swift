@@ -1,0 +1,30 @@
+package import Wire
+
+/// A peer's event after ``FederationRules`` checked it: what each store
+/// applies, with the addresses and members already parsed and validated.
+package enum PeerEvent: Sendable {
+  case message(Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy])
+  case receipt(Relay_V1_ReplicatedReceipt, sender: DeviceAddress, by: DeviceAddress)
+  case conversation(Relay_V1_ConversationState, members: [ConversationRecord.Member])
+  case deviceList(Relay_V1_DeviceList, user: UserAddress)
+}
+
+extension FederationRules {
+  /// Checks any event from `peer`; throws ``RelayError`` for an invalid or empty one.
+  package func check(_ event: Relay_V1_FederationEvent, from peer: String) throws(RelayError) -> PeerEvent {
+    switch event.event {
+    case .message(let message):
+      let (sender, copies) = try self.check(message, from: peer)
+      return .message(message, sender: sender, copies: copies)
+    case .receipt(let receipt):
+      let (sender, by) = try self.check(receipt, from: peer)
+      return .receipt(receipt, sender: sender, by: by)
+    case .conversation(let state):
+      return .conversation(state, members: try self.check(state, from: peer))
+    case .deviceList(let list):
+      return .deviceList(list, user: try self.check(list, from: peer))
+    case nil:
+      throw RelayError(.invalidArgument, "an empty federation event")
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/// How a batch went: acked through `throughID`; `rejected` events were invalid
+/// and are skipped for good; `deferred` when it stopped at an event that
+/// cannot apply yet (its conversation is not here yet).
+///
+/// Both stores apply a batch the same way — each event in a savepoint, in
+/// order — and hand each event's result to ``record(_:_:)``, which decides
+/// what the batch acknowledges.
+public struct ReplicationOutcome: Sendable {
+  public var throughID: UInt64 = 0
+  public var rejected: [RelayError] = []
+  public var deferred = false
+  public var doorbells: [Doorbell] = []
+
+  package init(throughID: UInt64 = 0, rejected: [RelayError] = [], doorbells: [Doorbell] = []) {
+    self.throughID = throughID
+    self.rejected = rejected
+    self.doorbells = doorbells
+  }
+
+  /// What applying one event did (its savepoint was released only for `applied`).
+  package enum EventResult: Sendable {
+    /// Written (or found written before: a redelivery); these devices have new entries.
+    case applied([Doorbell])
+    /// Its conversation is not here yet: it and everything after it wait for a later batch.
+    case deferred
+    /// Invalid: skipped for good, acknowledged, counted.
+    case rejected(RelayError)
+  }
+
+  /// Records event `id`'s result; false when the batch stops here. An applied
+  /// or rejected event is acknowledged; a deferred one is not, and neither is
+  /// anything after it, so the peer sends them again, in order.
+  package mutating func record(_ id: UInt64, _ result: EventResult) -> Bool {
+    switch result {
+    case .applied(let doorbells):
+      self.doorbells += doorbells
+    case .rejected(let error):
+      self.rejected.append(error)
+    case .deferred:
+      self.deferred = true
+      return false
+    }
+    self.throughID = id
+    return true
+  }
+}
