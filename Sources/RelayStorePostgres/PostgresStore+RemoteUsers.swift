@@ -46,12 +46,12 @@ extension PostgresStore {
         let after = try Int64(wire: entry.contiguousOriginSeq, field: "contiguous_origin_seq")
         let messages = try await db.rows(
           """
-          SELECT \(unescaped: StoredMessage.columns) FROM messages
+          SELECT \(unescaped: CommittedMessage.columns) FROM messages
           WHERE conversation_id = \(entry.conversationID) AND origin_relay = \(localDomain)
             AND origin_seq > \(after)
           ORDER BY origin_seq
           """
-        ).map(StoredMessage.init(row:))
+        ).map(CommittedMessage.init(row:))
         for message in messages {
           let copies = try await db.rows(
             """

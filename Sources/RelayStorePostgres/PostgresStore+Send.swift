@@ -94,10 +94,10 @@ extension PostgresStore {
     let conversationID = try key.decode(String.self)
     return try await db.rows(
       """
-      SELECT \(unescaped: StoredMessage.columns) FROM messages
+      SELECT \(unescaped: CommittedMessage.columns) FROM messages
       WHERE conversation_id = \(conversationID) AND sender_user = \(sender) AND sender_device = \(send.sender.deviceID)
         AND message_id = \(send.messageID.text)
       """
-    ).first.map { try StoredMessage(row: $0).duplicateResult }
+    ).first.map { try CommittedMessage(row: $0).duplicateResult }
   }
 }

@@ -85,11 +85,11 @@ extension SQLiteStore {
         let messages = try Row.fetchAll(
           db,
           sql: """
-            SELECT \(StoredMessage.columns) FROM messages
+            SELECT \(CommittedMessage.columns) FROM messages
             WHERE conversation_id = ? AND origin_relay = ? AND origin_seq > ? ORDER BY origin_seq
             """,
           arguments: [entry.conversationID, localDomain, after]
-        ).map(StoredMessage.init(row:))
+        ).map(CommittedMessage.init(row:))
         for message in messages {
           let copies = try Row.fetchAll(
             db,

@@ -41,11 +41,11 @@ extension SQLiteStore {
   static func duplicate(of send: SendCommand, _ db: Database) throws -> SendOutcome? {
     try db.cachedStatement(
       sql: """
-        SELECT \(StoredMessage.columns) FROM messages
+        SELECT \(CommittedMessage.columns) FROM messages
         WHERE sender_user = ? AND sender_device = ? AND message_id = ?
         """
     ).fetchOneRow(arguments: [send.sender.user.description, send.sender.deviceID, send.messageID.text])
-      .map { StoredMessage(row: $0).duplicateResult }
+      .map { CommittedMessage(row: $0).duplicateResult }
   }
 
   /// Writes a checked send: the message, its copies, the recipients' mailbox

@@ -116,13 +116,7 @@ extension FederationSuites {
           during: { _, session in
             session.subscribePresence(["alice@a.test"])
             try await Task.sleep(for: .milliseconds(500))
-            try await alice.open { device in
-              try await device.connect { session in
-                for await event in session.events where event == .connection(.connected) { break }
-                session.typing(in: chat)
-                try await Task.sleep(for: .milliseconds(300))
-              }
-            }
+            try await alice.appearTyping(in: chat)
           },
           until: { events in
             events.contains(.typing(conversationID: chat, user: "alice@a.test", typing: true))

@@ -153,13 +153,7 @@ struct ClientTests {
         during: { _, session in
           session.subscribePresence(["alice@localhost"])
           try await Task.sleep(for: .milliseconds(500))
-          try await alice.open { device in
-            try await device.connect { session in
-              for await event in session.events where event == .connection(.connected) { break }
-              session.typing(in: chat)
-              try await Task.sleep(for: .milliseconds(300))
-            }
-          }
+          try await alice.appearTyping(in: chat)
           try await relay.restart(downtime: .milliseconds(500))
           _ = try await alice.open { try await $0.send("after the restart", to: chat) }
         },

@@ -57,6 +57,18 @@ struct Home: Sendable {
     }
   }
 
+  /// Comes online, says it is typing in `conversation`, stays a moment and
+  /// goes offline again: what a subscriber sees as online, typing, offline.
+  func appearTyping(in conversation: String) async throws {
+    try await self.open { device in
+      try await device.connect { session in
+        for await event in session.events where event == .connection(.connected) { break }
+        session.typing(in: conversation)
+        try await Task.sleep(for: .milliseconds(300))
+      }
+    }
+  }
+
   /// Connects until `count` messages arrived; their texts.
   func receive(_ count: Int) async throws -> [String] {
     let events = try await self.collect { $0.messages.count >= count }

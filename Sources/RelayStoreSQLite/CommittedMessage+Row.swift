@@ -1,8 +1,8 @@
 internal import GRDB
 internal import RelayCore
 
-extension StoredMessage {
-  /// A row selected with ``StoredMessage/columns``.
+extension CommittedMessage {
+  /// A row selected with ``CommittedMessage/columns``.
   init(row: Row) {
     self.init(
       conversationID: row[0], seq: row[1], messageID: row[2], senderUser: row[3], senderDevice: row[4], hlc: row[5],

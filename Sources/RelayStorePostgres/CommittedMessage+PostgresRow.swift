@@ -1,8 +1,8 @@
 internal import PostgresNIO
 internal import RelayCore
 
-extension StoredMessage {
-  /// A row selected with ``StoredMessage/columns``.
+extension CommittedMessage {
+  /// A row selected with ``CommittedMessage/columns``.
   init(row: PostgresRow) throws {
     let (conversationID, seq, messageID, senderUser, senderDevice, hlc, originRelay, originSeq, sentAtMs) =
       try row.decode((String, Int64, String, String, String, Int64, String, Int64, Int64).self)

@@ -4,7 +4,7 @@ package import Wire
 /// A committed message as both stores read it back (a row of `messages`):
 /// for the first result of a retried send, and for anti-entropy, which sends
 /// a peer this relay's own messages again.
-package struct StoredMessage: Sendable, Hashable {
+package struct CommittedMessage: Sendable, Hashable {
   /// The columns, in this order, that a store selects to read one.
   package static let columns =
     "conversation_id, seq, message_id, sender_user, sender_device, hlc, origin_relay, origin_seq, sent_at_ms"
