@@ -32,7 +32,7 @@ struct RelayClientCommand: AsyncParsableCommand {
     abstract: "Chat end to end encrypted through a Relay relay.",
     subcommands: [
       RegisterCommand.self, LinkCommand.self, SendCommand.self, ReceiveCommand.self, ChatCommand.self,
-      GroupCommand.self, DevicesCommand.self, SafetyNumberCommand.self, HistoryCommand.self,
+      GroupCommand.self, DevicesCommand.self, SafetyNumberCommand.self, HistoryCommand.self, PushCommand.self,
     ]
   )
 }

@@ -332,6 +332,24 @@ class World:
     def over_hard_cap(self):
         return [self.relay.status(self.send({self.bob.address: bytes(9 * MIB)}))]
 
+    def push_without_gateway(self):
+        pb = self.relay.client_pb2
+        endpoint = pb.PushEndpoint(kind=pb.PUSH_KIND_WEBHOOK, token="device-token")
+        return [self.relay.status(lambda: self.bob.stub.SetPushEndpoint(pb.SetPushEndpointRequest(endpoint=endpoint)))]
+
+    def push_bad_endpoint(self):
+        pb = self.relay.client_pb2
+        bad = [
+            pb.PushEndpoint(kind=pb.PUSH_KIND_WEBHOOK, token=""),
+            pb.PushEndpoint(kind=pb.PUSH_KIND_WEBHOOK, token="x" * 4097),
+            pb.PushEndpoint(kind=pb.PUSH_KIND_WEBHOOK, token="has space"),
+            pb.PushEndpoint(kind=pb.PUSH_KIND_UNSPECIFIED, token="t"),
+            pb.PushEndpoint(kind=pb.PUSH_KIND_WEBHOOK, token="t", secret=bytes(65)),
+        ]
+        return [
+            self.relay.status(lambda e=e: self.bob.stub.SetPushEndpoint(pb.SetPushEndpointRequest(endpoint=e))) for e in bad
+        ]
+
 
 STATUS_CHECKS = {
     "UNAUTHENTICATED": World.unauthenticated,
@@ -356,6 +374,8 @@ CASE_CHECKS = {
     "`RemoveMember` of oneself (leaving)": World.remove_oneself,
     "a gRPC message over `max_frame_bytes` (4 MiB) and up to the transport's hard cap": World.over_frame_limit,
     "a gRPC message over the transport's hard cap (8 MiB; twice `max_frame_bytes`)": World.over_hard_cap,
+    "`SetPushEndpoint` on a relay without a push gateway": World.push_without_gateway,
+    "`SetPushEndpoint` with no kind, a token that is empty, over 4096 bytes or not printable ASCII, or a secret over 64 bytes": World.push_bad_endpoint,
 }
 
 

@@ -10,13 +10,20 @@ internal import RelayCore
 /// there through the region link, by ``SessionRegistry/ring(_:)``), and the
 /// peer links are woken, since the same transaction may have written to a
 /// peer's outbox (a message or receipt for its users, a membership change).
+/// Devices with no session here are hinted to the pusher, which wakes those
+/// that are offline through the push gateway.
 struct CommitDispatcher: FederationDelivery {
   let sessions: SessionRegistry
   /// The peer links, when this relay has peers.
   let federator: Federator?
+  /// Push wake-ups, when the relay has a push gateway.
+  let pusher: Pusher?
 
   func committed(_ doorbells: [Doorbell]) {
-    self.sessions.ring(doorbells)
+    let away = self.sessions.ring(doorbells)
+    // A device with no session here may be offline: push decides (after
+    // asking the region, on a region node).
+    if let pusher = self.pusher, !away.isEmpty { pusher.hint(Array(Set(away.lazy.map(\.device)))) }
     self.federator?.wake()
   }
 }

@@ -25,6 +25,14 @@ final class RelayMetrics: Sendable {
   let redisRoundTrips: CoreMetrics.Counter
   /// Events applied from peers and refused, and calls from strangers.
   let federation: FederationMetrics
+  /// Wake-ups the push gateway took; calls that failed (retried); wake-ups
+  /// it refused for good (dropped, or the token gone); wake-ups not sent
+  /// because the device was connected; wake-ups claimed by the last round.
+  let pushSent: CoreMetrics.Counter
+  let pushFailed: CoreMetrics.Counter
+  let pushDropped: CoreMetrics.Counter
+  let pushSkipped: CoreMetrics.Counter
+  let pushQueue: CoreMetrics.Gauge
 
   init() {
     var factory = PrometheusMetricsFactory(registry: self.registry)
@@ -42,6 +50,11 @@ final class RelayMetrics: Sendable {
     self.databaseConnectionsInUse = CoreMetrics.Gauge(label: "relay_db_connections_in_use", factory: factory)
     self.redisRoundTrips = .init(label: "relay_redis_round_trips_total", factory: factory)
     self.federation = FederationMetrics(factory: factory)
+    self.pushSent = .init(label: "relay_push_sent_total", factory: factory)
+    self.pushFailed = .init(label: "relay_push_failed_total", factory: factory)
+    self.pushDropped = .init(label: "relay_push_dropped_total", factory: factory)
+    self.pushSkipped = .init(label: "relay_push_skipped_total", factory: factory)
+    self.pushQueue = CoreMetrics.Gauge(label: "relay_push_claimed", factory: factory)
   }
 
   /// The Prometheus text exposition of every metric.
@@ -57,5 +70,15 @@ final class RelayMetrics: Sendable {
   func delivered(_ envelope: Relay_V1_Envelope, nowMs: Int64) {
     self.deliveries.increment()
     self.deliveryLatency.recordMilliseconds(max(0, nowMs - envelope.sentAtMs))
+  }
+
+  /// A wake-up finished.
+  func pushed(_ result: WakeUpResult) {
+    switch result {
+    case .sent: self.pushSent.increment()
+    case .retry: self.pushFailed.increment()
+    case .dropped, .gone: self.pushDropped.increment()
+    case .skipped: self.pushSkipped.increment()
+    }
   }
 }

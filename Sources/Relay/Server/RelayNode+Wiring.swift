@@ -48,6 +48,22 @@ extension RelayNode {
     return try Federator(configuration: configuration, certificate: certificate, store: federationStore, logger: logger)
   }
 
+  /// Push wake-ups, when the configuration names a gateway. A device is
+  /// connected when this node holds its session or, on a region node, any node does.
+  static func pusher(
+    _ configuration: RelayConfiguration, store: any RelayStore, sessions: SessionRegistry, region: RegionLink?,
+    metrics: RelayMetrics, logger: Logger
+  ) throws(RelayError) -> Pusher? {
+    guard let url = configuration.push.gateway else { return nil }
+    let gateway = try WebhookGateway(configuration: configuration.push, gateway: url, logger: logger)
+    return Pusher(
+      store: store, gateway: gateway, configuration: configuration.push,
+      isConnected: { device in
+        if sessions.session(for: device) != nil { return true }
+        return await region?.holdsSession(device) ?? false
+      }, metrics: metrics, logger: logger)
+  }
+
   /// The clock that stamps every message. `RELAY_CLOCK_SKEW_MS` moves it
   /// (for tests of skewed clocks between relays).
   static func messageClock() -> HybridLogicalClock {

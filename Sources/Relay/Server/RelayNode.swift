@@ -64,8 +64,10 @@ public final class RelayNode: Service {
       wallClock: HybridLogicalClock.systemMilliseconds)
     let metrics = RelayMetrics()
     let clock = Self.messageClock()
+    let pusher = try Self.pusher(
+      configuration, store: store, sessions: sessions, region: region?.link, metrics: metrics, logger: logger)
     // Every path that commits (sends, acks, reads, membership, peer batches) ends here.
-    let dispatcher = CommitDispatcher(sessions: sessions, federator: federator)
+    let dispatcher = CommitDispatcher(sessions: sessions, federator: federator, pusher: pusher)
     let committer = SendCommitter(
       store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit,
       // SQLite has one writer; PostgreSQL takes several.
@@ -100,7 +102,8 @@ public final class RelayNode: Service {
     self.parts =
       Self.backgroundParts(
         configuration, store: store, region: region, health: health, metrics: metrics, sessions: sessions,
-        presence: presence, federator: federator, logger: logger) + [committer, sweeper, self.server]
+        presence: presence, federator: federator, logger: logger) + (pusher.map { [$0] } ?? [])
+      + [committer, sweeper, self.server]
     self.logger = logger
   }
 

@@ -51,8 +51,12 @@ final class SessionRegistry: Sendable {
     self.users.withLock { table in users.flatMap { table[$0].map { Array($0.values) } ?? [] } }
   }
 
-  func ring(_ doorbells: [Doorbell]) {
-    guard !doorbells.isEmpty else { return }
+  /// Rings the sessions of these doorbells' devices, here or (through
+  /// `elsewhere`) on the node of the region that holds them; returns the
+  /// doorbells of devices with no session here.
+  @discardableResult
+  func ring(_ doorbells: [Doorbell]) -> [Doorbell] {
+    guard !doorbells.isEmpty else { return [] }
     let (live, away) = self.users.withLock { table in
       var live = [(DeviceSession, Doorbell)]()
       var away = [Doorbell]()
@@ -69,6 +73,7 @@ final class SessionRegistry: Sendable {
       if let entry = bell.entry { session.ring(with: entry) } else { session.ring() }
     }
     if !away.isEmpty { self.elsewhere(away) }
+    return away
   }
 
   /// Rings sessions on this process only: for doorbells another node forwarded.

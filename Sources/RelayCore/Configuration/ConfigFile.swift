@@ -73,6 +73,17 @@ package struct ConfigFile: Decodable {
     package var fingerprint: String
   }
 
+  package struct Push: Decodable {
+    package var gateway: String?
+    package var gateway_ca: String?
+    package var interval_seconds: Int?
+    package var timeout_ms: Int?
+    package var retry_initial_ms: Int?
+    package var retry_maximum_seconds: Int?
+    package var scan_interval_ms: Int?
+    package var max_concurrent_calls: Int?
+  }
+
   package struct Federation: Decodable {
     package var peers: [Peer]?
     package var max_batch_events: Int?
@@ -91,11 +102,16 @@ package struct ConfigFile: Decodable {
   package var region: Region?
   package var metrics: Metrics?
   package var federation: Federation?
+  package var push: Push?
 
   package static let knownKeys: [String: Set<String>] = [
     "": [
       "domain", "data_dir", "listen", "tls", "registration", "limits", "presence", "connection", "region", "metrics",
-      "federation",
+      "federation", "push",
+    ],
+    "push": [
+      "gateway", "gateway_ca", "interval_seconds", "timeout_ms", "retry_initial_ms", "retry_maximum_seconds",
+      "scan_interval_ms", "max_concurrent_calls",
     ],
     "metrics": ["listen"],
     "federation": ["peers", "max_batch_events", "max_batches_per_second", "reconcile_interval_seconds"],

@@ -4,7 +4,7 @@ internal import Wire
 
 extension RelayConfiguration {
   /// Applies a config file over this configuration.
-  /// Relative paths in the file (`data_dir`, `tls.certificate`, `tls.key`)
+  /// Relative paths in the file (`data_dir`, `tls.certificate`, `tls.key`, `push.gateway_ca`)
   /// are relative to the file's own folder, not to the working directory.
   public mutating func apply(configFile path: String) throws(RelayError) {
     let file = try ConfigFile.load(path: path)
@@ -59,6 +59,7 @@ extension RelayConfiguration {
       }
     }
     if let federation = file.federation { try self.federation.apply(federation) }
+    if let push = file.push { try self.push.apply(push, resolved: resolved) }
     if let listen = file.metrics?.listen { self.metrics.listen = try Listen(parsing: listen) }
     if let connection = file.connection {
       if let s = connection.handshake_timeout_seconds {

@@ -24,6 +24,7 @@ public struct RelayConfiguration: Sendable {
   public var region: Region
   public var metrics: Metrics
   public var federation: Federation
+  public var push: Push
 
   public static var defaults: Self {
     Self(
@@ -37,7 +38,8 @@ public struct RelayConfiguration: Sendable {
       connection: .defaults,
       region: .defaults,
       metrics: .defaults,
-      federation: .defaults
+      federation: .defaults,
+      push: .defaults
     )
   }
 

@@ -90,6 +90,32 @@ public enum Relay_V1_Client: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SetPushEndpoint" metadata.
+        public enum SetPushEndpoint: Sendable {
+            /// Request type for "SetPushEndpoint".
+            public typealias Input = Relay_V1_SetPushEndpointRequest
+            /// Response type for "SetPushEndpoint".
+            public typealias Output = Relay_V1_SetPushEndpointResponse
+            /// Descriptor for "SetPushEndpoint".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "relay.v1.Client"),
+                method: "SetPushEndpoint",
+                type: .unary
+            )
+        }
+        /// Namespace for "RemovePushEndpoint" metadata.
+        public enum RemovePushEndpoint: Sendable {
+            /// Request type for "RemovePushEndpoint".
+            public typealias Input = Relay_V1_RemovePushEndpointRequest
+            /// Response type for "RemovePushEndpoint".
+            public typealias Output = Relay_V1_RemovePushEndpointResponse
+            /// Descriptor for "RemovePushEndpoint".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "relay.v1.Client"),
+                method: "RemovePushEndpoint",
+                type: .unary
+            )
+        }
         /// Namespace for "CreateConversation" metadata.
         public enum CreateConversation: Sendable {
             /// Request type for "CreateConversation".
@@ -227,6 +253,8 @@ public enum Relay_V1_Client: Sendable {
             UploadPrekeys.descriptor,
             GetPrekeyBundle.descriptor,
             ListDevices.descriptor,
+            SetPushEndpoint.descriptor,
+            RemovePushEndpoint.descriptor,
             CreateConversation.descriptor,
             GetConversation.descriptor,
             AddMembers.descriptor,
@@ -336,6 +364,38 @@ extension Relay_V1_Client {
             request: GRPCCore.StreamingServerRequest<Relay_V1_ListDevicesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_ListDevicesResponse>
+
+        /// Handle the "SetPushEndpoint" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Push wake-ups for the calling device while it is offline (docs/push.md).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_SetPushEndpointRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_SetPushEndpointResponse` messages.
+        func setPushEndpoint(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_SetPushEndpointRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_SetPushEndpointResponse>
+
+        /// Handle the "RemovePushEndpoint" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_RemovePushEndpointRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_RemovePushEndpointResponse` messages.
+        func removePushEndpoint(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_RemovePushEndpointRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_RemovePushEndpointResponse>
 
         /// Handle the "CreateConversation" method.
         ///
@@ -568,6 +628,38 @@ extension Relay_V1_Client {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Relay_V1_ListDevicesResponse>
 
+        /// Handle the "SetPushEndpoint" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Push wake-ups for the calling device while it is offline (docs/push.md).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_SetPushEndpointRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Relay_V1_SetPushEndpointResponse` message.
+        func setPushEndpoint(
+            request: GRPCCore.ServerRequest<Relay_V1_SetPushEndpointRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Relay_V1_SetPushEndpointResponse>
+
+        /// Handle the "RemovePushEndpoint" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_RemovePushEndpointRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Relay_V1_RemovePushEndpointResponse` message.
+        func removePushEndpoint(
+            request: GRPCCore.ServerRequest<Relay_V1_RemovePushEndpointRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Relay_V1_RemovePushEndpointResponse>
+
         /// Handle the "CreateConversation" method.
         ///
         /// > Source IDL Documentation:
@@ -797,6 +889,38 @@ extension Relay_V1_Client {
             context: GRPCCore.ServerContext
         ) async throws -> Relay_V1_ListDevicesResponse
 
+        /// Handle the "SetPushEndpoint" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Push wake-ups for the calling device while it is offline (docs/push.md).
+        ///
+        /// - Parameters:
+        ///   - request: A `Relay_V1_SetPushEndpointRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Relay_V1_SetPushEndpointResponse` to respond with.
+        func setPushEndpoint(
+            request: Relay_V1_SetPushEndpointRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Relay_V1_SetPushEndpointResponse
+
+        /// Handle the "RemovePushEndpoint" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Relay_V1_RemovePushEndpointRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Relay_V1_RemovePushEndpointResponse` to respond with.
+        func removePushEndpoint(
+            request: Relay_V1_RemovePushEndpointRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Relay_V1_RemovePushEndpointResponse
+
         /// Handle the "CreateConversation" method.
         ///
         /// > Source IDL Documentation:
@@ -1008,6 +1132,28 @@ extension Relay_V1_Client.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Relay_V1_Client.Method.SetPushEndpoint.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_SetPushEndpointRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_SetPushEndpointResponse>(),
+            handler: { request, context in
+                try await self.setPushEndpoint(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Relay_V1_Client.Method.RemovePushEndpoint.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_RemovePushEndpointRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_RemovePushEndpointResponse>(),
+            handler: { request, context in
+                try await self.removePushEndpoint(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Relay_V1_Client.Method.CreateConversation.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_CreateConversationRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_Conversation>(),
@@ -1178,6 +1324,28 @@ extension Relay_V1_Client.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
+    public func setPushEndpoint(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_SetPushEndpointRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_SetPushEndpointResponse> {
+        let response = try await self.setPushEndpoint(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func removePushEndpoint(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_RemovePushEndpointRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_RemovePushEndpointResponse> {
+        let response = try await self.removePushEndpoint(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
     public func createConversation(
         request: GRPCCore.StreamingServerRequest<Relay_V1_CreateConversationRequest>,
         context: GRPCCore.ServerContext
@@ -1339,6 +1507,32 @@ extension Relay_V1_Client.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Relay_V1_ListDevicesResponse> {
         return GRPCCore.ServerResponse<Relay_V1_ListDevicesResponse>(
             message: try await self.listDevices(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func setPushEndpoint(
+        request: GRPCCore.ServerRequest<Relay_V1_SetPushEndpointRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Relay_V1_SetPushEndpointResponse> {
+        return GRPCCore.ServerResponse<Relay_V1_SetPushEndpointResponse>(
+            message: try await self.setPushEndpoint(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func removePushEndpoint(
+        request: GRPCCore.ServerRequest<Relay_V1_RemovePushEndpointRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Relay_V1_RemovePushEndpointResponse> {
+        return GRPCCore.ServerResponse<Relay_V1_RemovePushEndpointResponse>(
+            message: try await self.removePushEndpoint(
                 request: request.message,
                 context: context
             ),
@@ -1587,6 +1781,48 @@ extension Relay_V1_Client {
             deserializer: some GRPCCore.MessageDeserializer<Relay_V1_ListDevicesResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_ListDevicesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetPushEndpoint" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Push wake-ups for the calling device while it is offline (docs/push.md).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_SetPushEndpointRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_SetPushEndpointRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_SetPushEndpointResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setPushEndpoint<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_SetPushEndpointRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_SetPushEndpointRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_SetPushEndpointResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_SetPushEndpointResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RemovePushEndpoint" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_RemovePushEndpointRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_RemovePushEndpointRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_RemovePushEndpointResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func removePushEndpoint<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_RemovePushEndpointRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_RemovePushEndpointRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_RemovePushEndpointResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_RemovePushEndpointResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "CreateConversation" method.
@@ -1951,6 +2187,70 @@ extension Relay_V1_Client {
             try await self.client.unary(
                 request: request,
                 descriptor: Relay_V1_Client.Method.ListDevices.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SetPushEndpoint" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Push wake-ups for the calling device while it is offline (docs/push.md).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_SetPushEndpointRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_SetPushEndpointRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_SetPushEndpointResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func setPushEndpoint<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_SetPushEndpointRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_SetPushEndpointRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_SetPushEndpointResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_SetPushEndpointResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Relay_V1_Client.Method.SetPushEndpoint.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RemovePushEndpoint" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_RemovePushEndpointRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_RemovePushEndpointRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_RemovePushEndpointResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func removePushEndpoint<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_RemovePushEndpointRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_RemovePushEndpointRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_RemovePushEndpointResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_RemovePushEndpointResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Relay_V1_Client.Method.RemovePushEndpoint.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2398,6 +2698,60 @@ extension Relay_V1_Client.ClientProtocol {
         )
     }
 
+    /// Call the "SetPushEndpoint" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Push wake-ups for the calling device while it is offline (docs/push.md).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Relay_V1_SetPushEndpointRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setPushEndpoint<Result>(
+        request: GRPCCore.ClientRequest<Relay_V1_SetPushEndpointRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_SetPushEndpointResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setPushEndpoint(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_SetPushEndpointRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_SetPushEndpointResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemovePushEndpoint" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Relay_V1_RemovePushEndpointRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removePushEndpoint<Result>(
+        request: GRPCCore.ClientRequest<Relay_V1_RemovePushEndpointRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_RemovePushEndpointResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.removePushEndpoint(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_RemovePushEndpointRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_RemovePushEndpointResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "CreateConversation" method.
     ///
     /// > Source IDL Documentation:
@@ -2801,6 +3155,68 @@ extension Relay_V1_Client.ClientProtocol {
             metadata: metadata
         )
         return try await self.listDevices(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetPushEndpoint" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Push wake-ups for the calling device while it is offline (docs/push.md).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func setPushEndpoint<Result>(
+        _ message: Relay_V1_SetPushEndpointRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_SetPushEndpointResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Relay_V1_SetPushEndpointRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setPushEndpoint(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RemovePushEndpoint" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func removePushEndpoint<Result>(
+        _ message: Relay_V1_RemovePushEndpointRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_RemovePushEndpointResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Relay_V1_RemovePushEndpointRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.removePushEndpoint(
             request: request,
             options: options,
             onResponse: handleResponse
