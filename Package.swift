@@ -411,6 +411,7 @@ let package = Package(
         "RelayStoreSQLite",
         "RelayStorePostgres",
         "E2E",
+        "RelaySDK",
         "Redis",
         "TLSIdentity",
         "Wire",

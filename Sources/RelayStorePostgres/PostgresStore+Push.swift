@@ -71,7 +71,8 @@ extension PostgresStore: PushStore {
           (String, String, Int16, String, Data, Int64, Int64, Int32).self)
         return WakeUp(
           device: try DeviceAddress.stored(user: user, device: device),
-          endpoint: PushEndpoint(kind: Relay_V1_PushKind(rawValue: Int(kind)) ?? .unspecified, token: token, secret: secret),
+          endpoint: PushEndpoint(
+            kind: Relay_V1_PushKind(rawValue: Int(kind)) ?? .unspecified, token: token, secret: secret),
           head: UInt64(head), waiting: UInt64(head - acked), attempts: Int(attempts))
       }
     }

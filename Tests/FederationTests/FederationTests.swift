@@ -105,6 +105,22 @@ extension FederationSuites {
       }
     }
 
+    @Test("a message from a peer relay wakes its offline recipient through the recipient's own relay")
+    func pushAcrossRelays() async throws {
+      try await TestPushGateway.with { gateway in
+        try await RelayMesh.with(config: ["b.test": gateway.configYAML()]) { mesh in
+          let (alice, bob, chat) = try await mesh.directChat()
+          try await bob.open { try await $0.setPushEndpoint(token: "bob-token") }
+          _ = try await alice.open { try await $0.send("wake up", to: chat) }
+          let requests = try await gateway.waitForToken("bob-token")
+          #expect(requests.first?.json?["device"] as? String == "bob@b.test/phone")
+          let body = String(decoding: requests.first?.body ?? Data(), as: UTF8.self)
+          #expect(!body.contains("alice"))
+          #expect(try await bob.receive(1) == ["wake up"])
+        }
+      }
+    }
+
     @Test("presence and typing of a user on a reach a subscriber on b, and stop with the session")
     func presenceAndTypingAcrossRelays() async throws {
       try await RelayMesh.with { mesh in

@@ -73,8 +73,10 @@ struct RelayMesh: Sendable {
   /// - Parameters:
   ///   - postgres: the relays that run as a region on a new PostgreSQL database (the rest embedded).
   ///   - clockSkewMs: how far a relay's message clock runs ahead (or behind), by domain.
+  ///   - config: more of a relay's config file (YAML sections), by domain.
   static func with<T: Sendable>(
-    postgres: Set<String> = [], clockSkewMs: [String: Int64] = [:], _ body: (RelayMesh) async throws -> T
+    postgres: Set<String> = [], clockSkewMs: [String: Int64] = [:], config more: [String: String] = [:],
+    _ body: (RelayMesh) async throws -> T
   ) async throws -> T {
     let domains = ["a.test", "b.test", "c.test"]
     var ports = [String: Int]()
@@ -109,6 +111,7 @@ struct RelayMesh: Sendable {
           config += "    - { domain: \(peer), address: \"127.0.0.1:\(address(domain, peer))\", "
           config += "fingerprint: \(identities[peer]!.fingerprint) }\n"
         }
+        config += more[domain] ?? ""
         let configPath = directory + "/relay.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let postgresURL = postgres.contains(domain) ? try await TestDatabases.makePostgresDatabase() : nil

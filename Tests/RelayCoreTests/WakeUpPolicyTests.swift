@@ -22,7 +22,8 @@ struct WakeUpPolicyTests {
 
   @Test("retries back off exponentially up to the maximum, spread by at most a fifth either way")
   func backoff() {
-    #expect((0 ..< 6).map { self.policy.retryDelayMs(attempts: $0, jitter: 0) } == [1000, 2000, 4000, 8000, 8000, 8000])
+    #expect(
+      (0 ..< 6).map { self.policy.retryDelayMs(attempts: $0, jitter: 0) } == [1000, 2000, 4000, 8000, 8000, 8000])
     #expect(self.policy.retryDelayMs(attempts: 0, jitter: 1) == 1200)
     #expect(self.policy.retryDelayMs(attempts: 0, jitter: -1) == 800)
     #expect(self.policy.retryDelayMs(attempts: 1_000_000, jitter: 5) == 9600)

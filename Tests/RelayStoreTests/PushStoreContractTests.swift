@@ -16,7 +16,8 @@ struct PushStoreContractTests {
       let alice = try await fixture.register("alice@localhost/phone")
       let bob = try await fixture.register("bob@localhost/phone")
       let carol = try await fixture.register("carol@localhost/phone")
-      let chat = try await fixture.conversation(.group, creator: "alice@localhost", others: ["bob@localhost", "carol@localhost"])
+      let chat = try await fixture.conversation(
+        .group, creator: "alice@localhost", others: ["bob@localhost", "carol@localhost"])
       let endpoint = PushEndpoint(kind: .webhook, token: "tok-bob", secret: Data([1, 2, 3]))
       try await fixture.store.setPushEndpoint(endpoint, for: bob)
       // No entries: nothing due.

@@ -40,11 +40,19 @@ final class ServedRelay: Sendable {
     return process
   }
 
-  static func with<T: Sendable>(_ body: (ServedRelay) async throws -> T) async throws -> T {
+  /// A relay with `config` (YAML) as its config file, if given.
+  static func with<T: Sendable>(config: String? = nil, _ body: (ServedRelay) async throws -> T) async throws -> T {
     let directory = makeTemporaryDirectory() + "/data"
     let port = try await freePort()
+    var arguments = [String]()
+    if let config {
+      let path = makeTemporaryDirectory() + "/relay.yaml"
+      try config.write(toFile: path, atomically: true, encoding: .utf8)
+      arguments = ["--config", path]
+    }
     let relay = ServedRelay(
-      process: try await Self.start(directory: directory, port: port), port: port, directory: directory)
+      process: try await Self.start(directory: directory, port: port, arguments: arguments), port: port,
+      directory: directory, arguments: arguments)
     do {
       let result = try await body(relay)
       #expect(await relay.current.withLock { $0 }.stop(SIGTERM) == 0)
@@ -81,6 +89,14 @@ final class ServedRelay: Sendable {
 
   /// Sends SIGHUP: the relay reads its config file again (its federation peers).
   func hangUp() { _ = Glibc.kill(self.current.withLock { $0 }.pid, SIGHUP) }
+
+  /// Kills the relay (SIGKILL), then starts it again on the same port and data.
+  func killAndStartAgain() async throws {
+    let old = self.current.withLock { $0 }
+    _ = await old.stop(SIGKILL)
+    self.logs.withLock { $0.append(old.output) }
+    try await self.startAgain()
+  }
 
   /// Kills the relay (SIGKILL) if it is still running.
   func kill() async { _ = await self.current.withLock { $0 }.stop(SIGKILL) }

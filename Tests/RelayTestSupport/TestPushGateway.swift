@@ -33,12 +33,15 @@ final class TestPushGateway: Sendable {
   }
 
   static func with<T: Sendable>(_ body: (TestPushGateway) async throws -> T) async throws -> T {
-    let made = try SelfSignedCertificate.make(commonName: "gateway", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
+    let made = try SelfSignedCertificate.make(
+      commonName: "gateway", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
     let caPath = makeTemporaryDirectory() + "/gateway-ca.pem"
     try Data(try made.certificatePEM().utf8).write(to: URL(fileURLWithPath: caPath))
     let tls = try NIOSSLContext(
       configuration: .makeServerConfiguration(
-        certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(try made.certificatePEM().utf8), format: .pem))],
+        certificateChain: [
+          .certificate(try NIOSSLCertificate(bytes: Array(try made.certificatePEM().utf8), format: .pem))
+        ],
         privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(made.privateKeyPEM.utf8), format: .pem))))
     let box = Box()
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -62,21 +65,22 @@ final class TestPushGateway: Sendable {
     }
   }
 
-  /// The next requests get these statuses, in order.
+  /// The next requests get these statuses, in order; 0 holds the request
+  /// unanswered (a gateway that hangs) until the caller gives up.
   func answer(_ statuses: [Int]) { self.state.withLock { $0.script += statuses } }
 
   var requests: [Request] { self.state.withLock { $0.requests } }
 
-  /// Waits until at least `count` requests arrived; fails after `timeout` (scaled by ``Patience``).
+  /// Waits for `count` wake-ups with `token`; every request the gateway got by then.
   @discardableResult
-  func waitForRequests(_ count: Int, timeout: Duration = .seconds(30)) async throws -> [Request] {
+  func waitForToken(_ token: String, count: Int = 1, timeout: Duration = .seconds(30)) async throws -> [Request] {
     let deadline = Patience.deadline(after: timeout)
     while ContinuousClock.now < deadline {
       let requests = self.requests
-      if requests.count >= count { return requests }
+      if requests.tokens(token) >= count { return requests }
       try await Task.sleep(for: .milliseconds(20))
     }
-    throw TimedOut(what: "\(count) requests at the push gateway (got \(self.requests.count))")
+    throw TimedOut(what: "\(count) wake-ups for \(token) (got \(self.requests.tokens(token)))")
   }
 
   fileprivate func received(_ request: Request) -> Int {
@@ -109,6 +113,7 @@ final class TestPushGateway: Sendable {
       case .end:
         let request = Request(headers: self.head?.headers.map { ($0.name, $0.value) } ?? [], body: self.body)
         let status = self.gateway.gateway.withLock { $0 }?.received(request) ?? 500
+        guard status != 0 else { return }
         var headers = HTTPHeaders()
         headers.add(name: "content-length", value: "0")
         let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)
@@ -117,6 +122,19 @@ final class TestPushGateway: Sendable {
       }
     }
   }
+}
+
+extension TestPushGateway {
+  /// The config file's `push` section for this gateway, as ``RelayConfiguration/Push/testing(_:)``.
+  func configYAML(timeoutMs: Int = 10_000) -> String {
+    "push: { gateway: \"\(self.url)\", gateway_ca: \"\(self.caPath)\", interval_seconds: 3600, "
+      + "timeout_ms: \(timeoutMs), retry_initial_ms: 50, retry_maximum_seconds: 1, scan_interval_ms: 100 }\n"
+  }
+}
+
+extension [TestPushGateway.Request] {
+  /// How many of these are wake-ups with `token`.
+  func tokens(_ token: String) -> Int { self.filter { $0.json?["token"] as? String == token }.count }
 }
 
 extension RelayConfiguration.Push {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRPCCore
+import RelaySDK
 import SwiftProtobuf
 import Testing
 import Wire
@@ -29,7 +30,7 @@ struct PushTests {
           for index in 0 ..< 100 { _ = try await a.send(self.message(toBob, to: "bob", "burst \(index)")) }
           _ = try await a.send(self.message(toCarol, to: "carol", "marker"))
         }
-        let requests = try await self.waitForToken("carol-token", at: gateway)
+        let requests = try await gateway.waitForToken("carol-token")
         let toBobs = requests.filter { $0.json?["token"] as? String == "bob-token" }
         #expect(toBobs.count == 1)
         let wake = try #require(toBobs.first)
@@ -62,8 +63,8 @@ struct PushTests {
               session.send(.with { $0.ack.cursor = envelope.cursor })
               _ = try await a.send(self.message(toCarol, to: "carol", "marker"))
             }
-            let requests = try await self.waitForToken("carol-token", at: gateway)
-            #expect(!requests.contains { $0.json?["token"] as? String == "bob-token" })
+            let requests = try await gateway.waitForToken("carol-token")
+            #expect(requests.tokens("bob-token") == 0)
           }
         }
       }
@@ -78,12 +79,12 @@ struct PushTests {
         gateway.answer([503, 503, 503])
         try await self.alice.withClient(relay) { a in
           _ = try await a.send(self.message(toBob, to: "bob", "retried"))
-          let toBobs = try await self.waitForToken("bob-token", count: 4, at: gateway)
-          #expect(toBobs.count == 4)
+          let requests = try await gateway.waitForToken("bob-token", count: 4)
+          #expect(requests.tokens("bob-token") == 4)
           _ = try await a.send(self.message(toCarol, to: "carol", "marker"))
         }
-        let requests = try await self.waitForToken("carol-token", at: gateway)
-        #expect(requests.filter { $0.json?["token"] as? String == "bob-token" }.count == 4)
+        let requests = try await gateway.waitForToken("carol-token")
+        #expect(requests.tokens("bob-token") == 4)
       }
     }
   }
@@ -97,7 +98,7 @@ struct PushTests {
         try await self.alice.withClient(relay) { a in
           _ = try await a.send(self.message(toBob, to: "bob", "gone"))
         }
-        try await self.waitForToken("bob-token", at: gateway)
+        try await gateway.waitForToken("bob-token")
         try await self.bob.withClient(relay) { b in
           let device = try DeviceAddress(parsing: "bob@localhost/phone")
           try await ChildProcess.waitUntil("the endpoint is removed") {
@@ -105,7 +106,13 @@ struct PushTests {
           }
           #expect(try await b.removePushEndpoint(.init()).removed == false)
           let bad = await #expect(throws: RPCError.self) {
-            try await b.setPushEndpoint(.with { $0.endpoint = .with { $0.kind = .webhook; $0.token = "has space" } })
+            try await b.setPushEndpoint(
+              .with {
+                $0.endpoint = .with {
+                  $0.kind = .webhook
+                  $0.token = "has space"
+                }
+              })
           }
           #expect(bad?.code == .invalidArgument)
         }
@@ -115,7 +122,13 @@ struct PushTests {
       try await self.bob.withClient(relay) { b in
         try await self.bob.register(b)
         let refused = await #expect(throws: RPCError.self) {
-          try await b.setPushEndpoint(.with { $0.endpoint = .with { $0.kind = .webhook; $0.token = "t" } })
+          try await b.setPushEndpoint(
+            .with {
+              $0.endpoint = .with {
+                $0.kind = .webhook
+                $0.token = "t"
+              }
+            })
         }
         #expect(refused?.code == .failedPrecondition)
         #expect(refused?.message == "this relay has no push gateway")
@@ -130,6 +143,8 @@ struct PushTests {
       // First run: the gateway is an address where nothing listens.
       var unreachable = RelayConfiguration.Push.testing(gateway)
       unreachable.gateway = "https://127.0.0.1:\(try await freePort())/wake"
+      // A call cut short by the shutdown leaves a claim of twice the timeout and a second.
+      unreachable.timeout = .seconds(1)
       let toBob = try await withRelay(dataDirectory: directory, configure: { $0.push = unreachable }) { relay in
         let (toBob, _) = try await self.setUp(relay)
         try await self.alice.withClient(relay) { a in
@@ -140,10 +155,31 @@ struct PushTests {
       #expect(gateway.requests.isEmpty)
       // Second run, on the same data: the gateway is up.
       try await withRelay(dataDirectory: directory, configure: { $0.push = .testing(gateway) }) { _ in
-        let requests = try await self.waitForToken("bob-token", at: gateway)
+        let requests = try await gateway.waitForToken("bob-token")
         #expect(requests.first?.json?["waiting"] as? Int == 1)
       }
       _ = toBob
+    }
+  }
+
+  @Test("kill -9 of the relay while the gateway holds the call: the wake-up is sent after the relay starts again")
+  func killedMidCall() async throws {
+    try await TestPushGateway.with { gateway in
+      gateway.answer([0])  // the first call is never answered
+      // A short call timeout, so the claim of the killed run lapses soon (twice the timeout and a second).
+      try await ServedRelay.with(config: gateway.configYAML(timeoutMs: 2000)) { relay in
+        let alice = try await Home.register("alice@localhost", "phone", on: relay)
+        let bob = try await Home.register("bob@localhost", "phone", on: relay)
+        try await bob.open { try await $0.setPushEndpoint(token: "bob-token") }
+        _ = try await alice.open { device in
+          try await device.send("while bob sleeps", to: try await device.conversationID(for: "bob@localhost"))
+        }
+        try await gateway.waitForToken("bob-token")
+        try await relay.killAndStartAgain()
+        let requests = try await gateway.waitForToken("bob-token", count: 2)
+        #expect(requests.tokens("bob-token") == 2)
+        #expect(requests.last?.json?["waiting"] as? Int == 1)
+      }
     }
   }
 
@@ -165,27 +201,21 @@ struct PushTests {
     }
     return try await self.alice.withClient(relay) { a in
       try await self.alice.register(a)
-      let toBob = try await a.createConversation(.with { $0.kind = .direct; $0.members = ["bob@localhost"] })
-      let toCarol = try await a.createConversation(.with { $0.kind = .direct; $0.members = ["carol@localhost"] })
+      let toBob = try await a.createConversation(
+        .with {
+          $0.kind = .direct
+          $0.members = ["bob@localhost"]
+        })
+      let toCarol = try await a.createConversation(
+        .with {
+          $0.kind = .direct
+          $0.members = ["carol@localhost"]
+        })
       return (toBob.id, toCarol.id)
     }
   }
 
   private func message(_ conversation: String, to user: String, _ text: String) -> Relay_V1_SendRequest {
     sendRequest(conversation, to: ["\(user)@localhost/phone"], text: text, messageID: newMessageID())
-  }
-
-  /// Waits for `count` wake-ups with `token`; every request the gateway got by then.
-  @discardableResult
-  private func waitForToken(_ token: String, count: Int = 1, at gateway: TestPushGateway) async throws
-    -> [TestPushGateway.Request]
-  {
-    let deadline = Patience.deadline(after: .seconds(30))
-    while ContinuousClock.now < deadline {
-      let requests = gateway.requests
-      if requests.filter({ $0.json?["token"] as? String == token }).count >= count { return requests }
-      try await Task.sleep(for: .milliseconds(20))
-    }
-    throw TimedOut(what: "\(count) wake-ups for \(token)")
   }
 }

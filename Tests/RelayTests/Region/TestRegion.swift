@@ -29,7 +29,8 @@ struct TestRegion: Sendable {
   /// Runs a node in this process for the duration of `body`.
   func node<T: Sendable>(
     _ name: String, postgresURL: String? = nil, redisURL: String? = nil, leaseTimeout: Duration = .seconds(15),
-    statementTimeout: Duration = .seconds(30), _ body: (TestRelay) async throws -> T
+    statementTimeout: Duration = .seconds(30), configure: (inout RelayConfiguration) -> Void = { _ in },
+    _ body: (TestRelay) async throws -> T
   ) async throws -> T {
     try await withRelay(dataDirectory: self.dataDirectory) { config in
       config.region.postgresURL = postgresURL ?? self.postgresURL
@@ -40,6 +41,7 @@ struct TestRegion: Sendable {
       config.region.postgresStatementTimeout = statementTimeout
       config.region.healthCheckInterval = .milliseconds(100)
       config.presence.sweepInterval = .milliseconds(50)
+      configure(&config)
     } _: { relay in
       try await body(relay)
     }
