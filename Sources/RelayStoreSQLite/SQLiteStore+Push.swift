@@ -54,6 +54,18 @@ extension SQLiteStore: PushStore {
     }
   }
 
+  public func wakeUpsPending() async throws -> Int64 {
+    try await self.read("counting pending wake-ups") { db in
+      try Int64.fetchOne(
+        db,
+        sql: """
+          SELECT count(*) FROM push_endpoints p
+          JOIN devices d ON d.user_address = p.user_address AND d.device_id = p.device_id
+          WHERE d.mailbox_head > d.acked_cursor AND d.mailbox_head > p.pushed_head
+          """) ?? 0
+    }
+  }
+
   public func finishWakeUp(_ wakeUp: WakeUp, _ result: WakeUpResult) async throws {
     let user = wakeUp.device.user.description
     let device = wakeUp.device.deviceID

@@ -25,6 +25,7 @@ struct PushStoreContractTests {
 
       _ = try await fixture.store.commit(
         (0 ..< 3).map { _ in fixture.send(alice, chat.id, to: [bob, carol]) }, clock: fixture.clock)
+      #expect(try await fixture.store.wakeUpsPending() == 1)
       // Carol has entries but no endpoint; Bob is due, with three waiting.
       let claimed = try await stores[1].claimWakeUps(devices: [bob, carol], nowMs: 1000, leaseMs: 100, limit: 10)
       #expect(claimed.map(\.device) == [bob])
@@ -39,6 +40,7 @@ struct PushStoreContractTests {
 
       // Sent: nothing more for what it covered, nor for new entries before the interval...
       try await fixture.store.finishWakeUp(again[0], .sent(nextAtMs: 5000))
+      #expect(try await fixture.store.wakeUpsPending() == 0)
       #expect(try await fixture.store.claimWakeUps(devices: nil, nowMs: 1200, leaseMs: 100, limit: 10).isEmpty)
       _ = try await fixture.store.commit([fixture.send(alice, chat.id, to: [bob, carol])], clock: fixture.clock)
       #expect(try await fixture.store.claimWakeUps(devices: [bob], nowMs: 1300, leaseMs: 100, limit: 10).isEmpty)

@@ -20,6 +20,7 @@ struct MetricsSampler: Service {
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
       self.metrics.connectedDevices.record(self.sessions.all().count)
       if let depth = try? await self.store.mailboxDepth() { self.metrics.mailboxDepth.record(depth) }
+      if let pending = try? await self.store.wakeUpsPending() { self.metrics.pushQueue.record(pending) }
       if let inUse = self.store.connectionsInUse { self.metrics.databaseConnectionsInUse.record(inUse) }
       if let redis = self.redis {
         let total = redis.roundTrips

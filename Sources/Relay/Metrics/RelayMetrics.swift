@@ -27,7 +27,7 @@ final class RelayMetrics: Sendable {
   let federation: FederationMetrics
   /// Wake-ups the push gateway took; calls that failed (retried); wake-ups
   /// it refused for good (dropped, or the token gone); wake-ups not sent
-  /// because the device was connected; wake-ups claimed by the last round.
+  /// because the device was connected; devices with a wake-up pending.
   let pushSent: CoreMetrics.Counter
   let pushFailed: CoreMetrics.Counter
   let pushDropped: CoreMetrics.Counter
@@ -54,7 +54,7 @@ final class RelayMetrics: Sendable {
     self.pushFailed = .init(label: "relay_push_failed_total", factory: factory)
     self.pushDropped = .init(label: "relay_push_dropped_total", factory: factory)
     self.pushSkipped = .init(label: "relay_push_skipped_total", factory: factory)
-    self.pushQueue = CoreMetrics.Gauge(label: "relay_push_claimed", factory: factory)
+    self.pushQueue = CoreMetrics.Gauge(label: "relay_push_queue_depth", factory: factory)
   }
 
   /// The Prometheus text exposition of every metric.

@@ -74,7 +74,6 @@ final class Pusher: Service, Sendable {
       self.logger.warning("cannot read the wake-up queue", metadata: ["error": "\(error)"])
       return
     }
-    self.metrics.pushQueue.record(claimed.count)
     await withTaskGroup(of: Void.self) { group in
       var running = 0
       for wakeUp in claimed {

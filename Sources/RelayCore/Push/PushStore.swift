@@ -18,6 +18,8 @@ public protocol PushStore: Sendable {
   /// node, gets it until then or until it is finished). `devices` limits the
   /// search to those devices (a hint from a commit); nil searches all.
   func claimWakeUps(devices: [DeviceAddress]?, nowMs: Int64, leaseMs: Int64, limit: Int) async throws -> [WakeUp]
+  /// Devices with a wake-up pending (due now, or after their interval or backoff): the queue's depth.
+  func wakeUpsPending() async throws -> Int64
   /// Records how a claimed wake-up went, and releases it.
   func finishWakeUp(_ wakeUp: WakeUp, _ result: WakeUpResult) async throws
 }

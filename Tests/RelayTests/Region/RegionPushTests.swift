@@ -21,20 +21,31 @@ struct RegionPushTests {
           let alice = TestDevice(region.user("alice"))
           let bob = TestDevice(region.user("bob"))
           var markers = [TestDevice]()
-          for (device, token) in [(bob, "bob-token"), (TestDevice(region.user("carol")), "carol-token"),
-            (TestDevice(region.user("dave")), "dave-token")]
-          {
+          for (device, token) in [
+            (bob, "bob-token"), (TestDevice(region.user("carol")), "carol-token"),
+            (TestDevice(region.user("dave")), "dave-token"),
+          ] {
             try await device.withClient(nodeB) { client in
               try await device.register(client)
               _ = try await client.setPushEndpoint(
-                .with { $0.endpoint = .with { $0.kind = .webhook; $0.token = token } })
+                .with {
+                  $0.endpoint = .with {
+                    $0.kind = .webhook
+                    $0.token = token
+                  }
+                })
             }
             if device.user != bob.user { markers.append(device) }
           }
           try await alice.withClient(nodeA) { a in
             try await alice.register(a)
             let chats = try await [bob, markers[0], markers[1]].asyncMap { device in
-              try await a.createConversation(.with { $0.kind = .direct; $0.members = [device.user] }).id
+              try await a.createConversation(
+                .with {
+                  $0.kind = .direct
+                  $0.members = [device.user]
+                }
+              ).id
             }
             let send = { (chat: String, to: TestDevice, text: String) in
               _ = try await a.send(sendRequest(chat, to: ["\(to.user)/phone"], text: text, messageID: newMessageID()))
