@@ -35,6 +35,9 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Run the relay as a region node on this PostgreSQL (an empty database).") var postgres: String?
   @Option(help: "With --postgres: the region's Redis.") var redis: String?
 
+  /// The server's CPU time (user + system, all threads) over the measured phase, per message.
+  static let cpuNote = "server CPU µs per message"
+
   mutating func run() async throws {
     if self.quick {
       (self.pairs, self.messages, self.rate, self.seconds, self.catchUp, self.devices) = (2, 200, 200, 1, 500, 20)
@@ -76,11 +79,11 @@ struct RunCommand: AsyncParsableCommand {
       progress("throughput: \(self.pairs) pairs x \(self.messages) messages of \(self.size) B")
       let run = PairWorkload(
         pairs: self.pairs, messagesPerPair: self.messages, size: self.size, pace: .window(64), ids: self.messageIDs)
-      let (perSecond, latency) = try await run.run(relay.target, tag: "t\(runID)")
+      let (perSecond, latency, cpu) = try await run.run(relay.target, tag: "t\(runID)")
       results.append(
         WorkloadResult(
           workload: "throughput", parameters: "\(self.pairs) pairs, \(self.size) B, window 64", perSecond: perSecond,
-          latencyMs: latency))
+          latencyMs: latency, notes: [Self.cpuNote: cpu]))
     }
     if selected.contains("latency") {
       let count = Int(self.rate * self.seconds) / self.pairs
@@ -88,27 +91,29 @@ struct RunCommand: AsyncParsableCommand {
       let run = PairWorkload(
         pairs: self.pairs, messagesPerPair: count, size: self.size, pace: .rate(perSecond: self.rate),
         ids: self.messageIDs)
-      let (perSecond, latency) = try await run.run(relay.target, tag: "l\(runID)")
+      let (perSecond, latency, cpu) = try await run.run(relay.target, tag: "l\(runID)")
       results.append(
         WorkloadResult(
           workload: "latency", parameters: "\(Int(self.rate)) msg/s fixed, \(self.pairs) pairs", perSecond: perSecond,
-          latencyMs: latency))
+          latencyMs: latency, notes: [Self.cpuNote: cpu]))
     }
     if selected.contains("fanout") {
       for members in self.groups.split(separator: ",").compactMap({ Int($0) }) {
         progress("fanout: a group of \(members), \(self.groupMessages) messages")
         let run = FanOutWorkload(members: members, messages: self.groupMessages, size: self.size, ids: self.messageIDs)
-        let (perSecond, latency) = try await run.run(relay.target, tag: "f\(members)\(runID)")
+        let (perSecond, latency, cpu) = try await run.run(relay.target, tag: "f\(members)\(runID)")
         results.append(
           WorkloadResult(
-            workload: "fanout", parameters: "group of \(members), deliveries", perSecond: perSecond, latencyMs: latency)
-        )
+            workload: "fanout", parameters: "group of \(members), deliveries", perSecond: perSecond, latencyMs: latency,
+            notes: ["server CPU µs per delivery": cpu]))
       }
     }
     if selected.contains("catchup") {
-      let perSecond = try await CatchUpWorkload(messages: self.catchUp, size: self.size, ids: self.messageIDs).run(
-        relay.target, tag: "u\(runID)")
-      results.append(WorkloadResult(workload: "catch-up", parameters: "\(self.catchUp) queued", perSecond: perSecond))
+      let (perSecond, cpu) = try await CatchUpWorkload(messages: self.catchUp, size: self.size, ids: self.messageIDs)
+        .run(relay.target, tag: "u\(runID)")
+      results.append(
+        WorkloadResult(
+          workload: "catch-up", parameters: "\(self.catchUp) queued", perSecond: perSecond, notes: [Self.cpuNote: cpu]))
     }
     if selected.contains("ceiling") {
       progress("ceiling: bare echo, \(self.pairs) streams x \(self.messages)")
@@ -116,12 +121,14 @@ struct RunCommand: AsyncParsableCommand {
         benchExecutable: CommandLine.arguments[0], port: try freeLoopbackPort())
       defer { echo.stop() }
       let run = EchoWorkload(streams: self.pairs, messagesPerStream: self.messages, size: self.size, window: 64)
-      let (perSecond, latency) = try await run.run(echo.target)
+      let (perSecond, latency, cpu) = try await run.run(echo.target)
       var result = WorkloadResult(
         workload: "ceiling", parameters: "echo, \(self.pairs) streams, \(self.size) B", perSecond: perSecond,
-        latencyMs: latency)
+        latencyMs: latency, notes: ["server CPU µs per echo": cpu])
       if let throughput = results.first(where: { $0.workload == "throughput" }) {
         result.notes["relay/ceiling %"] = 100 * throughput.perSecond / perSecond
+        // CPU per message: the relay's per persisted delivery over the echo server's per echo.
+        if let relayCPU = throughput.notes[Self.cpuNote], cpu > 0 { result.notes["relay/echo CPU ×"] = relayCPU / cpu }
       }
       results.append(result)
     }

@@ -12,6 +12,8 @@ struct BenchTarget: Sendable {
   var host: String
   var port: Int
   var certificatePEM: String
+  /// The server's process, whose CPU time the workloads measure.
+  var pid: Int32
 }
 
 /// A device as the load generator plays it: its own key and certificate (its

@@ -50,7 +50,9 @@ final class RelayProcess: Sendable {
     let certificate = try await Self.waitForFile(directory + "/relay-cert.pem", process: process)
     try await waitForPort(port)
     return RelayProcess(
-      process: process, target: BenchTarget(host: "127.0.0.1", port: port, certificatePEM: certificate),
+      process: process,
+      target: BenchTarget(
+        host: "127.0.0.1", port: port, certificatePEM: certificate, pid: process.processIdentifier),
       directory: directory)
   }
 

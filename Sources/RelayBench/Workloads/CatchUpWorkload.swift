@@ -11,7 +11,7 @@ struct CatchUpWorkload: Sendable {
   var size: Int
   var ids = MessageIDs.timeOrdered
 
-  func run(_ target: BenchTarget, tag: String) async throws -> Double {
+  func run(_ target: BenchTarget, tag: String) async throws -> (perSecond: Double, cpuMicrosPerMessage: Double) {
     let sender = try BenchDevice(user: "cs-\(tag)@localhost")
     let receiver = try BenchDevice(user: "cr-\(tag)@localhost")
     let workload = self
@@ -30,9 +30,9 @@ struct CatchUpWorkload: Sendable {
       let (acks, continuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
       let draining = Receiver(
         expected: workload.messages, latencies: LatencyRecorder(), expectedInterval: nil, ack: continuation)
-      let started = monotonicNanoseconds()
+      let meter = PhaseMeter(pid: target.pid)
       try await driveSession(clients[1], outbound: acks, finish: continuation, onFrame: draining.handle)
-      return Double(workload.messages) / (Double(monotonicNanoseconds() - started) / 1e9)
+      return meter.finish(count: workload.messages)
     }
   }
 }

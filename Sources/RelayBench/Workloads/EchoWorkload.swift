@@ -13,11 +13,11 @@ struct EchoWorkload: Sendable {
   var size: Int
   var window: Int
 
-  func run(_ target: BenchTarget) async throws -> (perSecond: Double, latency: Latency) {
+  func run(_ target: BenchTarget) async throws -> (perSecond: Double, latency: Latency, cpuMicrosPerMessage: Double) {
     let devices = try (0 ..< self.streams).map { try BenchDevice(user: "echo\($0)@localhost") }
     let latencies = LatencyRecorder()
     let workload = self
-    let started = monotonicNanoseconds()
+    let meter = PhaseMeter(pid: target.pid)
     try await withThrowingTaskGroup(of: Void.self) { group in
       for device in devices {
         group.addTask {
@@ -28,8 +28,8 @@ struct EchoWorkload: Sendable {
       }
       try await group.waitForAll()
     }
-    let seconds = Double(monotonicNanoseconds() - started) / 1e9
-    return (Double(self.streams * self.messagesPerStream) / seconds, latencies.summary)
+    let measured = meter.finish(count: self.streams * self.messagesPerStream)
+    return (measured.perSecond, latencies.summary, measured.cpuMicrosPerMessage)
   }
 
   private func echo(_ client: GRPCClient<HTTP2ClientTransport.Posix>, _ latencies: LatencyRecorder) async throws {

@@ -11,7 +11,9 @@ struct FanOutWorkload: Sendable {
   var size: Int
   var ids = MessageIDs.timeOrdered
 
-  func run(_ target: BenchTarget, tag: String) async throws -> (deliveriesPerSecond: Double, latency: Latency) {
+  func run(
+    _ target: BenchTarget, tag: String
+  ) async throws -> (deliveriesPerSecond: Double, latency: Latency, cpuMicrosPerDelivery: Double) {
     let devices = try (0 ..< self.members).map { try BenchDevice(user: "g\($0)-\(tag)@localhost") }
     let workload = self
     return try await withClients(devices, target) { clients in
@@ -23,7 +25,7 @@ struct FanOutWorkload: Sendable {
         })
       let recipients = devices.dropFirst().map(\.address)
       let latencies = LatencyRecorder()
-      let started = monotonicNanoseconds()
+      let meter = PhaseMeter(pid: target.pid)
       try await withThrowingTaskGroup(of: Void.self) { tasks in
         for index in 1 ..< devices.count {
           let (acks, continuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
@@ -50,8 +52,8 @@ struct FanOutWorkload: Sendable {
         }
         try await tasks.waitForAll()
       }
-      let seconds = Double(monotonicNanoseconds() - started) / 1e9
-      return (Double(workload.messages * recipients.count) / seconds, latencies.summary)
+      let measured = meter.finish(count: workload.messages * recipients.count)
+      return (measured.perSecond, latencies.summary, measured.cpuMicrosPerMessage)
     }
   }
 }

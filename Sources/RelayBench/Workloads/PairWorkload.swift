@@ -19,7 +19,9 @@ struct PairWorkload: Sendable {
   var pace: Pace
   var ids = MessageIDs.timeOrdered
 
-  func run(_ target: BenchTarget, tag: String) async throws -> (perSecond: Double, latency: Latency) {
+  func run(
+    _ target: BenchTarget, tag: String
+  ) async throws -> (perSecond: Double, latency: Latency, cpuMicrosPerMessage: Double) {
     let senders = try (0 ..< self.pairs).map { try BenchDevice(user: "s\($0)-\(tag)@localhost") }
     let receivers = try (0 ..< self.pairs).map { try BenchDevice(user: "r\($0)-\(tag)@localhost") }
     let workload = self
@@ -38,7 +40,7 @@ struct PairWorkload: Sendable {
       }
       let conversationIDs = conversations
       let latencies = LatencyRecorder()
-      let started = monotonicNanoseconds()
+      let meter = PhaseMeter(pid: target.pid)
       try await withThrowingTaskGroup(of: Void.self) { group in
         for index in 0 ..< workload.pairs {
           let (acks, ackContinuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
@@ -59,8 +61,8 @@ struct PairWorkload: Sendable {
         }
         try await group.waitForAll()
       }
-      let seconds = Double(monotonicNanoseconds() - started) / 1e9
-      return (Double(workload.pairs * workload.messagesPerPair) / seconds, latencies.summary)
+      let measured = meter.finish(count: workload.pairs * workload.messagesPerPair)
+      return (measured.perSecond, latencies.summary, measured.cpuMicrosPerMessage)
     }
   }
 

@@ -37,5 +37,13 @@ struct BenchSmokeTests {
     }
     #expect((results.first?.notes["relay RSS KiB per device"] ?? 0) > 0)
     #expect(results.last?.notes["relay/ceiling %"] != nil)
+    // CPU per message, of the server's process, for every message workload (ticks of 10 ms: at
+    // least one tick over a run, so never exactly zero for the relay's busiest phase).
+    for workload in ["throughput", "latency", "catch-up"] {
+      #expect(results.first { $0.workload == workload }?.notes["server CPU µs per message"] != nil, "\(workload)")
+    }
+    #expect(results.first { $0.workload == "fanout" }?.notes["server CPU µs per delivery"] != nil)
+    #expect(results.last?.notes["server CPU µs per echo"] != nil)
+    #expect((results.first { $0.workload == "throughput" }?.notes["server CPU µs per message"] ?? 0) > 0)
   }
 }
