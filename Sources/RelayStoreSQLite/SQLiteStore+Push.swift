@@ -111,11 +111,14 @@ extension SQLiteStore: PushStore {
       """
     var rows = [Row]()
     if let devices {
-      let statement = try db.cachedStatement(sql: select + " AND p.user_address = ? AND p.device_id = ?")
-      for device in Set(devices) where rows.count < limit {
-        if let row = try statement.fetchOneRow(arguments: [nowMs, nowMs, device.user.description, device.deviceID]) {
-          rows.append(row)
-        }
+      // One statement per batch of hinted devices (a commit hints up to a batch's recipients).
+      for chunk in Array(Set(devices)).chunked(by: 200) where rows.count < limit {
+        var arguments: StatementArguments = [nowMs, nowMs]
+        for device in chunk { arguments += [device.user.description, device.deviceID] }
+        arguments += [limit - rows.count]
+        let values = Array(repeating: "(?, ?)", count: chunk.count).joined(separator: ", ")
+        rows += try Row.fetchAll(
+          db, sql: select + " AND (p.user_address, p.device_id) IN (VALUES \(values)) LIMIT ?", arguments: arguments)
       }
     } else {
       rows = try Row.fetchAll(db, sql: select + " LIMIT ?", arguments: [nowMs, nowMs, limit])
@@ -128,5 +131,12 @@ extension SQLiteStore: PushStore {
           kind: Relay_V1_PushKind(rawValue: row[2]) ?? .unspecified, token: row[3], secret: row[4] as Data),
         head: head, waiting: head - UInt64(row[6] as Int64), attempts: row[7])
     }
+  }
+}
+
+extension Array {
+  /// The elements in runs of at most `size`.
+  fileprivate func chunked(by size: Int) -> [ArraySlice<Element>] {
+    stride(from: 0, to: self.count, by: size).map { self[$0 ..< Swift.min($0 + size, self.count)] }
   }
 }

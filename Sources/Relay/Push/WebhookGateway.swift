@@ -21,6 +21,10 @@ final class WebhookGateway: PushGateway {
   private let logger: Logger
 
   init(configuration: RelayConfiguration.Push, gateway: String, logger: Logger) throws(RelayError) {
+    guard let url = URL(string: gateway), ["https", "http"].contains(url.scheme ?? ""), url.host?.isEmpty == false
+    else {
+      throw RelayError(.invalidArgument, "the push gateway must be an https:// (or http://) URL with a host")
+    }
     var tls = TLSConfiguration.makeClientConfiguration()
     if let ca = configuration.gatewayCAPath {
       do {

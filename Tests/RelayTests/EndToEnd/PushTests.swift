@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRPCCore
+import Logging
 import RelaySDK
 import SwiftProtobuf
 import Testing
@@ -159,6 +160,19 @@ struct PushTests {
         #expect(requests.first?.json?["waiting"] as? Int == 1)
       }
       _ = toBob
+    }
+  }
+
+  @Test("a relay refuses to start with a push gateway that is no http(s) URL with a host")
+  func badGateway() throws {
+    for gateway in ["push.example/wake", "ftp://push.example", "https://"] {
+      var configuration = RelayConfiguration.defaults
+      configuration.dataDirectory = makeTemporaryDirectory()
+      configuration.push.gateway = gateway
+      let error = #expect(throws: RelayError.self) {
+        _ = try RelayNode(configuration: configuration, logger: Logger(label: "test"))
+      }
+      #expect(error?.code == .invalidArgument, "\(gateway)")
     }
   }
 
