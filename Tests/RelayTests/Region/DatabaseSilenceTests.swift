@@ -34,9 +34,10 @@ struct DatabaseSilenceTests {
   }
 
   private func silence(_ proxy: TCPProxy, _ region: TestRegion) async throws {
-    // 5 s: PostgreSQL also ends a transaction idle that long, and on a loaded machine the
-    // node may pause that long between two statements while the test sets up its chat.
-    try await region.node("n1", leaseTimeout: .seconds(2), statementTimeout: .seconds(5)) { node in
+    // 5 s (scaled by Patience, as under ThreadSanitizer): PostgreSQL also ends a transaction
+    // idle that long, and on a loaded machine the node may pause that long between two
+    // statements while the test sets up its chat (seen once under TSan beside the push suites).
+    try await region.node("n1", leaseTimeout: .seconds(2), statementTimeout: .seconds(5) * Patience.scale) { node in
       try await region.pair(node, node) { alice, a, bob, b, chat in
         let ids = (0 ..< 60).map { _ in newMessageID() }
         let (outcomes, silentFor) = try await withSession(a) { aliceSession in
@@ -69,7 +70,7 @@ struct DatabaseSilenceTests {
         }
         await proxy.resume()
         // A silent connection is closed by the node when a statement has had no answer for
-        // 5 s + 5 s; a connection it opens meanwhile is silent too, and the lease waits 2 s.
+        // 5 s + 5 s (each scaled); a connection it opens meanwhile is silent too, and the lease waits 2 s.
         #expect(
           silentFor < .seconds(45) * Patience.scale, "the last send ended \(silentFor) after PostgreSQL went silent")
         #expect(outcomes.values.contains(false), "sends failed while PostgreSQL was silent")
