@@ -68,9 +68,10 @@ extension PostgresStore {
 
 extension PostgresStore: FederationStore {
   public func outbox(for peer: String, after id: UInt64, limit: Int) async throws -> [Relay_V1_OutboxEvent] {
-    try await self.read("reading an outbox") { db in
+    let after = try Int64(wire: id, field: "outbox id")
+    return try await self.read("reading an outbox") { db in
       try await db.rows(
-        "SELECT id, event FROM outbox WHERE peer = \(peer) AND id > \(Int64(id)) ORDER BY id LIMIT \(limit)"
+        "SELECT id, event FROM outbox WHERE peer = \(peer) AND id > \(after) ORDER BY id LIMIT \(limit)"
       ).map { row in
         let (id, bytes) = try row.decode((Int64, ByteBuffer).self)
         var entry = Relay_V1_OutboxEvent()
@@ -82,8 +83,9 @@ extension PostgresStore: FederationStore {
   }
 
   public func deleteOutbox(for peer: String, ids: [UInt64]) async throws {
+    let stored = try ids.map { (id) throws(RelayError) in try Int64(wire: id, field: "outbox id") }
     try await self.transaction("pruning an outbox") { db in
-      try await db.run("DELETE FROM outbox WHERE peer = \(peer) AND id = ANY(\(ids.map { Int64($0) })::bigint[])")
+      try await db.run("DELETE FROM outbox WHERE peer = \(peer) AND id = ANY(\(stored)::bigint[])")
     }
   }
 

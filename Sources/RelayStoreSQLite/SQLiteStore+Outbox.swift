@@ -46,7 +46,7 @@ extension SQLiteStore: FederationStore {
     try await self.read("reading an outbox") { db in
       try Row.fetchAll(
         db, sql: "SELECT id, event FROM outbox WHERE peer = ? AND id > ? ORDER BY id LIMIT ?",
-        arguments: [peer, Int64(id), limit]
+        arguments: [peer, try Int64(wire: id, field: "outbox id"), limit]
       ).map { row in
         var entry = Relay_V1_OutboxEvent()
         entry.id = UInt64(row[0] as Int64)
@@ -59,7 +59,7 @@ extension SQLiteStore: FederationStore {
   public func deleteOutbox(for peer: String, ids: [UInt64]) async throws {
     try await self.write("pruning an outbox") { db in
       let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE peer = ? AND id = ?")
-      for id in ids { try delete.execute(arguments: [peer, Int64(id)]) }
+      for id in ids { try delete.execute(arguments: [peer, try Int64(wire: id, field: "outbox id")]) }
     }
   }
 
