@@ -20,6 +20,9 @@ struct RelayServer: Service {
   let prepare: @Sendable () async throws -> Void
   /// Opens when the server listens, or fails when it stops before that.
   let listening: ListeningGate
+  /// How long a cancelled server has to finish its graceful shutdown before
+  /// its calls are cancelled (``serveUncancelled()``).
+  let cancellationGrace: Duration
 
   init(
     configuration: RelayConfiguration, certificate: RelayCertificate, services: [any RegistrableRPCService],
@@ -74,6 +77,7 @@ struct RelayServer: Service {
     self.sessions = sessions
     self.health = health
     self.prepare = prepare
+    self.cancellationGrace = configuration.connection.shutdownGracePeriod + .seconds(2)
   }
 
   func run() async throws {
@@ -82,7 +86,7 @@ struct RelayServer: Service {
       try await cancelWhenGracefulShutdown { try await self.prepare() }
       try await withGracefulShutdownHandler {
         do {
-          try await self.server.serve()
+          try await self.serveUncancelled()
         } catch let error as RuntimeError where error.code == .serverIsStopped {
           // Shut down before it listened (a stop during the migrations): not a failure.
         }

@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Testing
 
@@ -8,7 +10,7 @@ import Testing
 @testable import RelayStoreSQLite
 @testable import RelayTestSupport
 
-@Suite("The gRPC server stopped before it listens", .timeLimit(.minutes(5)))
+@Suite("The gRPC server stopped before it listens, or cancelled while clients connect", .timeLimit(.minutes(5)))
 struct RelayServerShutdownTests {
   @Test("a shutdown during the preparation, which finishes anyway, stops the server and fails the port's waiters")
   func shutdownWhilePreparing() async throws {
@@ -45,5 +47,56 @@ struct RelayServerShutdownTests {
       tasks.cancelAll()
     }
     await #expect(throws: RelayError.self) { try await server.listening.port }
+  }
+
+  /// Cancelled while connections wait in the transport's accept queue, the
+  /// transport trapped ("Deinited NIOAsyncWriter without calling finish()",
+  /// apple/swift-nio#2637) and took the process down: this test's process.
+  @Test("a server cancelled while clients keep connecting stops, without a crash")
+  func cancelledWhileClientsConnect() async throws {
+    var configuration = RelayConfiguration.defaults
+    configuration.dataDirectory = makeTemporaryDirectory()
+    configuration.listen = .init(host: "127.0.0.1", port: 0)
+    configuration.connection.shutdownGracePeriod = .seconds(1)
+    let certificate = try RelayCertificate.load(configuration)
+    for _ in 0 ..< 10 {
+      let server = RelayServer(
+        configuration: configuration, certificate: certificate, services: [], sessions: SessionRegistry(),
+        health: HealthService())
+      try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await server.run() }
+        let port = try await server.listening.port
+        let (connected, connecting) = AsyncStream.makeStream(of: Void.self)
+        for _ in 0 ..< 16 {
+          tasks.addTask { await Self.connectRepeatedly(to: port, connecting) }
+        }
+        var count = 0
+        for await _ in connected {
+          count += 1
+          if count == 64 { break }
+        }
+        // Clients are still connecting while everything is cancelled.
+        tasks.cancelAll()
+        while let _ = try? await tasks.next() {}
+      }
+    }
+  }
+
+  /// Opens plain TCP connections to `port`, one after another, until cancelled;
+  /// each one connected is yielded. Closes them all at the end.
+  private static func connectRepeatedly(to port: Int, _ connected: AsyncStream<Void>.Continuation) async {
+    var channels: [any Channel] = []
+    while !Task.isCancelled {
+      do {
+        channels.append(
+          try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(
+            host: "127.0.0.1", port: port
+          ).get())
+        connected.yield()
+      } catch {
+        try? await Task.sleep(for: .milliseconds(1))
+      }
+    }
+    for channel in channels { channel.close(promise: nil) }
   }
 }
