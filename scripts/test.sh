@@ -42,8 +42,13 @@ phase_limit=${RELAY_TEST_PHASE_SECONDS:-480}
 dump_stalled() {
   local tests
   tests=$(pgrep -f 'relayPackageTests.xctest' | head -1 || true)
-  [ -n "$tests" ] || return 0
-  echo "the test run is still going after ${phase_limit}s; where its tasks wait (scripts/swift-tasks.py):"
+  if [ -z "$tests" ]; then
+    # The test process is gone (it crashed): something it started still holds its output open.
+    echo "the test process has ended, but the run has not; what is left:"
+    ps -eo pid,ppid,stat,etime,args | grep -E 'swift-test|relayPackageTests|/debug/relay' | grep -v grep || true
+    return 0
+  fi
+  echo "where the test process's tasks wait (scripts/swift-tasks.py):"
   python3 scripts/swift-tasks.py "$tests" 2>&1 | head -600 || true
   if command -v gdb >/dev/null; then
     echo "every thread's native stack (gdb):"
@@ -52,10 +57,23 @@ dump_stalled() {
   fi
 }
 
+# Kills what runs under `pid` (not `pid` itself: scripts/with-databases.sh
+# then stops its servers as usual) and every relay or relay-client built
+# here, which a crashed test process leaves behind, holding its output open.
+kill_phase() {
+  local pid=$1 children child
+  children=$(pgrep -P "$pid" || true)
+  for child in $children; do
+    kill_phase "$child"
+    kill -KILL "$child" 2>/dev/null || true
+  done
+  pkill -KILL -f "^$PWD/\.build[^ ]*/debug/relay" || true
+}
+
 # Runs the command with its output in $1 (and on the terminal); 124 if it ran
 # past the limit, after showing where its tasks and threads wait.
 run_watched() {
-  local log=$1 waited=0 pid
+  local log=$1 waited=0 pid dumped=""
   shift
   "$@" >"$log" 2>&1 &
   pid=$!
@@ -63,9 +81,17 @@ run_watched() {
   while kill -0 "$pid" 2>/dev/null; do
     sleep 5
     waited=$((waited + 5))
-    if [ "$waited" -ge "$phase_limit" ]; then
+    # The first test past its time limit: where everything waits, while it is
+    # still there (the cancellation that follows may end the wait, or not).
+    if [ -z "$dumped" ] && grep -q 'Time limit was exceeded' "$log"; then
+      dumped=1
+      echo "a test ran past its time limit; where the test process waits now:"
       dump_stalled
-      pkill -KILL -f relayPackageTests.xctest || true
+    fi
+    if [ "$waited" -ge "$phase_limit" ]; then
+      echo "the test run is still going after ${phase_limit}s"
+      dump_stalled
+      kill_phase "$pid"
       wait "$pid" 2>/dev/null || true
       return 124
     fi
