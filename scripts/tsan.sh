@@ -37,6 +37,9 @@ echo "tsan self-check: a contended Mutex is quiet, an unlocked counter is report
 # scripts/test.sh builds with these flags, then runs the phase under its watch.
 # TSan runs everything 5-15 times slower: the tests wait 4 times longer for
 # their events (Tests/RelayTestSupport/Patience.swift); what they expect is unchanged.
+# The time limits of suites scale the same way (Patience.minutes), and so
+# does the watch on the whole phase (scripts/test.sh).
 export RELAY_TEST_TIME_SCALE=4
+export RELAY_TEST_PHASE_SECONDS=${RELAY_TEST_PHASE_SECONDS:-960}
 RELAY_SWIFT_FLAGS="--sanitize=thread --build-path .build-tsan" \
   scripts/test.sh --skip FederationSuites --skip HostileTests

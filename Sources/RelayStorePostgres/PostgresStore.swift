@@ -195,7 +195,8 @@ public final class PostgresStore: RelayStore, Service {
     if ["08", "53", "57"].contains(String(state.prefix(2))) || state == "25P03" {
       return RelayError(.unavailable, "the database is busy or unavailable (\(what))", cause: error)
     }
-    return RelayError(.internal, "\(what) failed", cause: error)
+    // The SQLSTATE says which failure it was, without any of the data.
+    return RelayError(.internal, "\(what) failed (SQLSTATE \(state))", cause: error)
   }
 }
 

@@ -7,7 +7,7 @@ import Wire
 
 extension FederationSuites {
   /// The hybrid logical clock across relays whose wall clocks disagree.
-  @Suite("Federation: clocks that disagree", .timeLimit(.minutes(5)))
+  @Suite("Federation: clocks that disagree", .timeLimit(Patience.minutes(5)))
   struct FederationClockTests {
     @Test("with a's clock 10 minutes ahead, a reply made on b sorts after the message it answers, on all three relays")
     func replyAfterQuestion() async throws {

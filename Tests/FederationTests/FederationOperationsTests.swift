@@ -10,7 +10,7 @@ import Wire
 
 extension FederationSuites {
   /// What an operator does with peers: look at them, and change them without a restart.
-  @Suite("Federation: relay peers and SIGHUP reload", .timeLimit(.minutes(5)))
+  @Suite("Federation: relay peers and SIGHUP reload", .timeLimit(Patience.minutes(5)))
   struct FederationOperationsTests {
     @Test(
       "relay peers shows each peer; a peer removed from the config and SIGHUP is refused (logged, counted, shown on its side), added back it catches up"

@@ -8,7 +8,7 @@ import Wire
 
 extension FederationSuites {
   /// A partition between `a` and `c` while both write to the same group.
-  @Suite("Federation: a partition heals to identical conversations", .timeLimit(.minutes(5)))
+  @Suite("Federation: a partition heals to identical conversations", .timeLimit(Patience.minutes(5)))
   struct FederationPartitionTests {
     @Test(
       "a and c cut apart while both write to a group (a's outbox to c even lost), then healed: all three relays hold the same messages in the same display order",

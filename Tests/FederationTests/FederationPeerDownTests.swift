@@ -6,7 +6,7 @@ import Testing
 
 extension FederationSuites {
   /// A peer relay that is down never stops a send to a conversation that exists.
-  @Suite("Federation: a peer that is down", .timeLimit(.minutes(5)))
+  @Suite("Federation: a peer that is down", .timeLimit(Patience.minutes(5)))
   struct FederationPeerDownTests {
     @Test(
       "with b down, relay-client's send to bob@b.test commits on a and arrives when b is back; a new conversation with a user of b fails clearly"

@@ -11,7 +11,7 @@ import Wire
 
 extension FederationSuites {
   /// Who may speak as a peer, and for whom.
-  @Suite("Federation: peer authentication and forged events", .timeLimit(.minutes(5)))
+  @Suite("Federation: peer authentication and forged events", .timeLimit(Patience.minutes(5)))
   struct FederationPeerTrustTests {
     @Test("a relay whose certificate matches no configured peer gets UNAUTHENTICATED")
     func unknownPeerRefused() async throws {

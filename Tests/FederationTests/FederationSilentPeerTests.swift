@@ -6,7 +6,7 @@ import Testing
 
 extension FederationSuites {
   /// A peer that stops answering without closing its connection.
-  @Suite("Federation: a silent peer", .timeLimit(.minutes(5)))
+  @Suite("Federation: a silent peer", .timeLimit(Patience.minutes(5)))
   struct FederationSilentPeerTests {
     @Test("a link gone silent is noticed within its keepalive bound, sends commit meanwhile, and delivery resumes")
     func silentPeer() async throws {

@@ -14,7 +14,7 @@ typealias FederationClient = Relay_V1_Federation.Client<HTTP2ClientTransport.Pos
 
 extension FederationSuites {
   /// Three relays in three processes, peered by config over mutual TLS.
-  @Suite("Federation: three relays peered over mTLS", .timeLimit(.minutes(5)))
+  @Suite("Federation: three relays peered over mTLS", .timeLimit(Patience.minutes(5)))
   struct FederationTests {
     @Test(
       "a direct chat between a and b with receipts crossing relays, and a group with members on all three",

@@ -10,7 +10,7 @@ import Wire
 
 extension FederationSuites {
   /// What a peer (or a client with remote users in its request) can make a relay do.
-  @Suite("Federation: out-of-range peer values, and checks before lookups", .timeLimit(.minutes(5)))
+  @Suite("Federation: out-of-range peer values, and checks before lookups", .timeLimit(Patience.minutes(5)))
   struct FederationWireValueTests {
     @Test(
       "a peer's origin_seq, hlc, version or contiguous_origin_seq past 2^63 - 1 is refused; the relay keeps serving",

@@ -8,7 +8,7 @@ import Testing
 @testable import RelayTestSupport
 
 /// The Redis client (RESP on SwiftNIO) against a real redis-server.
-@Suite("Redis client (RESP on SwiftNIO)", .timeLimit(.minutes(3)))
+@Suite("Redis client (RESP on SwiftNIO)", .timeLimit(Patience.minutes(3)))
 struct RedisClientTests {
   func withClient(
     url: String, subscriptions: [String] = [], onMessage: @escaping RedisClient.MessageHandler = { _, _ in },

@@ -4,7 +4,7 @@ import Testing
 @testable import RelayTestSupport
 
 /// `relay-client` driven as a person would, against `relay serve`.
-@Suite("relay-client command line", .timeLimit(.minutes(5)))
+@Suite("relay-client command line", .timeLimit(Patience.minutes(5)))
 struct ClientCommandLineTests {
   func client(_ arguments: [String]) async throws -> (status: Int32, output: String) {
     try await runProgram(relayClientExecutable, arguments)
@@ -99,7 +99,7 @@ struct ClientCommandLineTests {
   }
 }
 
-@Suite("relay-client chat", .timeLimit(.minutes(5)))
+@Suite("relay-client chat", .timeLimit(Patience.minutes(5)))
 struct ClientChatTests {
   @Test("an interactive chat sends what is typed and shows replies, receipts and typing")
   func interactiveChat() async throws {

@@ -9,7 +9,7 @@ import Wire
 
 /// One device sending and receiving at once: each peer session is read,
 /// advanced and saved as one unit, so no message key is derived twice.
-@Suite("Client SDK: sends and receives at once", .timeLimit(.minutes(5)))
+@Suite("Client SDK: sends and receives at once", .timeLimit(Patience.minutes(5)))
 struct ClientConcurrencyTests {
   /// Every sealed copy's ratchet key and message number, by recipient device:
   /// the pair names the message key, so a repeat is a key used twice.

@@ -11,7 +11,7 @@ import X509
 
 /// The client SDK through a real relay (`relay serve`) over TLS: end-to-end
 /// encryption, several devices per user, groups, receipts, restarts.
-@Suite("Client SDK through a relay", .timeLimit(.minutes(5)))
+@Suite("Client SDK through a relay", .timeLimit(Patience.minutes(5)))
 struct ClientTests {
   @Test("two users with two devices each and a group of three; the relay's files and log hold no plaintext")
   func devicesAndGroup() async throws {

@@ -12,7 +12,7 @@ import Wire
 /// The federation half of the storage contract, on every backend: the
 /// outbox a commit writes, the idempotent apply of a peer's events, version
 /// vectors and requeues.
-@Suite("Storage contract: federation", .timeLimit(.minutes(3)))
+@Suite("Storage contract: federation", .timeLimit(Patience.minutes(3)))
 struct FederationStoreContractTests {
   static let rules = FederationRules(localDomain: "localhost", maxEnvelopeBytes: 1024, maxCopies: 16, maxMembers: 16)
 

@@ -7,7 +7,7 @@ import Wire
 
 /// The wake-up queue (docs/push.md), on each backend: what is due, claims on
 /// a lease, and what each result leaves behind.
-@Suite("Storage contract: push wake-ups", .timeLimit(.minutes(3)))
+@Suite("Storage contract: push wake-ups", .timeLimit(Patience.minutes(3)))
 struct PushStoreContractTests {
   @Test("a device is due once its mailbox holds entries past its ack and its last wake-up", arguments: StoreBackend.all)
   func dueAndClaimed(_ backend: StoreBackend) async throws {

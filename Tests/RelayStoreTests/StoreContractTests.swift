@@ -9,7 +9,7 @@ import Wire
 @testable import RelayTestSupport
 
 /// The storage contract: what every backend must do, tested on each one.
-@Suite("Storage contract", .timeLimit(.minutes(3)))
+@Suite("Storage contract", .timeLimit(Patience.minutes(3)))
 struct StoreContractTests {
   @Test(arguments: StoreBackend.all)
   func capabilities(_ backend: StoreBackend) async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import RelayCore
+import Testing
 
 /// How many times longer than usual a test waits for the event it needs:
 /// `RELAY_TEST_TIME_SCALE` (a whole number, at least 1), else 1.
@@ -23,13 +24,23 @@ enum Patience {
   static func deadline(afterSeconds seconds: Double) -> ContinuousClock.Instant {
     Self.deadline(after: .milliseconds(Int(seconds * 1000)))
   }
+
+  /// A suite's or test's time limit of `minutes`, scaled: a bound on a
+  /// stalled test, never a measure of a slow one.
+  static func minutes(_ minutes: Int) -> TimeLimitTrait.Duration {
+    .minutes(minutes * Self.scale)
+  }
 }
 
 extension RelayConfiguration {
   /// Test sessions send no heartbeats: the time a silent device is allowed
-  /// (the presence and region-session TTLs) scales with the tests' patience.
+  /// (the presence and region-session TTLs) scales with the tests' patience,
+  /// and so does the bound on a TLS handshake (a starved relay under
+  /// ThreadSanitizer took more than 10 s for one, and the client's call
+  /// failed "subchannel isn't ready").
   mutating func allowSilentTestSessions() {
     self.presence.ttl = self.presence.ttl * Patience.scale
     self.region.sessionTTL = self.region.sessionTTL * Patience.scale
+    self.connection.handshakeTimeout = self.connection.handshakeTimeout * Patience.scale
   }
 }

@@ -20,19 +20,23 @@ final class Pusher: Service, Sendable {
   private let policy: WakeUpPolicy
   /// Whether a node holds the device's stream now (this node, or any of the region).
   private let isConnected: @Sendable (DeviceAddress) async -> Bool
+  /// Returns once the store may be read (the node is prepared); throws if it never will be.
+  private let ready: @Sendable () async throws -> Void
   private let hints: (stream: AsyncStream<[DeviceAddress]>, continuation: AsyncStream<[DeviceAddress]>.Continuation)
   private let metrics: RelayMetrics
   private let logger: Logger
 
   init(
     store: any PushStore, gateway: any PushGateway, configuration: RelayConfiguration.Push,
-    isConnected: @escaping @Sendable (DeviceAddress) async -> Bool, metrics: RelayMetrics, logger: Logger
+    isConnected: @escaping @Sendable (DeviceAddress) async -> Bool,
+    ready: @escaping @Sendable () async throws -> Void = {}, metrics: RelayMetrics, logger: Logger
   ) {
     self.store = store
     self.gateway = gateway
     self.configuration = configuration
     self.policy = configuration.policy
     self.isConnected = isConnected
+    self.ready = ready
     // A burst of commits while the store is slow keeps the newest hints; the scan finds the rest.
     self.hints = AsyncStream.makeStream(of: [DeviceAddress].self, bufferingPolicy: .bufferingNewest(256))
     self.metrics = metrics
@@ -47,6 +51,8 @@ final class Pusher: Service, Sendable {
 
   func run() async throws {
     await cancelWhenGracefulShutdown {
+      // Before the schema is migrated, the queue is not there to read.
+      guard (try? await self.ready()) != nil else { return }
       await withDiscardingTaskGroup { group in
         group.addTask {
           while !Task.isCancelled {

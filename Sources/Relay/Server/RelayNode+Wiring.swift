@@ -49,10 +49,11 @@ extension RelayNode {
   }
 
   /// Push wake-ups, when the configuration names a gateway. A device is
-  /// connected when this node holds its session or, on a region node, any node does.
+  /// connected when this node holds its session or, on a region node, any node
+  /// does. The queue is read once the node listens (its schema is migrated).
   static func pusher(
     _ configuration: RelayConfiguration, store: any RelayStore, sessions: SessionRegistry, region: RegionLink?,
-    metrics: RelayMetrics, logger: Logger
+    ready: ListeningGate, metrics: RelayMetrics, logger: Logger
   ) throws(RelayError) -> Pusher? {
     guard let url = configuration.push.gateway else { return nil }
     let gateway = try WebhookGateway(configuration: configuration.push, gateway: url, logger: logger)
@@ -61,7 +62,7 @@ extension RelayNode {
       isConnected: { device in
         if sessions.session(for: device) != nil { return true }
         return await region?.holdsSession(device) ?? false
-      }, metrics: metrics, logger: logger)
+      }, ready: { _ = try await ready.port }, metrics: metrics, logger: logger)
   }
 
   /// The clock that stamps every message. `RELAY_CLOCK_SKEW_MS` moves it

@@ -64,8 +64,11 @@ public final class RelayNode: Service {
       wallClock: HybridLogicalClock.systemMilliseconds)
     let metrics = RelayMetrics()
     let clock = Self.messageClock()
+    // Open once the node is prepared (its schema migrated) and listens.
+    let listening = ListeningGate()
     let pusher = try Self.pusher(
-      configuration, store: store, sessions: sessions, region: region?.link, metrics: metrics, logger: logger)
+      configuration, store: store, sessions: sessions, region: region?.link, ready: listening, metrics: metrics,
+      logger: logger)
     // Every path that commits (sends, acks, reads, membership, peer batches) ends here.
     let dispatcher = CommitDispatcher(sessions: sessions, federator: federator, pusher: pusher)
     let committer = SendCommitter(
@@ -95,7 +98,7 @@ public final class RelayNode: Service {
     self.federator = federator
     self.server = RelayServer(
       configuration: configuration, certificate: certificate, services: services, sessions: sessions, health: health,
-      prepare: Self.prepare(store, migrate: configuration.region.migrateOnStart, logger: logger))
+      listening: listening, prepare: Self.prepare(store, migrate: configuration.region.migrateOnStart, logger: logger))
     let sweeper = PresenceSweeper(
       presence: presence, sessions: sessions, interval: configuration.presence.sweepInterval,
       ttl: configuration.presence.ttl)

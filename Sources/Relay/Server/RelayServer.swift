@@ -26,9 +26,9 @@ struct RelayServer: Service {
 
   init(
     configuration: RelayConfiguration, certificate: RelayCertificate, services: [any RegistrableRPCService],
-    sessions: SessionRegistry, health: HealthService, prepare: @escaping @Sendable () async throws -> Void = {}
+    sessions: SessionRegistry, health: HealthService, listening: ListeningGate = ListeningGate(),
+    prepare: @escaping @Sendable () async throws -> Void = {}
   ) {
-    let listening = ListeningGate()
     self.listening = listening
     let security = RelayTransportSecurity.server(
       certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)

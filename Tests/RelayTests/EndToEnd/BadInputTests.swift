@@ -52,7 +52,7 @@ struct GarbageSerializer<Message: Sendable>: MessageSerializer {
   }
 }
 
-@Suite("Bad input gets a precise status and writes nothing", .timeLimit(.minutes(3)))
+@Suite("Bad input gets a precise status and writes nothing", .timeLimit(Patience.minutes(3)))
 struct BadInputTests {
   @Test("a send that misses or adds devices: FAILED_PRECONDITION listing them, nothing delivered")
   func deviceMismatch() async throws {

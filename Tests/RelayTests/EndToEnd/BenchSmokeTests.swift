@@ -5,7 +5,7 @@ import Testing
 
 /// `relay-bench` is a tool, not a test of speed: this only checks that every
 /// workload runs against a real relay process and reports numbers.
-@Suite("relay-bench smoke run", .timeLimit(.minutes(3)))
+@Suite("relay-bench smoke run", .timeLimit(Patience.minutes(3)))
 struct BenchSmokeTests {
   struct Result: Decodable {
     struct Latency: Decodable { var count: UInt64 }

@@ -10,7 +10,7 @@ import Wire
 @testable import RelayStoreSQLite
 @testable import RelayTestSupport
 
-@Suite("Chat over a real relay (mTLS on loopback)", .timeLimit(.minutes(3)))
+@Suite("Chat over a real relay (mTLS on loopback)", .timeLimit(Patience.minutes(3)))
 struct ChatTests {
   @Test("two users, three devices: live delivery, multi-device sync, receipts to every sender device")
   func directChat() async throws {

@@ -13,7 +13,7 @@ import Wire
 @testable import RelayStoreSQLite
 @testable import RelayTestSupport
 
-@Suite("The relay command", .timeLimit(.minutes(3)))
+@Suite("The relay command", .timeLimit(Patience.minutes(3)))
 struct CommandLineTests {
   @Test("startup errors are one line on stderr and exit code 1")
   func startupErrors() async throws {
@@ -80,7 +80,7 @@ struct CommandLineTests {
   }
 }
 
-@Suite("The certs/ scripts", .timeLimit(.minutes(3)))
+@Suite("The certs/ scripts", .timeLimit(Patience.minutes(3)))
 struct CertificateScriptTests {
   func script(_ name: String, _ arguments: [String]) async throws -> [String: String] {
     let result = try await runProgram(packageRoot + "/certs/" + name, arguments)

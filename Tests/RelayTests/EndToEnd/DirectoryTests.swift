@@ -22,7 +22,7 @@ func statusCode(_ call: () async throws -> Void) async -> RPCError.Code? {
   }
 }
 
-@Suite("Registration and the key directory", .timeLimit(.minutes(3)))
+@Suite("Registration and the key directory", .timeLimit(Patience.minutes(3)))
 struct DirectoryTests {
   @Test("register binds the certificate's key; only Register works before that; a second binding is refused")
   func registration() async throws {

@@ -10,7 +10,7 @@ import Wire
 /// The construction in docs/e2e.md, checked against a second implementation
 /// written from that page alone (Tests/Interop/e2e_reference.py, Python
 /// `cryptography`): each opens what the other sealed, both ways.
-@Suite("E2E against an independent implementation", .timeLimit(.minutes(3)))
+@Suite("E2E against an independent implementation", .timeLimit(Patience.minutes(3)))
 struct E2EReferenceTests {
   @Test("Python opens Swift's sealed envelopes (out of order), replies, and starts its own session")
   func pythonReference() async throws {

@@ -6,7 +6,7 @@ import Testing
 /// Every input the fuzzers keep (the seed corpora in Tests/Fuzz/corpus, and
 /// any crash found and fixed, added there) runs through its target on every
 /// test run: a fixed crash stays fixed.
-@Suite("Fuzz corpora replayed", .timeLimit(.minutes(3)))
+@Suite("Fuzz corpora replayed", .timeLimit(Patience.minutes(3)))
 struct FuzzCorpusTests {
   static let fuzz = URL(fileURLWithPath: relayExecutable).deletingLastPathComponent().path + "/relay-fuzz"
 

@@ -8,7 +8,7 @@ import Testing
 /// relay is alive, SERVING, a legitimate pair exchanges a message, and its
 /// RSS is back within a bound. Its own test phase (scripts/test.sh), so no
 /// other test's load shares the relay's machine time.
-@Suite("Hostile clients", .serialized, .timeLimit(.minutes(5)))
+@Suite("Hostile clients", .serialized, .timeLimit(Patience.minutes(5)))
 struct HostileTests {
   @Test(
     "abandoned watches, too many streams, unfinished messages, rapid resets, a session that never reads, a huge group")

@@ -11,7 +11,7 @@ import Wire
 @testable import RelayStoreSQLite
 @testable import RelayTestSupport
 
-@Suite("Interop with a second gRPC stack", .timeLimit(.minutes(3)))
+@Suite("Interop with a second gRPC stack", .timeLimit(Patience.minutes(3)))
 struct InteropTests {
   @Test(
     "a Python grpcio client registers with its own self-signed certificate and exchanges envelopes with a Swift client")
@@ -60,7 +60,7 @@ struct InteropTests {
   }
 }
 
-@Suite("docs/protocol.md's statuses, from a second gRPC stack", .timeLimit(.minutes(3)))
+@Suite("docs/protocol.md's statuses, from a second gRPC stack", .timeLimit(Patience.minutes(3)))
 struct DocumentedStatusTests {
   @Test("every row of the status tables in docs/protocol.md has a check, and Python grpcio sees what the row says")
   func documentedStatuses() async throws {

@@ -15,7 +15,7 @@ import Wire
 @testable import RelayStoreSQLite
 @testable import RelayTestSupport
 
-@Suite("Every limit is enforced before work is done", .timeLimit(.minutes(3)))
+@Suite("Every limit is enforced before work is done", .timeLimit(Patience.minutes(3)))
 struct LimitsTests {
   @Test("envelope bytes, ciphertexts per send, group members")
   func sizeLimits() async throws {

@@ -10,7 +10,7 @@ import Wire
 @testable import RelayStoreSQLite
 @testable import RelayTestSupport
 
-@Suite("Presence and typing, pushed only to subscribers", .timeLimit(.minutes(3)))
+@Suite("Presence and typing, pushed only to subscribers", .timeLimit(Patience.minutes(3)))
 struct PresenceTests {
   @Test("online while any device is connected, last-seen when the last goes; typing on, then off by TTL")
   func presenceAndTyping() async throws {

@@ -16,7 +16,7 @@ import Wire
 /// "No more wake-ups" is never waited for with a sleep: a marker device
 /// (carol) is sent one message after the fact, and the gateway seeing
 /// carol's wake-up means every commit before it was handled.
-@Suite("Push wake-ups through an HTTPS gateway", .timeLimit(.minutes(3)))
+@Suite("Push wake-ups through an HTTPS gateway", .timeLimit(Patience.minutes(3)))
 struct PushTests {
   let alice = TestDevice("alice@localhost")
   let bob = TestDevice("bob@localhost")

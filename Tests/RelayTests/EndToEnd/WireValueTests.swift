@@ -34,7 +34,7 @@ func withPair<T: Sendable>(
 /// Values past what the stores can hold, text they cannot hold, and lists
 /// past the limits: a precise status, nothing written, and the relay (on
 /// either backend) keeps serving.
-@Suite("Out-of-range integers, control characters and oversized lists", .timeLimit(.minutes(5)))
+@Suite("Out-of-range integers, control characters and oversized lists", .timeLimit(Patience.minutes(5)))
 struct WireValueTests {
   @Test(
     "an ack cursor or read mark past 2^63 - 1 gets OUT_OF_RANGE and the relay keeps delivering",

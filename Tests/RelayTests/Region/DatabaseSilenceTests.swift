@@ -16,7 +16,7 @@ import Wire
 /// server would. (Not by stopping the server's backends with SIGSTOP: one
 /// stopped while it holds a lock of the shared server freezes every test.) Every wait ends within its bound, and nothing
 /// is acknowledged that was not committed.
-@Suite("A region node when PostgreSQL stops answering", .timeLimit(.minutes(4)))
+@Suite("A region node when PostgreSQL stops answering", .timeLimit(Patience.minutes(4)))
 struct DatabaseSilenceTests {
   @Test(
     "PostgreSQL silent mid-transaction (the network to it stops): each send ends within its bound, none is acked uncommitted, sends resume"

@@ -9,7 +9,7 @@ import Wire
 @testable import RelayTestSupport
 
 /// Two `relay serve` nodes of one region whose wall clocks disagree.
-@Suite("A region whose nodes' clocks disagree", .timeLimit(.minutes(4)))
+@Suite("A region whose nodes' clocks disagree", .timeLimit(Patience.minutes(4)))
 struct RegionClockTests {
   @Test("with n1's clock 10 minutes ahead, a reply made on n2 sorts after the message it answers")
   func replyAfterQuestion() async throws {

@@ -10,7 +10,7 @@ import Wire
 /// Push wake-ups on a region of two nodes sharing PostgreSQL and Redis, one
 /// HTTPS gateway (docs/push.md). A marker device's wake-up tells that every
 /// commit before it was handled, instead of a sleep.
-@Suite("Push wake-ups in a region", .timeLimit(.minutes(3)))
+@Suite("Push wake-ups in a region", .timeLimit(Patience.minutes(3)))
 struct RegionPushTests {
   @Test("two nodes wake an offline device once; a device connected to the other node is not woken")
   func onceAcrossNodes() async throws {

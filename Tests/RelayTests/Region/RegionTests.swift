@@ -13,7 +13,7 @@ import Wire
 @testable import RelayTestSupport
 
 /// Two relay nodes sharing one PostgreSQL and one Redis.
-@Suite("A region: two nodes, one PostgreSQL, one Redis", .timeLimit(.minutes(3)))
+@Suite("A region: two nodes, one PostgreSQL, one Redis", .timeLimit(Patience.minutes(3)))
 struct RegionTests {
   @Test("a device on each node: live chat both ways, receipts, presence and typing cross nodes")
   func liveAcrossNodes() async throws {
@@ -199,7 +199,7 @@ struct RegionTests {
 }
 
 /// Region nodes as `relay` processes, so that one can be killed outright.
-@Suite("A region survives kill -9 of a node", .timeLimit(.minutes(3)))
+@Suite("A region survives kill -9 of a node", .timeLimit(Patience.minutes(3)))
 struct NodeFailureTests {
   @Test("kill -9 of a node mid-stream: its device reconnects to the other node and gets everything, once per cursor")
   func nodeKilled() async throws {

@@ -61,7 +61,11 @@ struct TestRegion: Sendable {
     ].filter { !$0.isEmpty }.joined(separator: ", ")
     let presence =
       more.contains("presence:") ? "" : "presence: { ttl_seconds: \(patient.presence.ttl.components.seconds) }\n"
-    try Data("region: { \(options) }\n\(presence)\(more)".utf8).write(to: URL(fileURLWithPath: config))
+    let connection =
+      more.contains("connection:")
+      ? "" : "connection: { handshake_timeout_seconds: \(patient.connection.handshakeTimeout.components.seconds) }\n"
+    try Data("region: { \(options) }\n\(presence)\(connection)\(more)".utf8).write(
+      to: URL(fileURLWithPath: config))
     return [
       "serve", "--data-dir", self.dataDirectory, "--config", config, "--listen", "127.0.0.1:\(port)",
       "--postgres", self.postgresURL, "--redis", self.redisURL, "--node-id", self.nodeID(name),

@@ -10,7 +10,7 @@ import Testing
 @testable import RelayStoreSQLite
 @testable import RelayTestSupport
 
-@Suite("The gRPC server stopped before it listens, or cancelled while clients connect", .timeLimit(.minutes(5)))
+@Suite("The gRPC server stopped before it listens, or cancelled while clients connect", .timeLimit(Patience.minutes(5)))
 struct RelayServerShutdownTests {
   @Test("a shutdown during the preparation, which finishes anyway, stops the server and fails the port's waiters")
   func shutdownWhilePreparing() async throws {
