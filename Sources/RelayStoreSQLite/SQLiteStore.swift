@@ -13,6 +13,8 @@ internal import Wire
 /// backstop, when the WAL has grown past `backstopCheckpointPages`.
 public final class SQLiteStore: RelayStore, Service {
   let pool: DatabasePool
+  /// Attachments' bytes: a file each (`SQLiteStore+Attachments.swift`).
+  let attachments: AttachmentFiles
   /// How often the background checkpoint runs.
   let checkpointInterval: Duration
   static let backstopCheckpointPages = 50_000
@@ -20,6 +22,7 @@ public final class SQLiteStore: RelayStore, Service {
   /// Opens (creating if needed) `relay.sqlite` in `directory` and migrates it.
   public init(directory: String, checkpointInterval: Duration = .milliseconds(100)) throws(RelayError) {
     self.checkpointInterval = checkpointInterval
+    self.attachments = AttachmentFiles(directory: directory + "/attachments")
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {

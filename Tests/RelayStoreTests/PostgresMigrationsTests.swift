@@ -32,7 +32,9 @@ struct PostgresMigrationsTests {
     let tables = PostgresMigrations.all.map { migration in
       PostgresMigrations.statements(migration.sql).filter { $0.hasPrefix("CREATE TABLE") }.count
     }
-    #expect(tables == [11, 4, 1], "0001: the core tables; 0002: federation's; 0003: push endpoints")
+    #expect(
+      tables == [11, 4, 1, 2],
+      "0001: the core tables; 0002: federation's; 0003: push endpoints; 0004: attachments and their chunks")
     let statements = PostgresMigrations.all.flatMap { PostgresMigrations.statements($0.sql) }
     #expect(statements.allSatisfy { !$0.hasSuffix(";") })
   }

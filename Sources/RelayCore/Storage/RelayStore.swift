@@ -9,7 +9,7 @@ public import Wire
 /// the one contract suite in `Tests/RelayStoreTests`. Methods throw
 /// ``RelayError`` for anything a client did wrong, with nothing written; any
 /// other error is the backend's and surfaces as `internal` or `unavailable`.
-public protocol RelayStore: PushStore {
+public protocol RelayStore: PushStore, AttachmentStore {
   // MARK: Directory
 
   /// Adds operator-made invite codes.
