@@ -4,7 +4,7 @@
 # Generated code (Sources/Wire/Generated, *+Generated.swift) is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=$(git ls-files '*.swift' | grep -v -e '^Sources/Wire/Generated/' -e '+Generated\.swift$')
+files=$(git ls-files --cached --others --exclude-standard '*.swift' | grep -v -e '^Sources/Wire/Generated/' -e '+Generated\.swift$')
 if [ "${1:-}" = "--lint" ]; then
   swift format lint --strict --configuration .swift-format $files
 else

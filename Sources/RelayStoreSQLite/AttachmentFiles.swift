@@ -3,11 +3,12 @@ internal import RelayCore
 internal import Synchronization
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #endif
 
-/// The embedded store's attachment bytes: `<key>.part` while an upload runs,
-/// `<key>` once complete, in one folder of the data directory.
+/// The embedded store's attachment bytes: `<domain>/<key>.part` while an
+/// upload runs, `<domain>/<key>` once complete, under one folder of the data
+/// directory (a folder per domain: a domain is at most 253 bytes, a file name 255).
 ///
 /// A chunk is written at its offset, the file cut there, and fsynced before
 /// the store counts it; the last one is followed by a rename (and an fsync of
@@ -20,8 +21,10 @@ final class AttachmentFiles: Sendable {
 
   init(directory: String) { self.directory = directory }
 
+  private func folder(_ id: AttachmentID) -> String { "\(self.directory)/\(id.domain)" }
+
   private func path(_ id: AttachmentID, partial: Bool) -> String {
-    "\(self.directory)/\(id.domain)-\(id.key)\(partial ? ".part" : "")"
+    "\(self.folder(id))/\(id.key)\(partial ? ".part" : "")"
   }
 
   /// Writes `data` at `offset` of the partial file and makes it durable; when
@@ -34,7 +37,7 @@ final class AttachmentFiles: Sendable {
     defer { _ = Self.writing.withLock { $0.remove(partial) } }
     let complete = self.path(id, partial: false)
     do {
-      try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(atPath: self.folder(id), withIntermediateDirectories: true)
       // A crash after the rename and before the store counted the last chunk: write it again.
       if !FileManager.default.fileExists(atPath: partial), FileManager.default.fileExists(atPath: complete) {
         try Self.check(rename(complete, partial), "renaming")
@@ -52,7 +55,7 @@ final class AttachmentFiles: Sendable {
       try handle.synchronize()
       if completes {
         try Self.check(rename(partial, complete), "renaming")
-        try self.syncDirectory()
+        try Self.syncFolder(self.folder(id))
       }
     } catch let error as RelayError {
       throw error
@@ -78,8 +81,8 @@ final class AttachmentFiles: Sendable {
     for partial in [true, false] { unlink(self.path(id, partial: partial)) }
   }
 
-  private func syncDirectory() throws(RelayError) {
-    let descriptor = open(self.directory, O_RDONLY | O_DIRECTORY)
+  private static func syncFolder(_ folder: String) throws(RelayError) {
+    let descriptor = open(folder, O_RDONLY | O_DIRECTORY)
     guard descriptor >= 0 else { throw RelayError(.internal, "cannot open the attachments folder") }
     defer { close(descriptor) }
     try Self.check(fsync(descriptor), "syncing the attachments folder")

@@ -351,6 +351,37 @@ class World:
         ]
 
 
+    def attachment_too_big(self):
+        from relay.v1 import attachments_pb2 as ab
+
+        return [self.relay.status(lambda: self.bob.stub.CreateUpload(ab.CreateUploadRequest(size=100 * MIB + 1)))]
+
+    def attachment_unknown(self):
+        from relay.v1 import attachments_pb2 as ab
+
+        unknown = f"{uuid.uuid4().hex}@{DOMAIN}"
+        return [
+            self.relay.status(lambda: self.bob.stub.GetUpload(ab.GetUploadRequest(attachment_id=unknown))),
+            self.relay.status(lambda: list(self.bob.stub.Download(ab.DownloadRequest(attachment_id=unknown)))),
+        ]
+
+    def attachment_of_another(self):
+        from relay.v1 import attachments_pb2 as ab
+
+        upload = self.alice.stub.CreateUpload(ab.CreateUploadRequest(size=10))
+        chunk = ab.UploadChunk(attachment_id=upload.attachment_id, offset=0, data=b"x")
+        return [
+            self.relay.status(lambda: self.bob.stub.GetUpload(ab.GetUploadRequest(attachment_id=upload.attachment_id))),
+            self.relay.status(lambda: self.bob.stub.UploadChunks(iter([chunk]))),
+        ]
+
+    def attachment_elsewhere(self):
+        from relay.v1 import attachments_pb2 as ab
+
+        upload = self.bob.stub.CreateUpload(ab.CreateUploadRequest(size=10))
+        chunk = ab.UploadChunk(attachment_id=upload.attachment_id, offset=5, data=b"x")
+        return [self.relay.status(lambda: self.bob.stub.UploadChunks(iter([chunk])))]
+
 STATUS_CHECKS = {
     "UNAUTHENTICATED": World.unauthenticated,
     "PERMISSION_DENIED": World.permission_denied,
@@ -364,6 +395,7 @@ STATUS_CHECKS = {
     "UNAVAILABLE": World.unavailable,
 }
 
+
 CASE_CHECKS = {
     "a connection without a client certificate": World.without_certificate,
     "`Register` for a user of another domain": World.register_elsewhere,
@@ -376,6 +408,10 @@ CASE_CHECKS = {
     "a gRPC message over the transport's hard cap (8 MiB; twice `max_frame_bytes`)": World.over_hard_cap,
     "`SetPushEndpoint` on a relay without a push gateway": World.push_without_gateway,
     "`SetPushEndpoint` with no kind, a token that is empty, over 4096 bytes or not printable ASCII, or a secret over 64 bytes": World.push_bad_endpoint,
+    "`CreateUpload` of more than `attachments.max_bytes` (100 MiB), or past the user's quota": World.attachment_too_big,
+    "`GetUpload` or `Download` of an unknown or expired attachment id": World.attachment_unknown,
+    "`GetUpload` or `UploadChunks` of another device's upload": World.attachment_of_another,
+    "`UploadChunks` at an offset other than the upload's `committed`": World.attachment_elsewhere,
 }
 
 

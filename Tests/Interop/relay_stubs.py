@@ -17,6 +17,7 @@ def generate_stubs(root, work):
 
     proto_root = os.path.join(root, "schema", "proto")
     files = [
+        "relay/v1/attachments.proto",
         "relay/v1/keys.proto",
         "relay/v1/session.proto",
         "relay/v1/client.proto",

@@ -20,7 +20,9 @@ struct AttachmentStoreContractTests {
     Data((0 ..< count).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed })
   }
 
-  @Test("chunks go in order to the size; the bytes read back from any offset, on every store of the database", arguments: StoreBackend.all)
+  @Test(
+    "chunks go in order to the size; the bytes read back from any offset, on every store of the database",
+    arguments: StoreBackend.all)
   func chunksAndRanges(_ backend: StoreBackend) async throws {
     try await backend.withStores(2) { stores in
       let content = Self.bytes(10_000)
@@ -53,7 +55,9 @@ struct AttachmentStoreContractTests {
     }
   }
 
-  @Test("a chunk at another offset, past the size, empty, or for no attachment is refused and writes nothing", arguments: StoreBackend.all)
+  @Test(
+    "a chunk at another offset, past the size, empty, or for no attachment is refused and writes nothing",
+    arguments: StoreBackend.all)
   func refusedChunks(_ backend: StoreBackend) async throws {
     try await backend.withFixture { fixture in
       let store = fixture.store
@@ -81,11 +85,14 @@ struct AttachmentStoreContractTests {
       #expect(unknown?.code == .notFound)
       // The rest completes it, with the first 40 bytes as they were.
       _ = try await store.appendAttachment(record.id, offset: 40, Self.bytes(60, seed: 9))
-      #expect(try await store.readAttachment(record.id, offset: 0, length: 100) == Self.bytes(40) + Self.bytes(60, seed: 9))
+      #expect(
+        try await store.readAttachment(record.id, offset: 0, length: 100) == Self.bytes(40) + Self.bytes(60, seed: 9))
     }
   }
 
-  @Test("a user's unexpired attachments stay within the quota; expired ones and fetched copies do not count", arguments: StoreBackend.all)
+  @Test(
+    "a user's unexpired attachments stay within the quota; expired ones and fetched copies do not count",
+    arguments: StoreBackend.all)
   func quota(_ backend: StoreBackend) async throws {
     try await backend.withFixture { fixture in
       let store = fixture.store

@@ -25,6 +25,18 @@ enum Patience {
     Self.deadline(after: .milliseconds(Int(seconds * 1000)))
   }
 
+  /// Checks `condition` every 20 ms until it holds; fails naming `what`
+  /// once `timeout` (scaled) has passed.
+  static func waitUntil(
+    _ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+  ) async throws {
+    let deadline = Self.deadline(after: timeout)
+    while try await !condition() {
+      guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+  }
+
   /// A suite's or test's time limit of `minutes`, scaled: a bound on a
   /// stalled test, never a measure of a slow one.
   static func minutes(_ minutes: Int) -> TimeLimitTrait.Duration {

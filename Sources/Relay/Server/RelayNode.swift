@@ -99,6 +99,9 @@ public final class RelayNode: Service {
     self.server = RelayServer(
       configuration: configuration, certificate: certificate, services: services, sessions: sessions, health: health,
       listening: listening, prepare: Self.prepare(store, migrate: configuration.region.migrateOnStart, logger: logger))
+    let attachmentSweeper = AttachmentSweeper(
+      store: store, interval: configuration.attachments.sweepInterval, wallClock: HybridLogicalClock.systemMilliseconds,
+      ready: { _ = try await listening.port }, logger: logger)
     let sweeper = PresenceSweeper(
       presence: presence, sessions: sessions, interval: configuration.presence.sweepInterval,
       ttl: configuration.presence.ttl)
@@ -106,7 +109,7 @@ public final class RelayNode: Service {
       Self.backgroundParts(
         configuration, store: store, region: region, health: health, metrics: metrics, sessions: sessions,
         presence: presence, federator: federator, logger: logger) + (pusher.map { [$0] } ?? [])
-      + [committer, sweeper, self.server]
+      + [committer, sweeper, attachmentSweeper, self.server]
     self.logger = logger
   }
 

@@ -24,7 +24,7 @@ struct SizeLimitedDeserializer<Message: SwiftProtobuf.Message>: MessageDeseriali
 }
 
 /// The `Client` service with the frame-size limit applied to the methods that
-/// carry bulk bytes (sends, session frames, key uploads).
+/// carry bulk bytes (sends, session frames, key uploads, attachment chunks).
 struct SizeLimitedClientService: RegistrableRPCService {
   let service: ClientService
   let maxBytes: Int
@@ -37,6 +37,7 @@ struct SizeLimitedClientService: RegistrableRPCService {
     self.limit(Method.Connect.descriptor, &router, service.connect(request:context:))
     self.limit(Method.Register.descriptor, &router, service.register(request:context:))
     self.limit(Method.UploadPrekeys.descriptor, &router, service.uploadPrekeys(request:context:))
+    self.limit(Method.UploadChunks.descriptor, &router, service.uploadChunks(request:context:))
   }
 
   /// Registers `handler` for `method` again, behind the size-limited deserializer.

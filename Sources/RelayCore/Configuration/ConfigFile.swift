@@ -73,6 +73,14 @@ package struct ConfigFile: Decodable {
     package var fingerprint: String
   }
 
+  package struct Attachments: Decodable {
+    package var max_bytes: Int64?
+    package var quota_bytes: Int64?
+    package var max_chunk_bytes: Int?
+    package var lifetime_days: Int?
+    package var sweep_interval_seconds: Int?
+  }
+
   package struct Push: Decodable {
     package var gateway: String?
     package var gateway_ca: String?
@@ -103,12 +111,14 @@ package struct ConfigFile: Decodable {
   package var metrics: Metrics?
   package var federation: Federation?
   package var push: Push?
+  package var attachments: Attachments?
 
   package static let knownKeys: [String: Set<String>] = [
     "": [
       "domain", "data_dir", "listen", "tls", "registration", "limits", "presence", "connection", "region", "metrics",
-      "federation", "push",
+      "federation", "push", "attachments",
     ],
+    "attachments": ["max_bytes", "quota_bytes", "max_chunk_bytes", "lifetime_days", "sweep_interval_seconds"],
     "push": [
       "gateway", "gateway_ca", "interval_seconds", "timeout_ms", "retry_initial_ms", "retry_maximum_seconds",
       "scan_interval_ms", "max_concurrent_calls",

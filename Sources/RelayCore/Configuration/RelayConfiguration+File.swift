@@ -60,6 +60,7 @@ extension RelayConfiguration {
     }
     if let federation = file.federation { try self.federation.apply(federation) }
     if let push = file.push { try self.push.apply(push, resolved: resolved) }
+    if let attachments = file.attachments { try self.attachments.apply(attachments) }
     if let listen = file.metrics?.listen { self.metrics.listen = try Listen(parsing: listen) }
     if let connection = file.connection {
       if let s = connection.handshake_timeout_seconds {

@@ -25,6 +25,7 @@ public struct RelayConfiguration: Sendable {
   public var metrics: Metrics
   public var federation: Federation
   public var push: Push
+  public var attachments: Attachments
 
   public static var defaults: Self {
     Self(
@@ -39,7 +40,8 @@ public struct RelayConfiguration: Sendable {
       region: .defaults,
       metrics: .defaults,
       federation: .defaults,
-      push: .defaults
+      push: .defaults,
+      attachments: .defaults
     )
   }
 

@@ -116,6 +116,58 @@ public enum Relay_V1_Client: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "CreateUpload" metadata.
+        public enum CreateUpload: Sendable {
+            /// Request type for "CreateUpload".
+            public typealias Input = Relay_V1_CreateUploadRequest
+            /// Response type for "CreateUpload".
+            public typealias Output = Relay_V1_Upload
+            /// Descriptor for "CreateUpload".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "relay.v1.Client"),
+                method: "CreateUpload",
+                type: .unary
+            )
+        }
+        /// Namespace for "UploadChunks" metadata.
+        public enum UploadChunks: Sendable {
+            /// Request type for "UploadChunks".
+            public typealias Input = Relay_V1_UploadChunk
+            /// Response type for "UploadChunks".
+            public typealias Output = Relay_V1_Upload
+            /// Descriptor for "UploadChunks".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "relay.v1.Client"),
+                method: "UploadChunks",
+                type: .clientStreaming
+            )
+        }
+        /// Namespace for "GetUpload" metadata.
+        public enum GetUpload: Sendable {
+            /// Request type for "GetUpload".
+            public typealias Input = Relay_V1_GetUploadRequest
+            /// Response type for "GetUpload".
+            public typealias Output = Relay_V1_Upload
+            /// Descriptor for "GetUpload".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "relay.v1.Client"),
+                method: "GetUpload",
+                type: .unary
+            )
+        }
+        /// Namespace for "Download" metadata.
+        public enum Download: Sendable {
+            /// Request type for "Download".
+            public typealias Input = Relay_V1_DownloadRequest
+            /// Response type for "Download".
+            public typealias Output = Relay_V1_DownloadChunk
+            /// Descriptor for "Download".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "relay.v1.Client"),
+                method: "Download",
+                type: .serverStreaming
+            )
+        }
         /// Namespace for "CreateConversation" metadata.
         public enum CreateConversation: Sendable {
             /// Request type for "CreateConversation".
@@ -255,6 +307,10 @@ public enum Relay_V1_Client: Sendable {
             ListDevices.descriptor,
             SetPushEndpoint.descriptor,
             RemovePushEndpoint.descriptor,
+            CreateUpload.descriptor,
+            UploadChunks.descriptor,
+            GetUpload.descriptor,
+            Download.descriptor,
             CreateConversation.descriptor,
             GetConversation.descriptor,
             AddMembers.descriptor,
@@ -396,6 +452,67 @@ extension Relay_V1_Client {
             request: GRPCCore.StreamingServerRequest<Relay_V1_RemovePushEndpointRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_RemovePushEndpointResponse>
+
+        /// Handle the "CreateUpload" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Attachments: sealed ciphertext, uploaded in chunks that resume,
+        /// > downloaded from an offset (docs/attachments.md).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_CreateUploadRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_Upload` messages.
+        func createUpload(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_CreateUploadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Upload>
+
+        /// Handle the "UploadChunks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_UploadChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_Upload` messages.
+        func uploadChunks(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_UploadChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Upload>
+
+        /// Handle the "GetUpload" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_GetUploadRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_Upload` messages.
+        func getUpload(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_GetUploadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Upload>
+
+        /// Handle the "Download" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_DownloadRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_DownloadChunk` messages.
+        func download(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_DownloadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk>
 
         /// Handle the "CreateConversation" method.
         ///
@@ -660,6 +777,67 @@ extension Relay_V1_Client {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Relay_V1_RemovePushEndpointResponse>
 
+        /// Handle the "CreateUpload" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Attachments: sealed ciphertext, uploaded in chunks that resume,
+        /// > downloaded from an offset (docs/attachments.md).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_CreateUploadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Relay_V1_Upload` message.
+        func createUpload(
+            request: GRPCCore.ServerRequest<Relay_V1_CreateUploadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Relay_V1_Upload>
+
+        /// Handle the "UploadChunks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_UploadChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Relay_V1_Upload` message.
+        func uploadChunks(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_UploadChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Relay_V1_Upload>
+
+        /// Handle the "GetUpload" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_GetUploadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Relay_V1_Upload` message.
+        func getUpload(
+            request: GRPCCore.ServerRequest<Relay_V1_GetUploadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Relay_V1_Upload>
+
+        /// Handle the "Download" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_DownloadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_DownloadChunk` messages.
+        func download(
+            request: GRPCCore.ServerRequest<Relay_V1_DownloadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk>
+
         /// Handle the "CreateConversation" method.
         ///
         /// > Source IDL Documentation:
@@ -921,6 +1099,68 @@ extension Relay_V1_Client {
             context: GRPCCore.ServerContext
         ) async throws -> Relay_V1_RemovePushEndpointResponse
 
+        /// Handle the "CreateUpload" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Attachments: sealed ciphertext, uploaded in chunks that resume,
+        /// > downloaded from an offset (docs/attachments.md).
+        ///
+        /// - Parameters:
+        ///   - request: A `Relay_V1_CreateUploadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Relay_V1_Upload` to respond with.
+        func createUpload(
+            request: Relay_V1_CreateUploadRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Relay_V1_Upload
+
+        /// Handle the "UploadChunks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Relay_V1_UploadChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Relay_V1_Upload` to respond with.
+        func uploadChunks(
+            request: GRPCCore.RPCAsyncSequence<Relay_V1_UploadChunk, any Swift.Error>,
+            context: GRPCCore.ServerContext
+        ) async throws -> Relay_V1_Upload
+
+        /// Handle the "GetUpload" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Relay_V1_GetUploadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Relay_V1_Upload` to respond with.
+        func getUpload(
+            request: Relay_V1_GetUploadRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Relay_V1_Upload
+
+        /// Handle the "Download" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Relay_V1_DownloadRequest` message.
+        ///   - response: A response stream of `Relay_V1_DownloadChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func download(
+            request: Relay_V1_DownloadRequest,
+            response: GRPCCore.RPCWriter<Relay_V1_DownloadChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
         /// Handle the "CreateConversation" method.
         ///
         /// > Source IDL Documentation:
@@ -1154,6 +1394,50 @@ extension Relay_V1_Client.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Relay_V1_Client.Method.CreateUpload.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_CreateUploadRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_Upload>(),
+            handler: { request, context in
+                try await self.createUpload(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Relay_V1_Client.Method.UploadChunks.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_UploadChunk>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_Upload>(),
+            handler: { request, context in
+                try await self.uploadChunks(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Relay_V1_Client.Method.GetUpload.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_GetUploadRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_Upload>(),
+            handler: { request, context in
+                try await self.getUpload(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Relay_V1_Client.Method.Download.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_DownloadRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_DownloadChunk>(),
+            handler: { request, context in
+                try await self.download(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Relay_V1_Client.Method.CreateConversation.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_CreateConversationRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_Conversation>(),
@@ -1344,6 +1628,50 @@ extension Relay_V1_Client.ServiceProtocol {
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createUpload(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_CreateUploadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Upload> {
+        let response = try await self.createUpload(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func uploadChunks(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_UploadChunk>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Upload> {
+        let response = try await self.uploadChunks(
+            request: request,
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getUpload(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_GetUploadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_Upload> {
+        let response = try await self.getUpload(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func download(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_DownloadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk> {
+        let response = try await self.download(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
     }
 
     public func createConversation(
@@ -1537,6 +1865,62 @@ extension Relay_V1_Client.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    public func createUpload(
+        request: GRPCCore.ServerRequest<Relay_V1_CreateUploadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Relay_V1_Upload> {
+        return GRPCCore.ServerResponse<Relay_V1_Upload>(
+            message: try await self.createUpload(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func uploadChunks(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_UploadChunk>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Relay_V1_Upload> {
+        return GRPCCore.ServerResponse<Relay_V1_Upload>(
+            message: try await self.uploadChunks(
+                request: request.messages,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getUpload(
+        request: GRPCCore.ServerRequest<Relay_V1_GetUploadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Relay_V1_Upload> {
+        return GRPCCore.ServerResponse<Relay_V1_Upload>(
+            message: try await self.getUpload(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func download(
+        request: GRPCCore.ServerRequest<Relay_V1_DownloadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk> {
+        return GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk>(
+            metadata: [:],
+            producer: { writer in
+                try await self.download(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 
@@ -1823,6 +2207,87 @@ extension Relay_V1_Client {
             deserializer: some GRPCCore.MessageDeserializer<Relay_V1_RemovePushEndpointResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_RemovePushEndpointResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateUpload" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Attachments: sealed ciphertext, uploaded in chunks that resume,
+        /// > downloaded from an offset (docs/attachments.md).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_CreateUploadRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_CreateUploadRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_Upload` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createUpload<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_CreateUploadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_CreateUploadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_Upload>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UploadChunks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Relay_V1_UploadChunk` messages.
+        ///   - serializer: A serializer for `Relay_V1_UploadChunk` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_Upload` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func uploadChunks<Result>(
+            request: GRPCCore.StreamingClientRequest<Relay_V1_UploadChunk>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_UploadChunk>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_Upload>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetUpload" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_GetUploadRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_GetUploadRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_Upload` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getUpload<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_GetUploadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_GetUploadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_Upload>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Download" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_DownloadRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_DownloadRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_DownloadChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func download<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_DownloadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_DownloadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_DownloadChunk>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Relay_V1_DownloadChunk>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "CreateConversation" method.
@@ -2251,6 +2716,129 @@ extension Relay_V1_Client {
             try await self.client.unary(
                 request: request,
                 descriptor: Relay_V1_Client.Method.RemovePushEndpoint.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CreateUpload" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Attachments: sealed ciphertext, uploaded in chunks that resume,
+        /// > downloaded from an offset (docs/attachments.md).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_CreateUploadRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_CreateUploadRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_Upload` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createUpload<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_CreateUploadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_CreateUploadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_Upload>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Relay_V1_Client.Method.CreateUpload.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UploadChunks" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Relay_V1_UploadChunk` messages.
+        ///   - serializer: A serializer for `Relay_V1_UploadChunk` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_Upload` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func uploadChunks<Result>(
+            request: GRPCCore.StreamingClientRequest<Relay_V1_UploadChunk>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_UploadChunk>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_Upload>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.clientStreaming(
+                request: request,
+                descriptor: Relay_V1_Client.Method.UploadChunks.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetUpload" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_GetUploadRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_GetUploadRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_Upload` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getUpload<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_GetUploadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_GetUploadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_Upload>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Relay_V1_Client.Method.GetUpload.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Download" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_DownloadRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_DownloadRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_DownloadChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func download<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_DownloadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_DownloadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_DownloadChunk>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Relay_V1_DownloadChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Relay_V1_Client.Method.Download.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2752,6 +3340,109 @@ extension Relay_V1_Client.ClientProtocol {
         )
     }
 
+    /// Call the "CreateUpload" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Attachments: sealed ciphertext, uploaded in chunks that resume,
+    /// > downloaded from an offset (docs/attachments.md).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Relay_V1_CreateUploadRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createUpload<Result>(
+        request: GRPCCore.ClientRequest<Relay_V1_CreateUploadRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createUpload(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_CreateUploadRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_Upload>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UploadChunks" method.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Relay_V1_UploadChunk` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func uploadChunks<Result>(
+        request: GRPCCore.StreamingClientRequest<Relay_V1_UploadChunk>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.uploadChunks(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_UploadChunk>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_Upload>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetUpload" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Relay_V1_GetUploadRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getUpload<Result>(
+        request: GRPCCore.ClientRequest<Relay_V1_GetUploadRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getUpload(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_GetUploadRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_Upload>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Download" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Relay_V1_DownloadRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func download<Result>(
+        request: GRPCCore.ClientRequest<Relay_V1_DownloadRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Relay_V1_DownloadChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.download(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_DownloadRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_DownloadChunk>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "CreateConversation" method.
     ///
     /// > Source IDL Documentation:
@@ -3217,6 +3908,126 @@ extension Relay_V1_Client.ClientProtocol {
             metadata: metadata
         )
         return try await self.removePushEndpoint(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateUpload" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Attachments: sealed ciphertext, uploaded in chunks that resume,
+    /// > downloaded from an offset (docs/attachments.md).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createUpload<Result>(
+        _ message: Relay_V1_CreateUploadRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Relay_V1_CreateUploadRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createUpload(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UploadChunks" method.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func uploadChunks<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Relay_V1_UploadChunk>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Relay_V1_UploadChunk>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.uploadChunks(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetUpload" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getUpload<Result>(
+        _ message: Relay_V1_GetUploadRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_Upload>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Relay_V1_GetUploadRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getUpload(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Download" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func download<Result>(
+        _ message: Relay_V1_DownloadRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Relay_V1_DownloadChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Relay_V1_DownloadRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.download(
             request: request,
             options: options,
             onResponse: handleResponse

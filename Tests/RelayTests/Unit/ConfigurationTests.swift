@@ -34,18 +34,22 @@ struct ConfigurationTests {
         registration: { policy: invite }
         limits: { sends_per_second: 5, max_group_members: 50 }
         presence: { ttl_seconds: 90 }
+        attachments: { max_bytes: 1000, quota_bytes: 5000, max_chunk_bytes: 100, lifetime_days: 2 }
         """))
     #expect(config.domain == "relay.example")
     #expect(config.listen == .init(host: "::1", port: 9000))
     #expect(config.registration.policy == .invite)
     #expect(config.limits.sendsPerSecond == 5 && config.limits.maxGroupMembers == 50)
     #expect(config.presence.ttl == .seconds(90))
+    #expect(config.attachments.maxBytes == 1000 && config.attachments.quotaBytes == 5000)
+    #expect(config.attachments.maxChunkBytes == 100 && config.attachments.lifetime == .seconds(2 * 86_400))
   }
 
   @Test(arguments: [
     "nonsense: 1", "limits: { max_group_member: 5 }", "limits: { sends_per_second: -1 }", "domain: Bad_Domain",
     "listen: nowhere", "registration: { policy: closed }", "tls: { certificate: /x.pem }", "limits: [1, 2]",
-    "region: { postgres_lease_timeout_ms: 0 }", "region: { commit_lanes: 0 }",
+    "region: { postgres_lease_timeout_ms: 0 }", "region: { commit_lanes: 0 }", "attachments: { max_bytes: 0 }",
+    "attachments: { max_chunk_bytes: 8388608 }", "attachments: { lifetime: 3 }",
   ])
   func badFiles(_ text: String) {
     var config = RelayConfiguration.defaults
