@@ -23,7 +23,7 @@ struct HistoryCommand: AsyncParsableCommand {
         try await device.catchUp { _ in }
         return try device.history(of: conversation)
       }
-      for message in messages { say(self.json ? message.jsonLine : message.humanLine) }
+      for message in messages { say(self.json ? message.jsonLine() : message.humanLine) }
     }
   }
 }

@@ -48,6 +48,8 @@ public struct StoredMessage: Sendable, Equatable, Codable {
   public var hlc: UInt64 = 0
   public var originRelay: String = ""
   public var originSeq: UInt64 = 0
+  /// The file the message carries, when it carries one (`text` is its caption).
+  public var attachment: AttachmentReference? = nil
 
   /// The sending user, `user@domain`.
   public var from: String { String(self.sender.split(separator: "/", maxSplits: 1).first ?? "") }

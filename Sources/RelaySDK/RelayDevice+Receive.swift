@@ -40,11 +40,12 @@ extension RelayDevice {
       try prekeys.erase(opened)
       try DeviceDatabase.save(sessions, with: envelope.sender, db)
       let outgoing = envelope.sender.hasPrefix(self.user + "/")
-      let message = StoredMessage(
+      var message = StoredMessage(
         messageID: envelope.messageID, conversationID: envelope.conversationID, sender: envelope.sender,
         text: content.text, sentAtMs: content.sentAtMs, seq: envelope.seq, outgoing: outgoing,
         status: outgoing ? .sent : .received, hlc: envelope.hlc, originRelay: envelope.originRelay,
         originSeq: envelope.originSeq)
+      if case .attachment(let pointer) = content.body { message.attachment = AttachmentReference(pointer) }
       let new = try DeviceDatabase.insert(message, db)
       return Processed(event: new ? .message(message) : nil, usedPrekeys: opened.newSession)
     }

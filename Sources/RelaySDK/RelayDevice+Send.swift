@@ -17,11 +17,25 @@ extension RelayDevice {
   public func send(
     _ text: String, to conversationID: String, messageID: String? = nil
   ) async throws(ClientError) -> StoredMessage {
+    try await self.send(.text(text), to: conversationID, messageID: messageID)
+  }
+
+  /// Sends a message that carries an uploaded attachment (``uploadAttachment(_:contentType:fileName:progress:)``):
+  /// its id and key travel sealed, like a text.
+  public func send(
+    _ attachment: AttachmentReference, to conversationID: String, messageID: String? = nil
+  ) async throws(ClientError) -> StoredMessage {
+    try await self.send(.attachment(attachment.pointer), to: conversationID, messageID: messageID)
+  }
+
+  private func send(
+    _ body: Relay_V1_Content.OneOf_Body, to conversationID: String, messageID: String?
+  ) async throws(ClientError) -> StoredMessage {
     let members = try await self.conversation(conversationID).members.map(\.user)
     let sentAt = Int64(Date().timeIntervalSince1970 * 1000)
     let messageID = messageID ?? MessageID.timeOrdered(unixMilliseconds: UInt64(sentAt)).text
     let content = Relay_V1_Content.with {
-      $0.text = text
+      $0.body = body
       $0.sentAtMs = sentAt
     }
     let plaintext: Data = try! content.serializedBytes()
@@ -41,10 +55,11 @@ extension RelayDevice {
       sealed.copies = try await self.seal(plaintext, for: recipients)
       do {
         let result = try await self.relay.send(sealed)
-        let message = StoredMessage(
-          messageID: result.messageID, conversationID: conversationID, sender: self.address, text: text,
+        var message = StoredMessage(
+          messageID: result.messageID, conversationID: conversationID, sender: self.address, text: content.text,
           sentAtMs: sentAt, seq: result.seq, outgoing: true, status: .sent, hlc: result.hlc,
           originRelay: result.originRelay, originSeq: result.originSeq)
+        if case .attachment(let pointer) = body { message.attachment = AttachmentReference(pointer) }
         try self.database.store(message)
         return message
       } catch let error as RPCError where error.code == .failedPrecondition && attempt < self.configuration.sendAttempts

@@ -12,8 +12,11 @@ Job:
               signed_prekey_signature, one_time_prekey_id, one_time_prekey,
               kem_prekey_id, kem_prekey, kem_prekey_signature},
    "initiate": "text",                # a new session from "bob"'s identity to that bundle
-   "safety": {"local": [user, [identity hex...]], "remote": [user, [...]]}}
-Answer: {"plaintexts": [...], "reply": hex, "initiated": hex, "safety_number": digits}
+   "safety": {"local": [user, [identity hex...]], "remote": [user, [...]]},
+   "attachment": {"key", "sealed",     # an attachment sealed by the other implementation
+                  "reply_key", "reply"}} # a plaintext to seal under reply_key
+Answer: {"plaintexts": [...], "reply": hex, "initiated": hex, "safety_number": digits,
+         "attachment_opened": hex, "attachment_sealed": hex}
 All byte strings are hex; identity keys are signing || agreement (64 bytes).
 """
 import hashlib, hmac, json, sys
@@ -215,6 +218,47 @@ def safety_half(user, keys):
     return "".join("%05d" % (int.from_bytes(h[i * 5:i * 5 + 5], "big") % 100000) for i in range(6))
 
 
+ATTACHMENT_CHUNK = 65536
+
+
+def attachment_cipher(key):
+    """docs/e2e.md, Attachments: AES-256-GCM and the 7-byte nonce prefix from HKDF."""
+    out = hkdf(bytes(32), key, b"Relay_Attachment_v1", 39)
+    return AESGCM(out[:32]), out[32:]
+
+
+def attachment_chunks(data, size):
+    """(index, chunk, last) over `data` in chunks of `size`; the final one is shorter, maybe empty."""
+    index, start = 0, 0
+    while True:
+        chunk = data[start:start + size]
+        last = len(chunk) < size
+        yield index, chunk, last
+        if last:
+            return
+        index, start = index + 1, start + size
+
+
+def attachment_nonce(prefix, index, last):
+    return prefix + index.to_bytes(4, "big") + bytes([1 if last else 0])
+
+
+def attachment_seal(key, plaintext):
+    aes, prefix = attachment_cipher(key)
+    return b"".join(
+        aes.encrypt(attachment_nonce(prefix, i, last), chunk, None)
+        for i, chunk, last in attachment_chunks(plaintext, ATTACHMENT_CHUNK)
+    )
+
+
+def attachment_open(key, sealed):
+    aes, prefix = attachment_cipher(key)
+    return b"".join(
+        aes.decrypt(attachment_nonce(prefix, i, last), chunk, None)
+        for i, chunk, last in attachment_chunks(sealed, ATTACHMENT_CHUNK + 16)
+    )
+
+
 def main():
     with open(sys.argv[1]) as f:
         job, answer = json.load(f), {"plaintexts": []}
@@ -231,6 +275,9 @@ def main():
     local, remote = job["safety"]["local"], job["safety"]["remote"]
     a, b = safety_half(*local), safety_half(*remote)
     answer["safety_number"] = min(a, b) + max(a, b)
+    attachment = job["attachment"]
+    answer["attachment_opened"] = attachment_open(bytes.fromhex(attachment["key"]), bytes.fromhex(attachment["sealed"])).hex()
+    answer["attachment_sealed"] = attachment_seal(bytes.fromhex(attachment["reply_key"]), bytes.fromhex(attachment["reply"])).hex()
     with open(sys.argv[2], "w") as f:
         json.dump(answer, f)
 

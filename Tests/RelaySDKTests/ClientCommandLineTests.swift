@@ -16,6 +16,38 @@ struct ClientCommandLineTests {
     }
   }
 
+  @Test("send --file uploads an encrypted 2 MiB file with progress; receive --attachments saves it, digest checked")
+  func fileAttachment() async throws {
+    try await ServedRelay.with { relay in
+      let work = makeTemporaryDirectory()
+      for (home, user) in [("/a", "alice@localhost"), ("/b", "bob@localhost")] {
+        let registered = try await self.client(["--home", work + home, "register", user, "--server", relay.server])
+        #expect(registered.status == 0, "\(registered.output)")
+      }
+      let file = Data((0 ..< 2 * 1_048_576 + 77).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+      try file.write(to: URL(fileURLWithPath: work + "/holiday photo.jpg"))
+      #expect(
+        await (try? self.client(["--home", work + "/a", "send", "bob@localhost", "text", "--file", work + "/x"]))?
+          .status
+          == 64, "a text and a file at once are refused")
+      let sent = try await self.client([
+        "--home", work + "/a", "send", "bob@localhost", "--file", work + "/holiday photo.jpg",
+      ])
+      #expect(sent.status == 0 && sent.output.contains("✓ sent"), "\(sent.output)")
+      #expect(sent.output.contains("uploading holiday photo.jpg: 100%"), "progress on stderr: \(sent.output)")
+      let received = try await self.client([
+        "--home", work + "/b", "receive", "--json", "--attachments", work + "/inbox",
+      ])
+      #expect(received.status == 0, "\(received.output)")
+      let line = try #require(try self.jsonLines(received.output).first)
+      let attachment = try #require(line["attachment"] as? [String: Any])
+      #expect(attachment["file_name"] as? String == "holiday photo.jpg")
+      #expect(attachment["content_type"] as? String == "image/jpeg")
+      #expect(attachment["saved_to"] as? String == work + "/inbox/holiday photo.jpg")
+      #expect(try Data(contentsOf: URL(fileURLWithPath: work + "/inbox/holiday photo.jpg")) == file)
+    }
+  }
+
   @Test("two homes: register, send, receive --json, reply, restart and send again, history on both sides")
   func twoPeople() async throws {
     try await ServedRelay.with { relay in

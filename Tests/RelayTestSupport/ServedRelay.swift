@@ -108,6 +108,10 @@ final class ServedRelay: Sendable {
     let files = FileManager.default.enumerator(atPath: self.directory)?.compactMap { $0 as? String } ?? []
     #expect(files.contains("relay.sqlite"), "the search covers the relay's database")
     for file in files {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: self.directory + "/" + file, isDirectory: &isFolder),
+        !isFolder.boolValue
+      else { continue }
       let data = try Data(contentsOf: URL(fileURLWithPath: self.directory + "/" + file))
       if data.range(of: bytes) != nil { found.append(file) }
     }

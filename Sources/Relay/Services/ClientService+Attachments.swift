@@ -21,12 +21,19 @@ extension ClientService {
       id: .random(at: self.configuration.domain), uploader: caller.address, size: Int64(request.size), committed: 0,
       expiresAtMs: now + self.attachmentLimits.lifetime.milliseconds)
     try await self.store.createAttachment(record, quotaBytes: self.attachmentLimits.quotaBytes, nowMs: now)
-    return record.wire
+    return self.upload(record)
+  }
+
+  /// The record as the client sees it, with this relay's chunk limit.
+  private func upload(_ record: AttachmentRecord) -> Relay_V1_Upload {
+    var upload = record.wire
+    upload.maxChunkBytes = UInt32(self.attachmentLimits.maxChunkBytes)
+    return upload
   }
 
   func getUpload(request: Relay_V1_GetUploadRequest, context: ServerContext) async throws -> Relay_V1_Upload {
     let caller = try await self.authenticator.device(of: context)
-    return try await self.ownUpload(try AttachmentID(wire: request.attachmentID), of: caller.address).wire
+    return self.upload(try await self.ownUpload(try AttachmentID(wire: request.attachmentID), of: caller.address))
   }
 
   /// Each chunk is durable before the next is read; the answer is where the
@@ -53,7 +60,7 @@ extension ClientService {
         id, offset: try Int64(wire: chunk.offset, field: "offset"), chunk.data)
     }
     guard let record else { throw RelayError(.invalidArgument, "the stream carried no chunk") }
-    return record.wire
+    return self.upload(record)
   }
 
   /// From `offset` to the end, in chunks of at most the chunk limit.

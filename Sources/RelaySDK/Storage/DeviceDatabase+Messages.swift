@@ -1,5 +1,7 @@
 internal import Foundation
 internal import GRDB
+internal import SwiftProtobuf
+internal import Wire
 
 extension DeviceDatabase {
   /// Stores `message` unless its id is already stored; whether it was new.
@@ -8,15 +10,16 @@ extension DeviceDatabase {
       sql: """
         INSERT INTO messages (
           message_id, conversation_id, sender, text, sent_at_ms, seq, outgoing, status, stored_at,
-          hlc, origin_relay, origin_seq
+          hlc, origin_relay, origin_seq, attachment
         )
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING
         """,
       arguments: [
         message.messageID, message.conversationID, message.sender, message.text, message.sentAtMs,
         Int64(clamping: message.seq), message.outgoing, message.status.rawValue,
         Int64(Date().timeIntervalSince1970 * 1000),
         Int64(bitPattern: message.hlc), message.originRelay, Int64(clamping: message.originSeq),
+        try message.attachment.map { try $0.pointer.serializedBytes() as Data },
       ])
     return db.changesCount > 0
   }
@@ -80,6 +83,8 @@ extension DeviceDatabase {
       messageID: row["message_id"], conversationID: row["conversation_id"], sender: row["sender"], text: row["text"],
       sentAtMs: row["sent_at_ms"], seq: UInt64(row["seq"] as Int64), outgoing: row["outgoing"],
       status: MessageStatus(rawValue: row["status"]) ?? .received, hlc: UInt64(bitPattern: row["hlc"] as Int64),
-      originRelay: row["origin_relay"], originSeq: UInt64(clamping: row["origin_seq"] as Int64))
+      originRelay: row["origin_relay"], originSeq: UInt64(clamping: row["origin_seq"] as Int64),
+      attachment: (row["attachment"] as Data?).flatMap { try? Relay_V1_AttachmentPointer(serializedBytes: $0) }
+        .map(AttachmentReference.init))
   }
 }

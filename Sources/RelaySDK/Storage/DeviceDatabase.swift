@@ -74,6 +74,10 @@ struct DeviceDatabase: Sendable {
           CREATE INDEX messages_in_display_order ON messages (conversation_id, hlc, origin_relay, origin_seq);
           """)
     }
+    migrator.registerMigration("3-attachments") { db in
+      // The message's AttachmentPointer (protobuf), when it carries a file.
+      try db.execute(sql: "ALTER TABLE messages ADD COLUMN attachment BLOB")
+    }
     return migrator
   }
 }

@@ -69,6 +69,9 @@ public nonisolated struct Relay_V1_Upload: Sendable {
   /// when the relay deletes it
   public var expiresAtMs: Int64 = 0
 
+  /// the largest chunk this relay takes (and sends)
+  public var maxChunkBytes: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -176,7 +179,7 @@ nonisolated extension Relay_V1_CreateUploadRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Relay_V1_Upload: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Upload"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}attachment_id\0\u{1}size\0\u{1}committed\0\u{1}complete\0\u{3}expires_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}attachment_id\0\u{1}size\0\u{1}committed\0\u{1}complete\0\u{3}expires_at_ms\0\u{3}max_chunk_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -189,6 +192,7 @@ nonisolated extension Relay_V1_Upload: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.committed) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.complete) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtMs) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.maxChunkBytes) }()
       default: break
       }
     }
@@ -210,6 +214,9 @@ nonisolated extension Relay_V1_Upload: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.expiresAtMs != 0 {
       try visitor.visitSingularInt64Field(value: self.expiresAtMs, fieldNumber: 5)
     }
+    if self.maxChunkBytes != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxChunkBytes, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -219,6 +226,7 @@ nonisolated extension Relay_V1_Upload: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.committed != rhs.committed {return false}
     if lhs.complete != rhs.complete {return false}
     if lhs.expiresAtMs != rhs.expiresAtMs {return false}
+    if lhs.maxChunkBytes != rhs.maxChunkBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -118,6 +118,15 @@ public nonisolated struct Relay_V1_Content: Sendable {
     set {body = .text(newValue)}
   }
 
+  /// a file stored (sealed) on a relay
+  public var attachment: Relay_V1_AttachmentPointer {
+    get {
+      if case .attachment(let v)? = body {return v}
+      return Relay_V1_AttachmentPointer()
+    }
+    set {body = .attachment(newValue)}
+  }
+
   /// the sender's clock
   public var sentAtMs: Int64 = 0
 
@@ -125,8 +134,40 @@ public nonisolated struct Relay_V1_Content: Sendable {
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
     case text(String)
+    /// a file stored (sealed) on a relay
+    case attachment(Relay_V1_AttachmentPointer)
 
   }
+
+  public init() {}
+}
+
+/// Where an attachment is and how to open it (docs/e2e.md, "Attachments").
+/// The relay that stores it sees only its ciphertext and length.
+public nonisolated struct Relay_V1_AttachmentPointer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// KEY@DOMAIN, as CreateUpload answered
+  public var attachmentID: String = String()
+
+  /// 32 bytes: the attachment's AttachmentCipher key
+  public var key: Data = Data()
+
+  /// SHA-256 of the whole ciphertext, checked before opening
+  public var digest: Data = Data()
+
+  /// the plaintext's length
+  public var size: UInt64 = 0
+
+  /// e.g. image/jpeg; the sender's word
+  public var contentType: String = String()
+
+  /// the sender's file name, without folders
+  public var fileName: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -250,7 +291,7 @@ nonisolated extension Relay_V1_PrekeyMessage: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Relay_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Content"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{3}sent_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{3}sent_at_ms\0\u{1}attachment\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -267,6 +308,19 @@ nonisolated extension Relay_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Me
         }
       }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.sentAtMs) }()
+      case 3: try {
+        var v: Relay_V1_AttachmentPointer?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .attachment(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .attachment(v)
+        }
+      }()
       default: break
       }
     }
@@ -283,12 +337,70 @@ nonisolated extension Relay_V1_Content: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.sentAtMs != 0 {
       try visitor.visitSingularInt64Field(value: self.sentAtMs, fieldNumber: 2)
     }
+    try { if case .attachment(let v)? = self.body {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Relay_V1_Content, rhs: Relay_V1_Content) -> Bool {
     if lhs.body != rhs.body {return false}
     if lhs.sentAtMs != rhs.sentAtMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_AttachmentPointer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AttachmentPointer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}attachment_id\0\u{1}key\0\u{1}digest\0\u{1}size\0\u{3}content_type\0\u{3}file_name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.attachmentID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.key) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.digest) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.size) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.contentType) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.fileName) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.attachmentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.attachmentID, fieldNumber: 1)
+    }
+    if !self.key.isEmpty {
+      try visitor.visitSingularBytesField(value: self.key, fieldNumber: 2)
+    }
+    if !self.digest.isEmpty {
+      try visitor.visitSingularBytesField(value: self.digest, fieldNumber: 3)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularUInt64Field(value: self.size, fieldNumber: 4)
+    }
+    if !self.contentType.isEmpty {
+      try visitor.visitSingularStringField(value: self.contentType, fieldNumber: 5)
+    }
+    if !self.fileName.isEmpty {
+      try visitor.visitSingularStringField(value: self.fileName, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_AttachmentPointer, rhs: Relay_V1_AttachmentPointer) -> Bool {
+    if lhs.attachmentID != rhs.attachmentID {return false}
+    if lhs.key != rhs.key {return false}
+    if lhs.digest != rhs.digest {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.contentType != rhs.contentType {return false}
+    if lhs.fileName != rhs.fileName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -12,7 +12,9 @@ import Wire
 /// `cryptography`): each opens what the other sealed, both ways.
 @Suite("E2E against an independent implementation", .timeLimit(Patience.minutes(3)))
 struct E2EReferenceTests {
-  @Test("Python opens Swift's sealed envelopes (out of order), replies, and starts its own session")
+  @Test(
+    "Python opens Swift's sealed envelopes (out of order), replies, starts its own session, and opens and seals attachments"
+  )
   func pythonReference() async throws {
     let alice = IdentityKeyPair()
     let bob = MemoryPrekeys(oneTime: true)
@@ -22,6 +24,11 @@ struct E2EReferenceTests {
     let texts = ["first", "second ✓", String(repeating: "long ", count: 100), "fourth"]
     let sealed = try texts.map { try toBob.seal(Content.text($0)) }
     let arrival = [0, 2, 1, 3]
+    // An attachment of three full chunks and a part, each way.
+    let attachment = AttachmentCipher.random()
+    let file = Data((0 ..< 3 * 65_536 + 1_000).map { UInt8(truncatingIfNeeded: $0 &* 13) })
+    let replyCipher = AttachmentCipher.random()
+    let replyFile = Data((0 ..< 65_536).map { UInt8(truncatingIfNeeded: $0 &* 5) })
 
     let job: [String: Any] = [
       "bob": bob.privateJSON,
@@ -29,6 +36,10 @@ struct E2EReferenceTests {
       "reply": "hello from python",
       "bundle": carol.bundleJSON,
       "initiate": "python starts a session",
+      "attachment": [
+        "key": attachment.key.hexString, "sealed": attachment.seal(file).hexString,
+        "reply_key": replyCipher.key.hexString, "reply": replyFile.hexString,
+      ],
       "safety": [
         "local": ["alice@a.test", [alice.publicKey.bytes.hexString]],
         "remote": ["bob@b.test", [bob.identity.publicKey.bytes.hexString, carol.identity.publicKey.bytes.hexString]],
@@ -45,6 +56,8 @@ struct E2EReferenceTests {
         as? [String: Any])
 
     #expect(answer["plaintexts"] as? [String] == arrival.map { texts[$0] })
+    #expect(Data(hex: answer["attachment_opened"] as! String) == file)
+    #expect(try replyCipher.open(Data(hex: answer["attachment_sealed"] as! String)) == replyFile)
     let reply = try toBob.open(
       Data(hex: answer["reply"] as! String), identity: alice, prekeys: MemoryPrekeys(oneTime: false))
     #expect(try Content.text(of: reply.plaintext) == "hello from python")
