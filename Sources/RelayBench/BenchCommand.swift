@@ -16,8 +16,8 @@ struct RunCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the workloads (default).")
 
   @Option(help: "The relay executable (default: `relay` beside this one).") var relay: String?
-  @Option(help: "Comma-separated: connections,throughput,latency,fanout,catchup,ceiling.")
-  var workloads = "connections,throughput,latency,fanout,catchup,ceiling"
+  @Option(help: "Comma-separated: connections,throughput,latency,fanout,catchup,attachments,ceiling.")
+  var workloads = "connections,throughput,latency,fanout,catchup,attachments,ceiling"
   @Option(help: "Sender/receiver pairs (throughput, latency) and echo streams (ceiling).") var pairs = 8
   @Option(help: "Messages per pair (throughput, ceiling).") var messages = 5000
   @Option(help: "Ciphertext bytes per message.") var size = 256
@@ -25,6 +25,7 @@ struct RunCommand: AsyncParsableCommand {
   @Option(help: "Seconds at that rate (latency).") var seconds = 5.0
   @Option(help: "Messages queued for the offline device (catchup).") var catchUp = 20000
   @Option(help: "Idle connected devices (connections).") var devices = 2000
+  @Option(help: "MiB of the attachment uploaded and downloaded (attachments).") var attachmentMib = 64
   @Option(help: "Group sizes (fanout), comma-separated.") var groups = "50,500"
   @Option(help: "Messages sent to each group (fanout).") var groupMessages = 100
   @Option(
@@ -41,7 +42,7 @@ struct RunCommand: AsyncParsableCommand {
   mutating func run() async throws {
     if self.quick {
       (self.pairs, self.messages, self.rate, self.seconds, self.catchUp, self.devices) = (2, 200, 200, 1, 500, 20)
-      (self.groups, self.groupMessages) = ("5", 20)
+      (self.groups, self.groupMessages, self.attachmentMib) = ("5", 20, 2)
     }
     let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
     let relayPath = self.relay ?? here + "/relay"
@@ -114,6 +115,18 @@ struct RunCommand: AsyncParsableCommand {
       results.append(
         WorkloadResult(
           workload: "catch-up", parameters: "\(self.catchUp) queued", perSecond: perSecond, notes: [Self.cpuNote: cpu]))
+    }
+    if selected.contains("attachments") {
+      progress("attachments: \(self.attachmentMib) MiB up and down in 1 MiB chunks")
+      let run = try await AttachmentWorkload(mebibytes: self.attachmentMib).run(relay.target, tag: "a\(runID)")
+      results.append(
+        WorkloadResult(
+          workload: "attachments", parameters: "\(self.attachmentMib) MiB, 1 MiB chunks, MiB/s up",
+          perSecond: run.upMiBPerSecond,
+          notes: [
+            "MiB/s down": run.downMiBPerSecond, "server CPU µs per MiB up": run.cpuMicrosPerMiBUp,
+            "file copy MiB/s (write + fsync)": run.fileWriteMiBPerSecond, "file read MiB/s": run.fileReadMiBPerSecond,
+          ]))
     }
     if selected.contains("ceiling") {
       progress("ceiling: bare echo, \(self.pairs) streams x \(self.messages)")

@@ -30,7 +30,10 @@ struct BenchSmokeTests {
     #expect(run.status == 0, "\(run.output)")
     let json = run.output.split(separator: "\n").drop { !$0.hasPrefix("[") }.joined(separator: "\n")
     let results = try JSONDecoder().decode([Result].self, from: Data(json.utf8))
-    #expect(results.map(\.workload) == ["connections", "throughput", "latency", "fanout", "catch-up", "ceiling"])
+    #expect(
+      results.map(\.workload) == [
+        "connections", "throughput", "latency", "fanout", "catch-up", "attachments", "ceiling",
+      ])
     #expect(results.allSatisfy { $0.perSecond > 0 })
     for result in results where ["throughput", "latency", "fanout", "ceiling"].contains(result.workload) {
       #expect((result.latencyMs?.count ?? 0) > 0, "\(result.workload)")
@@ -43,6 +46,10 @@ struct BenchSmokeTests {
       #expect(results.first { $0.workload == workload }?.notes["server CPU µs per message"] != nil, "\(workload)")
     }
     #expect(results.first { $0.workload == "fanout" }?.notes["server CPU µs per delivery"] != nil)
+    let attachments = results.first { $0.workload == "attachments" }?.notes ?? [:]
+    for note in ["MiB/s down", "file copy MiB/s (write + fsync)", "file read MiB/s"] {
+      #expect((attachments[note] ?? 0) > 0, "\(note)")
+    }
     #expect(results.last?.notes["server CPU µs per echo"] != nil)
     #expect((results.first { $0.workload == "throughput" }?.notes["server CPU µs per message"] ?? 0) > 0)
   }
