@@ -34,7 +34,8 @@ struct ReceiveCommand: AsyncParsableCommand {
           let reference = message.attachment!
           let data = try await device.downloadAttachment(
             reference,
-            progress: AttachmentFiles.progress("downloading \(reference.fileName)", size: Int(reference.size)))
+            progress: AttachmentFiles.progress(
+              "downloading \(reference.fileName)", size: Int(clamping: reference.size)))
           let path = AttachmentFiles.destination(for: reference.fileName, in: folder)
           try data.write(to: URL(fileURLWithPath: path), options: .atomic)
           say(self.json ? message.jsonLine(savedTo: path) : message.humanLine + " → saved \(path)")

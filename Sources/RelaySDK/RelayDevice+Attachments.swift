@@ -42,7 +42,11 @@ extension RelayDevice {
   public func downloadAttachment(
     _ reference: AttachmentReference, progress: (@Sendable (_ received: Int, _ total: Int) -> Void)? = nil
   ) async throws(ClientError) -> Data {
-    let expected = AttachmentCipher.sealedSize(of: Int(reference.size))
+    // The size comes from a sender's message: checked, never trapped on.
+    guard let size = Int(exactly: reference.size), size <= Int(Int32.max) * 1024 else {
+      throw ClientError(.invalidArgument, "the attachment's announced size is out of range")
+    }
+    let expected = AttachmentCipher.sealedSize(of: size)
     var sealed = Data(capacity: expected)
     for attempt in 1 ... self.configuration.sendAttempts where sealed.count < expected {
       do {
@@ -65,9 +69,12 @@ extension RelayDevice {
     _ sealed: Data, of upload: Relay_V1_Upload, progress: (@Sendable (Int, Int) -> Void)?
   ) async throws(ClientError) -> Relay_V1_Upload {
     let chunk = Int(max(upload.maxChunkBytes, 1))
+    guard let committed = Int(exactly: upload.committed), committed <= sealed.count else {
+      throw ClientError(.relayRefused, "the relay reported an upload offset past the attachment")
+    }
     return try await Self.call("uploading an attachment") {
       try await self.relay.uploadChunks { writer in
-        var offset = Int(upload.committed)
+        var offset = committed
         while offset < sealed.count {
           let end = min(offset + chunk, sealed.count)
           try await writer.write(

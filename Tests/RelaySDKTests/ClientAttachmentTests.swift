@@ -47,6 +47,10 @@ struct ClientAttachmentTests {
       var forged = reference
       forged.digest[0] ^= 1
       await #expect(throws: ClientError.self) { try await bob.open { try await $0.downloadAttachment(forged) } }
+      // A size past what a device can hold (a hostile sender's pointer) is refused, not trapped on.
+      var huge = reference
+      huge.size = .max
+      await #expect(throws: ClientError.self) { try await bob.open { try await $0.downloadAttachment(huge) } }
     }
   }
 }

@@ -18,7 +18,8 @@ extension ClientService {
     }
     let now = self.wallClock()
     let record = AttachmentRecord(
-      id: .random(at: self.configuration.domain), uploader: caller.address, size: Int64(request.size), committed: 0,
+      id: .random(at: self.configuration.domain), uploader: caller.address,
+      size: try Int64(wire: request.size, field: "size"), committed: 0,
       expiresAtMs: now + self.attachmentLimits.lifetime.milliseconds)
     try await self.store.createAttachment(record, quotaBytes: self.attachmentLimits.quotaBytes, nowMs: now)
     return self.upload(record)
