@@ -55,7 +55,7 @@ extension ClientService {
     request: Relay_V1_CreateLinkCodeRequest, context: ServerContext
   ) async throws -> Relay_V1_CreateLinkCodeResponse {
     let caller = try await self.authenticator.device(of: context)
-    let code = Self.randomCode()
+    let code = RandomHex.bits128()
     let lifetime = self.configuration.registration.linkCodeLifetime.components.seconds
     let expires = self.wallClock() + lifetime * 1000
     try await self.store.createLinkCode(code, for: caller.address.user, expiresAtMs: expires)
@@ -146,15 +146,5 @@ extension ClientService {
       throw RelayError(.notFound, "users of other relays are not reachable from this one (no federation peers)")
     }
     return federator
-  }
-
-  /// 128 random bits as 32 hex digits.
-  static func randomCode() -> String {
-    var generator = SystemRandomNumberGenerator()
-    return (0 ..< 2).map { _ in
-      let value = generator.next() as UInt64
-      let hex = String(value, radix: 16)
-      return String(repeating: "0", count: 16 - hex.count) + hex
-    }.joined()
   }
 }

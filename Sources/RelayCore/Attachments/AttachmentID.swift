@@ -13,18 +13,7 @@ public struct AttachmentID: Sendable, Hashable, CustomStringConvertible {
 
   /// A new id at `domain`, from the system's secure random generator.
   public static func random(at domain: String) -> AttachmentID {
-    var generator = SystemRandomNumberGenerator()
-    let digits = Array("0123456789abcdef".utf8)
-    var key = [UInt8]()
-    key.reserveCapacity(32)
-    for _ in 0 ..< 2 {
-      var word = generator.next() as UInt64
-      for _ in 0 ..< 16 {
-        key.append(digits[Int(word & 0xF)])
-        word >>= 4
-      }
-    }
-    return AttachmentID(key: String(decoding: key, as: UTF8.self), domain: domain)
+    AttachmentID(key: RandomHex.bits128(), domain: domain)
   }
 
   private init(key: String, domain: String) {
