@@ -21,7 +21,7 @@ swift build --scratch-path .build-fuzz --product relay-fuzz \
 binary=.build-fuzz/debug/relay-fuzz
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(client-frame replication-batch resp config sealed-envelope codes upload-chunk)
+  targets=(client-frame replication-batch resp config sealed-envelope codes upload-chunk fetched-chunk)
 fi
 
 artifacts=$PWD/.build-fuzz/artifacts

@@ -8,10 +8,15 @@ package struct FederationMetrics: Sendable {
   package let rejected: Counter
   /// Calls to the federation service from a certificate that is no configured peer.
   package let refused: Counter
+  /// Attachments fetched from peers for this relay's devices, and their bytes.
+  package let attachmentFetches: Counter
+  package let attachmentBytesFetched: Counter
 
   package init(factory: any MetricsFactory) {
     self.applied = Counter(label: "relay_federation_events_applied_total", factory: factory)
     self.rejected = Counter(label: "relay_federation_events_rejected_total", factory: factory)
     self.refused = Counter(label: "relay_federation_calls_refused_total", factory: factory)
+    self.attachmentFetches = Counter(label: "relay_federation_attachment_fetches_total", factory: factory)
+    self.attachmentBytesFetched = Counter(label: "relay_federation_attachment_fetched_bytes_total", factory: factory)
   }
 }

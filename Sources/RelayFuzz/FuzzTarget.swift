@@ -14,7 +14,7 @@ struct FuzzTarget: Sendable {
 
   static let all: [FuzzTarget] = [
     ClientFrameTarget.target, ReplicationTarget.target, RESPTarget.target, ConfigFileTarget.target,
-    SealedEnvelopeTarget.target, CodesTarget.target, UploadChunkTarget.target,
+    SealedEnvelopeTarget.target, CodesTarget.target, UploadChunkTarget.target, FetchedChunkTarget.target,
   ]
 
   static func named(_ name: String) -> FuzzTarget? { Self.all.first { $0.name == name } }

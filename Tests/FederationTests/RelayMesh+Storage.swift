@@ -74,4 +74,21 @@ extension RelayMesh.Member {
       return db.changesCount
     }
   }
+
+  /// Whether this relay holds `needle` anywhere: its files (and log) on the
+  /// embedded store; its attachments' chunks and messages on PostgreSQL.
+  func holds(_ needle: String) async throws -> Bool {
+    guard let url = self.postgresURL else { return try !self.relay.filesContaining(needle).isEmpty }
+    let bytes = Data(needle.utf8)
+    return try await TestDatabases.withConnection(url) { connection in
+      let rows = try await connection.query(
+        """
+        SELECT (SELECT count(*) FROM attachment_chunks WHERE position(\(bytes) IN data) > 0)
+          + (SELECT count(*) FROM copies WHERE position(\(bytes) IN ciphertext) > 0)
+        """, logger: Logger(label: "test"))
+      var count: Int64 = 0
+      for try await n in rows.decode(Int64.self) { count = n }
+      return count > 0 || self.relay.log.contains(needle)
+    }
+  }
 }

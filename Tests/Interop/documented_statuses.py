@@ -382,6 +382,19 @@ class World:
         chunk = ab.UploadChunk(attachment_id=upload.attachment_id, offset=5, data=b"x")
         return [self.relay.status(lambda: self.bob.stub.UploadChunks(iter([chunk])))]
 
+    def attachment_of_stranger_domain(self):
+        from relay.v1 import attachments_pb2 as ab
+
+        foreign = f"{uuid.uuid4().hex}@nowhere.example"
+        return [self.relay.status(lambda: list(self.bob.stub.Download(ab.DownloadRequest(attachment_id=foreign))))]
+
+    def attachment_of_unreachable(self):
+        from relay.v1 import attachments_pb2 as ab
+
+        remote = f"{uuid.uuid4().hex}@{self.relay.down}"
+        request = ab.DownloadRequest(attachment_id=remote)
+        return [self.relay.status(lambda: list(self.bob.stub.Download(request, timeout=30)))]
+
 STATUS_CHECKS = {
     "UNAUTHENTICATED": World.unauthenticated,
     "PERMISSION_DENIED": World.permission_denied,
@@ -412,6 +425,8 @@ CASE_CHECKS = {
     "`GetUpload` or `Download` of an unknown or expired attachment id": World.attachment_unknown,
     "`GetUpload` or `UploadChunks` of another device's upload": World.attachment_of_another,
     "`UploadChunks` at an offset other than the upload's `committed`": World.attachment_elsewhere,
+    "`Download` of an attachment id of a domain this relay does not peer with": World.attachment_of_stranger_domain,
+    "`Download` of an attachment of a peer relay that is unreachable, not copied here yet": World.attachment_of_unreachable,
 }
 
 

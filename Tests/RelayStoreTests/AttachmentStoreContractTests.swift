@@ -1,4 +1,5 @@
 import Foundation
+import SwiftProtobuf
 import Testing
 import Wire
 
@@ -157,6 +158,64 @@ struct AttachmentStoreContractTests {
       _ = try await stores[1].appendAttachment(record.id, offset: 100_000, Self.bytes(100_000, seed: 5))
       let first = try await stores[0].readAttachment(record.id, offset: 0, length: 100_000)
       #expect(first == Self.bytes(100_000, seed: 0) || first == Self.bytes(100_000, seed: 1))
+    }
+  }
+
+  static func chunk(
+    _ content: Data, from offset: Int, count: Int, size: Int? = nil, expiresAtMs: Int64 = 5_000
+  ) -> Relay_V1_DownloadChunk {
+    .with {
+      $0.offset = UInt64(offset)
+      $0.data = content[offset ..< offset + count]
+      $0.size = UInt64(size ?? content.count)
+      $0.expiresAtMs = expiresAtMs
+    }
+  }
+
+  @Test(
+    "a peer's stream becomes a copy: size and expiry checked, resumed where it stopped, an expired copy replaced",
+    arguments: StoreBackend.all)
+  func fetchedCopy(_ backend: StoreBackend) async throws {
+    try await backend.withFixture { fixture in
+      let store = fixture.store
+      let content = Self.bytes(300)
+      let id = AttachmentID.random(at: "peer.test")
+      var copy = AttachmentCopy(id: id, existing: nil, maxBytes: 1_000, lifetimeMs: 2_000, nowMs: 100)
+      try await copy.write(Self.chunk(content, from: 0, count: 100), to: store)
+      // No uploader (no quota counts it), and kept no longer than this relay's lifetime.
+      #expect(copy.record?.uploader == nil && copy.record?.expiresAtMs == 2_100 && copy.record?.committed == 100)
+      for (chunk, code) in [
+        (Self.chunk(content, from: 100, count: 100, size: 301), RelayError.Code.failedPrecondition),
+        (Self.chunk(content, from: 150, count: 100), .failedPrecondition),
+      ] {
+        let error = await #expect(throws: RelayError.self) { try await copy.write(chunk, to: store) }
+        #expect(error?.code == code)
+      }
+      // The fetch was cut: the next one continues what is stored.
+      var resumed = AttachmentCopy(
+        id: id, existing: try await store.attachment(id, nowMs: 100), maxBytes: 1_000, lifetimeMs: 2_000, nowMs: 100)
+      #expect(resumed.offset == 100)
+      let done = try await resumed.write(Self.chunk(content, from: 100, count: 200), to: store)
+      #expect(done.isComplete)
+      #expect(try await store.readAttachment(id, offset: 0, length: 1_000) == content)
+
+      // Past this relay's size limit, or expired at the peer: refused before anything is stored.
+      for (chunk, code) in [
+        (Self.chunk(content, from: 0, count: 10, size: 1_001), RelayError.Code.resourceExhausted),
+        (Self.chunk(content, from: 0, count: 10, expiresAtMs: 100), .notFound),
+      ] {
+        var other = AttachmentCopy(
+          id: .random(at: "peer.test"), existing: nil, maxBytes: 1_000, lifetimeMs: 2_000, nowMs: 100)
+        let error = await #expect(throws: RelayError.self) { try await other.write(chunk, to: store) }
+        #expect(error?.code == code)
+        #expect(try await store.attachment(other.id, nowMs: 100) == nil)
+      }
+
+      // This relay's copy expired (its lifetime is shorter than the peer's) before the sweep came: fetched anew.
+      var again = AttachmentCopy(id: id, existing: nil, maxBytes: 1_000, lifetimeMs: 2_000, nowMs: 2_200)
+      try await again.write(Self.chunk(content, from: 0, count: 300), to: store)
+      #expect(again.record?.expiresAtMs == 4_200 && again.record?.isComplete == true)
+      #expect(try await store.readAttachment(id, offset: 0, length: 1_000) == content)
     }
   }
 }

@@ -82,6 +82,11 @@ public final class RelayNode: Service {
       rateLimiter: .sends(rate: configuration.limits.sendsPerSecond, burst: configuration.limits.sendBurst),
       metrics: metrics, wallClock: HybridLogicalClock.systemMilliseconds, logger: logger)
     client.federator = federator
+    client.attachmentFetcher = federator.map {
+      AttachmentFetcher(
+        federator: $0, store: store, limits: configuration.attachments, metrics: metrics.federation,
+        wallClock: HybridLogicalClock.systemMilliseconds)
+    }
     var services: [any RegistrableRPCService] = [
       SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health,
     ]

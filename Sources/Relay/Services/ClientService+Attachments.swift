@@ -1,3 +1,4 @@
+internal import Federation
 internal import Foundation
 internal import GRPCCore
 internal import RelayCore
@@ -64,31 +65,28 @@ extension ClientService {
     return self.upload(record)
   }
 
-  /// From `offset` to the end, in chunks of at most the chunk limit.
+  /// From `offset` to the end, in chunks of at most the chunk limit. An id
+  /// of another relay is served from this relay's copy, fetched on first use.
   func download(
     request: Relay_V1_DownloadRequest, response: RPCWriter<Relay_V1_DownloadChunk>, context: ServerContext
   ) async throws {
     _ = try await self.authenticator.device(of: context)
     let id = try AttachmentID(wire: request.attachmentID)
-    guard id.domain == self.configuration.domain else {
-      throw RelayError(
-        .failedPrecondition, "this relay does not fetch attachments stored by other relays yet (docs/attachments.md)")
+    let offset = try Int64(wire: request.offset, field: "offset")
+    let record: AttachmentRecord
+    if id.domain == self.configuration.domain {
+      guard let found = try await self.store.attachment(id, nowMs: self.wallClock()) else {
+        throw RelayError(.notFound, "no such attachment (or it expired)")
+      }
+      record = found
+    } else {
+      guard let fetcher = self.attachmentFetcher else {
+        throw RelayError(.notFound, "no peer relay is configured for the domain \(id.domain)")
+      }
+      record = try await fetcher.copy(of: id)
     }
-    guard let record = try await self.store.attachment(id, nowMs: self.wallClock()) else {
-      throw RelayError(.notFound, "no such attachment (or it expired)")
-    }
-    var offset = try Int64(wire: request.offset, field: "offset")
-    try record.checkRead(offset: offset)
-    while offset < record.size {
-      let data = try await self.store.readAttachment(id, offset: offset, length: self.attachmentLimits.maxChunkBytes)
-      guard !data.isEmpty else { throw RelayError(.internal, "an attachment's bytes end before its size") }
-      try await response.write(
-        .with {
-          $0.offset = UInt64(offset)
-          $0.data = data
-          $0.size = UInt64(record.size)
-        })
-      offset += Int64(data.count)
+    try await self.store.download(record, from: offset, chunkBytes: self.attachmentLimits.maxChunkBytes) {
+      try await response.write($0)
     }
   }
 

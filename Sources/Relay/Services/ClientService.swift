@@ -23,6 +23,8 @@ struct ClientService: Relay_V1_Client.SimpleServiceProtocol {
   let logger: Logger
   /// The peer links, when this relay has peers.
   var federator: Federator? = nil
+  /// Copies attachments of peer relays for this relay's devices, when it has peers.
+  var attachmentFetcher: AttachmentFetcher? = nil
 
   var limits: RelayConfiguration.Limits { self.configuration.limits }
   var frameRules: ClientFrameRules { ClientFrameRules(self.configuration) }

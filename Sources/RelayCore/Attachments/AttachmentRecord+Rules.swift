@@ -14,9 +14,6 @@ extension AttachmentRecord {
   /// A chunk of `count` bytes may go at `offset`: the next byte to store,
   /// within the size, and not empty.
   public func checkAppend(offset: Int64, count: Int) throws(RelayError) {
-    guard self.uploader != nil else {
-      throw RelayError(.permissionDenied, "a copy fetched from another relay is not written to")
-    }
     guard offset == self.committed else {
       throw RelayError(
         .failedPrecondition, "the upload continues at byte \(self.committed), not \(offset): resume from there")

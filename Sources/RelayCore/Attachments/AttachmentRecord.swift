@@ -6,7 +6,8 @@ public import Wire
 public struct AttachmentRecord: Sendable, Hashable {
   public var id: AttachmentID
   /// The uploading device: only it may write; its user's quota counts the size.
-  /// Nil for a copy fetched from another relay (no quota, nobody writes).
+  /// Nil for a copy fetched from another relay: no quota counts it, and only
+  /// the fetch writes it (``AttachmentCopy``).
   public var uploader: DeviceAddress?
   /// The whole attachment's length in bytes.
   public var size: Int64

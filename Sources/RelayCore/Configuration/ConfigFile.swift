@@ -79,6 +79,8 @@ package struct ConfigFile: Decodable {
     package var max_chunk_bytes: Int?
     package var lifetime_days: Int?
     package var sweep_interval_seconds: Int?
+    package var fetch_timeout_seconds: Int?
+    package var max_concurrent_fetches: Int?
   }
 
   package struct Push: Decodable {
@@ -118,7 +120,10 @@ package struct ConfigFile: Decodable {
       "domain", "data_dir", "listen", "tls", "registration", "limits", "presence", "connection", "region", "metrics",
       "federation", "push", "attachments",
     ],
-    "attachments": ["max_bytes", "quota_bytes", "max_chunk_bytes", "lifetime_days", "sweep_interval_seconds"],
+    "attachments": [
+      "max_bytes", "quota_bytes", "max_chunk_bytes", "lifetime_days", "sweep_interval_seconds",
+      "fetch_timeout_seconds", "max_concurrent_fetches",
+    ],
     "push": [
       "gateway", "gateway_ca", "interval_seconds", "timeout_ms", "retry_initial_ms", "retry_maximum_seconds",
       "scan_interval_ms", "max_concurrent_calls",

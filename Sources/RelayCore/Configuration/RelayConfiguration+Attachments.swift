@@ -11,11 +11,17 @@ extension RelayConfiguration {
     public var lifetime: Duration
     /// How often expired attachments are deleted.
     public var sweepInterval: Duration
+    /// How long fetching a peer relay's attachment may take (5 minutes by
+    /// default); a fetch cut short resumes where it stopped on the next download.
+    public var fetchTimeout: Duration
+    /// How many attachments this relay fetches from peers at once (16 by
+    /// default); a download that would be one more is refused `RESOURCE_EXHAUSTED`.
+    public var maxConcurrentFetches: Int
 
     public static var defaults: Self {
       Self(
         maxBytes: 100 << 20, quotaBytes: 1 << 30, maxChunkBytes: 1 << 20, lifetime: .seconds(30 * 86_400),
-        sweepInterval: .seconds(600))
+        sweepInterval: .seconds(600), fetchTimeout: .seconds(300), maxConcurrentFetches: 16)
     }
   }
 }
@@ -34,6 +40,12 @@ extension RelayConfiguration.Attachments {
     if let v = file.lifetime_days { self.lifetime = .seconds(try C.positive(v, "attachments.lifetime_days") * 86_400) }
     if let v = file.sweep_interval_seconds {
       self.sweepInterval = .seconds(try C.positive(v, "attachments.sweep_interval_seconds"))
+    }
+    if let v = file.fetch_timeout_seconds {
+      self.fetchTimeout = .seconds(try C.positive(v, "attachments.fetch_timeout_seconds"))
+    }
+    if let v = file.max_concurrent_fetches {
+      self.maxConcurrentFetches = try C.positive(v, "attachments.max_concurrent_fetches")
     }
   }
 }

@@ -138,6 +138,9 @@ public nonisolated struct Relay_V1_DownloadChunk: Sendable {
   /// the attachment's whole length
   public var size: UInt64 = 0
 
+  /// when the relay deletes it
+  public var expiresAtMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -339,7 +342,7 @@ nonisolated extension Relay_V1_DownloadRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Relay_V1_DownloadChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DownloadChunk"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}offset\0\u{1}data\0\u{1}size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}offset\0\u{1}data\0\u{1}size\0\u{3}expires_at_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -350,6 +353,7 @@ nonisolated extension Relay_V1_DownloadChunk: SwiftProtobuf.Message, SwiftProtob
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
       case 2: try { try decoder.decodeSingularBytesField(value: &self.data) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.size) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtMs) }()
       default: break
       }
     }
@@ -365,6 +369,9 @@ nonisolated extension Relay_V1_DownloadChunk: SwiftProtobuf.Message, SwiftProtob
     if self.size != 0 {
       try visitor.visitSingularUInt64Field(value: self.size, fieldNumber: 3)
     }
+    if self.expiresAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresAtMs, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -372,6 +379,7 @@ nonisolated extension Relay_V1_DownloadChunk: SwiftProtobuf.Message, SwiftProtob
     if lhs.offset != rhs.offset {return false}
     if lhs.data != rhs.data {return false}
     if lhs.size != rhs.size {return false}
+    if lhs.expiresAtMs != rhs.expiresAtMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -89,13 +89,27 @@ public enum Relay_V1_Federation: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "FetchAttachment" metadata.
+        public enum FetchAttachment: Sendable {
+            /// Request type for "FetchAttachment".
+            public typealias Input = Relay_V1_DownloadRequest
+            /// Response type for "FetchAttachment".
+            public typealias Output = Relay_V1_DownloadChunk
+            /// Descriptor for "FetchAttachment".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "relay.v1.Federation"),
+                method: "FetchAttachment",
+                type: .serverStreaming
+            )
+        }
         /// Descriptors for all methods in the "relay.v1.Federation" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Replicate.descriptor,
             LookupUser.descriptor,
             Reconcile.descriptor,
             ChangeMembers.descriptor,
-            Signal.descriptor
+            Signal.descriptor,
+            FetchAttachment.descriptor
         ]
     }
 }
@@ -221,6 +235,27 @@ extension Relay_V1_Federation {
             request: GRPCCore.StreamingServerRequest<Relay_V1_SignalBatch>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_SignalAck>
+
+        /// Handle the "FetchAttachment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An attachment stored on the called relay (the id's domain), for a device
+        /// > of the calling relay that holds its id: from `offset` to the end, as
+        /// > relay.v1.Client's Download. The caller keeps a copy and serves its own
+        /// > devices from it (docs/attachments.md, "Across relays").
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Relay_V1_DownloadRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_DownloadChunk` messages.
+        func fetchAttachment(
+            request: GRPCCore.StreamingServerRequest<Relay_V1_DownloadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk>
     }
 
     /// Service protocol for the "relay.v1.Federation" service.
@@ -330,6 +365,27 @@ extension Relay_V1_Federation {
             request: GRPCCore.ServerRequest<Relay_V1_SignalBatch>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Relay_V1_SignalAck>
+
+        /// Handle the "FetchAttachment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An attachment stored on the called relay (the id's domain), for a device
+        /// > of the calling relay that holds its id: from `offset` to the end, as
+        /// > relay.v1.Client's Download. The caller keeps a copy and serves its own
+        /// > devices from it (docs/attachments.md, "Across relays").
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_DownloadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Relay_V1_DownloadChunk` messages.
+        func fetchAttachment(
+            request: GRPCCore.ServerRequest<Relay_V1_DownloadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk>
     }
 
     /// Simple service protocol for the "relay.v1.Federation" service.
@@ -438,6 +494,28 @@ extension Relay_V1_Federation {
             request: Relay_V1_SignalBatch,
             context: GRPCCore.ServerContext
         ) async throws -> Relay_V1_SignalAck
+
+        /// Handle the "FetchAttachment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An attachment stored on the called relay (the id's domain), for a device
+        /// > of the calling relay that holds its id: from `offset` to the end, as
+        /// > relay.v1.Client's Download. The caller keeps a copy and serves its own
+        /// > devices from it (docs/attachments.md, "Across relays").
+        ///
+        /// - Parameters:
+        ///   - request: A `Relay_V1_DownloadRequest` message.
+        ///   - response: A response stream of `Relay_V1_DownloadChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func fetchAttachment(
+            request: Relay_V1_DownloadRequest,
+            response: GRPCCore.RPCWriter<Relay_V1_DownloadChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -500,6 +578,17 @@ extension Relay_V1_Federation.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Relay_V1_Federation.Method.FetchAttachment.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_DownloadRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_DownloadChunk>(),
+            handler: { request, context in
+                try await self.fetchAttachment(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -548,6 +637,17 @@ extension Relay_V1_Federation.ServiceProtocol {
             context: context
         )
         return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func fetchAttachment(
+        request: GRPCCore.StreamingServerRequest<Relay_V1_DownloadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk> {
+        let response = try await self.fetchAttachment(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
     }
 }
 
@@ -620,6 +720,23 @@ extension Relay_V1_Federation.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    public func fetchAttachment(
+        request: GRPCCore.ServerRequest<Relay_V1_DownloadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk> {
+        return GRPCCore.StreamingServerResponse<Relay_V1_DownloadChunk>(
+            metadata: [:],
+            producer: { writer in
+                try await self.fetchAttachment(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 }
@@ -756,6 +873,32 @@ extension Relay_V1_Federation {
             deserializer: some GRPCCore.MessageDeserializer<Relay_V1_SignalAck>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Relay_V1_SignalAck>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "FetchAttachment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An attachment stored on the called relay (the id's domain), for a device
+        /// > of the calling relay that holds its id: from `offset` to the end, as
+        /// > relay.v1.Client's Download. The caller keeps a copy and serves its own
+        /// > devices from it (docs/attachments.md, "Across relays").
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_DownloadRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_DownloadRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_DownloadChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func fetchAttachment<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_DownloadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_DownloadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_DownloadChunk>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Relay_V1_DownloadChunk>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -952,6 +1095,41 @@ extension Relay_V1_Federation {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "FetchAttachment" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > An attachment stored on the called relay (the id's domain), for a device
+        /// > of the calling relay that holds its id: from `offset` to the end, as
+        /// > relay.v1.Client's Download. The caller keeps a copy and serves its own
+        /// > devices from it (docs/attachments.md, "Across relays").
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Relay_V1_DownloadRequest` message.
+        ///   - serializer: A serializer for `Relay_V1_DownloadRequest` messages.
+        ///   - deserializer: A deserializer for `Relay_V1_DownloadChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func fetchAttachment<Result>(
+            request: GRPCCore.ClientRequest<Relay_V1_DownloadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Relay_V1_DownloadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Relay_V1_DownloadChunk>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Relay_V1_DownloadChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Relay_V1_Federation.Method.FetchAttachment.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1106,6 +1284,36 @@ extension Relay_V1_Federation.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_SignalBatch>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_SignalAck>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "FetchAttachment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An attachment stored on the called relay (the id's domain), for a device
+    /// > of the calling relay that holds its id: from `offset` to the end, as
+    /// > relay.v1.Client's Download. The caller keeps a copy and serves its own
+    /// > devices from it (docs/attachments.md, "Across relays").
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Relay_V1_DownloadRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func fetchAttachment<Result>(
+        request: GRPCCore.ClientRequest<Relay_V1_DownloadRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Relay_V1_DownloadChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.fetchAttachment(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Relay_V1_DownloadRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Relay_V1_DownloadChunk>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1283,6 +1491,40 @@ extension Relay_V1_Federation.ClientProtocol {
             metadata: metadata
         )
         return try await self.signal(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "FetchAttachment" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > An attachment stored on the called relay (the id's domain), for a device
+    /// > of the calling relay that holds its id: from `offset` to the end, as
+    /// > relay.v1.Client's Download. The caller keeps a copy and serves its own
+    /// > devices from it (docs/attachments.md, "Across relays").
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func fetchAttachment<Result>(
+        _ message: Relay_V1_DownloadRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Relay_V1_DownloadChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Relay_V1_DownloadRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.fetchAttachment(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -117,6 +117,9 @@ struct AttachmentTests {
     try await withPair { relay, alice, a, bob, b, chat in
       let unknown = AttachmentID.random(at: "localhost").description
       #expect(await statusCode { _ = try await Self.download(unknown, with: b) } == .notFound)
+      // Of a domain this relay does not peer with: there is nowhere to fetch it from.
+      let foreign = AttachmentID.random(at: "elsewhere.test").description
+      #expect(await statusCode { _ = try await Self.download(foreign, with: b) } == .notFound)
       #expect(await statusCode { _ = try await a.getUpload(.with { $0.attachmentID = unknown }) } == .notFound)
       for malformed in ["", "abc@localhost", String(repeating: "A", count: 32) + "@localhost", unknown + "\u{0}"] {
         #expect(await statusCode { _ = try await Self.download(malformed, with: b) } == .invalidArgument)

@@ -12,7 +12,10 @@ struct FuzzCorpusTests {
 
   @Test(
     "each target runs its corpus without a crash",
-    arguments: ["client-frame", "replication-batch", "resp", "config", "sealed-envelope", "codes", "upload-chunk"])
+    arguments: [
+      "client-frame", "replication-batch", "resp", "config", "sealed-envelope", "codes", "upload-chunk",
+      "fetched-chunk",
+    ])
   func corpus(target: String) async throws {
     let corpus = packageRoot + "/Tests/Fuzz/corpus/" + target
     let files = try FileManager.default.contentsOfDirectory(atPath: corpus)

@@ -34,7 +34,8 @@ struct ConfigurationTests {
         registration: { policy: invite }
         limits: { sends_per_second: 5, max_group_members: 50 }
         presence: { ttl_seconds: 90 }
-        attachments: { max_bytes: 1000, quota_bytes: 5000, max_chunk_bytes: 100, lifetime_days: 2 }
+        attachments: { max_bytes: 1000, quota_bytes: 5000, max_chunk_bytes: 100, lifetime_days: 2,
+          fetch_timeout_seconds: 7, max_concurrent_fetches: 3 }
         """))
     #expect(config.domain == "relay.example")
     #expect(config.listen == .init(host: "::1", port: 9000))
@@ -43,6 +44,7 @@ struct ConfigurationTests {
     #expect(config.presence.ttl == .seconds(90))
     #expect(config.attachments.maxBytes == 1000 && config.attachments.quotaBytes == 5000)
     #expect(config.attachments.maxChunkBytes == 100 && config.attachments.lifetime == .seconds(2 * 86_400))
+    #expect(config.attachments.fetchTimeout == .seconds(7) && config.attachments.maxConcurrentFetches == 3)
   }
 
   @Test(arguments: [
@@ -50,6 +52,7 @@ struct ConfigurationTests {
     "listen: nowhere", "registration: { policy: closed }", "tls: { certificate: /x.pem }", "limits: [1, 2]",
     "region: { postgres_lease_timeout_ms: 0 }", "region: { commit_lanes: 0 }", "attachments: { max_bytes: 0 }",
     "attachments: { max_chunk_bytes: 8388608 }", "attachments: { lifetime: 3 }",
+    "attachments: { max_concurrent_fetches: 0 }",
   ])
   func badFiles(_ text: String) {
     var config = RelayConfiguration.defaults
