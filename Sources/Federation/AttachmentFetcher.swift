@@ -85,12 +85,8 @@ package final class AttachmentFetcher: Sendable {
         }
         return copy.record
       }
-    } catch let error as RPCError where error.code == .notFound {
-      throw RelayError(.notFound, "no such attachment (or it expired)")
-    } catch let error as RPCError where [.unavailable, .deadlineExceeded, .cancelled].contains(error.code) {
-      throw RelayError(.unavailable, "the relay of \(id.domain) is unreachable; try again later", cause: error)
     } catch let error as RPCError {
-      throw RelayError(forwarding: error, from: id.domain)
+      throw RelayError(calling: id.domain, failed: error, notFound: "no such attachment (or it expired)")
     } catch let error as RelayError where error.code == .resourceExhausted || error.code == .notFound {
       throw error
     } catch let error as RelayError {

@@ -153,12 +153,8 @@ public final class Federator: Service, Sendable {
     let response: Relay_V1_LookupUserResponse
     do {
       response = try await link.client.lookupUser(request, options: link.callOptions(patience: patience))
-    } catch let error as RPCError where error.code == .notFound {
-      throw RelayError(.notFound, "\(user) is not a user of \(user.domain)")
-    } catch let error as RPCError where [.unavailable, .deadlineExceeded].contains(error.code) {
-      throw RelayError(.unavailable, "the relay of \(user.domain) is unreachable; try again later", cause: error)
     } catch let error as RPCError {
-      throw RelayError(forwarding: error, from: user.domain)
+      throw RelayError(calling: user.domain, failed: error, notFound: "\(user) is not a user of \(user.domain)")
     }
     guard !response.devices.isEmpty else { throw RelayError(.notFound, "\(user) has no devices") }
     try await self.store.rememberRemoteDevices(of: user, response.devices)

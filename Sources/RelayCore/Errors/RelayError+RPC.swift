@@ -64,3 +64,18 @@ extension RelayError {
     }
   }
 }
+
+extension RelayError {
+  /// A failed call to a peer relay made on a device's behalf: `notFound`
+  /// when the peer has no such thing, `unavailable` ("try again later") when
+  /// the peer could not be reached in time, else the peer's own answer
+  /// (``init(forwarding:from:)``).
+  package init(calling peer: String, failed error: RPCError, notFound: String) {
+    switch error.code {
+    case .notFound: self.init(.notFound, notFound)
+    case .unavailable, .deadlineExceeded:
+      self.init(.unavailable, "the relay of \(peer) is unreachable; try again later", cause: error)
+    default: self.init(forwarding: error, from: peer)
+    }
+  }
+}
