@@ -7,4 +7,7 @@ package import RelayCore
 /// the one path every commit goes through.
 package protocol FederationDelivery: Sendable {
   func committed(_ doorbells: [Doorbell])
+  /// These users' home moved to another region (docs/regions.md): the
+  /// devices' next call here rechecks it, and their sessions here end.
+  func rehomed(_ homes: [HomeClaim])
 }

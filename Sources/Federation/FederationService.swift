@@ -80,26 +80,27 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     let limit = self.configuration.federation.maxBatchEvents
     for try await batch in request {
       // A peer removed from the config (SIGHUP) is cut off on its open stream too, not only on its next call.
-      guard self.federator.peer(fingerprint: peer.fingerprint)?.domain == peer.domain else {
+      guard self.federator.peer(fingerprint: peer.fingerprint)?.relay == peer.relay else {
         self.metrics.refused.increment()
         throw RelayError(.unauthenticated, "this certificate's key is not a configured peer")
       }
       guard batch.events.count <= limit else {
         throw RelayError(.resourceExhausted, "a batch may carry at most \(limit) events")
       }
-      try self.batchLimiter.admit(peer.domain)
-      let outcome = try await self.store.apply(batch.events, from: peer.domain, rules: self.rules)
+      try self.batchLimiter.admit(peer.relay)
+      let outcome = try await self.store.apply(batch.events, from: peer.relay, rules: self.rules)
       for event in batch.events where event.id <= outcome.throughID {
         if case .message(let message)? = event.event.event { self.clock.observe(message.hlc) }
       }
       self.delivery.committed(outcome.doorbells)
+      if !outcome.rehomed.isEmpty { self.delivery.rehomed(outcome.rehomed) }
       let applied = batch.events.prefix { $0.id <= outcome.throughID }.count - outcome.rejected.count
       if applied > 0 { self.metrics.applied.increment(by: applied) }
       if !outcome.rejected.isEmpty {
         self.metrics.rejected.increment(by: outcome.rejected.count)
         for error in outcome.rejected {
           self.logger.warning(
-            "refused an event from a peer", metadata: ["peer": "\(peer.domain)", "error": "\(error.message)"])
+            "refused an event from a peer", metadata: ["peer": "\(peer.relay)", "error": "\(error.message)"])
         }
       }
       var ack = Relay_V1_ReplicationAck()
@@ -193,7 +194,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
         }
         users.append(user)
       }
-      try self.federator.addWatchers(peer.domain, of: users)
+      try self.federator.addWatchers(peer.relay, of: users)
       ack.current = self.presence.current(users)
     }
     return ack
@@ -208,11 +209,11 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
       throw RelayError(.resourceExhausted, "a reconcile request may carry at most \(limit) entries")
     }
     // A reconcile request costs as much as a batch: it counts against the peer's batch rate.
-    try self.batchLimiter.admit(peer.domain)
+    try self.batchLimiter.admit(peer.relay)
     for entry in request.entries { _ = try RequestValidation.conversationID(entry.conversationID) }
     let queued = try await self.store.requeue(
-      for: peer.domain, localDomain: self.configuration.domain, after: request.entries)
-    if queued > 0 { self.federator.wake(peer: peer.domain) }
+      for: peer.relay, localDomain: self.configuration.domain, after: request.entries)
+    if queued > 0 { self.federator.wake(peer: peer.relay) }
     var response = Relay_V1_ReconcileResponse()
     response.queued = UInt64(queued)
     return response

@@ -52,28 +52,29 @@ public final class Federator: Service, Sendable {
   /// Replaces the peers: links to removed or changed peers stop, new ones
   /// start. Outbox rows for a removed peer stay until it is added again.
   package func reload(_ federation: RelayConfiguration.Federation) throws(RelayError) {
-    try federation.validate(localDomain: self.localDomain)
+    try federation.validate(localDomain: self.localDomain, region: self.configuration.region.name)
     var made = [String: PeerLink]()
-    for peer in federation.peers {
-      if let link = self.state.withLock({ $0.links[peer.domain] }), link.peer == peer { continue }
+    let peers = federation.links(localDomain: self.localDomain)
+    for peer in peers {
+      if let link = self.state.withLock({ $0.links[peer.relay] }), link.peer == peer { continue }
       do {
-        made[peer.domain] = try PeerLink(
+        made[peer.relay] = try PeerLink(
           peer: peer, certificate: self.certificate, store: self.store, configuration: federation,
           maxBatchBytes: self.configuration.limits.maxFrameBytes, node: self.configuration.region.nodeID,
           logger: self.logger)
       } catch {
-        throw RelayError(.invalidArgument, "cannot set up the link to peer \(peer.domain)", cause: error)
+        throw RelayError(.invalidArgument, "cannot set up the link to peer \(peer.relay)", cause: error)
       }
     }
     let stopped = self.state.withLock { state in
-      let wanted = Set(federation.peers.map(\.domain))
+      let wanted = Set(peers.map(\.relay))
       var stopped = [PeerLink]()
-      for (domain, link) in state.links where !wanted.contains(domain) || made[domain] != nil {
+      for (relay, link) in state.links where !wanted.contains(relay) || made[relay] != nil {
         stopped.append(link)
-        state.links[domain] = nil
+        state.links[relay] = nil
       }
       state.links.merge(made) { _, new in new }
-      state.peers = federation.peers
+      state.peers = peers
       return stopped
     }
     for link in stopped { link.stop() }
@@ -85,7 +86,8 @@ public final class Federator: Service, Sendable {
     self.state.withLock { $0.peers.first { $0.fingerprint == fingerprint } }
   }
 
-  func link(_ domain: String) -> PeerLink? { self.state.withLock { $0.links[domain] } }
+  /// The link to a relay, by its ``RelayID`` (a peer of another domain: its domain).
+  func link(_ relay: String) -> PeerLink? { self.state.withLock { $0.links[relay] } }
 
   /// `peer`'s devices watch the presence of these local users (up to a bound per peer).
   func addWatchers(_ peer: String, of users: [UserAddress]) throws(RelayError) {
@@ -112,7 +114,9 @@ public final class Federator: Service, Sendable {
 
   /// Every peer's state, by domain: what `relay peers` prints.
   var statuses: [PeerStatus] {
-    self.state.withLock { Array($0.links.values) }.map { $0.status.withLock { $0 } }.sorted { $0.domain < $1.domain }
+    self.state.withLock { Array($0.links.values) }.map { $0.status.withLock { $0 } }.sorted {
+      ($0.domain, $0.region ?? "") < ($1.domain, $1.region ?? "")
+    }
   }
 
   /// Makes sure `user` is known here: nothing for a local user; for a user of

@@ -20,12 +20,12 @@ extension PeerLink {
       self.knownDown.withLock { $0 = false }
       while !Task.isCancelled {
         // In a region, one node streams the outbox; the others wait their turn.
-        guard try await self.store.claimOutbox(for: self.peer.domain, node: self.node, leaseMs: self.leaseMs) else {
+        guard try await self.store.claimOutbox(for: self.peer.relay, node: self.node, leaseMs: self.leaseMs) else {
           guard await wakeups.next() != nil else { return }
           continue
         }
         var events = try await self.store.outbox(
-          for: self.peer.domain, after: 0, limit: self.configuration.maxBatchEvents)
+          for: self.peer.relay, after: 0, limit: self.configuration.maxBatchEvents)
         guard !events.isEmpty else {
           guard await wakeups.next() != nil else { return }
           continue
@@ -42,7 +42,7 @@ extension PeerLink {
         try await writer.write(batch)
         guard let ack = await acks.next() else { throw RelayError(.unavailable, "the peer closed the stream") }
         let acked = events.prefix { $0.id <= ack.throughID }.map(\.id)
-        if !acked.isEmpty { try await self.store.deleteOutbox(for: self.peer.domain, ids: acked) }
+        if !acked.isEmpty { try await self.store.deleteOutbox(for: self.peer.relay, ids: acked) }
         let sent = acked.count
         self.status.withLock { $0.delivered(sent, rejected: Int(ack.rejected)) }
         if ack.rejected > 0 {
@@ -82,7 +82,7 @@ extension PeerLink {
       initial: self.configuration.retryInitial, maximum: self.configuration.retryMaximum, multiplier: 2)
     while !Task.isCancelled {
       do {
-        let vector = try await self.store.versionVector(origin: self.peer.domain)
+        let vector = try await self.store.versionVector(origin: self.peer.relay)
         var requeued = 0
         for start in stride(from: 0, to: max(vector.count, 1), by: FederationRules.maxReconcileEntries) {
           var request = Relay_V1_ReconcileRequest()

@@ -43,14 +43,15 @@ final class PeerLink: Sendable {
     self.peer = peer
     self.grpc = GRPCClient(transport: try PeerTransport.make(peer, certificate: certificate))
     self.client = Relay_V1_Federation.Client(wrapping: self.grpc)
-    self.status = Mutex(PeerStatus(domain: peer.domain, address: "\(peer.address.host):\(peer.address.port)"))
+    self.status = Mutex(
+      PeerStatus(domain: peer.domain, region: peer.region, address: "\(peer.address.host):\(peer.address.port)"))
     self.store = store
     self.configuration = configuration
     self.wakeups = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     self.stops = AsyncStream.makeStream(of: Void.self)
     self.signals = AsyncStream.makeStream(of: Relay_V1_SignalBatch.self, bufferingPolicy: .bufferingNewest(256))
     var logger = logger
-    logger[metadataKey: "peer"] = "\(peer.domain)"
+    logger[metadataKey: "peer"] = "\(peer.relay)"
     self.logger = logger
   }
 
@@ -112,7 +113,7 @@ final class PeerLink: Sendable {
   /// the backlog `relay peers` shows.
   private func tick() async {
     while !Task.isCancelled {
-      if let backlog = try? await self.store.outboxBacklog(for: self.peer.domain) {
+      if let backlog = try? await self.store.outboxBacklog(for: self.peer.relay) {
         self.status.withLock { $0.backlog(backlog) }
       }
       self.wake()

@@ -4,6 +4,8 @@ internal import RelayCore
 /// What `relay peers` shows of one peer (the admin listener's `GET /peers`).
 struct PeerStatus: Sendable, Codable, Hashable {
   var domain: String
+  /// Set for another region of this relay's own domain.
+  var region: String?
   var address: String
   var connected = false
   /// When the peer last acked a batch or answered anti-entropy (ms since the epoch; 0: never).
@@ -21,8 +23,9 @@ struct PeerStatus: Sendable, Codable, Hashable {
   /// config); nil once it accepts a batch again.
   var refusal: String?
 
-  init(domain: String, address: String) {
+  init(domain: String, region: String?, address: String) {
     self.domain = domain
+    self.region = region
     self.address = address
   }
 

@@ -11,7 +11,9 @@ import FoundationNetworking
 struct PeersCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "peers",
-    abstract: "Show each federation peer: connected, last contact, outbox depth, replication lag.")
+    abstract:
+      "Show each federation peer and each other region of this relay's domain: connected, last contact, outbox depth, replication lag."
+  )
 
   @OptionGroup var common: CommonOptions
 
@@ -23,6 +25,8 @@ struct PeersCommand: AsyncParsableCommand {
 
   struct Peer: Decodable {
     var domain: String
+    /// Set for another region of this relay's own domain.
+    var region: String?
     var address: String
     var connected: Bool
     var lastContactMs: Int64
@@ -63,11 +67,12 @@ struct PeersCommand: AsyncParsableCommand {
 
   static func table(_ peers: [Peer], nowMs: Int64) -> String {
     guard !peers.isEmpty else { return "no federation peers configured" }
-    var rows = [["PEER", "ADDRESS", "STATE", "LAST CONTACT", "OUTBOX", "LAG", "DELIVERED", "REJECTED"]]
+    var rows = [["PEER", "KIND", "ADDRESS", "STATE", "LAST CONTACT", "OUTBOX", "LAG", "DELIVERED", "REJECTED"]]
     for peer in peers {
       let contact = peer.lastContactMs == 0 ? "never" : "\(max(0, nowMs - peer.lastContactMs) / 1000)s ago"
       rows.append([
-        peer.domain, peer.address,
+        peer.region.map { "\(peer.domain)#\($0)" } ?? peer.domain, peer.region == nil ? "peer" : "region",
+        peer.address,
         peer.connected ? "connected" : peer.refusal.map { "refused (\($0))" } ?? "disconnected",
         contact, "\(peer.outboxDepth)",
         "\(peer.lagMs / 1000)s", "\(peer.eventsDelivered)", "\(peer.eventsRejected)",

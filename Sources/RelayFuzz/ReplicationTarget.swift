@@ -7,7 +7,8 @@ internal import Wire
 
 /// A peer's `Replicate` batches (any configured peer can send them): decoded
 /// and applied to an embedded store through ``FederationRules``, as the
-/// relay applies them.
+/// relay applies them: once as from a peer of another domain, once as from
+/// another region of the store's own domain (docs/regions.md).
 enum ReplicationTarget {
   static let target = FuzzTarget(
     name: "replication-batch", summary: "a peer's Replicate batches, through FederationRules and apply",
@@ -19,7 +20,9 @@ enum ReplicationTarget {
   static func run(_ data: Data) {
     guard let batch = try? Relay_V1_ReplicationBatch(serializedBytes: data), batch.events.count <= 16 else { return }
     let fuzz = FuzzStore.shared
-    _ = blocking { try await fuzz.store.apply(batch.events, from: FuzzStore.peer, rules: Self.rules) }
+    for peer in [FuzzStore.peer, "\(FuzzStore.domain)#us"] {
+      _ = blocking { try await fuzz.store.apply(batch.events, from: peer, rules: Self.rules) }
+    }
   }
 
   static var seeds: [Relay_V1_ReplicationBatch] {
@@ -68,7 +71,15 @@ enum ReplicationTarget {
         $0.devices = [.with { $0.device = "bob@\(FuzzStore.peer)/laptop" }]
       }
     }
-    return [message, receipt, conversation, devices].enumerated().map { index, event in
+    let home = Relay_V1_FederationEvent.with {
+      $0.homeClaim = .with {
+        $0.user = "carol@\(FuzzStore.domain)"
+        $0.region = "us"
+        $0.claimedHlc = 1 << 16
+        $0.version = 1
+      }
+    }
+    return [message, receipt, conversation, devices, home].enumerated().map { index, event in
       .with {
         $0.events = [
           .with {

@@ -27,6 +27,7 @@ extension PostgresStore {
       if try await !db.rows("SELECT 1 FROM devices WHERE fingerprint = \(fingerprint)").isEmpty {
         throw RelayError(.alreadyExists, "this certificate's key is already registered")
       }
+      if let home = r.home { try await Self.claimHome(home, db) }
       // Lock the user row (if any) so two registrations for one user take turns.
       let existing = try await db.rows("SELECT 1 FROM users WHERE address = \(user) FOR UPDATE")
       if !existing.isEmpty {

@@ -18,10 +18,9 @@ extension PostgresStore {
         } catch let error as RelayError {
           result = .rejected(error)
         }
-        if case .applied = result {
-          try await db.run("RELEASE SAVEPOINT event")
-        } else {
-          try await db.run("ROLLBACK TO SAVEPOINT event")
+        switch result {
+        case .applied, .rehomed: try await db.run("RELEASE SAVEPOINT event")
+        case .deferred, .rejected: try await db.run("ROLLBACK TO SAVEPOINT event")
         }
         guard outcome.record(entry.id, result) else { break }
       }
@@ -45,6 +44,8 @@ extension PostgresStore {
     case .deviceList(let list, let user):
       try await Self.applyDeviceList(list, user: user, db)
       return .applied([])
+    case .homeClaim(let claim):
+      return try await Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
     }
   }
 

@@ -224,5 +224,20 @@ CREATE INDEX attachments_by_uploader ON attachments (uploader_user, expires_at_m
 CREATE INDEX attachments_by_expiry ON attachments (expires_at_ms);
 """#
     ),
+    (
+      "0006_homes",
+      #"""
+-- Regions of one domain (docs/regions.md): the directory of homes. One row
+-- per user of the domain that any region of it claimed; the winning claim
+-- (higher version, then lower claimed_hlc, then lower region) is kept.
+-- Empty on a relay that is no region.
+CREATE TABLE homes (
+  user_address TEXT PRIMARY KEY,
+  region       TEXT NOT NULL,
+  claimed_hlc  INTEGER NOT NULL,   -- the claiming region's HLC, by its bit pattern
+  version      INTEGER NOT NULL
+) WITHOUT ROWID;
+"""#
+    ),
   ]
 }

@@ -21,6 +21,7 @@ extension SQLiteStore {
       {
         throw RelayError(.alreadyExists, "this certificate's key is already registered")
       }
+      if let home = r.home { try Self.claimHome(home, db) }
       let userExists = try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE address = ?", arguments: [user]) != nil
       if userExists {
         let taken = try Bool.fetchOne(

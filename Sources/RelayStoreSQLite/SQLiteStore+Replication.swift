@@ -15,8 +15,10 @@ extension SQLiteStore {
         do {
           try db.inSavepoint {
             result = try Self.applyOne(rules.check(entry.event, from: peer), localDomain: rules.localDomain, db)
-            if case .applied = result { return .commit }
-            return .rollback
+            switch result {
+            case .applied, .rehomed: return .commit
+            case .deferred, .rejected: return .rollback
+            }
           }
         } catch let error as RelayError {
           result = .rejected(error)
@@ -43,6 +45,8 @@ extension SQLiteStore {
     case .deviceList(let list, let user):
       try Self.applyDeviceList(list, user: user, db)
       return .applied([])
+    case .homeClaim(let claim):
+      return try Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
     }
   }
 

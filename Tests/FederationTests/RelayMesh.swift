@@ -10,6 +10,8 @@ import Testing
 /// `a` and `c` reach each other through proxies the test can cut (a partition).
 struct RelayMesh: Sendable {
   struct Member: Sendable {
+    /// The relay's id (docs/regions.md): its domain, or `domain#region` for a region.
+    let name: String
     let domain: String
     let relay: ServedRelay
     let certificatePEM: String
@@ -96,52 +98,29 @@ struct RelayMesh: Sendable {
     var members = [String: Member]()
     do {
       for domain in domains {
-        let directory = makeTemporaryDirectory() + "/" + domain
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let identity = identities[domain]!
-        let certificate = try identity.certificatePEM()
-        try certificate.write(toFile: directory + "/relay-cert.pem", atomically: true, encoding: .utf8)
-        try identity.privateKeyPEM.write(toFile: directory + "/relay-key.pem", atomically: true, encoding: .utf8)
-        let adminPort = try await freePort()
         var config = "domain: \(domain)\nlimits: { sends_per_second: 1000, send_burst: 1000 }\n"
         config += "region: { postgres_pool_size: 4, commit_lanes: 2 }\n"
-        config += "metrics: { listen: \"127.0.0.1:\(adminPort)\" }\nfederation:\n"
-        config += "  reconcile_interval_seconds: 2\n  peers:\n"
+        config += "federation:\n  reconcile_interval_seconds: 2\n  peers:\n"
         for peer in domains where peer != domain {
           config += "    - { domain: \(peer), address: \"127.0.0.1:\(address(domain, peer))\", "
           config += "fingerprint: \(identities[peer]!.fingerprint) }\n"
         }
         config += more[domain] ?? ""
-        let configPath = directory + "/relay.yaml"
-        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let postgresURL = postgres.contains(domain) ? try await TestDatabases.makePostgresDatabase() : nil
-        let arguments = ["--config", configPath] + (postgresURL.map { ["--postgres", $0] } ?? [])
-        let environment = clockSkewMs[domain].map { ["RELAY_CLOCK_SKEW_MS": "\($0)"] } ?? [:]
-        let process = try await ServedRelay.start(
-          directory: directory, port: ports[domain]!, arguments: arguments, environment: environment)
-        members[domain] = Member(
-          domain: domain,
-          relay: ServedRelay(
-            process: process, port: ports[domain]!, directory: directory, arguments: arguments,
-            environment: environment),
-          certificatePEM: certificate, privateKeyPEM: identity.privateKeyPEM, fingerprint: identity.fingerprint,
-          configPath: configPath, adminPort: adminPort, postgresURL: postgresURL)
+        members[domain] = try await Member.start(
+          name: domain, domain: domain, identity: identities[domain]!, port: ports[domain]!, config: config,
+          postgres: postgres.contains(domain),
+          environment: clockSkewMs[domain].map { ["RELAY_CLOCK_SKEW_MS": "\($0)"] } ?? [:])
       }
       let mesh = RelayMesh(
         a: members["a.test"]!, b: members["b.test"]!, c: members["c.test"]!, partition: [aToC, cToA])
       // The relays started one after the other: the first ones found the others down.
       try await mesh.waitForLinks()
       let result = try await body(mesh)
-      for member in [mesh.a, mesh.b, mesh.c] {
-        #expect(await member.relay.stop() == 0, "\(member.domain) stops cleanly: \(member.relay.log.suffix(1500))")
-      }
+      await Member.stopAll([mesh.a, mesh.b, mesh.c])
       for proxy in mesh.partition { await proxy.close() }
       return result
     } catch {
-      for member in members.values.sorted(by: { $0.domain < $1.domain }) {
-        await member.relay.kill()
-        print("--- \(member.domain) log (the test failed) ---\n\(member.relay.log.suffix(3000))")
-      }
+      await Member.killAll(Array(members.values))
       await aToC.close()
       await cToA.close()
       throw error

@@ -69,3 +69,30 @@ struct PeerBatchTests {
     #expect(peers == ["b.test", "c.test"])
   }
 }
+
+@Suite("Home claims: one winner per user, whatever the order")
+struct HomeClaimOrderTests {
+  @Test("the higher version wins; at equal versions the earlier clock, then the lower region name")
+  func order() throws {
+    let user = try UserAddress(parsing: "alice@example.test")
+    let claims = [
+      HomeClaim(user: user, region: "us", claimedHLC: 5, version: 1),
+      HomeClaim(user: user, region: "eu", claimedHLC: 5, version: 1),
+      HomeClaim(user: user, region: "ap", claimedHLC: 9, version: 1),
+      HomeClaim(user: user, region: "us", claimedHLC: 99, version: 2),
+    ]
+    let winner = claims[3]
+    for claim in claims where claim != winner {
+      #expect(winner.wins(over: claim) && !claim.wins(over: winner))
+    }
+    #expect(claims[1].wins(over: claims[0]) && !claims[0].wins(over: claims[1]), "lower region at an equal clock")
+    #expect(claims[0].wins(over: claims[2]), "the earlier clock")
+    #expect(!claims[0].wins(over: claims[0]), "a claim never wins over itself")
+    // Applied in every order, the claims leave the same winner.
+    for order in [claims, claims.reversed(), [claims[2], claims[0], claims[3], claims[1]]] {
+      var kept: HomeClaim?
+      for claim in order where claim.replaces(kept) { kept = claim }
+      #expect(kept == winner)
+    }
+  }
+}

@@ -62,16 +62,18 @@ struct StoreFixture {
   let clock = HybridLogicalClock()
 
   @discardableResult
-  func register(_ address: String, link: String? = nil, oneTime: Int = 3) async throws -> DeviceAddress {
+  func register(
+    _ address: String, link: String? = nil, oneTime: Int = 3, home: HomeRegistration? = nil
+  ) async throws -> DeviceAddress {
     let device = try DeviceAddress(parsing: address)
     let request = TestDevice(device.user.description, device.deviceID).registerRequest(oneTime: oneTime)
-    _ = try await self.store.register(
-      Registration(
-        device: device, fingerprint: Fingerprint(bytes: Array(randomBytes(32))), identityKey: request.identityKey,
-        signedPrekey: request.signedPrekey, lastResortKemPrekey: request.lastResortKemPrekey,
-        oneTimePrekeys: request.oneTimePrekeys, oneTimeKemPrekeys: request.oneTimeKemPrekeys,
-        inviteCode: nil, linkCode: link, policy: .open, maxDevicesPerUser: 8),
-      nowMs: 1)
+    var registration = Registration(
+      device: device, fingerprint: Fingerprint(bytes: Array(randomBytes(32))), identityKey: request.identityKey,
+      signedPrekey: request.signedPrekey, lastResortKemPrekey: request.lastResortKemPrekey,
+      oneTimePrekeys: request.oneTimePrekeys, oneTimeKemPrekeys: request.oneTimeKemPrekeys,
+      inviteCode: nil, linkCode: link, policy: .open, maxDevicesPerUser: 8)
+    registration.home = home
+    _ = try await self.store.register(registration, nowMs: 1)
     return device
   }
 

@@ -18,6 +18,8 @@ struct CommitDispatcher: FederationDelivery {
   let federator: Federator?
   /// Push wake-ups, when the relay has a push gateway.
   let pusher: Pusher?
+  /// Forgets a rehomed user's devices' home checks.
+  let authenticator: Authenticator
 
   func committed(_ doorbells: [Doorbell]) {
     let away = self.sessions.ring(doorbells)
@@ -25,5 +27,13 @@ struct CommitDispatcher: FederationDelivery {
     // asking the region, on a region node).
     if let pusher = self.pusher, !away.isEmpty { pusher.hint(Array(Set(away.lazy.map(\.device)))) }
     self.federator?.wake()
+  }
+
+  func rehomed(_ homes: [HomeClaim]) {
+    self.authenticator.recheckHomes(of: homes.map(\.user))
+    for home in homes {
+      let error = self.authenticator.regions.located(.homedElsewhere(home))
+      for session in self.sessions.sessions(of: [home.user]) { session.close(error) }
+    }
   }
 }

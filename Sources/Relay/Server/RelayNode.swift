@@ -38,7 +38,7 @@ public final class RelayNode: Service {
   /// when the configuration names a PostgreSQL (and Redis).
   public convenience init(configuration: RelayConfiguration, logger: Logger) throws(RelayError) {
     try configuration.region.validate()
-    try configuration.federation.validate(localDomain: configuration.domain)
+    try configuration.federation.validate(localDomain: configuration.domain, region: configuration.region.name)
     if let url = configuration.region.postgresURL {
       let store = try PostgresStore(
         url: url, poolSize: configuration.region.postgresPoolSize,
@@ -70,14 +70,16 @@ public final class RelayNode: Service {
       configuration, store: store, sessions: sessions, region: region?.link, ready: listening, metrics: metrics,
       logger: logger)
     // Every path that commits (sends, acks, reads, membership, peer batches) ends here.
-    let dispatcher = CommitDispatcher(sessions: sessions, federator: federator, pusher: pusher)
+    let authenticator = Authenticator(store: store, regions: RegionDirectory(configuration))
+    let dispatcher = CommitDispatcher(
+      sessions: sessions, federator: federator, pusher: pusher, authenticator: authenticator)
     let committer = SendCommitter(
       store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit,
       // SQLite has one writer; PostgreSQL takes several.
       lanes: store.takesConcurrentCommits ? configuration.region.commitLanes : 1, metrics: metrics, logger: logger)
     let health = HealthService()
     var client = ClientService(
-      configuration: configuration, store: store, authenticator: Authenticator(store: store), committer: committer,
+      configuration: configuration, store: store, authenticator: authenticator, committer: committer,
       sessions: sessions, dispatcher: dispatcher, presence: presence,
       rateLimiter: .sends(rate: configuration.limits.sendsPerSecond, burst: configuration.limits.sendBurst),
       metrics: metrics, wallClock: HybridLogicalClock.systemMilliseconds, logger: logger)

@@ -13,7 +13,7 @@ extension ClientService {
     response: RPCWriter<Relay_V1_ServerFrame>,
     context: ServerContext
   ) async throws {
-    let device = try await self.authenticator.device(of: context).address
+    let device = try await self.authenticator.device(of: context, recheckHome: true).address
     let cursor = try await self.store.ackedCursor(of: device)
     let session = DeviceSession(device: device)
     self.sessions.attach(session)

@@ -30,7 +30,7 @@ extension ClientService {
     try RequestValidation.oneTimePrekeys(
       request.oneTimePrekeys, request.oneTimeKemPrekeys, limit: self.limits.maxPrekeysPerUpload)
 
-    let registration = Registration(
+    var registration = Registration(
       device: device,
       fingerprint: fingerprint,
       identityKey: request.identityKey,
@@ -43,7 +43,13 @@ extension ClientService {
       policy: self.configuration.registration.policy,
       maxDevicesPerUser: self.limits.maxDevicesPerUser
     )
-    let record = try await self.store.register(registration, nowMs: self.wallClock())
+    registration.home = self.regions.registration(of: user, hlc: self.committer.clock.now().hlc)
+    let record: DeviceRecord
+    do {
+      record = try await self.store.register(registration, nowMs: self.wallClock())
+    } catch let error as RelayError {
+      throw self.regions.located(error)
+    }
     self.logger.info("device registered", metadata: ["fingerprint": "\(record.fingerprint)"])
     var response = Relay_V1_RegisterResponse()
     response.device = record.address.description

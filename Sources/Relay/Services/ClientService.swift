@@ -27,5 +27,6 @@ struct ClientService: Relay_V1_Client.SimpleServiceProtocol {
   var attachmentFetcher: AttachmentFetcher? = nil
 
   var limits: RelayConfiguration.Limits { self.configuration.limits }
+  var regions: RegionDirectory { self.authenticator.regions }
   var frameRules: ClientFrameRules { ClientFrameRules(self.configuration) }
 }

@@ -52,6 +52,7 @@ package struct ConfigFile: Decodable {
   }
 
   package struct Region: Decodable {
+    package var name: String?
     package var postgres_url: String?
     package var redis_url: String?
     package var node_id: String?
@@ -69,6 +70,12 @@ package struct ConfigFile: Decodable {
 
   package struct Peer: Decodable {
     package var domain: String
+    package var address: String
+    package var fingerprint: String
+  }
+
+  package struct SiblingRegion: Decodable {
+    package var name: String
     package var address: String
     package var fingerprint: String
   }
@@ -96,6 +103,7 @@ package struct ConfigFile: Decodable {
 
   package struct Federation: Decodable {
     package var peers: [Peer]?
+    package var regions: [SiblingRegion]?
     package var max_batch_events: Int?
     package var max_batches_per_second: Double?
     package var reconcile_interval_seconds: Int?
@@ -129,7 +137,7 @@ package struct ConfigFile: Decodable {
       "scan_interval_ms", "max_concurrent_calls",
     ],
     "metrics": ["listen"],
-    "federation": ["peers", "max_batch_events", "max_batches_per_second", "reconcile_interval_seconds"],
+    "federation": ["peers", "regions", "max_batch_events", "max_batches_per_second", "reconcile_interval_seconds"],
     "tls": ["certificate", "key"],
     "registration": ["policy", "link_code_lifetime_seconds"],
     "limits": [
@@ -143,7 +151,7 @@ package struct ConfigFile: Decodable {
       "streams_per_second_per_address", "streams_per_second",
     ],
     "region": [
-      "postgres_url", "redis_url", "node_id", "postgres_pool_size", "postgres_lease_timeout_ms",
+      "name", "postgres_url", "redis_url", "node_id", "postgres_pool_size", "postgres_lease_timeout_ms",
       "postgres_statement_timeout_ms", "migrate_on_start", "session_ttl_seconds", "commit_lanes",
     ],
   ]

@@ -42,6 +42,7 @@ extension RelayConfiguration {
       }
     }
     if let region = file.region {
+      if let name = region.name { self.region.name = name }
       if let url = region.postgres_url { self.region.postgresURL = url }
       if let url = region.redis_url { self.region.redisURL = url }
       if let id = region.node_id { self.region.nodeID = id }
@@ -123,6 +124,15 @@ extension RelayConfiguration.Federation {
           throw RelayError(.invalidArgument, "config peer \(peer.domain): fingerprint must be 64 hex digits (SHA-256)")
         }
         return Peer(domain: peer.domain, address: try C.Listen(parsing: peer.address), fingerprint: fingerprint)
+      }
+    }
+    if let regions = file.regions {
+      self.regions = try regions.map { (region) throws(RelayError) in
+        guard let fingerprint = Fingerprint(hex: region.fingerprint) else {
+          throw RelayError(
+            .invalidArgument, "config region \(region.name): fingerprint must be 64 hex digits (SHA-256)")
+        }
+        return Region(name: region.name, address: try C.Listen(parsing: region.address), fingerprint: fingerprint)
       }
     }
     if let v = file.max_batch_events { self.maxBatchEvents = try C.positive(v, "max_batch_events") }

@@ -5,6 +5,9 @@ extension RelayConfiguration {
   /// shares, sessions, presence, typing and doorbells in a shared Redis.
   /// Neither URL set: the embedded default (SQLite, in-process presence).
   public struct Region: Sendable, Hashable {
+    /// This relay's region of its domain when the domain has several
+    /// (docs/regions.md); nil: the domain's only relay.
+    public var name: String?
     /// `postgres://user[:password]@host[:port]/database[?sslmode=...]`.
     public var postgresURL: String?
     /// `redis://host[:port]`. Needs `postgresURL`: nodes can only share
@@ -39,7 +42,7 @@ extension RelayConfiguration {
 
     public static var defaults: Self {
       Self(
-        postgresURL: nil, redisURL: nil,
+        name: nil, postgresURL: nil, redisURL: nil,
         nodeID: "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
         postgresPoolSize: 16, postgresLeaseTimeout: .seconds(5), postgresStatementTimeout: .seconds(30),
         migrateOnStart: true, sessionTTL: .seconds(90),
@@ -48,6 +51,9 @@ extension RelayConfiguration {
     }
 
     package func validate() throws(RelayError) {
+      if let name = self.name, !RelayID.isValidRegion(name) {
+        throw RelayError(.invalidArgument, "region name '\(name)' must be 1-32 of a-z, 0-9 and '-'")
+      }
       if self.redisURL != nil && self.postgresURL == nil {
         throw RelayError(
           .invalidArgument, "a Redis URL needs a PostgreSQL URL too: nodes share sessions only when they share the data"

@@ -29,6 +29,12 @@ extension RelayError: RPCErrorConvertible {
   public var rpcErrorMessage: String { self.message }
 
   public var rpcErrorMetadata: Metadata {
+    if let home = self.home {
+      var metadata = Metadata()
+      metadata.addString(home.region, forKey: "relay-home-region")
+      if let address = home.address { metadata.addString(address, forKey: "relay-home-address") }
+      return metadata
+    }
     guard let mismatch = self.deviceMismatch else { return [:] }
     let violations =
       mismatch.missing.map {

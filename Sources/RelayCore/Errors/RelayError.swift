@@ -35,10 +35,20 @@ public struct RelayError: Error, Sendable, CustomStringConvertible {
     public var stale: [String]
   }
 
+  /// Where a user of this domain is homed when it is another region
+  /// (docs/regions.md): sent as the `relay-home-region` and
+  /// `relay-home-address` trailers so a client reconnects there.
+  public struct Home: Sendable, Hashable {
+    public var region: String
+    /// `host:port` of the region's listener; nil when this relay does not know it.
+    public var address: String?
+  }
+
   public var code: Code
   public var message: String
   public var cause: (any Error)?
   public var deviceMismatch: DeviceMismatch?
+  public var home: Home?
 
   public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
     self.code = code

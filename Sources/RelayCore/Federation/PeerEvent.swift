@@ -7,6 +7,7 @@ package enum PeerEvent: Sendable {
   case receipt(Relay_V1_ReplicatedReceipt, sender: DeviceAddress, by: DeviceAddress)
   case conversation(Relay_V1_ConversationState, members: [ConversationRecord.Member])
   case deviceList(Relay_V1_DeviceList, user: UserAddress)
+  case homeClaim(HomeClaim)
 }
 
 extension FederationRules {
@@ -23,6 +24,8 @@ extension FederationRules {
       return .conversation(state, members: try self.check(state, from: peer))
     case .deviceList(let list):
       return .deviceList(list, user: try self.check(list, from: peer))
+    case .homeClaim(let claim):
+      return .homeClaim(try self.check(claim, from: peer))
     case nil:
       throw RelayError(.invalidArgument, "an empty federation event")
     }

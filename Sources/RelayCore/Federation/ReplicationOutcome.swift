@@ -10,6 +10,8 @@ public struct ReplicationOutcome: Sendable {
   public var rejected: [RelayError] = []
   public var deferred = false
   public var doorbells: [Doorbell] = []
+  /// Users of this domain whose home region changed (docs/regions.md).
+  public var rehomed: [HomeClaim] = []
 
   package init(throughID: UInt64 = 0, rejected: [RelayError] = [], doorbells: [Doorbell] = []) {
     self.throughID = throughID
@@ -25,6 +27,8 @@ public struct ReplicationOutcome: Sendable {
     case deferred
     /// Invalid: skipped for good, acknowledged, counted.
     case rejected(RelayError)
+    /// A home claim that won: the user's home is now the claim's region.
+    case rehomed(HomeClaim)
   }
 
   /// Records event `id`'s result; false when the batch stops here. An applied
@@ -36,6 +40,8 @@ public struct ReplicationOutcome: Sendable {
       self.doorbells += doorbells
     case .rejected(let error):
       self.rejected.append(error)
+    case .rehomed(let claim):
+      self.rehomed.append(claim)
     case .deferred:
       self.deferred = true
       return false

@@ -20,6 +20,8 @@ public protocol RelayStore: PushStore, AttachmentStore {
   func createLinkCode(_ code: String, for user: UserAddress, expiresAtMs: Int64) async throws
   func device(fingerprint: Fingerprint) async throws -> DeviceRecord?
   func devices(of user: UserAddress) async throws -> [DeviceRecord]
+  /// The user's home in the directory of a domain with several regions (docs/regions.md); nil when none is recorded.
+  func home(of user: UserAddress) async throws -> HomeClaim?
   /// Adds one-time prekeys and optionally rotates the signed ones.
   func uploadPrekeys(_ upload: PrekeyUpload, for device: DeviceAddress) async throws -> PrekeyCounts
   /// One bundle per device (or for the one device named), each one-time

@@ -269,6 +269,14 @@ public nonisolated struct Relay_V1_FederationEvent: Sendable {
     set {event = .deviceList(newValue)}
   }
 
+  public var homeClaim: Relay_V1_HomeClaim {
+    get {
+      if case .homeClaim(let v)? = event {return v}
+      return Relay_V1_HomeClaim()
+    }
+    set {event = .homeClaim(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Event: Equatable, Sendable {
@@ -276,8 +284,36 @@ public nonisolated struct Relay_V1_FederationEvent: Sendable {
     case receipt(Relay_V1_ReplicatedReceipt)
     case conversation(Relay_V1_ConversationState)
     case deviceList(Relay_V1_DeviceList)
+    case homeClaim(Relay_V1_HomeClaim)
 
   }
+
+  public init() {}
+}
+
+/// Regions of one domain (docs/regions.md): the home of a user of the domain,
+/// sent by the region that claims it to every other region of the domain.
+/// Every region keeps, per user, the claim that wins: the higher `version`;
+/// at equal versions the lower (`claimed_hlc`, `region`). A claim from a
+/// relay of another domain, or for another region than the sender's, is refused.
+public nonisolated struct Relay_V1_HomeClaim: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// user@domain, the domain of both ends
+  public var user: String = String()
+
+  /// the region that is the user's home: the sender
+  public var region: String = String()
+
+  /// the sender's hybrid logical clock when it claimed the user
+  public var claimedHlc: UInt64 = 0
+
+  /// 1 for a registration; each move adds one
+  public var version: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -856,7 +892,7 @@ nonisolated extension Relay_V1_DeviceList: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FederationEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}receipt\0\u{1}conversation\0\u{3}device_list\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}receipt\0\u{1}conversation\0\u{3}device_list\0\u{3}home_claim\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -916,6 +952,19 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
           self.event = .deviceList(v)
         }
       }()
+      case 5: try {
+        var v: Relay_V1_HomeClaim?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .homeClaim(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .homeClaim(v)
+        }
+      }()
       default: break
       }
     }
@@ -943,6 +992,10 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
       guard case .deviceList(let v)? = self.event else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     }()
+    case .homeClaim?: try {
+      guard case .homeClaim(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -950,6 +1003,51 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
 
   public static func ==(lhs: Relay_V1_FederationEvent, rhs: Relay_V1_FederationEvent) -> Bool {
     if lhs.event != rhs.event {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_HomeClaim: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HomeClaim"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}region\0\u{3}claimed_hlc\0\u{1}version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.region) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.claimedHlc) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
+    }
+    if !self.region.isEmpty {
+      try visitor.visitSingularStringField(value: self.region, fieldNumber: 2)
+    }
+    if self.claimedHlc != 0 {
+      try visitor.visitSingularUInt64Field(value: self.claimedHlc, fieldNumber: 3)
+    }
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_HomeClaim, rhs: Relay_V1_HomeClaim) -> Bool {
+    if lhs.user != rhs.user {return false}
+    if lhs.region != rhs.region {return false}
+    if lhs.claimedHlc != rhs.claimedHlc {return false}
+    if lhs.version != rhs.version {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -71,6 +71,45 @@ struct ConfigurationTests {
     #expect(throws: RelayError.self) { try region.validate() }
   }
 
+  @Test("regions of one domain: this relay's region name, and the other regions it links to, each once")
+  func regions() throws {
+    let key = { (digit: Character) in String(repeating: digit, count: 64) }
+    var config = RelayConfiguration.defaults
+    try config.apply(
+      configFile: self.write(
+        """
+        domain: example.test
+        region: { name: eu }
+        federation:
+          regions:
+            - { name: us, address: "127.0.0.1:7001", fingerprint: \(key("a")) }
+            - { name: ap, address: "127.0.0.1:7002", fingerprint: \(key("b")) }
+          peers:
+            - { domain: other.test, address: "127.0.0.1:7003", fingerprint: \(key("c")) }
+        """))
+    #expect(config.region.name == "eu")
+    try config.federation.validate(localDomain: config.domain, region: config.region.name)
+    let links = config.federation.links(localDomain: config.domain)
+    #expect(links.map(\.relay) == ["other.test", "example.test#us", "example.test#ap"])
+
+    var broken = config.federation
+    broken.regions[1].name = "eu"
+    let own = #expect(throws: RelayError.self) { try broken.validate(localDomain: "example.test", region: "eu") }
+    #expect(own?.message == "region eu is this relay's own or configured twice")
+    broken = config.federation
+    broken.regions[1].fingerprint = broken.peers[0].fingerprint
+    #expect(throws: RelayError.self) { try broken.validate(localDomain: "example.test", region: "eu") }
+    let unnamed = #expect(throws: RelayError.self) {
+      try config.federation.validate(localDomain: "example.test", region: nil)
+    }
+    #expect(unnamed?.message == "federation.regions needs region.name: this relay's own region")
+    for name in ["EU", "", "eu_west", String(repeating: "x", count: 33)] {
+      var region = RelayConfiguration.Region.defaults
+      region.name = name
+      #expect(throws: RelayError.self, "region name \(name)") { try region.validate() }
+    }
+  }
+
   @Test("relative paths in a config file are relative to its folder; absolute ones stay")
   func pathsRelativeToTheFile() throws {
     var config = RelayConfiguration.defaults

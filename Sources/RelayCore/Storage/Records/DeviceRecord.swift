@@ -33,6 +33,9 @@ public struct Registration: Sendable {
   public var linkCode: String?
   public var policy: RelayConfiguration.Registration.Policy
   public var maxDevicesPerUser: Int
+  /// On a region of a domain with several: the home this registration
+  /// claims for a new user, and the other regions to tell. Nil otherwise.
+  public var home: HomeRegistration?
 
   public init(
     device: DeviceAddress, fingerprint: Fingerprint, identityKey: Relay_V1_IdentityKey,

@@ -1,0 +1,46 @@
+internal import RelayCore
+internal import Wire
+
+/// This relay's view of its domain's regions (docs/regions.md): its own
+/// region, where the others listen, the claim a registration makes, and the
+/// check that a device's user is homed here. A relay that is no region
+/// (`region.name` unset) owns every user of its domain and checks nothing.
+struct RegionDirectory: Sendable {
+  let domain: String
+  /// This relay's region; nil when it is its domain's only relay.
+  let region: String?
+  /// The other regions of the domain, by name: `host:port`.
+  let addresses: [String: String]
+
+  init(_ configuration: RelayConfiguration) {
+    self.domain = configuration.domain
+    self.region = configuration.region.name
+    self.addresses = Dictionary(
+      configuration.federation.regions.map { ($0.name, "\($0.address.host):\($0.address.port)") },
+      uniquingKeysWith: { first, _ in first })
+  }
+
+  /// The home a new user's first registration here claims, told to every other region.
+  func registration(of user: UserAddress, hlc: UInt64) -> HomeRegistration? {
+    guard let region = self.region else { return nil }
+    return HomeRegistration(
+      claim: HomeClaim(user: user, region: region, claimedHLC: hlc, version: 1),
+      siblings: self.addresses.keys.sorted().map { RelayID.of(domain: self.domain, region: $0) })
+  }
+
+  /// Throws `failedPrecondition` with the home's region and address when
+  /// `user` is homed in another region.
+  func checkHomedHere(_ user: UserAddress, store: any RelayStore) async throws {
+    guard let region = self.region, let home = try await store.home(of: user), home.region != region else { return }
+    throw self.located(RelayError.homedElsewhere(home))
+  }
+
+  /// Adds the home region's address to an error that names it.
+  func located(_ error: RelayError) -> RelayError {
+    guard var home = error.home else { return error }
+    var located = error
+    home.address = self.addresses[home.region]
+    located.home = home
+    return located
+  }
+}

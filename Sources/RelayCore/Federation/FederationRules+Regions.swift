@@ -1,0 +1,21 @@
+package import Wire
+
+extension FederationRules {
+  /// A home claim: only another region of this relay's own domain sends one,
+  /// for a user of the domain, naming itself as the home.
+  package func check(_ claim: Relay_V1_HomeClaim, from peer: String) throws(RelayError) -> HomeClaim {
+    guard let region = RelayID.region(of: peer), RelayID.domain(of: peer) == self.localDomain else {
+      throw RelayError(.permissionDenied, "only another region of this domain may claim a home")
+    }
+    let user = try RequestValidation.user(claim.user, field: "home claim user")
+    guard user.domain == self.localDomain, claim.region == region else {
+      throw RelayError(.permissionDenied, "a region may only claim users of its domain for itself")
+    }
+    // Stored as signed 64-bit integers (the clock by its bit pattern).
+    _ = try Int64(wire: claim.claimedHlc, field: "claimed_hlc")
+    guard try Int64(wire: claim.version, field: "home version") > 0 else {
+      throw RelayError(.invalidArgument, "a home claim's version must be positive")
+    }
+    return HomeClaim(user: user, region: region, claimedHLC: claim.claimedHlc, version: claim.version)
+  }
+}

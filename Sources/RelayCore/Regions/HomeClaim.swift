@@ -1,0 +1,40 @@
+public import Wire
+
+/// Which region of the domain is a user's home, as one region claimed it
+/// (docs/regions.md). Every region keeps the winning claim per user, so all
+/// of them converge on one home whatever order the claims arrive in.
+public struct HomeClaim: Sendable, Hashable {
+  public var user: UserAddress
+  public var region: String
+  /// The claiming region's hybrid logical clock when it claimed the user.
+  public var claimedHLC: UInt64
+  /// 1 for a registration; each move of the user adds one.
+  public var version: UInt64
+
+  public init(user: UserAddress, region: String, claimedHLC: UInt64, version: UInt64) {
+    self.user = user
+    self.region = region
+    self.claimedHLC = claimedHLC
+    self.version = version
+  }
+
+  /// The rule every region applies: the higher version wins; at equal
+  /// versions (two regions registered one name during a partition) the
+  /// earlier claim, and at equal clocks the lower region name. A total
+  /// order, so a claim never wins over itself and replays change nothing.
+  public func wins(over other: HomeClaim) -> Bool {
+    if self.version != other.version { return self.version > other.version }
+    if self.claimedHLC != other.claimedHLC { return self.claimedHLC < other.claimedHLC }
+    return self.region < other.region
+  }
+
+  /// The replication event that tells the other regions.
+  package var event: Relay_V1_FederationEvent {
+    var event = Relay_V1_FederationEvent()
+    event.homeClaim.user = self.user.description
+    event.homeClaim.region = self.region
+    event.homeClaim.claimedHlc = self.claimedHLC
+    event.homeClaim.version = self.version
+    return event
+  }
+}

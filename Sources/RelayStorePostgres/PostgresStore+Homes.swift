@@ -1,0 +1,59 @@
+internal import PostgresNIO
+public import RelayCore
+public import Wire
+
+/// The directory of homes of a domain with several regions (docs/regions.md).
+extension PostgresStore {
+  public func home(of user: UserAddress) async throws -> HomeClaim? {
+    try await self.read("looking up a home") { db in try await Self.home(of: user, lock: false, db) }
+  }
+
+  static func home(of user: UserAddress, lock: Bool, _ db: PostgresConnection) async throws -> HomeClaim? {
+    let rows = try await db.rows(
+      "SELECT region, claimed_hlc, version FROM homes WHERE user_address = \(user.description) \(unescaped: lock ? "FOR UPDATE" : "")"
+    )
+    return try rows.first.map { row in
+      let (region, hlc, version) = try row.decode((String, Int64, Int64).self)
+      return HomeClaim(
+        user: user, region: region, claimedHLC: UInt64(bitPattern: hlc), version: UInt64(bitPattern: version))
+    }
+  }
+
+  /// A registration's claim, in its transaction: written and queued for the
+  /// other regions when the user has no home yet; refused when it has another.
+  static func claimHome(_ home: HomeRegistration, _ db: PostgresConnection) async throws {
+    guard try await Self.insertHome(home.claim, db) else {
+      // The row exists (or a concurrent claim just committed it): decide on what is there.
+      _ = try home.claims(over: try await Self.home(of: home.claim.user, lock: true, db))
+      return
+    }
+    let event = home.claim.event
+    for sibling in home.siblings { try await Self.enqueue(event, for: sibling, db) }
+  }
+
+  /// Another region's claim: kept when it wins over the recorded one.
+  /// True when the user's home region changed.
+  static func applyHome(_ claim: HomeClaim, _ db: PostgresConnection) async throws -> Bool {
+    if try await Self.insertHome(claim, db) { return false }
+    let current = try await Self.home(of: claim.user, lock: true, db)
+    guard claim.replaces(current) else { return false }
+    try await db.run(
+      """
+      UPDATE homes SET region = \(claim.region), claimed_hlc = \(Int64(bitPattern: claim.claimedHLC)),
+        version = \(Int64(bitPattern: claim.version))
+      WHERE user_address = \(claim.user.description)
+      """)
+    return current.map { $0.region != claim.region } ?? false
+  }
+
+  /// Inserts the claim when the user has no row; false when it has one.
+  private static func insertHome(_ claim: HomeClaim, _ db: PostgresConnection) async throws -> Bool {
+    try await !db.rows(
+      """
+      INSERT INTO homes (user_address, region, claimed_hlc, version)
+      VALUES (\(claim.user.description), \(claim.region), \(Int64(bitPattern: claim.claimedHLC)), \(Int64(bitPattern: claim.version)))
+      ON CONFLICT (user_address) DO NOTHING RETURNING 1
+      """
+    ).isEmpty
+  }
+}

@@ -1,0 +1,49 @@
+internal import GRDB
+public import RelayCore
+public import Wire
+
+/// The directory of homes of a domain with several regions (docs/regions.md).
+extension SQLiteStore {
+  public func home(of user: UserAddress) async throws -> HomeClaim? {
+    try await self.read("looking up a home") { db in try Self.home(of: user, db) }
+  }
+
+  static func home(of user: UserAddress, _ db: Database) throws -> HomeClaim? {
+    try Row.fetchOne(
+      db, sql: "SELECT region, claimed_hlc, version FROM homes WHERE user_address = ?", arguments: [user.description]
+    ).map { row in
+      HomeClaim(
+        user: user, region: row[0], claimedHLC: UInt64(bitPattern: row[1]), version: UInt64(bitPattern: row[2]))
+    }
+  }
+
+  /// A registration's claim, in its transaction: written and queued for the
+  /// other regions when the user has no home yet; refused when it has another.
+  static func claimHome(_ home: HomeRegistration, _ db: Database) throws {
+    guard try home.claims(over: Self.home(of: home.claim.user, db)) else { return }
+    try Self.writeHome(home.claim, db)
+    let event = home.claim.event
+    for sibling in home.siblings { try Self.enqueue(event, for: sibling, db) }
+  }
+
+  /// Another region's claim: kept when it wins over the recorded one.
+  /// True when the user's home region changed.
+  static func applyHome(_ claim: HomeClaim, _ db: Database) throws -> Bool {
+    let current = try Self.home(of: claim.user, db)
+    guard claim.replaces(current) else { return false }
+    try Self.writeHome(claim, db)
+    return current.map { $0.region != claim.region } ?? false
+  }
+
+  private static func writeHome(_ claim: HomeClaim, _ db: Database) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO homes (user_address, region, claimed_hlc, version) VALUES (?, ?, ?, ?)
+        ON CONFLICT (user_address) DO UPDATE SET
+          region = excluded.region, claimed_hlc = excluded.claimed_hlc, version = excluded.version
+        """,
+      arguments: [
+        claim.user.description, claim.region, Int64(bitPattern: claim.claimedHLC), Int64(bitPattern: claim.version),
+      ])
+  }
+}

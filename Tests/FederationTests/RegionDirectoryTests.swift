@@ -1,0 +1,97 @@
+import Foundation
+import GRPCCore
+import TLSIdentity
+import Testing
+import Wire
+
+@testable import RelayTestSupport
+
+extension FederationSuites {
+  /// Regions of one domain (docs/regions.md): the replicated directory of homes.
+  @Suite("Regions: the directory of homes", .timeLimit(Patience.minutes(5)))
+  struct RegionDirectoryTests {
+    @Test(
+      "a user registered in one region is homed there in every region; registering the name in another region is refused with where the home is"
+    )
+    func homesReplicate() async throws {
+      try await RegionMesh.with { mesh in
+        let phone = TestDevice("alice@example.test", "phone")
+        try await mesh.client(phone, "eu") { try await phone.register($0) }
+        try await Self.waitForHome("alice@example.test", in: "eu", version: 1, on: mesh)
+
+        let laptop = TestDevice("alice@example.test", "laptop")
+        for region in ["us", "ap"] {
+          let error = await #expect(throws: RPCError.self) {
+            try await mesh.client(laptop, region) { try await laptop.register($0) }
+          }
+          Self.expectRedirect(error, to: "eu", from: region, mesh: mesh, user: "alice@example.test")
+        }
+        // The home goes on serving its user.
+        _ = try await mesh.client(phone, "eu") { try await $0.uploadPrekeys(.init()) }
+      }
+    }
+
+    @Test(
+      "two regions cut apart both register one name: on heal every region homes it where it was claimed first, and the other region's device is refused with where the home is (its live session ended)",
+      arguments: [Set<String>(), ["eu", "us"]])
+    func partitionedClaimsHeal(onPostgres: Set<String>) async throws {
+      // us's clock runs 5 s ahead: its claim is certainly the later one.
+      try await RegionMesh.with(postgres: onPostgres, clockSkewMs: ["us": 5000]) { mesh in
+        await mesh.cutEUUS()
+        let inEU = TestDevice("carol@example.test", "phone")
+        let inUS = TestDevice("carol@example.test", "tablet")
+        try await mesh.client(inEU, "eu") { try await inEU.register($0) }
+        try await mesh.client(inUS, "us") { try await inUS.register($0) }
+        #expect(try await mesh["us"].home(of: "carol@example.test")?.region == "us", "us has not heard of eu's claim")
+        // Cut off from eu, us's own device is served.
+        _ = try await mesh.client(inUS, "us") { try await $0.uploadPrekeys(.init()) }
+
+        try await mesh.client(inUS, "us") { client in
+          try await withSession(client) { session in
+            _ = try await session.catchUp()
+            try await mesh.healEUUS()
+            let ended = try await session.end(timeout: .seconds(60))
+            Self.expectRedirect(ended, to: "eu", from: "us", mesh: mesh, user: "carol@example.test")
+          }
+        }
+        try await Self.waitForHome("carol@example.test", in: "eu", version: 1, on: mesh)
+        let error = await #expect(throws: RPCError.self) {
+          try await mesh.client(inUS, "us") { try await $0.uploadPrekeys(.init()) }
+        }
+        Self.expectRedirect(error, to: "eu", from: "us", mesh: mesh, user: "carol@example.test")
+        _ = try await mesh.client(inEU, "eu") { try await $0.uploadPrekeys(.init()) }
+      }
+    }
+
+    static func waitForHome(_ user: String, in region: String, version: Int64, on mesh: RegionMesh) async throws {
+      try await ChildProcess.waitUntil("\(user) homed in \(region) on every region", seconds: 60) {
+        for name in RegionMesh.names {
+          guard let home = try await mesh[name].home(of: user), home == (region, version) else { return false }
+        }
+        return true
+      }
+    }
+
+    static func expectRedirect(
+      _ error: RPCError?, to home: String, from region: String, mesh: RegionMesh, user: String
+    ) {
+      #expect(error?.code == .failedPrecondition)
+      #expect(error?.message == "\(user) is homed in region \(home): connect there")
+      let metadata = error?.metadata ?? [:]
+      #expect(Array(metadata[stringValues: "relay-home-region"]) == [home])
+      #expect(Array(metadata[stringValues: "relay-home-address"]) == [mesh.address(of: home, from: region)])
+    }
+  }
+}
+
+extension RegionMesh {
+  /// `device`'s client connected to `region` over mutual TLS.
+  @discardableResult
+  func client<T: Sendable>(
+    _ device: TestDevice, _ region: String, _ body: (RelayClient) async throws -> T
+  ) async throws -> T {
+    try await device.withConnection(port: self[region].relay.port, relayCertificatePEM: self[region].certificatePEM) {
+      try await body(RelayClient(wrapping: $0))
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import Logging
+import PostgresNIO
+import TLSIdentity
+import Testing
+
+@testable import RelayTestSupport
+
+/// Three regions of `example.test` (`eu`, `us`, `ap`), each `relay serve` in
+/// its own process with its own data, linked by `federation.regions` over
+/// mutual TLS on loopback. `eu` and `us` reach each other through proxies the
+/// test can cut (a partition).
+struct RegionMesh: Sendable {
+  static let domain = "example.test"
+  static let names = ["eu", "us", "ap"]
+
+  let members: [String: RelayMesh.Member]
+  /// eu → us and us → eu.
+  let partition: [TCPProxy]
+  /// The address each region lists for each other one, by (from, to).
+  let addresses: [String: String]
+
+  subscript(_ region: String) -> RelayMesh.Member { self.members[region]! }
+
+  func cutEUUS() async { for proxy in self.partition { await proxy.cut() } }
+  func healEUUS() async throws { for proxy in self.partition { try await proxy.heal() } }
+
+  /// The address `from` sends its devices to for `to` (`relay-home-address`).
+  func address(of to: String, from: String) -> String { self.addresses["\(from)>\(to)"]! }
+
+  /// Until every region's links to the other two are up.
+  func waitForLinks() async throws {
+    for member in self.members.values {
+      try await ChildProcess.waitUntil("\(member.name)'s links up", seconds: 90) {
+        let peers = try await runProgram(relayExecutable, ["peers", "--config", member.configPath])
+        let lines = peers.output.split(separator: "\n").filter { $0.hasPrefix(Self.domain + "#") }
+        return lines.count == 2 && lines.allSatisfy { $0.contains(" connected") }
+      }
+    }
+  }
+
+  /// - Parameters:
+  ///   - postgres: the regions that run on a new PostgreSQL database (the rest embedded).
+  ///   - clockSkewMs: how far a region's clock runs ahead (or behind), by region.
+  static func with<T: Sendable>(
+    postgres: Set<String> = [], clockSkewMs: [String: Int64] = [:], _ body: (RegionMesh) async throws -> T
+  ) async throws -> T {
+    var ports = [String: Int]()
+    var identities = [String: SelfSignedCertificate]()
+    for name in Self.names {
+      ports[name] = try await freePort()
+      identities[name] = try SelfSignedCertificate.make(
+        commonName: "\(name).\(Self.domain)", dnsNames: [Self.domain], ipAddresses: ["127.0.0.1"])
+    }
+    let euToUS = try await TCPProxy(targetPort: ports["us"]!)
+    let usToEU = try await TCPProxy(targetPort: ports["eu"]!)
+    var addresses = [String: String]()
+    for from in Self.names {
+      for to in Self.names where to != from {
+        let port = from == "eu" && to == "us" ? euToUS.port : from == "us" && to == "eu" ? usToEU.port : ports[to]!
+        addresses["\(from)>\(to)"] = "127.0.0.1:\(port)"
+      }
+    }
+    var members = [String: RelayMesh.Member]()
+    do {
+      for name in Self.names {
+        var config = "domain: \(Self.domain)\nlimits: { sends_per_second: 1000, send_burst: 1000 }\n"
+        config += "region: { name: \(name), postgres_pool_size: 4, commit_lanes: 2 }\n"
+        config += "federation:\n  reconcile_interval_seconds: 2\n  regions:\n"
+        for other in Self.names where other != name {
+          config += "    - { name: \(other), address: \"\(addresses["\(name)>\(other)"]!)\", "
+          config += "fingerprint: \(identities[other]!.fingerprint) }\n"
+        }
+        members[name] = try await RelayMesh.Member.start(
+          name: "\(Self.domain)#\(name)", domain: Self.domain, identity: identities[name]!, port: ports[name]!,
+          config: config, postgres: postgres.contains(name),
+          environment: clockSkewMs[name].map { ["RELAY_CLOCK_SKEW_MS": "\($0)"] } ?? [:])
+      }
+      let mesh = RegionMesh(members: members, partition: [euToUS, usToEU], addresses: addresses)
+      try await mesh.waitForLinks()
+      let result = try await body(mesh)
+      await RelayMesh.Member.stopAll(Self.names.map { mesh[$0] })
+      for proxy in mesh.partition { await proxy.close() }
+      return result
+    } catch {
+      await RelayMesh.Member.killAll(Array(members.values))
+      await euToUS.close()
+      await usToEU.close()
+      throw error
+    }
+  }
+}
+
+extension RelayMesh.Member {
+  /// The home this relay's directory records for `user`: (region, version), nil when none.
+  func home(of user: String) async throws -> (region: String, version: Int64)? {
+    if let url = self.postgresURL {
+      return try await TestDatabases.withConnection(url) { connection in
+        let rows = try await connection.query(
+          "SELECT region, version FROM homes WHERE user_address = \(user)", logger: Logger(label: "test"))
+        for try await (region, version) in rows.decode((String, Int64).self) { return (region, version) }
+        return nil
+      }
+    }
+    var configuration = Self.sharing
+    configuration.readonly = true
+    let database = try DatabaseQueue(path: self.relay.directory + "/relay.sqlite", configuration: configuration)
+    return try await database.read { db in
+      try Row.fetchOne(db, sql: "SELECT region, version FROM homes WHERE user_address = ?", arguments: [user]).map {
+        ($0[0], $0[1])
+      }
+    }
+  }
+}

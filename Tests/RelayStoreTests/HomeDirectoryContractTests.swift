@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import Wire
+
+@testable import RelayCore
+@testable import RelayTestSupport
+
+/// The directory of homes of a domain with several regions (docs/regions.md),
+/// on every backend: what a registration claims, which claim of another
+/// region wins, and what is refused.
+@Suite("Storage contract: the directory of homes", .timeLimit(Patience.minutes(3)))
+struct HomeDirectoryContractTests {
+  static let rules = FederationRules(localDomain: "localhost", maxEnvelopeBytes: 1024, maxCopies: 16, maxMembers: 16)
+
+  @Test(
+    "a registration claims a new user's home and queues the claim for every other region; a later claim loses, an earlier or newer one wins (once)",
+    arguments: StoreBackend.all)
+  func claims(_ backend: StoreBackend) async throws {
+    try await backend.withFixture { fixture in
+      let store = try #require(fixture.store as? any FederationStore)
+      let alice = try UserAddress(parsing: "alice@localhost")
+      let mine = HomeClaim(user: alice, region: "eu", claimedHLC: 100, version: 1)
+      let siblings = ["localhost#ap", "localhost#us"]
+      try await fixture.register("alice@localhost/phone", home: HomeRegistration(claim: mine, siblings: siblings))
+      #expect(try await store.home(of: alice) == mine)
+      for sibling in siblings {
+        let queued = try await store.outbox(for: sibling, after: 0, limit: 10)
+        #expect(queued.map(\.event) == [mine.event], "the claim is queued for \(sibling)")
+      }
+
+      // us claimed alice later: eu's claim stands.
+      let later = HomeClaim(user: alice, region: "us", claimedHLC: 200, version: 1)
+      var outcome = try await store.apply([Self.entry(1, later)], from: "localhost#us", rules: Self.rules)
+      #expect(outcome.throughID == 1 && outcome.rejected.isEmpty && outcome.rehomed.isEmpty)
+      #expect(try await store.home(of: alice) == mine)
+
+      // ap claimed alice earlier: ap wins, once.
+      let earlier = HomeClaim(user: alice, region: "ap", claimedHLC: 50, version: 1)
+      outcome = try await store.apply([Self.entry(1, earlier)], from: "localhost#ap", rules: Self.rules)
+      #expect(outcome.rehomed == [earlier])
+      outcome = try await store.apply([Self.entry(1, earlier)], from: "localhost#ap", rules: Self.rules)
+      #expect(outcome.throughID == 1 && outcome.rehomed.isEmpty, "a replay changes nothing")
+      #expect(try await store.home(of: alice) == earlier)
+
+      // A newer version (a move) wins over an earlier claim.
+      let moved = HomeClaim(user: alice, region: "us", claimedHLC: 900, version: 2)
+      outcome = try await store.apply([Self.entry(2, moved)], from: "localhost#us", rules: Self.rules)
+      #expect(outcome.rehomed == [moved])
+
+      // eu no longer homes alice: another device of hers is refused here, naming the home; nothing is written.
+      let refused = await #expect(throws: RelayError.self) {
+        try await fixture.register(
+          "alice@localhost/laptop", home: HomeRegistration(claim: mine, siblings: siblings))
+      }
+      #expect(refused?.code == .failedPrecondition)
+      #expect(refused?.message == "alice@localhost is homed in region us: connect there")
+      #expect(refused?.home?.region == "us")
+      #expect(try await store.devices(of: alice).map(\.address.deviceID) == ["phone"])
+    }
+  }
+
+  @Test(
+    "a claim from a relay of another domain, or for another region than the sender's, or for another domain's user, is refused",
+    arguments: StoreBackend.all)
+  func forgedClaims(_ backend: StoreBackend) async throws {
+    try await backend.withFixture { fixture in
+      let store = try #require(fixture.store as? any FederationStore)
+      let bob = try UserAddress(parsing: "bob@localhost")
+      let forged: [(HomeClaim, String)] = [
+        (HomeClaim(user: bob, region: "b", claimedHLC: 1, version: 1), "b.test"),
+        (HomeClaim(user: bob, region: "ap", claimedHLC: 1, version: 1), "localhost#us"),
+        (
+          HomeClaim(user: try UserAddress(parsing: "bob@b.test"), region: "us", claimedHLC: 1, version: 1),
+          "localhost#us"
+        ),
+        (HomeClaim(user: bob, region: "us", claimedHLC: 1, version: 0), "localhost#us"),
+        (HomeClaim(user: bob, region: "us", claimedHLC: UInt64.max, version: 1), "localhost#us"),
+      ]
+      for (claim, peer) in forged {
+        let outcome = try await store.apply([Self.entry(1, claim)], from: peer, rules: Self.rules)
+        #expect(outcome.throughID == 1 && outcome.rejected.count == 1, "\(claim) from \(peer) is refused")
+      }
+      #expect(try await store.home(of: bob) == nil)
+    }
+  }
+
+  static func entry(_ id: UInt64, _ claim: HomeClaim) -> Relay_V1_OutboxEvent {
+    var entry = Relay_V1_OutboxEvent()
+    entry.id = id
+    entry.event = claim.event
+    return entry
+  }
+}

@@ -1,0 +1,10 @@
+-- Regions of one domain (docs/regions.md): the directory of homes. One row
+-- per user of the domain that any region of it claimed; the winning claim
+-- (higher version, then lower claimed_hlc, then lower region) is kept.
+-- Empty on a relay that is no region.
+CREATE TABLE homes (
+  user_address text PRIMARY KEY,
+  region       text NOT NULL,
+  claimed_hlc  bigint NOT NULL,    -- the claiming region's HLC, by its bit pattern
+  version      bigint NOT NULL
+);
