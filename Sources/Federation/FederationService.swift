@@ -148,7 +148,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     let action = try request.action()
     let change = MembershipChange(
       conversationID: id, actor: actor, action: action, nowMs: HybridLogicalClock.systemMilliseconds(),
-      maxMembers: self.configuration.limits.maxGroupMembers, relay: self.configuration.domain)
+      maxMembers: self.configuration.limits.maxGroupMembers, relay: self.configuration.relayID)
     // The actor may make the change (and it is within the limits) before other relays are asked about newcomers.
     let current = try await self.store.conversation(id: id, viewer: actor)
     if case .add(let newcomers) = try change.plan(on: current) {
@@ -212,7 +212,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     try self.batchLimiter.admit(peer.relay)
     for entry in request.entries { _ = try RequestValidation.conversationID(entry.conversationID) }
     let queued = try await self.store.requeue(
-      for: peer.relay, localDomain: self.configuration.domain, after: request.entries)
+      for: peer.relay, localDomain: self.configuration.relayID, after: request.entries)
     if queued > 0 { self.federator.wake(peer: peer.relay) }
     var response = Relay_V1_ReconcileResponse()
     response.queued = UInt64(queued)

@@ -122,8 +122,9 @@ public final class Federator: Service, Sendable {
   /// Makes sure `user` is known here: nothing for a local user; for a user of
   /// a peer, asks the peer for its devices and remembers them (`notFound` if it has none).
   package func lookUpAndCache(_ user: UserAddress) async throws {
-    guard user.domain != self.localDomain else { return }
-    _ = try await self.lookup(user, deviceID: nil, claim: false)
+    let region = self.configuration.region.name
+    guard let relay = try await self.store.relay(of: user, domain: self.localDomain, region: region) else { return }
+    _ = try await self.lookup(user, on: relay, deviceID: nil, claim: false)
   }
 
   /// Asks the relay that owns a conversation to make a membership change of a local user.
@@ -141,13 +142,16 @@ public final class Federator: Service, Sendable {
   }
 
   /// A remote user's devices (remembered here) and, with `claim`, one prekey
-  /// bundle per device, claimed on the user's relay.
+  /// bundle per device, claimed on `relay`, the user's (a ``RelayID``).
   /// `patience` shortens the call's wait for the peer (default: the link's
   /// 10 s; half a second while replication to it is failing).
   package func lookup(
-    _ user: UserAddress, deviceID: String?, claim: Bool, patience: Duration? = nil
+    _ user: UserAddress, on relay: String, deviceID: String?, claim: Bool, patience: Duration? = nil
   ) async throws -> Relay_V1_LookupUserResponse {
-    guard let link = self.link(user.domain) else {
+    guard let link = self.link(relay) else {
+      if let region = RelayID.region(of: relay) {
+        throw RelayError(.unavailable, "\(user)'s home region \(region) is not a configured region")
+      }
       throw RelayError(.notFound, "no peer relay is configured for the domain \(user.domain)")
     }
     var request = Relay_V1_LookupUserRequest()
@@ -158,7 +162,7 @@ public final class Federator: Service, Sendable {
     do {
       response = try await link.client.lookupUser(request, options: link.callOptions(patience: patience))
     } catch let error as RPCError {
-      throw RelayError(calling: user.domain, failed: error, notFound: "\(user) is not a user of \(user.domain)")
+      throw RelayError(calling: relay, failed: error, notFound: "\(user) is not a user of \(relay)")
     }
     guard !response.devices.isEmpty else { throw RelayError(.notFound, "\(user) has no devices") }
     try await self.store.rememberRemoteDevices(of: user, response.devices)

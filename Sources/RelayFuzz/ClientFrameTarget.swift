@@ -14,7 +14,7 @@ enum ClientFrameTarget {
     name: "client-frame", summary: "Connect client frames, through ClientFrameRules into the embedded store",
     seeds: { try Self.seeds.map { try $0.serializedBytes() } }, run: Self.run)
 
-  static let rules = ClientFrameRules(domain: FuzzStore.domain, maxCopiesPerSend: 16, maxEnvelopeBytes: 1024)
+  static let rules = ClientFrameRules(relay: FuzzStore.domain, maxCopiesPerSend: 16, maxEnvelopeBytes: 1024)
   static let clock = HybridLogicalClock()
 
   static func run(_ data: Data) {

@@ -31,7 +31,7 @@ extension PostgresStore {
       let creatorRole: ConversationRecord.Role = new.kind == .group ? .admin : .member
       try await Self.addMembers(db, conversation: id, users: [new.creator], role: creatorRole, nowMs: new.nowMs)
       try await Self.addMembers(db, conversation: id, users: new.others, role: .member, nowMs: new.nowMs)
-      try await Self.replicateConversation(db, id: id)
+      try await Self.replicateConversation(db, id: id, region: self.region)
       return try await Self.conversation(db, id: id, viewer: new.creator)
     }
   }

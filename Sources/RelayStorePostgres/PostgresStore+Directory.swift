@@ -76,7 +76,7 @@ extension PostgresStore {
           \(Int64(spk.keyID)), \(spk.publicKey), \(spk.signature), \(Int64(kem.keyID)), \(kem.publicKey), \(kem.signature))
         """)
       try await Self.insertOneTimePrekeys(db, device: r.device, ec: r.oneTimePrekeys, kem: r.oneTimeKemPrekeys)
-      if !existing.isEmpty { try await Self.announceDevices(of: r.device.user, db) }
+      if !existing.isEmpty { try await Self.announceDevices(of: r.device.user, region: self.region, db) }
       return DeviceRecord(
         address: r.device, fingerprint: r.fingerprint, registeredAtMs: nowMs, identityKey: r.identityKey)
     }

@@ -19,6 +19,23 @@ extension PostgresStore {
     }
   }
 
+  /// Where each of `users` lives, for a transaction of this relay (``RelayMap``):
+  /// on a region, the homes of the users of its domain are read from the directory.
+  static func relays(
+    _ region: LocalRegion?, for users: some Sequence<UserAddress>, _ db: PostgresConnection
+  ) async throws -> RelayMap {
+    var relays = RelayMap(local: region)
+    let needed = relays.needsHomes(users)
+    guard !needed.isEmpty else { return relays }
+    let rows = try await db.rows(
+      "SELECT user_address, region FROM homes WHERE user_address = ANY(\(needed.map(\.description)))")
+    for row in rows {
+      let (user, region) = try row.decode((String, String).self)
+      relays.homes[try UserAddress(parsing: user)] = region
+    }
+    return relays
+  }
+
   /// A registration's claim, in its transaction: written and queued for the
   /// other regions when the user has no home yet; refused when it has another.
   static func claimHome(_ home: HomeRegistration, _ db: PostgresConnection) async throws {

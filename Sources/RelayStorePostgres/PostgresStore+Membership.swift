@@ -10,7 +10,8 @@ extension PostgresStore {
       try await db.run("SELECT 1 FROM conversations WHERE id = \(id) FOR UPDATE")
       let conversation = try await Self.membership(db, id: id, viewer: change.actor).record
       let plan = try change.plan(on: conversation)
-      let before = Set(conversation.members.map(\.user.domain))
+      let members = conversation.members.map(\.user)
+      let before = Set(members.map(try await Self.relays(self.region, for: members, db).relay(of:)))
       for (index, user) in change.namedUsers.enumerated() where try await !Self.userExists(db, user) {
         throw RelayError(.notFound, "users[\(index)] is not a registered user")
       }
@@ -36,7 +37,7 @@ extension PostgresStore {
           throw RelayError(.failedPrecondition, "a group needs at least one admin")
         }
       }
-      try await Self.replicateConversation(db, id: id, alsoTo: before)
+      try await Self.replicateConversation(db, id: id, alsoTo: before, region: self.region)
       let stillMember = try await !db.rows(
         "SELECT 1 FROM members WHERE conversation_id = \(id) AND user_address = \(change.actor.description)"
       ).isEmpty

@@ -19,7 +19,9 @@ extension PostgresStore {
   /// Sends the conversation's current metadata (bumping its version) to every
   /// other relay that homes one of its members and to `alsoTo`, with the
   /// device lists of this relay's members.
-  static func replicateConversation(_ db: PostgresConnection, id: String, alsoTo: Set<String> = []) async throws {
+  static func replicateConversation(
+    _ db: PostgresConnection, id: String, alsoTo: Set<String> = [], region: LocalRegion?
+  ) async throws {
     let rows = try await db.rows(
       "UPDATE conversations SET version = version + 1 WHERE id = \(id) RETURNING home_relay, created_by, version")
     guard let row = rows.first else { return }
@@ -27,7 +29,8 @@ extension PostgresStore {
     let members = try await db.rows("SELECT user_address FROM members WHERE conversation_id = \(id)").map {
       try UserAddress(parsing: try $0.decode(String.self))
     }
-    let replication = ConversationReplication(home: home, members: members, alsoTo: alsoTo)
+    let replication = ConversationReplication(
+      home: home, members: members, alsoTo: alsoTo, relays: try await Self.relays(region, for: members, db))
     guard !replication.peers.isEmpty, let viewer = members.first else { return }
     let record = try await Self.membership(db, id: id, viewer: viewer).record
     let event = Relay_V1_FederationEvent.conversation(record, createdBy: createdBy, version: version)
@@ -36,15 +39,16 @@ extension PostgresStore {
   }
 
   /// Sends a local user's device list to every peer whose users share a conversation with it.
-  static func announceDevices(of user: UserAddress, _ db: PostgresConnection) async throws {
+  static func announceDevices(of user: UserAddress, region: LocalRegion?, _ db: PostgresConnection) async throws {
     let coMembers = try await db.rows(
       """
       SELECT DISTINCT o.user_address FROM members m JOIN members o ON o.conversation_id = m.conversation_id
       WHERE m.user_address = \(user.description)
       """
     ).compactMap { try? UserAddress(parsing: try $0.decode(String.self)) }
+    let relays = try await Self.relays(region, for: coMembers + [user], db)
     try await Self.announceDevices(
-      of: user, to: ConversationReplication.deviceListPeers(of: user, coMembers: coMembers), db)
+      of: user, to: ConversationReplication.deviceListPeers(of: user, coMembers: coMembers, relays: relays), db)
   }
 
   static func announceDevices(of user: UserAddress, to peers: [String], _ db: PostgresConnection) async throws {
@@ -55,14 +59,6 @@ extension PostgresStore {
         try Self.deviceRecord($0).info
       })
     for peer in peers { try await Self.enqueue(event, for: peer, db) }
-  }
-
-  /// The domains of a conversation's members.
-  static func memberDomains(_ db: PostgresConnection, _ id: String) async throws -> Set<String> {
-    Set(
-      try await db.rows("SELECT user_address FROM members WHERE conversation_id = \(id)").compactMap {
-        try? UserAddress(parsing: try $0.decode(String.self)).domain
-      })
   }
 }
 

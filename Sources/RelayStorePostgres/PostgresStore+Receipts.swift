@@ -33,7 +33,7 @@ extension PostgresStore {
       try ReceiptRules.checkAck(cursor, head: UInt64(head), acked: UInt64(acked))
       // Entries at or below `acked` were pruned, so everything found above is newly delivered.
       let entries = try await Self.receipts(
-        db, covering: delivered, status: .delivered, by: device, atMs: nowMs, senders: senders)
+        db, covering: delivered, status: .delivered, by: device, atMs: nowMs, senders: senders, region: self.region)
       let doorbells = try await Self.appendToMailboxes(db, entries)
       try await db.run(
         """
@@ -88,7 +88,7 @@ extension PostgresStore {
       let senders = try await Self.devices(db, of: Set(read.map(\.senderUser)))
       try await Self.lockDevices(db, senders.values.flatMap { $0 })
       let entries = try await Self.receipts(
-        db, covering: read, status: .read, by: device, atMs: nowMs, senders: senders)
+        db, covering: read, status: .read, by: device, atMs: nowMs, senders: senders, region: self.region)
       return try await Self.appendToMailboxes(db, entries)
     }
   }
@@ -98,13 +98,13 @@ extension PostgresStore {
   /// homed here, an outbox event for a sender homed on another relay.
   static func receipts(
     _ db: PostgresConnection, covering messages: [CoveredMessage], status: Relay_V1_ReceiptStatus,
-    by device: DeviceAddress, atMs: Int64, senders: [String: [DeviceAddress]]
+    by device: DeviceAddress, atMs: Int64, senders: [String: [DeviceAddress]], region: LocalRegion?
   ) async throws -> [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)] {
     var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()
     for message in messages {
       if try await Self.forwardReceipt(
         db, conversationID: message.conversationID, messageID: message.messageID, sender: message.sender,
-        status: status, by: device, atMs: atMs)
+        status: status, by: device, atMs: atMs, region: region)
       {
         continue
       }
@@ -120,13 +120,15 @@ extension PostgresStore {
   /// `by`'s, which is this one) goes to that relay's outbox; true if it did.
   static func forwardReceipt(
     _ db: PostgresConnection, conversationID: String, messageID: String, sender: String,
-    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, atMs: Int64
+    status: Relay_V1_ReceiptStatus, by device: DeviceAddress, atMs: Int64, region: LocalRegion?
   ) async throws -> Bool {
     let sender = try DeviceAddress(parsing: sender)
-    guard sender.user.domain != device.user.domain else { return false }
+    let relays = try await Self.relays(region, for: [sender.user, device.user], db)
+    let home = relays.relay(of: sender.user)
+    guard home != relays.relay(of: device.user) else { return false }
     let event = Relay_V1_FederationEvent.receipt(
       conversationID: conversationID, messageID: messageID, sender: sender, status: status, by: device, atMs: atMs)
-    try await Self.enqueue(event, for: sender.user.domain, db)
+    try await Self.enqueue(event, for: home, db)
     return true
   }
 

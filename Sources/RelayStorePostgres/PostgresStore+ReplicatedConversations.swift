@@ -7,8 +7,10 @@ internal import Wire
 extension PostgresStore {
   /// A conversation's metadata from its owning relay: applied only when newer
   /// than what is here; members replaced (read positions of those who stay kept).
+  /// A member of `localDomain` must be registered here; nil (the state comes
+  /// from another region of this domain) when members of the domain may be homed elsewhere.
   static func applyConversation(
-    _ state: Relay_V1_ConversationState, members: [ConversationRecord.Member], localDomain: String,
+    _ state: Relay_V1_ConversationState, members: [ConversationRecord.Member], localDomain: String?,
     _ db: PostgresConnection
   ) async throws {
     let version = try Int64(wire: state.version, field: "conversation version")

@@ -14,7 +14,8 @@ extension PostgresStore {
         try await db.run("SAVEPOINT event")
         var result: ReplicationOutcome.EventResult
         do {
-          result = try await Self.applyOne(rules.check(entry.event, from: peer), localDomain: rules.localDomain, db)
+          result = try await Self.applyOne(
+            rules.check(entry.event, from: peer), from: peer, localDomain: rules.localDomain, db)
         } catch let error as RelayError {
           result = .rejected(error)
         }
@@ -31,17 +32,25 @@ extension PostgresStore {
   /// One checked event: `applied`, or `deferred` when its conversation is not
   /// here yet. Throws ``RelayError`` for one that cannot apply.
   private static func applyOne(
-    _ event: PeerEvent, localDomain: String, _ db: PostgresConnection
+    _ event: PeerEvent, from peer: String, localDomain: String, _ db: PostgresConnection
   ) async throws -> ReplicationOutcome.EventResult {
+    let fromRegion = RelayID.region(of: peer) != nil
     switch event {
     case .message(let message, let sender, let copies):
+      if fromRegion {
+        try FederationRules.checkHomed(sender.user, in: peer, home: await Self.home(of: sender.user, lock: false, db))
+      }
       return try await Self.applyMessage(message, sender: sender, copies: copies, db)
     case .receipt(let receipt, let sender, let by):
+      if fromRegion {
+        try FederationRules.checkHomed(by.user, in: peer, home: await Self.home(of: by.user, lock: false, db))
+      }
       return .applied(try await Self.applyReceipt(receipt, sender: sender, by: by, db))
     case .conversation(let state, let members):
-      try await Self.applyConversation(state, members: members, localDomain: localDomain, db)
+      try await Self.applyConversation(state, members: members, localDomain: fromRegion ? nil : localDomain, db)
       return .applied([])
     case .deviceList(let list, let user):
+      if fromRegion { try FederationRules.checkHomed(user, in: peer, home: await Self.home(of: user, lock: false, db)) }
       try await Self.applyDeviceList(list, user: user, db)
       return .applied([])
     case .homeClaim(let claim):

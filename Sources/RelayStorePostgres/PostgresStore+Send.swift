@@ -8,7 +8,8 @@ extension PostgresStore {
   public func commit(
     _ sends: [SendCommand], clock: HybridLogicalClock
   ) async throws -> [Result<SendOutcome, RelayError>] {
-    try await self.transaction("committing sends") { db in
+    let region = self.region
+    return try await self.transaction("committing sends") { db in
       // Every lock the batch needs, in the one global order: conversations, then devices.
       let conversations = Set(sends.map(\.conversationID)).sorted()
       try await db.run("SELECT 1 FROM conversations WHERE id = ANY(\(conversations)::text[]) ORDER BY id FOR UPDATE")
@@ -17,7 +18,7 @@ extension PostgresStore {
       results.reserveCapacity(sends.count)
       for send in sends {
         do {
-          results.append(.success(try await Self.commitOne(send, db, clock: clock)))
+          results.append(.success(try await Self.commitOne(send, db, clock: clock, region: region)))
         } catch let error as RelayError {
           // Every check runs before the send's one writing statement: a refused send wrote nothing.
           results.append(.failure(error))
@@ -33,7 +34,7 @@ extension PostgresStore {
   /// already committed (a retry) is found by the dedup key and answered with
   /// its first result.
   static func commitOne(
-    _ send: SendCommand, _ db: PostgresConnection, clock: HybridLogicalClock
+    _ send: SendCommand, _ db: PostgresConnection, clock: HybridLogicalClock, region: LocalRegion?
   ) async throws
     -> SendOutcome
   {
@@ -74,7 +75,8 @@ extension PostgresStore {
       doorbells.append(Doorbell(device: device, cursor: UInt64(head), entry: entry))
     }
     // One outbox event per relay that homes a recipient, with that relay's copies only.
-    for (peer, copies) in send.remoteCopies() {
+    let relays = try await Self.relays(region, for: send.copies.lazy.map(\.device.user), db)
+    for (peer, copies) in send.remoteCopies(relays) {
       try await Self.enqueue(.message(send, message, copies: copies), for: peer, db)
     }
     return SendOutcome(result: send.result(message), doorbells: doorbells)

@@ -24,6 +24,8 @@ public final class PostgresStore: RelayStore, Service {
   /// How long an operation waits for a pooled connection before it fails
   /// `unavailable` (while PostgreSQL is out of reach, the pool only retries).
   let leaseTimeout: Duration
+  /// This relay's region of its domain, when it is one (docs/regions.md).
+  let region: LocalRegion?
   /// Set once ``run()`` has started the pool; leases wait for it briefly.
   private let running = NIOLockedValueBox(false)
   private let inUse = NIOLockedValueBox(0)
@@ -43,9 +45,10 @@ public final class PostgresStore: RelayStore, Service {
 
   public init(
     url: String, poolSize: Int, leaseTimeout: Duration = .seconds(5), statementTimeout: Duration = .seconds(30),
-    logger: Logger
+    region: LocalRegion? = nil, logger: Logger
   ) throws(RelayError) {
     self.leaseTimeout = leaseTimeout
+    self.region = region
     self.statementTimeout = statementTimeout
     var configuration = try PostgresURL(url).clientConfiguration()
     configuration.options.maximumConnections = poolSize

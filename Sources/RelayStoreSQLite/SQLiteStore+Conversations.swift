@@ -36,7 +36,7 @@ extension SQLiteStore {
       for user in new.others {
         try Self.addMember(db, conversation: id, user: user, role: .member, nowMs: new.nowMs)
       }
-      try Self.replicateConversation(db, id: id)
+      try Self.replicateConversation(db, id: id, region: self.region)
       return try Self.conversation(db, id: id, viewer: new.creator)
     }
   }
@@ -49,9 +49,9 @@ extension SQLiteStore {
 
   public func changeMembers(_ change: MembershipChange) async throws -> ConversationRecord? {
     try await self.write("changing members") { db in
-      let before = try Self.memberDomains(db, change.conversationID)
+      let before = try Self.memberRelays(db, change.conversationID, region: self.region)
       try Self.apply(change, db)
-      try Self.replicateConversation(db, id: change.conversationID, alsoTo: before)
+      try Self.replicateConversation(db, id: change.conversationID, alsoTo: before, region: self.region)
       let stillMember =
         try Bool.fetchOne(
           db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user_address = ?",
@@ -94,13 +94,13 @@ extension SQLiteStore {
     }
   }
 
-  /// The domains of a conversation's members.
-  static func memberDomains(_ db: Database, _ id: String) throws -> Set<String> {
-    Set(
-      try String.fetchAll(db, sql: "SELECT user_address FROM members WHERE conversation_id = ?", arguments: [id])
-        .compactMap {
-          try? UserAddress(parsing: $0).domain
-        })
+  /// The relays that home a conversation's members.
+  static func memberRelays(_ db: Database, _ id: String, region: LocalRegion?) throws -> Set<String> {
+    let members = try String.fetchAll(
+      db, sql: "SELECT user_address FROM members WHERE conversation_id = ?", arguments: [id]
+    ).compactMap { try? UserAddress(parsing: $0) }
+    let relays = try Self.relays(region, for: members, db)
+    return Set(members.map(relays.relay(of:)))
   }
 
   static func userExists(_ db: Database, _ user: UserAddress) throws -> Bool {

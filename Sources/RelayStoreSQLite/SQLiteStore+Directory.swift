@@ -68,7 +68,7 @@ extension SQLiteStore {
           r.lastResortKemPrekey.keyID, r.lastResortKemPrekey.publicKey, r.lastResortKemPrekey.signature,
         ])
       try Self.insertOneTimePrekeys(db, device: r.device, ec: r.oneTimePrekeys, kem: r.oneTimeKemPrekeys)
-      if userExists { try Self.announceDevices(of: r.device.user, db) }
+      if userExists { try Self.announceDevices(of: r.device.user, region: self.region, db) }
       return DeviceRecord(
         address: r.device, fingerprint: r.fingerprint, registeredAtMs: nowMs, identityKey: r.identityKey)
     }

@@ -17,6 +17,17 @@ extension SQLiteStore {
     }
   }
 
+  /// Where each of `users` lives, for a transaction of this relay (``RelayMap``):
+  /// on a region, the homes of the users of its domain are read from the directory.
+  static func relays(_ region: LocalRegion?, for users: some Sequence<UserAddress>, _ db: Database) throws -> RelayMap {
+    var relays = RelayMap(local: region)
+    for user in relays.needsHomes(users) {
+      let statement = try db.cachedStatement(sql: "SELECT region FROM homes WHERE user_address = ?")
+      if let home = try String.fetchOne(statement, arguments: [user.description]) { relays.homes[user] = home }
+    }
+    return relays
+  }
+
   /// A registration's claim, in its transaction: written and queued for the
   /// other regions when the user has no home yet; refused when it has another.
   static func claimHome(_ home: HomeRegistration, _ db: Database) throws {

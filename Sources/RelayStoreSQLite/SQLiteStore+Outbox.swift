@@ -22,7 +22,9 @@ extension SQLiteStore {
   /// Sends the conversation's current metadata (bumping its version) to every
   /// other relay that homes one of its members, and to `alsoTo` (relays whose
   /// users just left).
-  static func replicateConversation(_ db: Database, id: String, alsoTo: Set<String> = []) throws {
+  static func replicateConversation(
+    _ db: Database, id: String, alsoTo: Set<String> = [], region: LocalRegion?
+  ) throws {
     guard
       let row = try Row.fetchOne(
         db,
@@ -32,7 +34,8 @@ extension SQLiteStore {
     let members = try String.fetchAll(
       db, sql: "SELECT user_address FROM members WHERE conversation_id = ?", arguments: [id]
     ).map { try UserAddress(parsing: $0) }
-    let replication = ConversationReplication(home: row[0], members: members, alsoTo: alsoTo)
+    let replication = ConversationReplication(
+      home: row[0], members: members, alsoTo: alsoTo, relays: try Self.relays(region, for: members, db))
     guard !replication.peers.isEmpty, let viewer = members.first else { return }
     let record = try Self.membership(db, id: id, viewer: viewer).record
     let event = Relay_V1_FederationEvent.conversation(record, createdBy: row[1], version: row[2])

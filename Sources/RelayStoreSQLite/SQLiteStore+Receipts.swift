@@ -30,7 +30,7 @@ extension SQLiteStore {
           sender: "\($0[4] as String)/\($0[5] as String)")
       }
       var doorbells = [Doorbell]()
-      var batch = SQLiteWriteBatch()
+      var batch = SQLiteWriteBatch(region: self.region)
       for message in delivered.newestPerSender() {
         doorbells += try Self.writeReceipt(
           db, covering: message, status: .delivered, by: device, nowMs: nowMs, batch: &batch)
@@ -71,7 +71,7 @@ extension SQLiteStore {
           sender: "\($0[3] as String)/\($0[4] as String)")
       }
       var doorbells = [Doorbell]()
-      var batch = SQLiteWriteBatch()
+      var batch = SQLiteWriteBatch(region: self.region)
       for message in read.newestPerSender() {
         doorbells += try Self.writeReceipt(
           db, covering: message, status: .read, by: device, nowMs: nowMs, batch: &batch)
@@ -87,14 +87,16 @@ extension SQLiteStore {
   /// one), one receipt event in that relay's outbox instead.
   static func writeReceipt(
     _ db: Database, covering message: CoveredMessage, status: Relay_V1_ReceiptStatus, by device: DeviceAddress,
-    nowMs: Int64, batch: inout SQLiteWriteBatch, localDomain: String? = nil
+    nowMs: Int64, batch: inout SQLiteWriteBatch, senderIsLocal: Bool = false
   ) throws -> [Doorbell] {
     let sender = try DeviceAddress(parsing: message.sender)
-    if sender.user.domain != (localDomain ?? device.user.domain) {
+    let relays = try Self.relays(batch.region, for: [sender.user, device.user], db)
+    let home = relays.relay(of: sender.user)
+    if !senderIsLocal, home != relays.relay(of: device.user) {
       let event = Relay_V1_FederationEvent.receipt(
         conversationID: message.conversationID, messageID: message.messageID, sender: sender, status: status,
         by: device, atMs: nowMs)
-      try Self.enqueue(event, for: sender.user.domain, db)
+      try Self.enqueue(event, for: home, db)
       return []
     }
     let entry = Relay_V1_MailboxEntry.receipt(

@@ -16,7 +16,7 @@ extension SQLiteStore {
 
   /// Sends a local user's device list to every peer whose users share a
   /// conversation with it (a device was added).
-  static func announceDevices(of user: UserAddress, _ db: Database) throws {
+  static func announceDevices(of user: UserAddress, region: LocalRegion?, _ db: Database) throws {
     let coMembers = try String.fetchAll(
       db,
       sql: """
@@ -25,7 +25,9 @@ extension SQLiteStore {
         """,
       arguments: [user.description]
     ).compactMap { try? UserAddress(parsing: $0) }
-    try Self.announceDevices(of: user, to: ConversationReplication.deviceListPeers(of: user, coMembers: coMembers), db)
+    let relays = try Self.relays(region, for: coMembers + [user], db)
+    try Self.announceDevices(
+      of: user, to: ConversationReplication.deviceListPeers(of: user, coMembers: coMembers, relays: relays), db)
   }
 
   static func announceDevices(of user: UserAddress, to peers: [String], _ db: Database) throws {

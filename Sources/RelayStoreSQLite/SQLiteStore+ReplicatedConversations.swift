@@ -6,8 +6,10 @@ internal import Wire
 extension SQLiteStore {
   /// A conversation's metadata from its owning relay: applied only when newer
   /// than what is here; members replaced (read positions of those who stay kept).
+  /// A member of `localDomain` must be registered here; nil (the state comes
+  /// from another region of this domain) when members of the domain may be homed elsewhere.
   static func applyConversation(
-    _ state: Relay_V1_ConversationState, members: [ConversationRecord.Member], localDomain: String, _ db: Database
+    _ state: Relay_V1_ConversationState, members: [ConversationRecord.Member], localDomain: String?, _ db: Database
   ) throws {
     let version = try Int64(wire: state.version, field: "conversation version")
     let existing = try Row.fetchOne(

@@ -14,7 +14,8 @@ extension SQLiteStore {
         var result = ReplicationOutcome.EventResult.deferred
         do {
           try db.inSavepoint {
-            result = try Self.applyOne(rules.check(entry.event, from: peer), localDomain: rules.localDomain, db)
+            result = try Self.applyOne(
+              rules.check(entry.event, from: peer), from: peer, localDomain: rules.localDomain, db)
             switch result {
             case .applied, .rehomed: return .commit
             case .deferred, .rejected: return .rollback
@@ -32,17 +33,21 @@ extension SQLiteStore {
   /// One checked event: `applied`, or `deferred` when its conversation is not
   /// here yet. Throws ``RelayError`` for one that cannot apply.
   private static func applyOne(
-    _ event: PeerEvent, localDomain: String, _ db: Database
+    _ event: PeerEvent, from peer: String, localDomain: String, _ db: Database
   ) throws -> ReplicationOutcome.EventResult {
+    let fromRegion = RelayID.region(of: peer) != nil
     switch event {
     case .message(let message, let sender, let copies):
+      if fromRegion { try FederationRules.checkHomed(sender.user, in: peer, home: Self.home(of: sender.user, db)) }
       return try Self.applyMessage(message, sender: sender, copies: copies, db)
     case .receipt(let receipt, let sender, let by):
+      if fromRegion { try FederationRules.checkHomed(by.user, in: peer, home: Self.home(of: by.user, db)) }
       return .applied(try Self.applyReceipt(receipt, sender: sender, by: by, db))
     case .conversation(let state, let members):
-      try Self.applyConversation(state, members: members, localDomain: localDomain, db)
+      try Self.applyConversation(state, members: members, localDomain: fromRegion ? nil : localDomain, db)
       return .applied([])
     case .deviceList(let list, let user):
+      if fromRegion { try FederationRules.checkHomed(user, in: peer, home: Self.home(of: user, db)) }
       try Self.applyDeviceList(list, user: user, db)
       return .applied([])
     case .homeClaim(let claim):
@@ -144,14 +149,13 @@ extension SQLiteStore {
           """,
         arguments: [sender.user.description, sender.deviceID, receipt.messageID, receipt.conversationID])
     else { throw RelayError(.notFound, "a receipt for an unknown message") }
-    var batch = SQLiteWriteBatch()
+    var batch = SQLiteWriteBatch(region: nil)
     // One message, so its origin position plays no part.
     let covered = CoveredMessage(
       conversationID: receipt.conversationID, seq: seq, originSeq: 0, messageID: receipt.messageID,
       senderUser: sender.user.description, sender: sender.description)
     let doorbells = try Self.writeReceipt(
-      db, covering: covered, status: receipt.status, by: by, nowMs: receipt.atMs, batch: &batch,
-      localDomain: sender.user.domain)
+      db, covering: covered, status: receipt.status, by: by, nowMs: receipt.atMs, batch: &batch, senderIsLocal: true)
     try batch.flush(db)
     return doorbells
   }

@@ -15,7 +15,7 @@ extension SQLiteStore {
     try await self.write("committing sends") { db in
       var results = [Result<SendOutcome, RelayError>]()
       results.reserveCapacity(sends.count)
-      var batch = SQLiteWriteBatch()
+      var batch = SQLiteWriteBatch(region: self.region)
       for send in sends {
         let conversation: SQLiteWriteBatch.Conversation
         do {
@@ -77,11 +77,12 @@ extension SQLiteStore {
     var doorbells = [Doorbell]()
     doorbells.reserveCapacity(send.copies.count)
     var remote = false
+    let relays = try Self.relays(batch.region, for: send.copies.lazy.map(\.device.user), db)
     for copy in send.copies {
       try insertCopy.execute(arguments: [
         send.conversationID, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext,
       ])
-      guard copy.device.user.domain == send.originRelay else {
+      guard relays.relay(of: copy.device.user) == send.originRelay else {
         remote = true
         continue
       }
@@ -91,7 +92,7 @@ extension SQLiteStore {
     }
     if remote {
       // One outbox event per relay that homes a recipient, with that relay's copies only.
-      for (peer, copies) in send.remoteCopies() {
+      for (peer, copies) in send.remoteCopies(relays) {
         try Self.enqueue(.message(send, placed, copies: copies), for: peer, db)
       }
     }

@@ -17,11 +17,16 @@ public final class SQLiteStore: RelayStore, Service {
   let attachments: AttachmentFiles
   /// How often the background checkpoint runs.
   let checkpointInterval: Duration
+  /// This relay's region of its domain, when it is one (docs/regions.md).
+  let region: LocalRegion?
   static let backstopCheckpointPages = 50_000
 
   /// Opens (creating if needed) `relay.sqlite` in `directory` and migrates it.
-  public init(directory: String, checkpointInterval: Duration = .milliseconds(100)) throws(RelayError) {
+  public init(
+    directory: String, checkpointInterval: Duration = .milliseconds(100), region: LocalRegion? = nil
+  ) throws(RelayError) {
     self.checkpointInterval = checkpointInterval
+    self.region = region
     self.attachments = AttachmentFiles(directory: directory + "/attachments")
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

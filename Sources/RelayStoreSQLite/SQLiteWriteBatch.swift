@@ -22,9 +22,13 @@ struct SQLiteWriteBatch {
     var activityMs: Int64?
   }
 
+  /// This relay's region, when it is one: where users of its domain live comes from the directory of homes.
+  let region: LocalRegion?
   private var conversations: [String: Conversation] = [:]
   private var heads: [DeviceAddress: (head: Int64, advanced: Bool)] = [:]
   private var userDevices: [String: [DeviceAddress]] = [:]
+
+  init(region: LocalRegion?) { self.region = region }
 
   /// The conversation as this batch knows it; throws NOT_FOUND for an unknown one.
   mutating func conversation(_ id: String, _ db: Database) throws -> Conversation {

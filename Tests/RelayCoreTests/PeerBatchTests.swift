@@ -59,14 +59,26 @@ struct PeerBatchTests {
     let members = try ["ann@a.test", "bob@b.test", "cid@c.test", "dan@a.test", "eve@b.test"].map {
       try UserAddress(parsing: $0)
     }
-    let plan = ConversationReplication(home: "a.test", members: members, alsoTo: ["d.test", "a.test"])
+    let single = RelayMap(local: nil)
+    let plan = ConversationReplication(
+      home: "a.test", members: members, alsoTo: ["d.test", "a.test"], relays: single)
     #expect(plan.peers == ["b.test", "c.test", "d.test"])
     #expect(plan.announced.map(\.description) == ["ann@a.test", "dan@a.test"])
-    let local = ConversationReplication(home: "a.test", members: [members[0], members[3]])
+    let local = ConversationReplication(home: "a.test", members: [members[0], members[3]], relays: single)
     #expect(local.peers.isEmpty)
     #expect(local.announced.isEmpty)
-    let peers = ConversationReplication.deviceListPeers(of: members[0], coMembers: members)
+    let peers = ConversationReplication.deviceListPeers(of: members[0], coMembers: members, relays: single)
     #expect(peers == ["b.test", "c.test"])
+
+    // On region eu of a.test, where dan is homed in us: his region is a relay of its own.
+    var regions = RelayMap(local: LocalRegion(domain: "a.test", name: "eu"))
+    regions.homes[members[3]] = "us"
+    let fromEU = ConversationReplication(home: "a.test#eu", members: members, relays: regions)
+    #expect(fromEU.peers == ["a.test#us", "b.test", "c.test"])
+    #expect(fromEU.announced.map(\.description) == ["ann@a.test"])
+    #expect(
+      ConversationReplication.deviceListPeers(of: members[0], coMembers: members, relays: regions)
+        == ["a.test#us", "b.test", "c.test"])
   }
 }
 

@@ -84,6 +84,42 @@ struct HomeDirectoryContractTests {
     }
   }
 
+  @Test(
+    "from another region: a conversation it owns and a message from a user homed there apply; a message from a user homed elsewhere is refused",
+    arguments: StoreBackend.all)
+  func eventsFromARegion(_ backend: StoreBackend) async throws {
+    try await backend.withFixture { fixture in
+      let store = try #require(fixture.store as? any FederationStore)
+      let alice = try await fixture.register("alice@localhost/phone")
+      let us = "localhost#us"
+      let bob = try UserAddress(parsing: "bob@localhost")
+      var state = Relay_V1_FederationEvent()
+      state.conversation.id = "us-group"
+      state.conversation.kind = .group
+      state.conversation.homeRelay = us
+      state.conversation.createdBy = bob.description
+      state.conversation.version = 1
+      state.conversation.members = ["alice@localhost", "bob@localhost", "carol@localhost"].map { user in
+        var member = Relay_V1_Member()
+        member.user = user
+        return member
+      }
+      var fromBob = FederationStoreContractTests.message("us-group", seq: 1, to: alice, origin: us)
+      fromBob.message.sender = "bob@localhost/phone"
+      var fromCarol = FederationStoreContractTests.message("us-group", seq: 2, to: alice, origin: us)
+      fromCarol.message.sender = "carol@localhost/phone"
+      let claim = HomeClaim(user: bob, region: "us", claimedHLC: 1, version: 1)
+      let outcome = try await store.apply(
+        [
+          Self.entry(1, claim), FederationStoreContractTests.entry(2, state),
+          FederationStoreContractTests.entry(3, fromBob), FederationStoreContractTests.entry(4, fromCarol),
+        ], from: us, rules: Self.rules)
+      #expect(outcome.throughID == 4)
+      #expect(outcome.rejected.map(\.message) == ["a region may only speak for the users homed in it"])
+      #expect(outcome.doorbells.map(\.device) == [alice], "bob's message reached alice's mailbox")
+    }
+  }
+
   static func entry(_ id: UInt64, _ claim: HomeClaim) -> Relay_V1_OutboxEvent {
     var entry = Relay_V1_OutboxEvent()
     entry.id = id

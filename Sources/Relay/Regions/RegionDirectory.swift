@@ -28,6 +28,12 @@ struct RegionDirectory: Sendable {
       siblings: self.addresses.keys.sorted().map { RelayID.of(domain: self.domain, region: $0) })
   }
 
+  /// The relay id of the relay that homes `user` when it is not this one;
+  /// nil for a user of this relay (or one nobody registered in the domain).
+  func relay(of user: UserAddress, store: any RelayStore) async throws -> String? {
+    try await store.relay(of: user, domain: self.domain, region: self.region)
+  }
+
   /// Throws `failedPrecondition` with the home's region and address when
   /// `user` is homed in another region.
   func checkHomedHere(_ user: UserAddress, store: any RelayStore) async throws {

@@ -43,11 +43,14 @@ public final class RelayNode: Service {
       let store = try PostgresStore(
         url: url, poolSize: configuration.region.postgresPoolSize,
         leaseTimeout: configuration.region.postgresLeaseTimeout,
-        statementTimeout: configuration.region.postgresStatementTimeout, logger: logger)
+        statementTimeout: configuration.region.postgresStatementTimeout, region: configuration.localRegion,
+        logger: logger)
       try self.init(configuration: configuration, store: store, logger: logger)
     } else {
       try self.init(
-        configuration: configuration, store: try SQLiteStore(directory: configuration.dataDirectory), logger: logger)
+        configuration: configuration,
+        store: try SQLiteStore(directory: configuration.dataDirectory, region: configuration.localRegion),
+        logger: logger)
     }
   }
 

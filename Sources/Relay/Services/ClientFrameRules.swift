@@ -7,15 +7,16 @@ public import Wire
 /// what the stores hold. Backend-free, like ``FederationRules``, so it is
 /// also what the fuzzer drives (`relay-fuzz client-frame`).
 public struct ClientFrameRules: Sendable {
-  public var domain: String
+  /// This relay's ``RelayID``: the origin of the messages its devices send.
+  public var relay: String
   public var maxCopiesPerSend: Int
   public var maxEnvelopeBytes: Int
   /// Users one `presence` frame may name: each is checked against the
   /// caller's conversations, so the list is bounded like a group.
   public var maxPresenceUsers: Int
 
-  public init(domain: String, maxCopiesPerSend: Int, maxEnvelopeBytes: Int, maxPresenceUsers: Int = 1000) {
-    self.domain = domain
+  public init(relay: String, maxCopiesPerSend: Int, maxEnvelopeBytes: Int, maxPresenceUsers: Int = 1000) {
+    self.relay = relay
     self.maxCopiesPerSend = maxCopiesPerSend
     self.maxEnvelopeBytes = maxEnvelopeBytes
     self.maxPresenceUsers = maxPresenceUsers
@@ -23,7 +24,7 @@ public struct ClientFrameRules: Sendable {
 
   public init(_ configuration: RelayConfiguration) {
     self.init(
-      domain: configuration.domain, maxCopiesPerSend: configuration.limits.maxCopiesPerSend,
+      relay: configuration.relayID, maxCopiesPerSend: configuration.limits.maxCopiesPerSend,
       maxEnvelopeBytes: configuration.limits.maxEnvelopeBytes, maxPresenceUsers: configuration.limits.maxGroupMembers)
   }
 
@@ -97,6 +98,6 @@ public struct ClientFrameRules: Sendable {
     }
     return SendCommand(
       sender: sender, messageID: messageID, conversationID: conversationID, copies: copies,
-      originRelay: self.domain)
+      originRelay: self.relay)
   }
 }

@@ -32,7 +32,7 @@ extension ClientService {
     }
     let new = NewConversation(
       id: UUID().uuidString.lowercased(), kind: kind, name: kind == .group ? request.name : "",
-      creator: caller.address.user, others: others, homeRelay: self.configuration.domain,
+      creator: caller.address.user, others: others, homeRelay: self.configuration.relayID,
       nowMs: self.wallClock(), maxMembers: self.limits.maxGroupMembers)
     // Then the lookups, only for a request within the limits, and only of
     // users not known here yet: a direct conversation that exists is
@@ -41,9 +41,14 @@ extension ClientService {
     do {
       record = try await self.store.createConversation(new)
     } catch let error as RelayError where error.code == .notFound {
-      let remote = others.filter { $0.domain != self.configuration.domain }
+      var remote = [(user: UserAddress, relay: String)]()
+      for user in others {
+        if let relay = try await self.regions.relay(of: user, store: self.store) { remote.append((user, relay)) }
+      }
       guard !remote.isEmpty else { throw error }
-      for user in remote { try await self.lookUpAndCache(user) }
+      for (user, relay) in remote {
+        _ = try await self.remote(user).lookup(user, on: relay, deviceID: nil, claim: false)
+      }
       record = try await self.store.createConversation(new)
     }
     self.dispatcher.committed([])
@@ -113,14 +118,14 @@ extension ClientService {
     // The caller must be a member before anything else is looked up or written.
     let conversation = try await self.store.conversation(id: id, viewer: caller.address.user)
     let home = conversation.homeRelay
-    if home != self.configuration.domain {
+    if home != self.configuration.relayID {
       // Its home relay owns the members: the change is made there and comes back replicated.
       let request = Relay_V1_MembershipChangeRequest(conversationID: id, actor: caller.address.user, action: action)
       return try await self.remote(caller.address.user).changeMembers(request, owner: home)
     }
     let change = MembershipChange(
       conversationID: id, actor: caller.address.user, action: action, nowMs: self.wallClock(),
-      maxMembers: self.limits.maxGroupMembers, relay: self.configuration.domain)
+      maxMembers: self.limits.maxGroupMembers, relay: self.configuration.relayID)
     // Authorized and within the size limit (the store checks again under its
     // lock) before other relays are asked about the newcomers.
     if case .add(let newcomers) = try change.plan(on: conversation) {

@@ -105,10 +105,10 @@ extension ClientService {
     }
     let deviceID = request.deviceID.isEmpty ? nil : request.deviceID
     var response = Relay_V1_GetPrekeyBundleResponse()
-    if user.domain == self.configuration.domain {
-      response.bundles = try await self.store.claimPrekeyBundles(user: user, deviceID: deviceID)
+    if let relay = try await self.regions.relay(of: user, store: self.store) {
+      response.bundles = try await self.remote(user).lookup(user, on: relay, deviceID: deviceID, claim: true).bundles
     } else {
-      response.bundles = try await self.remote(user).lookup(user, deviceID: deviceID, claim: true).bundles
+      response.bundles = try await self.store.claimPrekeyBundles(user: user, deviceID: deviceID)
     }
     return response
   }
@@ -119,19 +119,22 @@ extension ClientService {
     _ = try await self.authenticator.device(of: context)
     let user = try RequestValidation.user(request.user, field: "user")
     var response = Relay_V1_ListDevicesResponse()
-    if user.domain == self.configuration.domain {
+    guard let relay = try await self.regions.relay(of: user, store: self.store) else {
       response.devices = try await self.store.devices(of: user).map(\.info)
       // As GetPrekeyBundle and CreateConversation say it: a user with no device is not a user here.
       guard !response.devices.isEmpty else { throw RelayError(.notFound, "no such user on this relay") }
-    } else {
+      return response
+    }
+    do {
       // Fresh from their relay; if it does not answer within 2 s, the devices
       // known here (kept current by its announcements, and what a send is
       // checked against) serve, so a send to a known user never waits long on a peer that is down.
       let known = try await self.store.devices(of: user).map(\.info)
       do {
         let patience: Duration? = known.isEmpty ? nil : .seconds(2)
-        response.devices = try await self.remote(user).lookup(user, deviceID: nil, claim: false, patience: patience)
-          .devices
+        response.devices = try await self.remote(user).lookup(
+          user, on: relay, deviceID: nil, claim: false, patience: patience
+        ).devices
       } catch let error as RelayError where error.code == .unavailable && !known.isEmpty {
         response.devices = known
       }
@@ -142,8 +145,8 @@ extension ClientService {
   /// Makes sure a user named in a request is known here (a remote user is
   /// looked up on its relay and remembered).
   func lookUpAndCache(_ user: UserAddress) async throws {
-    guard user.domain != self.configuration.domain else { return }
-    try await self.remote(user).lookUpAndCache(user)
+    guard let relay = try await self.regions.relay(of: user, store: self.store) else { return }
+    _ = try await self.remote(user).lookup(user, on: relay, deviceID: nil, claim: false)
   }
 
   /// The peer links, for a user of another domain.

@@ -11,14 +11,14 @@ package struct ConversationReplication: Sendable, Equatable {
   /// The home relay's members whose device lists go with it (none when no peer does).
   package let announced: [UserAddress]
 
-  package init(home: String, members: [UserAddress], alsoTo: Set<String> = []) {
-    self.peers = alsoTo.union(members.map(\.domain)).subtracting([home]).sorted()
-    self.announced = self.peers.isEmpty ? [] : members.filter { $0.domain == home }
+  package init(home: String, members: [UserAddress], alsoTo: Set<String> = [], relays: RelayMap) {
+    self.peers = alsoTo.union(members.map(relays.relay(of:))).subtracting([home]).sorted()
+    self.announced = self.peers.isEmpty ? [] : members.filter { relays.relay(of: $0) == home }
   }
 
   /// The peers that learn a local user's new device list: the relays homing
-  /// anyone who shares a conversation with the user, in domain order.
-  package static func deviceListPeers(of user: UserAddress, coMembers: [UserAddress]) -> [String] {
-    Set(coMembers.map(\.domain)).subtracting([user.domain]).sorted()
+  /// anyone who shares a conversation with the user, in relay id order.
+  package static func deviceListPeers(of user: UserAddress, coMembers: [UserAddress], relays: RelayMap) -> [String] {
+    Set(coMembers.map(relays.relay(of:))).subtracting([relays.relay(of: user)]).sorted()
   }
 }

@@ -73,12 +73,13 @@ extension Relay_V1_FederationEvent {
 }
 
 extension SendCommand {
-  /// The copies addressed to devices of other relays, by relay domain.
-  package func remoteCopies() -> [String: [Copy]] {
-    var byDomain = [String: [Copy]]()
-    for copy in self.copies where copy.device.user.domain != self.originRelay {
-      byDomain[copy.device.user.domain, default: []].append(copy)
+  /// The copies addressed to devices of other relays, by relay id.
+  package func remoteCopies(_ relays: RelayMap) -> [String: [Copy]] {
+    var byRelay = [String: [Copy]]()
+    for copy in self.copies {
+      let relay = relays.relay(of: copy.device.user)
+      if relay != self.originRelay { byRelay[relay, default: []].append(copy) }
     }
-    return byDomain
+    return byRelay
   }
 }

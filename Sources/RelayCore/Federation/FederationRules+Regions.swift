@@ -1,6 +1,22 @@
 package import Wire
 
 extension FederationRules {
+  /// Whether `peer` (a ``RelayID``) may speak for `user`: a relay of another
+  /// domain for the users of its domain; another region of this domain for
+  /// the domain's users, of which the stores keep only those homed in it
+  /// (``checkHomed(_:in:home:)``).
+  static func speaks(_ peer: String, for user: UserAddress) -> Bool {
+    user.domain == RelayID.domain(of: peer)
+  }
+
+  /// On an event from another region of this domain: `user` (a message's
+  /// sender, a receipt's reader, a device list's owner) must be homed in
+  /// that region, as this relay's directory says.
+  package static func checkHomed(_ user: UserAddress, in peer: String, home: HomeClaim?) throws(RelayError) {
+    guard let region = RelayID.region(of: peer), home?.region != region else { return }
+    throw RelayError(.permissionDenied, "a region may only speak for the users homed in it")
+  }
+
   /// A home claim: only another region of this relay's own domain sends one,
   /// for a user of the domain, naming itself as the home.
   package func check(_ claim: Relay_V1_HomeClaim, from peer: String) throws(RelayError) -> HomeClaim {

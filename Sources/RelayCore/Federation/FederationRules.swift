@@ -27,7 +27,7 @@ public struct FederationRules: Sendable {
     -> (sender: DeviceAddress, copies: [SendCommand.Copy])
   {
     let sender = try Self.device(message.sender, "message sender")
-    guard message.originRelay == peer, sender.user.domain == peer else {
+    guard message.originRelay == peer, Self.speaks(peer, for: sender.user) else {
       throw RelayError(.permissionDenied, "a peer may only replicate messages of its own domain")
     }
     _ = try RequestValidation.messageID(message.messageID)
@@ -63,7 +63,7 @@ public struct FederationRules: Sendable {
   {
     let sender = try Self.device(receipt.sender, "receipt sender")
     let by = try Self.device(receipt.by, "receipt by")
-    guard by.user.domain == peer, sender.user.domain == self.localDomain else {
+    guard Self.speaks(peer, for: by.user), sender.user.domain == self.localDomain else {
       throw RelayError(.permissionDenied, "a peer may only report receipts of its own devices for this relay's senders")
     }
     guard receipt.status == .delivered || receipt.status == .read else {
@@ -103,7 +103,7 @@ public struct FederationRules: Sendable {
   /// A device list's user, checked to be homed on `peer`.
   package func check(_ list: Relay_V1_DeviceList, from peer: String) throws(RelayError) -> UserAddress {
     let user = try RequestValidation.user(list.user, field: "device list user")
-    guard user.domain == peer else {
+    guard Self.speaks(peer, for: user) else {
       throw RelayError(.permissionDenied, "a peer may only describe the devices of its own users")
     }
     guard list.devices.count <= 64 else { throw RelayError(.resourceExhausted, "a device list is over 64 devices") }

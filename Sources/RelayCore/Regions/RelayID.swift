@@ -24,3 +24,10 @@ public enum RelayID {
       && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
   }
 }
+
+extension RelayConfiguration {
+  /// This relay's region of its domain, when `region.name` names one.
+  public var localRegion: LocalRegion? { self.region.name.map { LocalRegion(domain: self.domain, name: $0) } }
+  /// This relay's ``RelayID``: the origin of its messages, the home of the conversations created here.
+  public var relayID: String { RelayID.of(domain: self.domain, region: self.region.name) }
+}

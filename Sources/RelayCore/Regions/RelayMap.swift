@@ -1,0 +1,54 @@
+package import Wire
+
+/// Which relay homes each user, as a store sees it inside a transaction
+/// (docs/regions.md): a user of another domain lives on that domain's relay;
+/// on a region, a user of its own domain lives in the region the directory
+/// of homes names (here when it names none). On a relay that is no region,
+/// every user of its domain is here: ``relay(of:)`` is the user's domain.
+package struct RelayMap: Sendable {
+  /// This relay's region of its domain; nil when it is its domain's only relay.
+  package let local: LocalRegion?
+  /// The home region of the users of the local domain that were looked up.
+  package var homes: [UserAddress: String]
+
+  package init(local: LocalRegion?, homes: [UserAddress: String] = [:]) {
+    self.local = local
+    self.homes = homes
+  }
+
+  /// The users whose homes the map needs from the directory: those of this region's domain.
+  package func needsHomes(_ users: some Sequence<UserAddress>) -> [UserAddress] {
+    guard let local = self.local else { return [] }
+    return Array(Set(users.lazy.filter { $0.domain == local.domain }))
+  }
+
+  /// The relay id of `user`'s home relay.
+  package func relay(of user: UserAddress) -> String {
+    guard let local = self.local, user.domain == local.domain else { return user.domain }
+    return RelayID.of(domain: local.domain, region: self.homes[user] ?? local.name)
+  }
+}
+
+/// A region's own name and domain, as its store knows them.
+public struct LocalRegion: Sendable, Hashable {
+  public var domain: String
+  public var name: String
+
+  public init(domain: String, name: String) {
+    self.domain = domain
+    self.name = name
+  }
+
+  public var relay: String { RelayID.of(domain: self.domain, region: self.name) }
+}
+
+extension RelayStore {
+  /// The ``RelayID`` of the relay that homes `user`, seen from the relay of
+  /// `domain` (and `region`, when it is one): nil when that is this relay
+  /// (or nobody registered the user in the domain).
+  package func relay(of user: UserAddress, domain: String, region: String?) async throws -> String? {
+    guard user.domain == domain else { return user.domain }
+    guard let region, let home = try await self.home(of: user), home.region != region else { return nil }
+    return RelayID.of(domain: domain, region: home.region)
+  }
+}
