@@ -11,6 +11,11 @@ package struct FederationMetrics: Sendable {
   /// Attachments fetched from peers for this relay's devices, and their bytes.
   package let attachmentFetches: Counter
   package let attachmentBytesFetched: Counter
+  /// Regions of one domain (docs/regions.md): look-ups and membership
+  /// changes sent to another region of this domain for a user homed there,
+  /// and home claims that changed a user's home region in this directory.
+  package let routedCalls: Counter
+  package let rehomed: Counter
 
   package init(factory: any MetricsFactory) {
     self.applied = Counter(label: "relay_federation_events_applied_total", factory: factory)
@@ -18,5 +23,7 @@ package struct FederationMetrics: Sendable {
     self.refused = Counter(label: "relay_federation_calls_refused_total", factory: factory)
     self.attachmentFetches = Counter(label: "relay_federation_attachment_fetches_total", factory: factory)
     self.attachmentBytesFetched = Counter(label: "relay_federation_attachment_fetched_bytes_total", factory: factory)
+    self.routedCalls = Counter(label: "relay_region_routed_calls_total", factory: factory)
+    self.rehomed = Counter(label: "relay_region_rehomed_users_total", factory: factory)
   }
 }

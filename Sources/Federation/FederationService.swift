@@ -93,7 +93,10 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
         if case .message(let message)? = event.event.event { self.clock.observe(message.hlc) }
       }
       self.delivery.committed(outcome.doorbells)
-      if !outcome.rehomed.isEmpty { self.delivery.rehomed(outcome.rehomed) }
+      if !outcome.rehomed.isEmpty {
+        self.metrics.rehomed.increment(by: outcome.rehomed.count)
+        self.delivery.rehomed(outcome.rehomed)
+      }
       let applied = batch.events.prefix { $0.id <= outcome.throughID }.count - outcome.rejected.count
       if applied > 0 { self.metrics.applied.increment(by: applied) }
       if !outcome.rejected.isEmpty {

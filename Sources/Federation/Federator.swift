@@ -1,3 +1,4 @@
+internal import CoreMetrics
 internal import Foundation
 internal import GRPCCore
 package import Logging
@@ -21,10 +22,12 @@ public final class Federator: Service, Sendable {
   private let store: any FederationStore
   private let configuration: RelayConfiguration
   private let certificate: RelayCertificate
+  let metrics: FederationMetrics
   private let logger: Logger
 
   package init(
-    configuration: RelayConfiguration, certificate: RelayCertificate, store: any FederationStore, logger: Logger
+    configuration: RelayConfiguration, certificate: RelayCertificate, store: any FederationStore,
+    metrics: FederationMetrics, logger: Logger
   )
     throws(RelayError)
   {
@@ -32,6 +35,7 @@ public final class Federator: Service, Sendable {
     self.store = store
     self.configuration = configuration
     self.certificate = certificate
+    self.metrics = metrics
     self.logger = logger
     self.state = Mutex(([], [:]))
     self.started = AsyncStream.makeStream(of: PeerLink.self)
@@ -61,7 +65,7 @@ public final class Federator: Service, Sendable {
         made[peer.relay] = try PeerLink(
           peer: peer, certificate: self.certificate, store: self.store, configuration: federation,
           maxBatchBytes: self.configuration.limits.maxFrameBytes, node: self.configuration.region.nodeID,
-          logger: self.logger)
+          localRegion: self.configuration.localRegion, logger: self.logger)
       } catch {
         throw RelayError(.invalidArgument, "cannot set up the link to peer \(peer.relay)", cause: error)
       }
@@ -134,6 +138,7 @@ public final class Federator: Service, Sendable {
     guard let link = self.link(owner) else {
       throw RelayError(.unavailable, "the conversation's home relay \(owner) is not a configured peer")
     }
+    if RelayID.region(of: owner) != nil { self.metrics.routedCalls.increment() }
     do {
       return try await link.client.changeMembers(request, options: link.callOptions())
     } catch let error as RPCError {
@@ -154,6 +159,7 @@ public final class Federator: Service, Sendable {
       }
       throw RelayError(.notFound, "no peer relay is configured for the domain \(user.domain)")
     }
+    if RelayID.region(of: relay) != nil { self.metrics.routedCalls.increment() }
     var request = Relay_V1_LookupUserRequest()
     request.user = user.description
     request.deviceID = deviceID ?? ""

@@ -18,6 +18,12 @@ extension PeerLink {
         initial: self.configuration.retryInitial, maximum: self.configuration.retryMaximum, multiplier: 2)
       self.status.withLock { $0.connected = true }
       self.knownDown.withLock { $0 = false }
+      if let region = self.localRegion, self.peer.region != nil, !self.directorySynced.withLock({ $0 }) {
+        let claimed = try await self.store.syncDirectory(
+          region: region, siblings: [self.peer.relay], nowMs: HybridLogicalClock.systemMilliseconds())
+        if claimed > 0 { self.logger.info("claimed the users registered here before it was a region: \(claimed)") }
+        self.directorySynced.withLock { $0 = true }
+      }
       while !Task.isCancelled {
         // In a region, one node streams the outbox; the others wait their turn.
         guard try await self.store.claimOutbox(for: self.peer.relay, node: self.node, leaseMs: self.leaseMs) else {

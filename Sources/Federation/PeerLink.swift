@@ -31,14 +31,20 @@ final class PeerLink: Sendable {
   let maxBatchBytes: Int
   /// This node's name, and how long its claim on the outbox lasts unrenewed.
   let node: String
+  /// This relay's region, when it is one: a link to another region first
+  /// sends it what it lacks of the directory (``FederationStore/syncDirectory(region:siblings:nowMs:)``), once per run.
+  let localRegion: LocalRegion?
+  let directorySynced = Mutex(false)
   var leaseMs: Int64 { Int64(self.configuration.pollInterval * 10 / .milliseconds(1)) }
   private let grpc: GRPCClient<HTTP2ClientTransport.Posix>
 
   init(
     peer: RelayConfiguration.Federation.Peer, certificate: RelayCertificate, store: any FederationStore,
-    configuration: RelayConfiguration.Federation, maxBatchBytes: Int, node: String, logger: Logger
+    configuration: RelayConfiguration.Federation, maxBatchBytes: Int, node: String, localRegion: LocalRegion?,
+    logger: Logger
   ) throws {
     self.node = node
+    self.localRegion = localRegion
     self.maxBatchBytes = maxBatchBytes
     self.peer = peer
     self.grpc = GRPCClient(transport: try PeerTransport.make(peer, certificate: certificate))

@@ -79,7 +79,13 @@ enum ReplicationTarget {
         $0.version = 1
       }
     }
-    return [message, receipt, conversation, devices, home].enumerated().map { index, event in
+    let keys = Relay_V1_FederationEvent.with {
+      $0.regionDevices = .with {
+        $0.user = "carol@\(FuzzStore.domain)"
+        $0.fingerprints = [Data(repeating: 7, count: 32)]
+      }
+    }
+    return [message, receipt, conversation, devices, home, keys].enumerated().map { index, event in
       .with {
         $0.events = [
           .with {

@@ -77,6 +77,7 @@ extension PostgresStore {
         """)
       try await Self.insertOneTimePrekeys(db, device: r.device, ec: r.oneTimePrekeys, kem: r.oneTimeKemPrekeys)
       if !existing.isEmpty { try await Self.announceDevices(of: r.device.user, region: self.region, db) }
+      if let home = r.home { try await Self.announceRegionDevices(of: r.device.user, to: home.siblings, db) }
       return DeviceRecord(
         address: r.device, fingerprint: r.fingerprint, registeredAtMs: nowMs, identityKey: r.identityKey)
     }

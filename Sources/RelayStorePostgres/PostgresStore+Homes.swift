@@ -1,5 +1,7 @@
+internal import Foundation
 internal import PostgresNIO
 public import RelayCore
+public import TLSIdentity
 public import Wire
 
 /// The directory of homes of a domain with several regions (docs/regions.md).
@@ -72,5 +74,40 @@ extension PostgresStore {
       ON CONFLICT (user_address) DO NOTHING RETURNING 1
       """
     ).isEmpty
+  }
+
+  public func regionDevice(fingerprint: Fingerprint) async throws -> UserAddress? {
+    try await self.read("looking up a device of another region") { db in
+      try await db.rows(
+        "SELECT user_address FROM region_devices WHERE fingerprint = \(Data(fingerprint.bytes))"
+      ).first.map { try UserAddress(parsing: try $0.decode(String.self)) }
+    }
+  }
+
+  /// After a registration here: the keys of every device of `user`, for the other regions.
+  static func announceRegionDevices(of user: UserAddress, to siblings: [String], _ db: PostgresConnection) async throws
+  {
+    guard !siblings.isEmpty else { return }
+    let keys = try await db.rows(
+      "SELECT fingerprint FROM devices WHERE user_address = \(user.description) ORDER BY device_id"
+    ).map { Fingerprint(bytes: Array(try $0.decode(Data.self))) }
+    let event = HomeClaim.regionDevices(of: user, keys)
+    for sibling in siblings { try await Self.enqueue(event, for: sibling, db) }
+  }
+
+  /// Another region's device keys for a user homed there: replace what was known.
+  static func applyRegionDevices(
+    _ user: UserAddress, _ fingerprints: [Fingerprint], _ db: PostgresConnection
+  )
+    async throws
+  {
+    try await db.run("DELETE FROM region_devices WHERE user_address = \(user.description)")
+    guard !fingerprints.isEmpty else { return }
+    try await db.run(
+      """
+      INSERT INTO region_devices (fingerprint, user_address)
+      SELECT f, \(user.description) FROM unnest(\(fingerprints.map { ByteBuffer(bytes: $0.bytes) })::bytea[]) AS f
+      ON CONFLICT (fingerprint) DO UPDATE SET user_address = excluded.user_address
+      """)
   }
 }

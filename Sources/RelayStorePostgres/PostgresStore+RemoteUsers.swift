@@ -13,13 +13,17 @@ extension PostgresStore {
     }
   }
 
+  /// Conversations with a member `peer` homes (a user of its domain; for a
+  /// region of this domain, a user the directory homes there).
   public func versionVector(origin peer: String) async throws -> [Relay_V1_VersionVectorEntry] {
-    try await self.read("reading version vectors") { db in
+    let region = RelayID.region(of: peer)
+    return try await self.read("reading version vectors") { db in
       try await db.rows(
         """
         SELECT DISTINCT m.conversation_id, coalesce(v.contiguous_seq, 0) FROM members m
         LEFT JOIN version_vectors v ON v.conversation_id = m.conversation_id AND v.origin_relay = \(peer)
-        WHERE m.user_address LIKE '%@' || \(peer)
+        WHERE CASE WHEN \(region)::text IS NULL THEN m.user_address LIKE '%@' || \(peer)
+          ELSE m.user_address IN (SELECT user_address FROM homes WHERE region = \(region)::text) END
         """
       ).map { row in
         let (id, seq) = try row.decode((String, Int64).self)
@@ -31,7 +35,8 @@ extension PostgresStore {
   public func requeue(
     for peer: String, localDomain: String, after vector: [Relay_V1_VersionVectorEntry]
   ) async throws -> Int {
-    try await self.transaction("queueing messages again") { db in
+    let region = RelayID.region(of: peer)
+    return try await self.transaction("queueing messages again") { db in
       var queued = 0
       for entry in vector {
         // Only conversations the peer's users are in, and only this relay's own messages.
@@ -39,7 +44,9 @@ extension PostgresStore {
           try await !db.rows(
             """
             SELECT 1 FROM members WHERE conversation_id = \(entry.conversationID)
-              AND user_address LIKE '%@' || \(peer) LIMIT 1
+              AND CASE WHEN \(region)::text IS NULL THEN user_address LIKE '%@' || \(peer)
+                ELSE user_address IN (SELECT user_address FROM homes WHERE region = \(region)::text) END
+            LIMIT 1
             """
           ).isEmpty
         else { continue }
@@ -57,7 +64,8 @@ extension PostgresStore {
             """
             SELECT recipient_user, recipient_device, ciphertext FROM copies
             WHERE conversation_id = \(message.conversationID) AND seq = \(message.seq)
-              AND recipient_user LIKE '%@' || \(peer)
+              AND CASE WHEN \(region)::text IS NULL THEN recipient_user LIKE '%@' || \(peer)
+                ELSE recipient_user IN (SELECT user_address FROM homes WHERE region = \(region)::text) END
             """
           ).map { row in
             let (user, device, ciphertext) = try row.decode((String, String, Data).self)

@@ -53,6 +53,10 @@ extension PostgresStore {
       if fromRegion { try FederationRules.checkHomed(user, in: peer, home: await Self.home(of: user, lock: false, db)) }
       try await Self.applyDeviceList(list, user: user, db)
       return .applied([])
+    case .regionDevices(let user, let fingerprints):
+      try FederationRules.checkHomed(user, in: peer, home: await Self.home(of: user, lock: false, db))
+      try await Self.applyRegionDevices(user, fingerprints, db)
+      return .applied([])
     case .homeClaim(let claim):
       return try await Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
     }

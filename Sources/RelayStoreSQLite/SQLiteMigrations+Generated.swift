@@ -237,6 +237,30 @@ CREATE TABLE homes (
   claimed_hlc  INTEGER NOT NULL,   -- the claiming region's HLC, by its bit pattern
   version      INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- The users homed in a region: what anti-entropy with that region compares.
+CREATE INDEX homes_by_region ON homes (region);
+"""#
+    ),
+    (
+      "0007_region_devices",
+      #"""
+-- Regions of one domain (docs/regions.md): the key fingerprints of the
+-- devices of users homed in other regions of the domain, as their home last
+-- described them, so that a device connecting here can be told where its
+-- home is.
+CREATE TABLE region_devices (
+  fingerprint  BLOB PRIMARY KEY,
+  user_address TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX region_devices_by_user ON region_devices (user_address);
+
+-- The other regions this one has sent its whole directory (the claims and
+-- device keys of the users homed here) once: a region added later, or a
+-- relay that became a region, gets it on its first link.
+CREATE TABLE region_syncs (
+  peer         TEXT PRIMARY KEY,
+  synced_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 """#
     ),
   ]

@@ -69,6 +69,7 @@ extension SQLiteStore {
         ])
       try Self.insertOneTimePrekeys(db, device: r.device, ec: r.oneTimePrekeys, kem: r.oneTimeKemPrekeys)
       if userExists { try Self.announceDevices(of: r.device.user, region: self.region, db) }
+      if let home = r.home { try Self.announceRegionDevices(of: r.device.user, to: home.siblings, db) }
       return DeviceRecord(
         address: r.device, fingerprint: r.fingerprint, registeredAtMs: nowMs, identityKey: r.identityKey)
     }

@@ -1,5 +1,7 @@
+internal import Foundation
 internal import GRDB
 public import RelayCore
+public import TLSIdentity
 public import Wire
 
 /// The directory of homes of a domain with several regions (docs/regions.md).
@@ -56,5 +58,36 @@ extension SQLiteStore {
       arguments: [
         claim.user.description, claim.region, Int64(bitPattern: claim.claimedHLC), Int64(bitPattern: claim.version),
       ])
+  }
+
+  public func regionDevice(fingerprint: Fingerprint) async throws -> UserAddress? {
+    try await self.read("looking up a device of another region") { db in
+      try String.fetchOne(
+        db, sql: "SELECT user_address FROM region_devices WHERE fingerprint = ?", arguments: [Data(fingerprint.bytes)]
+      ).map { try UserAddress(parsing: $0) }
+    }
+  }
+
+  /// After a registration here: the keys of every device of `user`, for the other regions.
+  static func announceRegionDevices(of user: UserAddress, to siblings: [String], _ db: Database) throws {
+    guard !siblings.isEmpty else { return }
+    let keys = try Data.fetchAll(
+      db, sql: "SELECT fingerprint FROM devices WHERE user_address = ? ORDER BY device_id",
+      arguments: [user.description])
+    let event = HomeClaim.regionDevices(of: user, keys.map { Fingerprint(bytes: Array($0)) })
+    for sibling in siblings { try Self.enqueue(event, for: sibling, db) }
+  }
+
+  /// Another region's device keys for a user homed there: replace what was known.
+  static func applyRegionDevices(_ user: UserAddress, _ fingerprints: [Fingerprint], _ db: Database) throws {
+    try db.execute(sql: "DELETE FROM region_devices WHERE user_address = ?", arguments: [user.description])
+    for fingerprint in fingerprints {
+      try db.execute(
+        sql: """
+          INSERT INTO region_devices (fingerprint, user_address) VALUES (?, ?)
+          ON CONFLICT (fingerprint) DO UPDATE SET user_address = excluded.user_address
+          """,
+        arguments: [Data(fingerprint.bytes), user.description])
+    }
   }
 }

@@ -64,9 +64,9 @@ extension SQLiteStore {
         sql: """
           SELECT DISTINCT m.conversation_id, coalesce(v.contiguous_seq, 0) FROM members m
           LEFT JOIN version_vectors v ON v.conversation_id = m.conversation_id AND v.origin_relay = ?
-          WHERE m.user_address LIKE '%@' || ?
+          WHERE \(Self.homedOn(peer, column: "m.user_address"))
           """,
-        arguments: [peer, peer]
+        arguments: [peer, Self.homedOnArgument(peer)]
       ).map { VersionVector.entry(conversationID: $0[0], contiguous: $0[1]) }
     }
   }
@@ -80,8 +80,10 @@ extension SQLiteStore {
         // Only conversations the peer's users are in, and only this relay's own messages.
         guard
           try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user_address LIKE '%@' || ? LIMIT 1",
-            arguments: [entry.conversationID, peer]) != nil
+            db,
+            sql:
+              "SELECT 1 FROM members WHERE conversation_id = ? AND \(Self.homedOn(peer, column: "user_address")) LIMIT 1",
+            arguments: [entry.conversationID, Self.homedOnArgument(peer)]) != nil
         else { continue }
         let after = try Int64(wire: entry.contiguousOriginSeq, field: "contiguous_origin_seq")
         let messages = try Row.fetchAll(
@@ -97,9 +99,9 @@ extension SQLiteStore {
             db,
             sql: """
               SELECT recipient_user, recipient_device, ciphertext FROM copies
-              WHERE conversation_id = ? AND seq = ? AND recipient_user LIKE '%@' || ?
+              WHERE conversation_id = ? AND seq = ? AND \(Self.homedOn(peer, column: "recipient_user"))
               """,
-            arguments: [message.conversationID, message.seq, peer]
+            arguments: [message.conversationID, message.seq, Self.homedOnArgument(peer)]
           ).map { (user: $0[0] as String, device: $0[1] as String, ciphertext: $0[2] as Data) }
           try Self.enqueue(message.replicated(copies: copies), for: peer, db)
           queued += 1
@@ -108,4 +110,14 @@ extension SQLiteStore {
       return queued
     }
   }
+
+  /// SQL that holds when the user in `column` is one `peer` (a ``RelayID``)
+  /// homes: a user of its domain, or, for a region of this relay's domain, a
+  /// user the directory homes there. One `?`: ``homedOnArgument(_:)``.
+  static func homedOn(_ peer: String, column: String) -> String {
+    RelayID.region(of: peer) == nil
+      ? "\(column) LIKE '%@' || ?" : "\(column) IN (SELECT user_address FROM homes WHERE region = ?)"
+  }
+
+  static func homedOnArgument(_ peer: String) -> String { RelayID.region(of: peer) ?? peer }
 }

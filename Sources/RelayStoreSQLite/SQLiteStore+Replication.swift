@@ -50,6 +50,10 @@ extension SQLiteStore {
       if fromRegion { try FederationRules.checkHomed(user, in: peer, home: Self.home(of: user, db)) }
       try Self.applyDeviceList(list, user: user, db)
       return .applied([])
+    case .regionDevices(let user, let fingerprints):
+      try FederationRules.checkHomed(user, in: peer, home: Self.home(of: user, db))
+      try Self.applyRegionDevices(user, fingerprints, db)
+      return .applied([])
     case .homeClaim(let claim):
       return try Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
     }

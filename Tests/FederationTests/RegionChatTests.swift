@@ -59,5 +59,39 @@ extension FederationSuites {
         }
       }
     }
+
+    @Test(
+      "eu and us cut apart while alice in eu writes to bob in us, eu's outbox to us even lost: on heal anti-entropy between the regions brings us every message, once, in order",
+      arguments: [Set<String>(), ["eu", "us"]])
+    func partitionHealsBetweenRegions(onPostgres: Set<String>) async throws {
+      try await RegionMesh.with(postgres: onPostgres) { mesh in
+        let alice = try await Home.register("alice@example.test", "phone", on: mesh["eu"].relay)
+        let bob = try await Home.register("bob@example.test", "phone", on: mesh["us"].relay)
+        for (user, region) in [("alice", "eu"), ("bob", "us")] {
+          try await RegionDirectoryTests.waitForHome("\(user)@example.test", in: region, version: 1, on: mesh)
+        }
+        let chat = try await alice.open { device in
+          let chat = try await device.conversationID(for: "bob@example.test")
+          _ = try await device.send("before", to: chat)
+          return chat
+        }
+        #expect(try await bob.receive(1) == ["before"])
+
+        await mesh.cutEUUS()
+        try await alice.open { device in
+          for index in 1 ... 5 { _ = try await device.send("during \(index)", to: chat) }
+        }
+        let dropped = try await mesh["eu"].loseOutbox(to: "example.test#us")
+        #expect(dropped >= 5, "eu's messages for us were still waiting in its outbox")
+        try await mesh.healEUUS()
+        try await ChildProcess.waitUntil("us holds all six messages", seconds: 60) {
+          try await mesh["us"].messages(chat).count == 6
+        }
+        let onEU = try await mesh["eu"].messages(chat)
+        #expect(try await mesh["us"].messages(chat) == onEU, "the same messages in the same display order")
+        #expect(Set(onEU.map(\.origin)) == ["example.test#eu"])
+        #expect(try await bob.receive(5) == (1 ... 5).map { "during \($0)" })
+      }
+    }
   }
 }

@@ -11,7 +11,7 @@ extension FederationSuites {
   @Suite("Regions: the directory of homes", .timeLimit(Patience.minutes(5)))
   struct RegionDirectoryTests {
     @Test(
-      "a user registered in one region is homed there in every region; registering the name in another region is refused with where the home is"
+      "a user registered in one region is homed there in every region; registering the name, or connecting its device, in another region is refused with where the home is"
     )
     func homesReplicate() async throws {
       try await RegionMesh.with { mesh in
@@ -26,7 +26,20 @@ extension FederationSuites {
           }
           Self.expectRedirect(error, to: "eu", from: region, mesh: mesh, user: "alice@example.test")
         }
-        // The home goes on serving its user.
+        // The phone itself, connecting to another region, is told where its home is (once its keys got there)...
+        for region in ["us", "ap"] {
+          var redirect: RPCError?
+          try await ChildProcess.waitUntil("\(region) redirects alice's phone", seconds: 60) {
+            do {
+              try await mesh.client(phone, region) { _ = try await $0.uploadPrekeys(.init()) }
+            } catch let error as RPCError {
+              redirect = error
+            }
+            return redirect?.code == .failedPrecondition
+          }
+          Self.expectRedirect(redirect, to: "eu", from: region, mesh: mesh, user: "alice@example.test")
+        }
+        // ... and works there.
         _ = try await mesh.client(phone, "eu") { try await $0.uploadPrekeys(.init()) }
       }
     }

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def generate_stubs(root, work):
+def generate_stubs(root, work, federation=False):
     from grpc_tools import protoc
 
     proto_root = os.path.join(root, "schema", "proto")
@@ -21,7 +21,7 @@ def generate_stubs(root, work):
         "relay/v1/keys.proto",
         "relay/v1/session.proto",
         "relay/v1/client.proto",
-    ]
+    ] + (["relay/v1/federation.proto"] if federation else [])
     code = protoc.main(
         ["protoc", f"-I{proto_root}", f"--python_out={work}", f"--grpc_python_out={work}"] + files
     )

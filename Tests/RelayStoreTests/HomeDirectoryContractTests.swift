@@ -1,4 +1,5 @@
 import Foundation
+import TLSIdentity
 import Testing
 import Wire
 
@@ -25,7 +26,9 @@ struct HomeDirectoryContractTests {
       #expect(try await store.home(of: alice) == mine)
       for sibling in siblings {
         let queued = try await store.outbox(for: sibling, after: 0, limit: 10)
-        #expect(queued.map(\.event) == [mine.event], "the claim is queued for \(sibling)")
+        #expect(queued.first?.event == mine.event, "the claim is queued for \(sibling)")
+        #expect(queued.count == 2 && queued[1].event.regionDevices.user == "alice@localhost", "then the device keys")
+        #expect(queued[1].event.regionDevices.fingerprints.count == 1)
       }
 
       // us claimed alice later: eu's claim stands.
@@ -81,6 +84,31 @@ struct HomeDirectoryContractTests {
         #expect(outcome.throughID == 1 && outcome.rejected.count == 1, "\(claim) from \(peer) is refused")
       }
       #expect(try await store.home(of: bob) == nil)
+
+      // Device keys: from the user's home region only, 32 bytes each.
+      let key = Fingerprint(bytes: Array(randomBytes(32)))
+      let claim = HomeClaim(user: bob, region: "us", claimedHLC: 1, version: 1)
+      var short = HomeClaim.regionDevices(of: bob, [key])
+      short.regionDevices.fingerprints[0].removeLast()
+      let keysOf: [(Relay_V1_FederationEvent, String)] = [
+        (HomeClaim.regionDevices(of: bob, [key]), "b.test"),
+        (HomeClaim.regionDevices(of: bob, [key]), "localhost#ap"),
+        (short, "localhost#us"),
+      ]
+      _ = try await store.apply([Self.entry(1, claim)], from: "localhost#us", rules: Self.rules)
+      for (event, peer) in keysOf {
+        var entry = Relay_V1_OutboxEvent()
+        entry.id = 2
+        entry.event = event
+        let outcome = try await store.apply([entry], from: peer, rules: Self.rules)
+        #expect(outcome.throughID == 2 && outcome.rejected.count == 1, "device keys from \(peer) are refused")
+      }
+      #expect(try await store.regionDevice(fingerprint: key) == nil)
+      var keys = Relay_V1_OutboxEvent()
+      keys.id = 3
+      keys.event = HomeClaim.regionDevices(of: bob, [key])
+      _ = try await store.apply([keys], from: "localhost#us", rules: Self.rules)
+      #expect(try await store.regionDevice(fingerprint: key) == bob)
     }
   }
 
@@ -117,6 +145,35 @@ struct HomeDirectoryContractTests {
       #expect(outcome.throughID == 4)
       #expect(outcome.rejected.map(\.message) == ["a region may only speak for the users homed in it"])
       #expect(outcome.doorbells.map(\.device) == [alice], "bob's message reached alice's mailbox")
+    }
+  }
+
+  @Test(
+    "a relay that becomes a region claims the users registered before, and sends each other region the whole directory once",
+    arguments: StoreBackend.all)
+  func directorySync(_ backend: StoreBackend) async throws {
+    try await backend.withFixture { fixture in
+      let store = try #require(fixture.store as? any FederationStore)
+      let phone = try await fixture.register("alice@localhost/phone")
+      try await fixture.store.createLinkCode("sync", for: phone.user, expiresAtMs: 100)
+      try await fixture.register("alice@localhost/laptop", link: "sync")
+      let eu = LocalRegion(domain: "localhost", name: "eu")
+      #expect(try await store.syncDirectory(region: eu, siblings: ["localhost#us"], nowMs: 5) == 1)
+      let alice = try UserAddress(parsing: "alice@localhost")
+      let home = try #require(try await store.home(of: alice))
+      #expect(home.region == "eu" && home.version == 1)
+      #expect(home.claimedHLC == HybridLogicalClock.State.physical(1), "claimed as of the first registration")
+      let toUS = try await store.outbox(for: "localhost#us", after: 0, limit: 10)
+      #expect(toUS.map(\.event) == [home.event, toUS.last!.event])
+      #expect(toUS.last?.event.regionDevices.fingerprints.count == 2)
+
+      // Again, with a region added: only the new one gets the directory.
+      #expect(try await store.syncDirectory(region: eu, siblings: ["localhost#us", "localhost#za"], nowMs: 6) == 0)
+      #expect(try await store.outbox(for: "localhost#us", after: 0, limit: 10).count == 2)
+      #expect(
+        try await store.outbox(for: "localhost#za", after: 0, limit: 10).map(\.event.homeClaim) == [
+          home.event.homeClaim, Relay_V1_HomeClaim(),
+        ])
     }
   }
 

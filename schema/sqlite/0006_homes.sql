@@ -8,3 +8,5 @@ CREATE TABLE homes (
   claimed_hlc  INTEGER NOT NULL,   -- the claiming region's HLC, by its bit pattern
   version      INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- The users homed in a region: what anti-entropy with that region compares.
+CREATE INDEX homes_by_region ON homes (region);

@@ -46,6 +46,10 @@ final class Authenticator: Sendable {
       return known.device
     }
     guard let device = try await self.store.device(fingerprint: fingerprint) else {
+      // A device of another region of this domain is told where its home is.
+      if self.regions.region != nil, let user = try await self.store.regionDevice(fingerprint: fingerprint) {
+        try await self.regions.checkHomedHere(user, store: self.store)
+      }
       throw RelayError(.unauthenticated, "this certificate's key is not registered: call Register first")
     }
     try await self.regions.checkHomedHere(device.address.user, store: self.store)

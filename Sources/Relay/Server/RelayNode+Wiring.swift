@@ -36,7 +36,8 @@ extension RelayNode {
   /// The peer links, when the store can federate (both backends can); nil
   /// when it cannot, which is refused if the configuration names peers.
   static func federator(
-    _ configuration: RelayConfiguration, certificate: RelayCertificate, store: any RelayStore, logger: Logger
+    _ configuration: RelayConfiguration, certificate: RelayCertificate, store: any RelayStore,
+    metrics: FederationMetrics, logger: Logger
   ) throws(RelayError) -> Federator? {
     guard let federationStore = store as? any FederationStore else {
       guard configuration.federation.peers.isEmpty else {
@@ -45,7 +46,8 @@ extension RelayNode {
       }
       return nil
     }
-    return try Federator(configuration: configuration, certificate: certificate, store: federationStore, logger: logger)
+    return try Federator(
+      configuration: configuration, certificate: certificate, store: federationStore, metrics: metrics, logger: logger)
   }
 
   /// Push wake-ups, when the configuration names a gateway. A device is

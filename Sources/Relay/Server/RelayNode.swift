@@ -61,11 +61,12 @@ public final class RelayNode: Service {
     let certificate = try RelayCertificate.load(configuration)
     let region = try Self.regionLink(configuration, logger: logger)
     let sessions = SessionRegistry(elsewhere: { [link = region?.link] in link?.forward($0) })
-    let federator = try Self.federator(configuration, certificate: certificate, store: store, logger: logger)
+    let metrics = RelayMetrics()
+    let federator = try Self.federator(
+      configuration, certificate: certificate, store: store, metrics: metrics.federation, logger: logger)
     let presence = PresenceHub(
       configuration: configuration.presence, sessions: sessions, region: region?.link, federation: federator,
       wallClock: HybridLogicalClock.systemMilliseconds)
-    let metrics = RelayMetrics()
     let clock = Self.messageClock()
     // Open once the node is prepared (its schema migrated) and listens.
     let listening = ListeningGate()

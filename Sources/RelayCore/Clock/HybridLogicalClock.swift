@@ -36,7 +36,7 @@ public final class HybridLogicalClock: Sendable {
     }
 
     /// Wall milliseconds in the high 48 bits; a time before 1970 is 0, one past the 48-bit range the top.
-    private static func physical(_ wallMs: Int64) -> UInt64 {
+    package static func physical(_ wallMs: Int64) -> UInt64 {
       UInt64(min(max(0, wallMs), Int64(1) << 47 - 1)) << 16
     }
   }

@@ -80,6 +80,10 @@ extension RelayConfiguration {
           throw RelayError(.invalidArgument, "peer \(peer.domain) is configured twice")
         }
       }
+      if region != nil && !self.peers.isEmpty {
+        throw RelayError(
+          .invalidArgument, "a region cannot peer with relays of other domains yet (docs/regions.md, \"Not yet\")")
+      }
       if !self.regions.isEmpty && region == nil {
         throw RelayError(.invalidArgument, "federation.regions needs region.name: this relay's own region")
       }

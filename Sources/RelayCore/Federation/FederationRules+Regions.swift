@@ -1,3 +1,4 @@
+package import TLSIdentity
 package import Wire
 
 extension FederationRules {
@@ -15,6 +16,30 @@ extension FederationRules {
   package static func checkHomed(_ user: UserAddress, in peer: String, home: HomeClaim?) throws(RelayError) {
     guard let region = RelayID.region(of: peer), home?.region != region else { return }
     throw RelayError(.permissionDenied, "a region may only speak for the users homed in it")
+  }
+
+  /// A user's device keys: only another region of this domain sends them,
+  /// for a user of the domain (the stores keep them only from its home).
+  package func check(
+    _ devices: Relay_V1_RegionDevices, from peer: String
+  ) throws(RelayError) -> (UserAddress, [Fingerprint]) {
+    guard RelayID.region(of: peer) != nil, RelayID.domain(of: peer) == self.localDomain else {
+      throw RelayError(.permissionDenied, "only another region of this domain may describe its devices' keys")
+    }
+    let user = try RequestValidation.user(devices.user, field: "region devices user")
+    guard user.domain == self.localDomain else {
+      throw RelayError(.permissionDenied, "a region may only describe the devices of users of its domain")
+    }
+    guard devices.fingerprints.count <= 64 else {
+      throw RelayError(.resourceExhausted, "a device key list is over 64 devices")
+    }
+    return (
+      user,
+      try devices.fingerprints.map { (bytes) throws(RelayError) in
+        guard bytes.count == 32 else { throw RelayError(.invalidArgument, "a device key fingerprint is 32 bytes") }
+        return Fingerprint(bytes: Array(bytes))
+      }
+    )
   }
 
   /// A home claim: only another region of this relay's own domain sends one,

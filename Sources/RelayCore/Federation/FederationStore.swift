@@ -29,6 +29,13 @@ public protocol FederationStore: RelayStore {
   /// Queues again, for `peer`, this relay's own messages past `vector` in the
   /// conversations `peer`'s users are members of; returns how many.
   func requeue(for peer: String, localDomain: String, after vector: [Relay_V1_VersionVectorEntry]) async throws -> Int
+  /// Regions (docs/regions.md): claims `region` as the home of every user
+  /// registered here with no home yet (a relay that became a region; the
+  /// claim's clock is the first registration's time), and queues the claim
+  /// and device keys of every user homed here for each of `siblings` that
+  /// never got them (a region added later), and of the users just claimed
+  /// for the others; returns how many users were claimed.
+  func syncDirectory(region: LocalRegion, siblings: [String], nowMs: Int64) async throws -> Int
 }
 
 public struct OutboxBacklog: Sendable, Hashable {

@@ -1,3 +1,4 @@
+package import TLSIdentity
 package import Wire
 
 /// A peer's event after ``FederationRules`` checked it: what each store
@@ -8,6 +9,7 @@ package enum PeerEvent: Sendable {
   case conversation(Relay_V1_ConversationState, members: [ConversationRecord.Member])
   case deviceList(Relay_V1_DeviceList, user: UserAddress)
   case homeClaim(HomeClaim)
+  case regionDevices(UserAddress, fingerprints: [Fingerprint])
 }
 
 extension FederationRules {
@@ -26,6 +28,9 @@ extension FederationRules {
       return .deviceList(list, user: try self.check(list, from: peer))
     case .homeClaim(let claim):
       return .homeClaim(try self.check(claim, from: peer))
+    case .regionDevices(let devices):
+      let (user, fingerprints) = try self.check(devices, from: peer)
+      return .regionDevices(user, fingerprints: fingerprints)
     case nil:
       throw RelayError(.invalidArgument, "an empty federation event")
     }

@@ -22,6 +22,8 @@ public protocol RelayStore: PushStore, AttachmentStore {
   func devices(of user: UserAddress) async throws -> [DeviceRecord]
   /// The user's home in the directory of a domain with several regions (docs/regions.md); nil when none is recorded.
   func home(of user: UserAddress) async throws -> HomeClaim?
+  /// The user of a device registered in another region of this domain, by its key (docs/regions.md).
+  func regionDevice(fingerprint: Fingerprint) async throws -> UserAddress?
   /// Adds one-time prekeys and optionally rotates the signed ones.
   func uploadPrekeys(_ upload: PrekeyUpload, for device: DeviceAddress) async throws -> PrekeyCounts
   /// One bundle per device (or for the one device named), each one-time

@@ -12,6 +12,11 @@
 /// config over mutual TLS; a caller whose certificate matches no configured
 /// peer gets UNAUTHENTICATED. A peer speaks only for its own domain.
 
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 public import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -277,6 +282,14 @@ public nonisolated struct Relay_V1_FederationEvent: Sendable {
     set {event = .homeClaim(newValue)}
   }
 
+  public var regionDevices: Relay_V1_RegionDevices {
+    get {
+      if case .regionDevices(let v)? = event {return v}
+      return Relay_V1_RegionDevices()
+    }
+    set {event = .regionDevices(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Event: Equatable, Sendable {
@@ -285,6 +298,7 @@ public nonisolated struct Relay_V1_FederationEvent: Sendable {
     case conversation(Relay_V1_ConversationState)
     case deviceList(Relay_V1_DeviceList)
     case homeClaim(Relay_V1_HomeClaim)
+    case regionDevices(Relay_V1_RegionDevices)
 
   }
 
@@ -312,6 +326,26 @@ public nonisolated struct Relay_V1_HomeClaim: Sendable {
 
   /// 1 for a registration; each move adds one
   public var version: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Regions of one domain (docs/regions.md): the key fingerprints of every
+/// device of a user, from its home region to the other regions of the domain
+/// after each registration there, so that any region can tell a device
+/// where its home is. Replaces what the receiving region knew of the user;
+/// refused unless the directory there homes the user in the sending region.
+public nonisolated struct Relay_V1_RegionDevices: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var user: String = String()
+
+  /// SHA-256 of each device certificate's public key, 32 bytes each
+  public var fingerprints: [Data] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -892,7 +926,7 @@ nonisolated extension Relay_V1_DeviceList: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FederationEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}receipt\0\u{1}conversation\0\u{3}device_list\0\u{3}home_claim\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}receipt\0\u{1}conversation\0\u{3}device_list\0\u{3}home_claim\0\u{3}region_devices\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -965,6 +999,19 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
           self.event = .homeClaim(v)
         }
       }()
+      case 6: try {
+        var v: Relay_V1_RegionDevices?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .regionDevices(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .regionDevices(v)
+        }
+      }()
       default: break
       }
     }
@@ -995,6 +1042,10 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
     case .homeClaim?: try {
       guard case .homeClaim(let v)? = self.event else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case .regionDevices?: try {
+      guard case .regionDevices(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     }()
     case nil: break
     }
@@ -1048,6 +1099,41 @@ nonisolated extension Relay_V1_HomeClaim: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.region != rhs.region {return false}
     if lhs.claimedHlc != rhs.claimedHlc {return false}
     if lhs.version != rhs.version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_RegionDevices: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RegionDevices"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}fingerprints\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 2: try { try decoder.decodeRepeatedBytesField(value: &self.fingerprints) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
+    }
+    if !self.fingerprints.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.fingerprints, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_RegionDevices, rhs: Relay_V1_RegionDevices) -> Bool {
+    if lhs.user != rhs.user {return false}
+    if lhs.fingerprints != rhs.fingerprints {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

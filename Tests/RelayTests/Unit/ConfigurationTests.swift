@@ -1,4 +1,5 @@
 import Foundation
+import TLSIdentity
 import Testing
 
 @testable import Relay
@@ -84,21 +85,28 @@ struct ConfigurationTests {
           regions:
             - { name: us, address: "127.0.0.1:7001", fingerprint: \(key("a")) }
             - { name: ap, address: "127.0.0.1:7002", fingerprint: \(key("b")) }
-          peers:
-            - { domain: other.test, address: "127.0.0.1:7003", fingerprint: \(key("c")) }
         """))
     #expect(config.region.name == "eu")
     try config.federation.validate(localDomain: config.domain, region: config.region.name)
     let links = config.federation.links(localDomain: config.domain)
-    #expect(links.map(\.relay) == ["other.test", "example.test#us", "example.test#ap"])
+    #expect(links.map(\.relay) == ["example.test#us", "example.test#ap"])
 
     var broken = config.federation
     broken.regions[1].name = "eu"
     let own = #expect(throws: RelayError.self) { try broken.validate(localDomain: "example.test", region: "eu") }
     #expect(own?.message == "region eu is this relay's own or configured twice")
     broken = config.federation
-    broken.regions[1].fingerprint = broken.peers[0].fingerprint
-    #expect(throws: RelayError.self) { try broken.validate(localDomain: "example.test", region: "eu") }
+    broken.regions[1].fingerprint = broken.regions[0].fingerprint
+    let twice = #expect(throws: RelayError.self) { try broken.validate(localDomain: "example.test", region: "eu") }
+    #expect(twice?.message == "two peers or regions are configured with the same key")
+    broken = config.federation
+    broken.peers = [
+      .init(
+        domain: "other.test", address: .init(host: "127.0.0.1", port: 7003),
+        fingerprint: Fingerprint(bytes: Array(repeating: 3, count: 32)))
+    ]
+    let foreign = #expect(throws: RelayError.self) { try broken.validate(localDomain: "example.test", region: "eu") }
+    #expect(foreign?.message.hasPrefix("a region cannot peer with relays of other domains yet") == true)
     let unnamed = #expect(throws: RelayError.self) {
       try config.federation.validate(localDomain: "example.test", region: nil)
     }
