@@ -38,6 +38,13 @@ extension PostgresStore {
     return relays
   }
 
+  /// On an event from another region of this domain: `user` must be homed
+  /// there (``FederationRules/checkHomed(_:in:home:)``); nothing to read from a peer of another domain.
+  static func checkHomed(_ user: UserAddress, in peer: String, _ db: PostgresConnection) async throws {
+    guard RelayID.region(of: peer) != nil else { return }
+    try FederationRules.checkHomed(user, in: peer, home: await Self.home(of: user, lock: false, db))
+  }
+
   /// A registration's claim, in its transaction: written and queued for the
   /// other regions when the user has no home yet; refused when it has another.
   static func claimHome(_ home: HomeRegistration, _ db: PostgresConnection) async throws {
@@ -91,7 +98,7 @@ extension PostgresStore {
     let keys = try await db.rows(
       "SELECT fingerprint FROM devices WHERE user_address = \(user.description) ORDER BY device_id"
     ).map { Fingerprint(bytes: Array(try $0.decode(Data.self))) }
-    let event = HomeClaim.regionDevices(of: user, keys)
+    let event = Relay_V1_FederationEvent.regionDevices(of: user, keys)
     for sibling in siblings { try await Self.enqueue(event, for: sibling, db) }
   }
 

@@ -37,24 +37,20 @@ extension PostgresStore {
     let fromRegion = RelayID.region(of: peer) != nil
     switch event {
     case .message(let message, let sender, let copies):
-      if fromRegion {
-        try FederationRules.checkHomed(sender.user, in: peer, home: await Self.home(of: sender.user, lock: false, db))
-      }
+      try await Self.checkHomed(sender.user, in: peer, db)
       return try await Self.applyMessage(message, sender: sender, copies: copies, db)
     case .receipt(let receipt, let sender, let by):
-      if fromRegion {
-        try FederationRules.checkHomed(by.user, in: peer, home: await Self.home(of: by.user, lock: false, db))
-      }
+      try await Self.checkHomed(by.user, in: peer, db)
       return .applied(try await Self.applyReceipt(receipt, sender: sender, by: by, db))
     case .conversation(let state, let members):
       try await Self.applyConversation(state, members: members, localDomain: fromRegion ? nil : localDomain, db)
       return .applied([])
     case .deviceList(let list, let user):
-      if fromRegion { try FederationRules.checkHomed(user, in: peer, home: await Self.home(of: user, lock: false, db)) }
+      try await Self.checkHomed(user, in: peer, db)
       try await Self.applyDeviceList(list, user: user, db)
       return .applied([])
     case .regionDevices(let user, let fingerprints):
-      try FederationRules.checkHomed(user, in: peer, home: await Self.home(of: user, lock: false, db))
+      try await Self.checkHomed(user, in: peer, db)
       try await Self.applyRegionDevices(user, fingerprints, db)
       return .applied([])
     case .homeClaim(let claim):

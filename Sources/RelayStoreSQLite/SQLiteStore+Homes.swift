@@ -30,6 +30,13 @@ extension SQLiteStore {
     return relays
   }
 
+  /// On an event from another region of this domain: `user` must be homed
+  /// there (``FederationRules/checkHomed(_:in:home:)``); nothing to read from a peer of another domain.
+  static func checkHomed(_ user: UserAddress, in peer: String, _ db: Database) throws {
+    guard RelayID.region(of: peer) != nil else { return }
+    try FederationRules.checkHomed(user, in: peer, home: Self.home(of: user, db))
+  }
+
   /// A registration's claim, in its transaction: written and queued for the
   /// other regions when the user has no home yet; refused when it has another.
   static func claimHome(_ home: HomeRegistration, _ db: Database) throws {
@@ -74,7 +81,7 @@ extension SQLiteStore {
     let keys = try Data.fetchAll(
       db, sql: "SELECT fingerprint FROM devices WHERE user_address = ? ORDER BY device_id",
       arguments: [user.description])
-    let event = HomeClaim.regionDevices(of: user, keys.map { Fingerprint(bytes: Array($0)) })
+    let event = Relay_V1_FederationEvent.regionDevices(of: user, keys.map { Fingerprint(bytes: Array($0)) })
     for sibling in siblings { try Self.enqueue(event, for: sibling, db) }
   }
 

@@ -38,20 +38,20 @@ extension SQLiteStore {
     let fromRegion = RelayID.region(of: peer) != nil
     switch event {
     case .message(let message, let sender, let copies):
-      if fromRegion { try FederationRules.checkHomed(sender.user, in: peer, home: Self.home(of: sender.user, db)) }
+      try Self.checkHomed(sender.user, in: peer, db)
       return try Self.applyMessage(message, sender: sender, copies: copies, db)
     case .receipt(let receipt, let sender, let by):
-      if fromRegion { try FederationRules.checkHomed(by.user, in: peer, home: Self.home(of: by.user, db)) }
+      try Self.checkHomed(by.user, in: peer, db)
       return .applied(try Self.applyReceipt(receipt, sender: sender, by: by, db))
     case .conversation(let state, let members):
       try Self.applyConversation(state, members: members, localDomain: fromRegion ? nil : localDomain, db)
       return .applied([])
     case .deviceList(let list, let user):
-      if fromRegion { try FederationRules.checkHomed(user, in: peer, home: Self.home(of: user, db)) }
+      try Self.checkHomed(user, in: peer, db)
       try Self.applyDeviceList(list, user: user, db)
       return .applied([])
     case .regionDevices(let user, let fingerprints):
-      try FederationRules.checkHomed(user, in: peer, home: Self.home(of: user, db))
+      try Self.checkHomed(user, in: peer, db)
       try Self.applyRegionDevices(user, fingerprints, db)
       return .applied([])
     case .homeClaim(let claim):

@@ -88,11 +88,11 @@ struct HomeDirectoryContractTests {
       // Device keys: from the user's home region only, 32 bytes each.
       let key = Fingerprint(bytes: Array(randomBytes(32)))
       let claim = HomeClaim(user: bob, region: "us", claimedHLC: 1, version: 1)
-      var short = HomeClaim.regionDevices(of: bob, [key])
+      var short = Relay_V1_FederationEvent.regionDevices(of: bob, [key])
       short.regionDevices.fingerprints[0].removeLast()
       let keysOf: [(Relay_V1_FederationEvent, String)] = [
-        (HomeClaim.regionDevices(of: bob, [key]), "b.test"),
-        (HomeClaim.regionDevices(of: bob, [key]), "localhost#ap"),
+        (Relay_V1_FederationEvent.regionDevices(of: bob, [key]), "b.test"),
+        (Relay_V1_FederationEvent.regionDevices(of: bob, [key]), "localhost#ap"),
         (short, "localhost#us"),
       ]
       _ = try await store.apply([Self.entry(1, claim)], from: "localhost#us", rules: Self.rules)
@@ -106,7 +106,7 @@ struct HomeDirectoryContractTests {
       #expect(try await store.regionDevice(fingerprint: key) == nil)
       var keys = Relay_V1_OutboxEvent()
       keys.id = 3
-      keys.event = HomeClaim.regionDevices(of: bob, [key])
+      keys.event = Relay_V1_FederationEvent.regionDevices(of: bob, [key])
       _ = try await store.apply([keys], from: "localhost#us", rules: Self.rules)
       #expect(try await store.regionDevice(fingerprint: key) == bob)
     }

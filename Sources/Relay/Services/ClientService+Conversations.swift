@@ -41,14 +41,9 @@ extension ClientService {
     do {
       record = try await self.store.createConversation(new)
     } catch let error as RelayError where error.code == .notFound {
-      var remote = [(user: UserAddress, relay: String)]()
-      for user in others {
-        if let relay = try await self.regions.relay(of: user, store: self.store) { remote.append((user, relay)) }
-      }
-      guard !remote.isEmpty else { throw error }
-      for (user, relay) in remote {
-        _ = try await self.remote(user).lookup(user, on: relay, deviceID: nil, claim: false)
-      }
+      var lookedUp = false
+      for user in others where try await self.lookUpAndCache(user) { lookedUp = true }
+      guard lookedUp else { throw error }
       record = try await self.store.createConversation(new)
     }
     self.dispatcher.committed([])

@@ -143,10 +143,12 @@ extension ClientService {
   }
 
   /// Makes sure a user named in a request is known here (a remote user is
-  /// looked up on its relay and remembered).
-  func lookUpAndCache(_ user: UserAddress) async throws {
-    guard let relay = try await self.regions.relay(of: user, store: self.store) else { return }
+  /// looked up on its relay and remembered); true when it was remote.
+  @discardableResult
+  func lookUpAndCache(_ user: UserAddress) async throws -> Bool {
+    guard let relay = try await self.regions.relay(of: user, store: self.store) else { return false }
     _ = try await self.remote(user).lookup(user, on: relay, deviceID: nil, claim: false)
+    return true
   }
 
   /// The peer links, for a user of another domain.

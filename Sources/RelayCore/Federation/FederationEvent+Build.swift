@@ -1,5 +1,6 @@
 package import Foundation
 internal import SwiftProtobuf
+package import TLSIdentity
 package import Wire
 
 /// The events a commit writes to a peer's outbox, built the same way by every backend.
@@ -68,6 +69,14 @@ extension Relay_V1_FederationEvent {
     var event = Self()
     event.deviceList.user = user.description
     event.deviceList.devices = devices
+    return event
+  }
+
+  /// The key fingerprints of a user's devices, from its home to the other regions of the domain.
+  package static func regionDevices(of user: UserAddress, _ fingerprints: [Fingerprint]) -> Self {
+    var event = Self()
+    event.regionDevices.user = user.description
+    event.regionDevices.fingerprints = fingerprints.map { Data($0.bytes) }
     return event
   }
 }

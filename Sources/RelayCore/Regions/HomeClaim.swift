@@ -1,5 +1,3 @@
-internal import Foundation
-package import TLSIdentity
 public import Wire
 
 /// Which region of the domain is a user's home, as one region claimed it
@@ -28,14 +26,6 @@ public struct HomeClaim: Sendable, Hashable {
     if self.version != other.version { return self.version > other.version }
     if self.claimedHLC != other.claimedHLC { return self.claimedHLC < other.claimedHLC }
     return self.region < other.region
-  }
-
-  /// The keys of a user's devices, from its home to the other regions.
-  package static func regionDevices(of user: UserAddress, _ fingerprints: [Fingerprint]) -> Relay_V1_FederationEvent {
-    var event = Relay_V1_FederationEvent()
-    event.regionDevices.user = user.description
-    event.regionDevices.fingerprints = fingerprints.map { Data($0.bytes) }
-    return event
   }
 
   /// The replication event that tells the other regions.

@@ -47,8 +47,9 @@ extension RelayStore {
   /// `domain` (and `region`, when it is one): nil when that is this relay
   /// (or nobody registered the user in the domain).
   package func relay(of user: UserAddress, domain: String, region: String?) async throws -> String? {
-    guard user.domain == domain else { return user.domain }
-    guard let region, let home = try await self.home(of: user), home.region != region else { return nil }
-    return RelayID.of(domain: domain, region: home.region)
+    var relays = RelayMap(local: region.map { LocalRegion(domain: domain, name: $0) })
+    for needed in relays.needsHomes([user]) { relays.homes[needed] = try await self.home(of: needed)?.region }
+    let relay = relays.relay(of: user)
+    return relay == RelayID.of(domain: domain, region: region) ? nil : relay
   }
 }
