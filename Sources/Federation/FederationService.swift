@@ -45,7 +45,8 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   var rules: FederationRules {
     FederationRules(
       localDomain: self.configuration.domain, maxEnvelopeBytes: self.configuration.limits.maxEnvelopeBytes,
-      maxCopies: self.configuration.limits.maxCopiesPerSend, maxMembers: self.configuration.limits.maxGroupMembers)
+      maxCopies: self.configuration.limits.maxCopiesPerSend, maxMembers: self.configuration.limits.maxGroupMembers,
+      region: self.configuration.localRegion, isGateway: self.configuration.isGateway)
   }
 
   /// The configured peer behind the call's client certificate.
@@ -117,8 +118,12 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   package func lookupUser(
     request: Relay_V1_LookupUserRequest, context: ServerContext
   ) async throws -> Relay_V1_LookupUserResponse {
-    _ = try self.peer(of: context)
+    let peer = try self.peer(of: context)
     let user = try RequestValidation.user(request.user, field: "user")
+    if let relay = try await self.passedOn(user, from: peer.relay) {
+      return try await self.federator.lookup(
+        user, on: relay, deviceID: request.deviceID.isEmpty ? nil : request.deviceID, claim: request.claim)
+    }
     guard user.domain == self.configuration.domain else {
       throw RelayError(.invalidArgument, "user must be homed on this relay (domain \(self.configuration.domain))")
     }
@@ -140,7 +145,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   ) async throws -> Relay_V1_Conversation {
     let peer = try self.peer(of: context)
     let actor = try RequestValidation.user(request.actor, field: "actor")
-    guard actor.domain == peer.domain else {
+    guard self.rules.speaks(peer.relay, for: actor) else {
       throw RelayError(.permissionDenied, "a peer may only change members on behalf of its own users")
     }
     let id = try RequestValidation.conversationID(request.conversationID)
@@ -149,11 +154,17 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
         .resourceExhausted, "a group may have at most \(self.configuration.limits.maxGroupMembers) members")
     }
     let action = try request.action()
+    let current = try await self.store.conversation(id: id, viewer: actor)
+    // The gateway region passes a change on to the conversation's owner across domains.
+    if let forwarding = GatewayForwarding(rules: self.rules, from: peer.relay),
+      forwarding.crosses(to: current.homeRelay)
+    {
+      return try await self.federator.changeMembers(request, owner: current.homeRelay)
+    }
     let change = MembershipChange(
       conversationID: id, actor: actor, action: action, nowMs: HybridLogicalClock.systemMilliseconds(),
       maxMembers: self.configuration.limits.maxGroupMembers, relay: self.configuration.relayID)
     // The actor may make the change (and it is within the limits) before other relays are asked about newcomers.
-    let current = try await self.store.conversation(id: id, viewer: actor)
     if case .add(let newcomers) = try change.plan(on: current) {
       for user in newcomers { try await self.federator.lookUpAndCache(user) }
     }
@@ -220,5 +231,17 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     var response = Relay_V1_ReconcileResponse()
     response.queued = UInt64(queued)
     return response
+  }
+
+  /// On the gateway region: the relay `user` lives on when a look-up from
+  /// `peer` crosses there (another domain asking for a user of another
+  /// region, or a region asking for a user of another domain); nil otherwise.
+  private func passedOn(_ user: UserAddress, from peer: String) async throws -> String? {
+    guard let forwarding = GatewayForwarding(rules: self.rules, from: peer),
+      let relay = try await self.store.relay(
+        of: user, domain: self.configuration.domain, region: self.configuration.localRegion),
+      forwarding.crosses(to: relay)
+    else { return nil }
+    return relay
   }
 }

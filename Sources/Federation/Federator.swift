@@ -90,8 +90,17 @@ public final class Federator: Service, Sendable {
     self.state.withLock { $0.peers.first { $0.fingerprint == fingerprint } }
   }
 
-  /// The link to a relay, by its ``RelayID`` (a peer of another domain: its domain).
-  func link(_ relay: String) -> PeerLink? { self.state.withLock { $0.links[relay] } }
+  /// The link to a relay, by its ``RelayID`` (a peer of another domain: its
+  /// domain). A region reaches other domains through its domain's gateway
+  /// region; a region of another domain is reached through that domain's
+  /// one peer entry (docs/regions.md, "Other domains").
+  func link(_ relay: String) -> PeerLink? {
+    let domain = String(RelayID.domain(of: relay))
+    let gateway = domain == self.localDomain ? nil : self.configuration.localRegion?.gatewayRelay
+    return self.state.withLock { state in
+      state.links[relay] ?? gateway.flatMap { state.links[$0] } ?? state.links[domain]
+    }
+  }
 
   /// `peer`'s devices watch the presence of these local users (up to a bound per peer).
   func addWatchers(_ peer: String, of users: [UserAddress]) throws(RelayError) {
@@ -126,7 +135,7 @@ public final class Federator: Service, Sendable {
   /// Makes sure `user` is known here: nothing for a local user; for a user of
   /// a peer, asks the peer for its devices and remembers them (`notFound` if it has none).
   package func lookUpAndCache(_ user: UserAddress) async throws {
-    let region = self.configuration.region.name
+    let region = self.configuration.localRegion
     guard let relay = try await self.store.relay(of: user, domain: self.localDomain, region: region) else { return }
     _ = try await self.lookup(user, on: relay, deviceID: nil, claim: false)
   }

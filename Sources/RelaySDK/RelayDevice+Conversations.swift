@@ -53,6 +53,13 @@ extension RelayDevice {
     }
   }
 
+  /// Leaves a group: this user is no member any more (on every relay once its owner replicated the change).
+  public func leave(_ conversationID: String) async throws(ClientError) {
+    _ = try await Self.call("leaving the conversation") {
+      try await self.relay.leave(.with { $0.conversationID = conversationID })
+    }
+  }
+
   public func conversation(_ id: String) async throws(ClientError) -> Relay_V1_Conversation {
     try await Self.call("reading the conversation") {
       try await self.relay.getConversation(.with { $0.conversationID = id })

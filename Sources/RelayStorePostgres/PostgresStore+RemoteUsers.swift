@@ -18,7 +18,7 @@ extension PostgresStore {
   public func versionVector(origin peer: String) async throws -> [Relay_V1_VersionVectorEntry] {
     let region = RelayID.region(of: peer)
     return try await self.read("reading version vectors") { db in
-      try await db.rows(
+      let entries = try await db.rows(
         """
         SELECT DISTINCT m.conversation_id, coalesce(v.contiguous_seq, 0) FROM members m
         LEFT JOIN version_vectors v ON v.conversation_id = m.conversation_id AND v.origin_relay = \(peer)
@@ -29,6 +29,15 @@ extension PostgresStore {
         let (id, seq) = try row.decode((String, Int64).self)
         return VersionVector.entry(conversationID: id, contiguous: seq)
       }
+      // Another domain, seen as one relay: how far each of its regions' origins is here.
+      guard region == nil else { return entries }
+      let origins = try await db.rows(
+        "SELECT conversation_id, origin_relay, contiguous_seq FROM version_vectors WHERE origin_relay LIKE \(peer) || '#%'"
+      ).map { row in
+        let (id, origin, seq) = try row.decode((String, String, Int64).self)
+        return (conversationID: id, origin: origin, contiguous: seq)
+      }
+      return VersionVector.withOrigins(entries, origins)
     }
   }
 
@@ -50,7 +59,7 @@ extension PostgresStore {
             """
           ).isEmpty
         else { continue }
-        let after = try Int64(wire: entry.contiguousOriginSeq, field: "contiguous_origin_seq")
+        let after = try VersionVector.held(entry, of: localDomain)
         let messages = try await db.rows(
           """
           SELECT \(unescaped: CommittedMessage.columns) FROM messages

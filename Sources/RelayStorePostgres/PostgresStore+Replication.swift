@@ -7,15 +7,21 @@ extension PostgresStore {
   public func apply(
     _ events: [Relay_V1_OutboxEvent], from peer: String, rules: FederationRules
   ) async throws -> ReplicationOutcome {
-    try await self.transaction("applying a peer's events") { db in
+    let forwarding = GatewayForwarding(rules: rules, from: peer)
+    let localDomain = self.region == nil ? rules.localDomain : nil
+    return try await self.transaction("applying a peer's events") { db in
       var outcome = ReplicationOutcome()
       for entry in events {
         // Each event in a savepoint: a refused one writes nothing and the batch goes on.
         try await db.run("SAVEPOINT event")
         var result: ReplicationOutcome.EventResult
         do {
-          result = try await Self.applyOne(
-            rules.check(entry.event, from: peer), from: peer, localDomain: rules.localDomain, db)
+          let event = try rules.check(entry.event, from: peer)
+          if let forwarding, try await !Self.forward(event, wire: entry.event, forwarding, db) {
+            result = .applied([])
+          } else {
+            result = try await Self.applyOne(event, from: peer, localDomain: localDomain, db)
+          }
         } catch let error as RelayError {
           result = .rejected(error)
         }
@@ -31,10 +37,10 @@ extension PostgresStore {
 
   /// One checked event: `applied`, or `deferred` when its conversation is not
   /// here yet. Throws ``RelayError`` for one that cannot apply.
+  /// `localDomain` is nil on a region, whose domain's users may be homed in another one.
   private static func applyOne(
-    _ event: PeerEvent, from peer: String, localDomain: String, _ db: PostgresConnection
+    _ event: PeerEvent, from peer: String, localDomain: String?, _ db: PostgresConnection
   ) async throws -> ReplicationOutcome.EventResult {
-    let fromRegion = RelayID.region(of: peer) != nil
     switch event {
     case .message(let message, let sender, let copies):
       try await Self.checkHomed(sender.user, in: peer, db)
@@ -43,7 +49,7 @@ extension PostgresStore {
       try await Self.checkHomed(by.user, in: peer, db)
       return .applied(try await Self.applyReceipt(receipt, sender: sender, by: by, db))
     case .conversation(let state, let members):
-      try await Self.applyConversation(state, members: members, localDomain: fromRegion ? nil : localDomain, db)
+      try await Self.applyConversation(state, members: members, localDomain: localDomain, db)
       return .applied([])
     case .deviceList(let list, let user):
       try await Self.checkHomed(user, in: peer, db)

@@ -59,7 +59,7 @@ extension SQLiteStore {
 
   public func versionVector(origin peer: String) async throws -> [Relay_V1_VersionVectorEntry] {
     try await self.read("reading version vectors") { db in
-      try Row.fetchAll(
+      let entries = try Row.fetchAll(
         db,
         sql: """
           SELECT DISTINCT m.conversation_id, coalesce(v.contiguous_seq, 0) FROM members m
@@ -68,6 +68,15 @@ extension SQLiteStore {
           """,
         arguments: [peer, Self.homedOnArgument(peer)]
       ).map { VersionVector.entry(conversationID: $0[0], contiguous: $0[1]) }
+      // Another domain, seen as one relay: how far each of its regions' origins is here.
+      guard RelayID.region(of: peer) == nil else { return entries }
+      let origins = try Row.fetchAll(
+        db,
+        sql:
+          "SELECT conversation_id, origin_relay, contiguous_seq FROM version_vectors WHERE origin_relay LIKE ? || '#%'",
+        arguments: [peer]
+      ).map { (conversationID: $0[0] as String, origin: $0[1] as String, contiguous: $0[2] as Int64) }
+      return VersionVector.withOrigins(entries, origins)
     }
   }
 
@@ -85,7 +94,7 @@ extension SQLiteStore {
               "SELECT 1 FROM members WHERE conversation_id = ? AND \(Self.homedOn(peer, column: "user_address")) LIMIT 1",
             arguments: [entry.conversationID, Self.homedOnArgument(peer)]) != nil
         else { continue }
-        let after = try Int64(wire: entry.contiguousOriginSeq, field: "contiguous_origin_seq")
+        let after = try VersionVector.held(entry, of: localDomain)
         let messages = try Row.fetchAll(
           db,
           sql: """

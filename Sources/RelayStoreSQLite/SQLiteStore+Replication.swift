@@ -7,15 +7,21 @@ extension SQLiteStore {
   public func apply(
     _ events: [Relay_V1_OutboxEvent], from peer: String, rules: FederationRules
   ) async throws -> ReplicationOutcome {
-    try await self.write("applying a peer's events") { db in
+    let forwarding = GatewayForwarding(rules: rules, from: peer)
+    let localDomain = self.region == nil ? rules.localDomain : nil
+    return try await self.write("applying a peer's events") { db in
       var outcome = ReplicationOutcome()
       for entry in events {
         // Each event in a savepoint: a refused one writes nothing and the batch goes on.
         var result = ReplicationOutcome.EventResult.deferred
         do {
           try db.inSavepoint {
-            result = try Self.applyOne(
-              rules.check(entry.event, from: peer), from: peer, localDomain: rules.localDomain, db)
+            let event = try rules.check(entry.event, from: peer)
+            if let forwarding, try !Self.forward(event, wire: entry.event, forwarding, db) {
+              result = .applied([])
+            } else {
+              result = try Self.applyOne(event, from: peer, localDomain: localDomain, db)
+            }
             switch result {
             case .applied, .rehomed: return .commit
             case .deferred, .rejected: return .rollback
@@ -32,10 +38,10 @@ extension SQLiteStore {
 
   /// One checked event: `applied`, or `deferred` when its conversation is not
   /// here yet. Throws ``RelayError`` for one that cannot apply.
+  /// `localDomain` is nil on a region, whose domain's users may be homed in another one.
   private static func applyOne(
-    _ event: PeerEvent, from peer: String, localDomain: String, _ db: Database
+    _ event: PeerEvent, from peer: String, localDomain: String?, _ db: Database
   ) throws -> ReplicationOutcome.EventResult {
-    let fromRegion = RelayID.region(of: peer) != nil
     switch event {
     case .message(let message, let sender, let copies):
       try Self.checkHomed(sender.user, in: peer, db)
@@ -44,7 +50,7 @@ extension SQLiteStore {
       try Self.checkHomed(by.user, in: peer, db)
       return .applied(try Self.applyReceipt(receipt, sender: sender, by: by, db))
     case .conversation(let state, let members):
-      try Self.applyConversation(state, members: members, localDomain: fromRegion ? nil : localDomain, db)
+      try Self.applyConversation(state, members: members, localDomain: localDomain, db)
       return .applied([])
     case .deviceList(let list, let user):
       try Self.checkHomed(user, in: peer, db)

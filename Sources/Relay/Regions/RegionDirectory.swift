@@ -9,12 +9,14 @@ struct RegionDirectory: Sendable {
   let domain: String
   /// This relay's region; nil when it is its domain's only relay.
   let region: String?
+  let local: LocalRegion?
   /// The other regions of the domain, by name: `host:port`.
   let addresses: [String: String]
 
   init(_ configuration: RelayConfiguration) {
     self.domain = configuration.domain
     self.region = configuration.region.name
+    self.local = configuration.localRegion
     self.addresses = Dictionary(
       configuration.federation.regions.map { ($0.name, "\($0.address.host):\($0.address.port)") },
       uniquingKeysWith: { first, _ in first })
@@ -31,7 +33,7 @@ struct RegionDirectory: Sendable {
   /// The relay id of the relay that homes `user` when it is not this one;
   /// nil for a user of this relay (or one nobody registered in the domain).
   func relay(of user: UserAddress, store: any RelayStore) async throws -> String? {
-    try await store.relay(of: user, domain: self.domain, region: self.region)
+    try await store.relay(of: user, domain: self.domain, region: self.local)
   }
 
   /// Throws `failedPrecondition` with the home's region and address when

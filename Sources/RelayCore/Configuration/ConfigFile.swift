@@ -104,6 +104,7 @@ package struct ConfigFile: Decodable {
   package struct Federation: Decodable {
     package var peers: [Peer]?
     package var regions: [SiblingRegion]?
+    package var gateway: String?
     package var max_batch_events: Int?
     package var max_batches_per_second: Double?
     package var reconcile_interval_seconds: Int?
@@ -137,7 +138,9 @@ package struct ConfigFile: Decodable {
       "scan_interval_ms", "max_concurrent_calls",
     ],
     "metrics": ["listen"],
-    "federation": ["peers", "regions", "max_batch_events", "max_batches_per_second", "reconcile_interval_seconds"],
+    "federation": [
+      "peers", "regions", "gateway", "max_batch_events", "max_batches_per_second", "reconcile_interval_seconds",
+    ],
     "tls": ["certificate", "key"],
     "registration": ["policy", "link_code_lifetime_seconds"],
     "limits": [

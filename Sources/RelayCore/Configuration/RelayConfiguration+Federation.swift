@@ -41,6 +41,11 @@ extension RelayConfiguration {
     public var peers: [Peer]
     /// The other regions of this relay's domain; needs `region.name`.
     public var regions: [Region]
+    /// The region of this domain that carries its traffic with other domains
+    /// (docs/regions.md, "Other domains"): only it lists `peers`; the other
+    /// regions route every user of another domain through it. Nil: no region
+    /// of this domain talks to other domains.
+    public var gateway: String?
     /// Outbox events sent to a peer in one batch, and accepted from one.
     public var maxBatchEvents: Int
     /// Batches a peer may send per second (a token bucket with a burst of as many).
@@ -55,7 +60,8 @@ extension RelayConfiguration {
 
     public static var defaults: Self {
       Self(
-        peers: [], regions: [], maxBatchEvents: 256, maxBatchesPerSecond: 200, reconcileInterval: .seconds(60),
+        peers: [], regions: [], gateway: nil, maxBatchEvents: 256, maxBatchesPerSecond: 200,
+        reconcileInterval: .seconds(60),
         pollInterval: .seconds(1), retryInitial: .milliseconds(200), retryMaximum: .seconds(10))
     }
 
@@ -80,10 +86,7 @@ extension RelayConfiguration {
           throw RelayError(.invalidArgument, "peer \(peer.domain) is configured twice")
         }
       }
-      if region != nil && !self.peers.isEmpty {
-        throw RelayError(
-          .invalidArgument, "a region cannot peer with relays of other domains yet (docs/regions.md, \"Not yet\")")
-      }
+      try self.validateGateway(region: region)
       if !self.regions.isEmpty && region == nil {
         throw RelayError(.invalidArgument, "federation.regions needs region.name: this relay's own region")
       }

@@ -135,6 +135,7 @@ extension RelayConfiguration.Federation {
         return Region(name: region.name, address: try C.Listen(parsing: region.address), fingerprint: fingerprint)
       }
     }
+    if let gateway = file.gateway { self.gateway = gateway }
     if let v = file.max_batch_events { self.maxBatchEvents = try C.positive(v, "max_batch_events") }
     if let v = file.max_batches_per_second { self.maxBatchesPerSecond = try C.positive(v, "max_batches_per_second") }
     if let v = file.reconcile_interval_seconds {

@@ -17,12 +17,7 @@ extension Relay_V1_FederationEvent {
     message.originRelay = send.originRelay
     message.originSeq = placed.originSeq
     message.sentAtMs = placed.sentAtMs
-    message.copies = copies.map { copy in
-      var sealed = Relay_V1_SealedCopy()
-      sealed.device = copy.device.description
-      sealed.ciphertext = copy.ciphertext
-      return sealed
-    }
+    message.copies = copies.map(\.sealed)
     var event = Self()
     event.message = message
     return event
@@ -78,6 +73,16 @@ extension Relay_V1_FederationEvent {
     event.regionDevices.user = user.description
     event.regionDevices.fingerprints = fingerprints.map { Data($0.bytes) }
     return event
+  }
+}
+
+extension SendCommand.Copy {
+  /// The copy as a replicated message carries it.
+  package var sealed: Relay_V1_SealedCopy {
+    var sealed = Relay_V1_SealedCopy()
+    sealed.device = self.device.description
+    sealed.ciphertext = self.ciphertext
+    return sealed
   }
 }
 

@@ -5,16 +5,35 @@ extension FederationRules {
   /// Whether `peer` (a ``RelayID``) may speak for `user`: a relay of another
   /// domain for the users of its domain; another region of this domain for
   /// the domain's users, of which the stores keep only those homed in it
-  /// (``checkHomed(_:in:home:)``).
-  static func speaks(_ peer: String, for user: UserAddress) -> Bool {
-    user.domain == RelayID.domain(of: peer)
+  /// (``checkHomed(_:in:home:)``); this domain's gateway region also for the
+  /// users of other domains, whose events it passes on.
+  package func speaks(_ peer: String, for user: UserAddress) -> Bool {
+    user.domain == RelayID.domain(of: peer) || (peer == self.region?.gatewayRelay && user.domain != self.localDomain)
+  }
+
+  /// Whether `peer` may hand over what `origin` (a ``RelayID``) originated
+  /// or owns: its own; a relay of another domain, seen as one relay, also
+  /// for its domain's regions (its gateway passes their events on); this
+  /// domain's gateway region for relays of other domains.
+  package func passesOn(_ origin: String, from peer: String) -> Bool {
+    origin == peer
+      || (RelayID.region(of: peer) == nil && RelayID.domain(of: origin) == peer && peer != self.localDomain)
+      || (peer == self.region?.gatewayRelay && RelayID.domain(of: origin) != self.localDomain)
+  }
+
+  /// On the gateway region, events from another region of the domain may
+  /// carry what is meant for relays of other domains (it passes it on).
+  func forwardsAbroad(from peer: String) -> Bool {
+    self.isGateway && RelayID.region(of: peer) != nil && RelayID.domain(of: peer) == self.localDomain
   }
 
   /// On an event from another region of this domain: `user` (a message's
   /// sender, a receipt's reader, a device list's owner) must be homed in
-  /// that region, as this relay's directory says.
+  /// that region, as this relay's directory says. A user of another domain
+  /// comes only from the gateway (``speaks(_:for:)``) and has no home here.
   package static func checkHomed(_ user: UserAddress, in peer: String, home: HomeClaim?) throws(RelayError) {
-    guard let region = RelayID.region(of: peer), home?.region != region else { return }
+    guard let region = RelayID.region(of: peer), user.domain == RelayID.domain(of: peer), home?.region != region
+    else { return }
     throw RelayError(.permissionDenied, "a region may only speak for the users homed in it")
   }
 

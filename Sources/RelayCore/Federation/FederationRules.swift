@@ -9,15 +9,25 @@ public struct FederationRules: Sendable {
   public var maxEnvelopeBytes: Int
   public var maxCopies: Int
   public var maxMembers: Int
+  /// This relay as a region of its domain: its gateway to other domains
+  /// (docs/regions.md, "Other domains"); nil for a relay that is no region.
+  public var region: LocalRegion?
+  /// Whether this relay is its domain's gateway region.
+  public var isGateway: Bool
   /// Entries in one `Reconcile` request (each costs a look-up); a relay
   /// that shares more conversations with a peer sends several requests.
   public static let maxReconcileEntries = 4096
 
-  public init(localDomain: String, maxEnvelopeBytes: Int, maxCopies: Int, maxMembers: Int) {
+  public init(
+    localDomain: String, maxEnvelopeBytes: Int, maxCopies: Int, maxMembers: Int, region: LocalRegion? = nil,
+    isGateway: Bool = false
+  ) {
     self.localDomain = localDomain
     self.maxEnvelopeBytes = maxEnvelopeBytes
     self.maxCopies = maxCopies
     self.maxMembers = maxMembers
+    self.region = region
+    self.isGateway = isGateway
   }
 
   /// A replicated message's sender, and its copies for devices of this relay.
@@ -27,7 +37,7 @@ public struct FederationRules: Sendable {
     -> (sender: DeviceAddress, copies: [SendCommand.Copy])
   {
     let sender = try Self.device(message.sender, "message sender")
-    guard message.originRelay == peer, Self.speaks(peer, for: sender.user) else {
+    guard self.passesOn(message.originRelay, from: peer), self.speaks(peer, for: sender.user) else {
       throw RelayError(.permissionDenied, "a peer may only replicate messages of its own domain")
     }
     _ = try RequestValidation.messageID(message.messageID)
@@ -44,7 +54,7 @@ public struct FederationRules: Sendable {
     copies.reserveCapacity(message.copies.count)
     for copy in message.copies {
       let device = try Self.device(copy.device, "copy device")
-      guard device.user.domain == self.localDomain else {
+      guard device.user.domain == self.localDomain || self.forwardsAbroad(from: peer) else {
         throw RelayError(.permissionDenied, "a replicated message carries a copy for another relay's device")
       }
       guard !copy.ciphertext.isEmpty, copy.ciphertext.count <= self.maxEnvelopeBytes else {
@@ -63,7 +73,8 @@ public struct FederationRules: Sendable {
   {
     let sender = try Self.device(receipt.sender, "receipt sender")
     let by = try Self.device(receipt.by, "receipt by")
-    guard Self.speaks(peer, for: by.user), sender.user.domain == self.localDomain else {
+    guard self.speaks(peer, for: by.user), sender.user.domain == self.localDomain || self.forwardsAbroad(from: peer)
+    else {
       throw RelayError(.permissionDenied, "a peer may only report receipts of its own devices for this relay's senders")
     }
     guard receipt.status == .delivered || receipt.status == .read else {
@@ -79,7 +90,7 @@ public struct FederationRules: Sendable {
   ) throws(RelayError)
     -> [ConversationRecord.Member]
   {
-    guard state.homeRelay == peer else {
+    guard self.passesOn(state.homeRelay, from: peer) else {
       throw RelayError(.permissionDenied, "a peer may only replicate conversations it owns")
     }
     _ = try RequestValidation.conversationID(state.id)
@@ -103,7 +114,7 @@ public struct FederationRules: Sendable {
   /// A device list's user, checked to be homed on `peer`.
   package func check(_ list: Relay_V1_DeviceList, from peer: String) throws(RelayError) -> UserAddress {
     let user = try RequestValidation.user(list.user, field: "device list user")
-    guard Self.speaks(peer, for: user) else {
+    guard self.speaks(peer, for: user) else {
       throw RelayError(.permissionDenied, "a peer may only describe the devices of its own users")
     }
     guard list.devices.count <= 64 else { throw RelayError(.resourceExhausted, "a device list is over 64 devices") }

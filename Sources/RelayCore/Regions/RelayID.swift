@@ -27,7 +27,11 @@ public enum RelayID {
 
 extension RelayConfiguration {
   /// This relay's region of its domain, when `region.name` names one.
-  public var localRegion: LocalRegion? { self.region.name.map { LocalRegion(domain: self.domain, name: $0) } }
+  public var localRegion: LocalRegion? {
+    self.region.name.map { LocalRegion(domain: self.domain, name: $0, gateway: self.federation.gateway) }
+  }
+  /// Whether this relay is its domain's gateway region to other domains (`federation.gateway`).
+  public var isGateway: Bool { self.region.name != nil && self.federation.gateway == self.region.name }
   /// This relay's ``RelayID``: the origin of its messages, the home of the conversations created here.
   public var relayID: String { RelayID.of(domain: self.domain, region: self.region.name) }
 }

@@ -1,10 +1,11 @@
 package import Wire
 
 /// Which relay homes each user, as a store sees it inside a transaction
-/// (docs/regions.md): a user of another domain lives on that domain's relay;
-/// on a region, a user of its own domain lives in the region the directory
-/// of homes names (here when it names none). On a relay that is no region,
-/// every user of its domain is here: ``relay(of:)`` is the user's domain.
+/// (docs/regions.md): a user of another domain lives on that domain's relay,
+/// reached from a region through its domain's gateway region when that is
+/// another one; on a region, a user of its own domain lives in the region
+/// the directory of homes names (here when it names none). On a relay that
+/// is no region, every user of its domain is here.
 package struct RelayMap: Sendable {
   /// This relay's region of its domain; nil when it is its domain's only relay.
   package let local: LocalRegion?
@@ -24,7 +25,8 @@ package struct RelayMap: Sendable {
 
   /// The relay id of `user`'s home relay.
   package func relay(of user: UserAddress) -> String {
-    guard let local = self.local, user.domain == local.domain else { return user.domain }
+    guard let local = self.local else { return user.domain }
+    guard user.domain == local.domain else { return local.gatewayRelay ?? user.domain }
     return RelayID.of(domain: local.domain, region: self.homes[user] ?? local.name)
   }
 }
@@ -33,23 +35,29 @@ package struct RelayMap: Sendable {
 public struct LocalRegion: Sendable, Hashable {
   public var domain: String
   public var name: String
+  /// The domain's gateway to other domains when it is another region
+  /// (`federation.gateway`); nil when it is this one or there is none.
+  public var gateway: String?
 
-  public init(domain: String, name: String) {
+  public init(domain: String, name: String, gateway: String? = nil) {
     self.domain = domain
     self.name = name
+    self.gateway = gateway == name ? nil : gateway
   }
 
   public var relay: String { RelayID.of(domain: self.domain, region: self.name) }
+  /// The gateway region's relay id, when it is another region.
+  public var gatewayRelay: String? { self.gateway.map { RelayID.of(domain: self.domain, region: $0) } }
 }
 
 extension RelayStore {
   /// The ``RelayID`` of the relay that homes `user`, seen from the relay of
   /// `domain` (and `region`, when it is one): nil when that is this relay
   /// (or nobody registered the user in the domain).
-  package func relay(of user: UserAddress, domain: String, region: String?) async throws -> String? {
-    var relays = RelayMap(local: region.map { LocalRegion(domain: domain, name: $0) })
+  package func relay(of user: UserAddress, domain: String, region: LocalRegion?) async throws -> String? {
+    var relays = RelayMap(local: region)
     for needed in relays.needsHomes([user]) { relays.homes[needed] = try await self.home(of: needed)?.region }
     let relay = relays.relay(of: user)
-    return relay == RelayID.of(domain: domain, region: region) ? nil : relay
+    return relay == (region?.relay ?? domain) ? nil : relay
   }
 }

@@ -447,6 +447,27 @@ public nonisolated struct Relay_V1_VersionVectorEntry: Sendable {
 
   public var conversationID: String = String()
 
+  /// How far the caller holds the called relay's own messages (when `origins` is empty).
+  public var contiguousOriginSeq: UInt64 = 0
+
+  /// A caller that sees the called relay's domain as one relay, whose
+  /// gateway region answers for all its regions (docs/regions.md), names
+  /// instead how far it holds each origin of that domain; an origin it does
+  /// not name, it holds nothing of. At most 64.
+  public var origins: [Relay_V1_OriginPosition] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Relay_V1_OriginPosition: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var originRelay: String = String()
+
   public var contiguousOriginSeq: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1325,7 +1346,7 @@ nonisolated extension Relay_V1_LookupUserResponse: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Relay_V1_VersionVectorEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".VersionVectorEntry"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}contiguous_origin_seq\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}contiguous_origin_seq\0\u{1}origins\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1335,6 +1356,7 @@ nonisolated extension Relay_V1_VersionVectorEntry: SwiftProtobuf.Message, SwiftP
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.contiguousOriginSeq) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.origins) }()
       default: break
       }
     }
@@ -1347,11 +1369,50 @@ nonisolated extension Relay_V1_VersionVectorEntry: SwiftProtobuf.Message, SwiftP
     if self.contiguousOriginSeq != 0 {
       try visitor.visitSingularUInt64Field(value: self.contiguousOriginSeq, fieldNumber: 2)
     }
+    if !self.origins.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.origins, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Relay_V1_VersionVectorEntry, rhs: Relay_V1_VersionVectorEntry) -> Bool {
     if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.contiguousOriginSeq != rhs.contiguousOriginSeq {return false}
+    if lhs.origins != rhs.origins {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_OriginPosition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OriginPosition"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}origin_relay\0\u{3}contiguous_origin_seq\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.originRelay) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.contiguousOriginSeq) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.originRelay.isEmpty {
+      try visitor.visitSingularStringField(value: self.originRelay, fieldNumber: 1)
+    }
+    if self.contiguousOriginSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.contiguousOriginSeq, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_OriginPosition, rhs: Relay_V1_OriginPosition) -> Bool {
+    if lhs.originRelay != rhs.originRelay {return false}
     if lhs.contiguousOriginSeq != rhs.contiguousOriginSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

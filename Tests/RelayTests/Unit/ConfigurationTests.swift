@@ -106,7 +106,26 @@ struct ConfigurationTests {
         fingerprint: Fingerprint(bytes: Array(repeating: 3, count: 32)))
     ]
     let foreign = #expect(throws: RelayError.self) { try broken.validate(localDomain: "example.test", region: "eu") }
-    #expect(foreign?.message.hasPrefix("a region cannot peer with relays of other domains yet") == true)
+    #expect(foreign?.message.hasPrefix("only the domain's gateway region lists peers of other domains") == true)
+    broken.gateway = "us"
+    #expect(throws: RelayError.self, "peers on a region that is not the gateway") {
+      try broken.validate(localDomain: "example.test", region: "eu")
+    }
+    broken.gateway = "eu"
+    try broken.validate(localDomain: "example.test", region: "eu")
+    broken.gateway = "mars"
+    let unknown = #expect(throws: RelayError.self) { try broken.validate(localDomain: "example.test", region: "eu") }
+    #expect(unknown?.message == "federation.gateway 'mars' is neither this region nor one of federation.regions")
+    var gateway = config
+    gateway.federation.gateway = "eu"
+    #expect(gateway.isGateway && gateway.localRegion?.gatewayRelay == nil)
+    gateway.federation.gateway = "us"
+    #expect(!gateway.isGateway && gateway.localRegion?.gatewayRelay == "example.test#us")
+    gateway.region.name = nil
+    let alone = #expect(throws: RelayError.self) {
+      try gateway.federation.validate(localDomain: "example.test", region: nil)
+    }
+    #expect(alone?.message == "federation.gateway needs region.name: this relay's own region")
     let unnamed = #expect(throws: RelayError.self) {
       try config.federation.validate(localDomain: "example.test", region: nil)
     }
