@@ -8,7 +8,8 @@ internal import Wire
 /// A peer's `Replicate` batches (any configured peer can send them): decoded
 /// and applied to an embedded store through ``FederationRules``, as the
 /// relay applies them: once as from a peer of another domain, once as from
-/// another region of the store's own domain (docs/regions.md).
+/// another region of the store's own domain (docs/regions.md), and both
+/// again on the domain's gateway region, which passes events on.
 enum ReplicationTarget {
   static let target = FuzzTarget(
     name: "replication-batch", summary: "a peer's Replicate batches, through FederationRules and apply",
@@ -16,12 +17,17 @@ enum ReplicationTarget {
 
   static let rules = FederationRules(
     localDomain: FuzzStore.domain, maxEnvelopeBytes: 1024, maxCopies: 16, maxMembers: 16)
+  static let gatewayRules = FederationRules(
+    localDomain: FuzzStore.domain, maxEnvelopeBytes: 1024, maxCopies: 16, maxMembers: 16,
+    region: LocalRegion(domain: FuzzStore.domain, name: "eu", gateway: "eu"), isGateway: true)
 
   static func run(_ data: Data) {
     guard let batch = try? Relay_V1_ReplicationBatch(serializedBytes: data), batch.events.count <= 16 else { return }
     let fuzz = FuzzStore.shared
-    for peer in [FuzzStore.peer, "\(FuzzStore.domain)#us"] {
-      _ = blocking { try await fuzz.store.apply(batch.events, from: peer, rules: Self.rules) }
+    for rules in [Self.rules, Self.gatewayRules] {
+      for peer in [FuzzStore.peer, "\(FuzzStore.domain)#us"] {
+        _ = blocking { try await fuzz.store.apply(batch.events, from: peer, rules: rules) }
+      }
     }
   }
 

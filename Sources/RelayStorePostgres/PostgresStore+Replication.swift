@@ -8,7 +8,8 @@ extension PostgresStore {
     _ events: [Relay_V1_OutboxEvent], from peer: String, rules: FederationRules
   ) async throws -> ReplicationOutcome {
     let forwarding = GatewayForwarding(rules: rules, from: peer)
-    let localDomain = self.region == nil ? rules.localDomain : nil
+    // On a region, or from one, members of the domain may be homed in another region.
+    let localDomain = self.region == nil && RelayID.region(of: peer) == nil ? rules.localDomain : nil
     return try await self.transaction("applying a peer's events") { db in
       var outcome = ReplicationOutcome()
       for entry in events {
