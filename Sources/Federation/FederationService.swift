@@ -176,44 +176,6 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     return conversation
   }
 
-  package func signal(request: Relay_V1_SignalBatch, context: ServerContext) async throws -> Relay_V1_SignalAck {
-    let peer = try self.peer(of: context)
-    guard request.typing.count + request.presence.count + request.watch.count <= 1024 else {
-      throw RelayError(.resourceExhausted, "a signal batch carries at most 1024 items")
-    }
-    for typing in request.typing {
-      let user = try RequestValidation.user(typing.user, field: "typing.user")
-      guard user.domain == peer.domain else {
-        throw RelayError(.permissionDenied, "a peer may only signal typing of its own users")
-      }
-      let id = try RequestValidation.conversationID(typing.conversationID)
-      let conversation = try await self.store.conversation(id: id, viewer: user)
-      let audience = conversation.members.map(\.user).filter { $0.domain == self.configuration.domain }
-      self.presence.broadcastTyping(conversationID: id, user: user, typing: typing.typing, audience: audience)
-    }
-    for presence in request.presence {
-      let user = try RequestValidation.user(presence.user, field: "presence.user")
-      guard user.domain == peer.domain else {
-        throw RelayError(.permissionDenied, "a peer may only signal presence of its own users")
-      }
-      self.presence.deliver(presence)
-    }
-    var ack = Relay_V1_SignalAck()
-    if !request.watch.isEmpty {
-      var users = [UserAddress]()
-      for (index, text) in request.watch.enumerated() {
-        let user = try RequestValidation.user(text, field: "watch[\(index)]")
-        guard user.domain == self.configuration.domain else {
-          throw RelayError(.invalidArgument, "watch[\(index)] is not a user of this relay")
-        }
-        users.append(user)
-      }
-      try self.federator.addWatchers(peer.relay, of: users)
-      ack.current = self.presence.current(users)
-    }
-    return ack
-  }
-
   package func reconcile(
     request: Relay_V1_ReconcileRequest, context: ServerContext
   ) async throws -> Relay_V1_ReconcileResponse {
@@ -236,7 +198,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   /// On the gateway region: the relay `user` lives on when a look-up from
   /// `peer` crosses there (another domain asking for a user of another
   /// region, or a region asking for a user of another domain); nil otherwise.
-  private func passedOn(_ user: UserAddress, from peer: String) async throws -> String? {
+  func passedOn(_ user: UserAddress, from peer: String) async throws -> String? {
     guard let forwarding = GatewayForwarding(rules: self.rules, from: peer),
       let relay = try await self.store.relay(
         of: user, domain: self.configuration.domain, region: self.configuration.localRegion),

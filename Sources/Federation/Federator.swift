@@ -102,6 +102,9 @@ public final class Federator: Service, Sendable {
     }
   }
 
+  /// The other regions of this relay's domain, by relay id.
+  var siblings: [String] { self.state.withLock { $0.peers.filter { $0.region != nil }.map(\.relay) } }
+
   /// `peer`'s devices watch the presence of these local users (up to a bound per peer).
   func addWatchers(_ peer: String, of users: [UserAddress]) throws(RelayError) {
     try self.watched.withLock { (watched) throws(RelayError) in

@@ -131,5 +131,58 @@ extension FederationSuites {
         }
       }
     }
+
+    @Test(
+      "presence and typing: bob in us sees alice in eu and dave of other.test come online, type and leave; dave sees bob's, through the gateway"
+    )
+    func presenceAndTypingCrossRegionsAndTheGateway() async throws {
+      try await RegionMesh.with(otherDomain: true) { mesh in
+        let other = try #require(mesh.other)
+        let alice = try await Home.register("alice@example.test", "phone", on: mesh["eu"].relay)
+        let bob = try await Home.register("bob@example.test", "phone", on: mesh["us"].relay)
+        let dave = try await Home.register("dave@other.test", "phone", on: other.relay)
+        for (user, region) in [("alice", "eu"), ("bob", "us")] {
+          try await RegionDirectoryTests.waitForHome("\(user)@example.test", in: region, version: 1, on: mesh)
+        }
+        let withAlice = try await alice.open { try await $0.conversationID(for: "bob@example.test") }
+        let withDave = try await dave.open { try await $0.conversationID(for: "bob@example.test") }
+        try await bob.waitForConversation(withAlice)
+        try await bob.waitForConversation(withDave)
+
+        let seen = try await bob.collect(
+          during: { _, session in
+            session.subscribePresence(["alice@example.test", "dave@other.test"])
+            try await Task.sleep(for: .milliseconds(500))
+            try await alice.appearTyping(in: withAlice)
+            try await dave.appearTyping(in: withDave)
+          },
+          until: { events in
+            [("alice@example.test", withAlice), ("dave@other.test", withDave)].allSatisfy { user, chat in
+              events.contains(.typing(conversationID: chat, user: user, typing: true))
+                && Self.cameAndWent(user, in: events)
+            }
+          })
+        #expect(Self.cameAndWent("alice@example.test", in: seen) && Self.cameAndWent("dave@other.test", in: seen))
+
+        let daveSaw = try await dave.collect(
+          during: { _, session in
+            session.subscribePresence(["bob@example.test"])
+            try await Task.sleep(for: .milliseconds(500))
+            try await bob.appearTyping(in: withDave)
+          },
+          until: { events in
+            events.contains(.typing(conversationID: withDave, user: "bob@example.test", typing: true))
+              && Self.cameAndWent("bob@example.test", in: events)
+          })
+        #expect(Self.cameAndWent("bob@example.test", in: daveSaw))
+      }
+    }
+
+    /// `user` was seen online, then offline with a last-seen time.
+    static func cameAndWent(_ user: String, in events: [ClientEvent]) -> Bool {
+      guard let online = events.firstIndex(where: { if case .presence(user, true, _) = $0 { true } else { false } })
+      else { return false }
+      return events[online...].contains { if case .presence(user, false, let seen) = $0 { seen > 0 } else { false } }
+    }
   }
 }

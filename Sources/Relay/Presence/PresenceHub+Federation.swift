@@ -7,6 +7,7 @@ internal import Wire
 /// devices watch.
 extension PresenceHub: FederationPresence {
   func broadcastTyping(conversationID: String, user: UserAddress, typing: Bool, audience: [UserAddress]) {
-    self.broadcastTyping(.init(conversationID: conversationID, user: user), typing: typing, audience: audience)
+    // Only to the sessions here: the relay it came from told every other one that needs it.
+    self.pushTyping(.init(conversationID: conversationID, user: user), typing: typing, audience: audience)
   }
 }

@@ -127,16 +127,22 @@ final class PresenceHub: PresenceTracker {
     return presence.expired
   }
 
-  /// Writes a typing change to the live sessions of its audience here (never
-  /// the typist's own), and passes it on to the peers that home the rest.
+  /// A typing change made here: written to the live sessions of its
+  /// audience here, and passed on to the relays that home the rest.
   func broadcastTyping(_ key: TypingStateMachine.Key, typing: Bool, audience: [UserAddress]) {
+    self.pushTyping(key, typing: typing, audience: audience)
+    self.federation?.typingChanged(
+      conversationID: key.conversationID, user: key.user, typing: typing, audience: audience)
+  }
+
+  /// Writes a typing change to the live sessions of its audience here (never
+  /// the typist's own): for one made here, or told by another node or relay.
+  func pushTyping(_ key: TypingStateMachine.Key, typing: Bool, audience: [UserAddress]) {
     var frame = Relay_V1_ServerFrame()
     frame.typing.conversationID = key.conversationID
     frame.typing.user = key.user.description
     frame.typing.typing = typing
     for session in self.sessions.sessions(of: audience.filter { $0 != key.user }) { session.push(frame) }
-    self.federation?.typingChanged(
-      conversationID: key.conversationID, user: key.user, typing: typing, audience: audience)
   }
 
   /// A user's presence changed on this node: on a region node the region

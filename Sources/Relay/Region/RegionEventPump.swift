@@ -39,7 +39,7 @@ struct RegionEventPump: Service {
       case .typing(let node, let conversationID, let user, let typing, let audience):
         // This node told its own sessions when it happened.
         guard node != self.link.nodeID else { continue }
-        self.presence.broadcastTyping(
+        self.presence.pushTyping(
           .init(conversationID: conversationID, user: user), typing: typing, audience: audience)
       }
     }

@@ -166,11 +166,14 @@ extension ClientService {
         throw RelayError(.permissionDenied, "presence.users[\(index)] shares no conversation with the caller")
       }
     }
-    let remote = users.filter { $0.domain != self.configuration.domain }
-    self.presence.subscribe(session, to: users.filter { $0.domain == self.configuration.domain }, snapshot: true)
+    var remote = [UserAddress: String]()
+    for user in users {
+      if let relay = try await self.regions.relay(of: user, store: self.store) { remote[user] = relay }
+    }
+    self.presence.subscribe(session, to: users.filter { remote[$0] == nil }, snapshot: true)
     guard !remote.isEmpty, let federator = self.federator else { return }
-    // A remote user's relay knows its presence: it answers now and pushes the changes.
-    self.presence.subscribe(session, to: remote, snapshot: false)
+    // A remote user's relay (or home region) knows its presence: it answers now and pushes the changes.
+    self.presence.subscribe(session, to: Array(remote.keys), snapshot: false)
     for presence in await federator.watch(remote) {
       var frame = Relay_V1_ServerFrame()
       frame.presence = presence
