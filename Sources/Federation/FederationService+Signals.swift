@@ -11,13 +11,10 @@ extension FederationService {
     guard request.typing.count + request.presence.count + request.watch.count <= 1024 else {
       throw RelayError(.resourceExhausted, "a signal batch carries at most 1024 items")
     }
-    let rules = self.rules
-    let forwarding = GatewayForwarding(rules: rules, from: peer.relay)
+    let forwarding = GatewayForwarding(rules: self.rules, from: peer.relay)
     for typing in request.typing {
       let user = try RequestValidation.user(typing.user, field: "typing.user")
-      guard rules.speaks(peer.relay, for: user) else {
-        throw RelayError(.permissionDenied, "a peer may only signal typing of its own users")
-      }
+      try await self.checkSpeaks(peer.relay, for: user, "a peer may only signal typing of its own users")
       let id = try RequestValidation.conversationID(typing.conversationID)
       let members = try await self.store.conversation(id: id, viewer: user).members.map(\.user)
       let audience = members.filter { $0.domain == self.configuration.domain }
@@ -26,9 +23,7 @@ extension FederationService {
     }
     for presence in request.presence {
       let user = try RequestValidation.user(presence.user, field: "presence.user")
-      guard rules.speaks(peer.relay, for: user) else {
-        throw RelayError(.permissionDenied, "a peer may only signal presence of its own users")
-      }
+      try await self.checkSpeaks(peer.relay, for: user, "a peer may only signal presence of its own users")
       self.presence.deliver(presence)
     }
     var ack = Relay_V1_SignalAck()

@@ -145,9 +145,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   ) async throws -> Relay_V1_Conversation {
     let peer = try self.peer(of: context)
     let actor = try RequestValidation.user(request.actor, field: "actor")
-    guard self.rules.speaks(peer.relay, for: actor) else {
-      throw RelayError(.permissionDenied, "a peer may only change members on behalf of its own users")
-    }
+    try await self.checkSpeaks(peer.relay, for: actor, "a peer may only change members on behalf of its own users")
     let id = try RequestValidation.conversationID(request.conversationID)
     guard request.add.users.count <= self.configuration.limits.maxGroupMembers else {
       throw RelayError(
@@ -205,5 +203,14 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
       forwarding.crosses(to: relay)
     else { return nil }
     return relay
+  }
+
+  /// Throws `permissionDenied` with `refusal` unless `peer` speaks for `user`
+  /// (``FederationRules/speaks(_:for:)``); another region of this domain only
+  /// for a user its directory homes there.
+  func checkSpeaks(_ peer: String, for user: UserAddress, _ refusal: String) async throws {
+    guard self.rules.speaks(peer, for: user) else { throw RelayError(.permissionDenied, refusal) }
+    guard RelayID.region(of: peer) != nil, user.domain == self.configuration.domain else { return }
+    try FederationRules.checkHomed(user, in: peer, home: try await self.store.home(of: user))
   }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import GRPCCore
+import RelaySDK
+import SwiftProtobuf
 import TLSIdentity
 import Testing
 import Wire
@@ -73,6 +75,54 @@ extension FederationSuites {
         }
         Self.expectRedirect(error, to: "eu", from: "us", mesh: mesh, user: "carol@example.test")
         _ = try await mesh.client(inEU, "eu") { try await $0.uploadPrekeys(.init()) }
+      }
+    }
+
+    @Test(
+      "another region may not change members, type or announce presence for a user homed elsewhere: PERMISSION_DENIED"
+    )
+    func regionsSpeakOnlyForTheirUsers() async throws {
+      try await RegionMesh.with { mesh in
+        let alice = try await Home.register("alice@example.test", "phone", on: mesh["eu"].relay)
+        _ = try await Home.register("bob@example.test", "phone", on: mesh["eu"].relay)
+        try await Self.waitForHome("alice@example.test", in: "eu", version: 1, on: mesh)
+        let group = try await alice.open { try await $0.createGroup(name: "eu's", members: ["bob@example.test"]).id }
+        // us, with its own key, speaking for alice (homed in eu) to eu.
+        let asUS = mesh["us"].asClient
+        let refusals = try await asUS.withConnection(
+          port: mesh["eu"].relay.port, relayCertificatePEM: mesh["eu"].certificatePEM
+        ) { connection in
+          let federation = FederationClient(wrapping: connection)
+          var errors = [RPCError]()
+          do {
+            _ = try await federation.changeMembers(
+              .with {
+                $0.conversationID = group
+                $0.actor = "alice@example.test"
+                $0.leave = .init()
+              })
+          } catch let error as RPCError { errors.append(error) }
+          for batch in [
+            Relay_V1_SignalBatch.with {
+              $0.typing = [
+                .with {
+                  $0.conversationID = group
+                  $0.user = "alice@example.test"
+                  $0.typing = true
+                }
+              ]
+            },
+            Relay_V1_SignalBatch.with { $0.presence = [.with { $0.user = "alice@example.test" }] },
+          ] {
+            do { _ = try await federation.signal(batch) } catch let error as RPCError { errors.append(error) }
+          }
+          return errors
+        }
+        #expect(refusals.map(\.code) == [.permissionDenied, .permissionDenied, .permissionDenied])
+        #expect(
+          refusals.map(\.message) == Array(repeating: "a region may only speak for the users homed in it", count: 3))
+        let members = try await alice.open { try await $0.conversation(group).members.map(\.user) }
+        #expect(members.contains("alice@example.test"), "alice is still in her group")
       }
     }
 
