@@ -33,20 +33,39 @@ package final class AttachmentFetcher: Sendable {
     self.wallClock = wallClock
   }
 
-  /// This relay's complete copy of `id` (whose domain is a peer's).
-  package func copy(of id: AttachmentID) async throws -> AttachmentRecord {
-    guard let link = self.federator.link(id.domain) else {
+  /// This relay's complete copy of `id`, fetched from the relays that may
+  /// hold it (``sources(of:localDomain:)``), in turn: the next one is asked
+  /// when one has no such attachment or cannot be reached.
+  package func copy(of id: AttachmentID, from relays: [String]) async throws -> AttachmentRecord {
+    if let record = try await self.store.attachment(id, nowMs: self.wallClock()), record.isComplete { return record }
+    let links = relays.compactMap { relay in self.federator.link(relay).map { (relay, $0) } }
+    guard !links.isEmpty else {
       throw RelayError(.notFound, "no peer relay is configured for the domain \(id.domain)")
     }
-    if let record = try await self.store.attachment(id, nowMs: self.wallClock()), record.isComplete { return record }
     return try await self.flights.serially(id) {
       // The fetch this one waited for may have made it.
-      let existing = try await self.store.attachment(id, nowMs: self.wallClock())
+      var existing = try await self.store.attachment(id, nowMs: self.wallClock())
       if let existing, existing.isComplete { return existing }
       try self.admit()
       defer { self.fetching.withLock { $0 -= 1 } }
-      return try await self.fetch(id, continuing: existing, from: link)
+      var failure = RelayError(.notFound, "no such attachment (or it expired)")
+      for (relay, link) in links {
+        do {
+          return try await self.fetch(id, continuing: existing, from: link, named: relay)
+        } catch let error as RelayError where error.code == .notFound || error.code == .unavailable {
+          if error.code == .unavailable || failure.code == .notFound { failure = error }
+          existing = try await self.store.attachment(id, nowMs: self.wallClock())
+        }
+      }
+      throw failure
     }
+  }
+
+  /// Where an attachment of `id.domain` may be: its domain's relay; for an
+  /// id of this relay's own domain on a region, the domain's other regions
+  /// (docs/regions.md): a region asks each in turn.
+  package func sources(of id: AttachmentID, localDomain: String) -> [String] {
+    id.domain == localDomain ? self.federator.siblings : [id.domain]
   }
 
   private func admit() throws(RelayError) {
@@ -64,7 +83,7 @@ package final class AttachmentFetcher: Sendable {
   }
 
   private func fetch(
-    _ id: AttachmentID, continuing existing: AttachmentRecord?, from link: PeerLink
+    _ id: AttachmentID, continuing existing: AttachmentRecord?, from link: PeerLink, named relay: String
   ) async throws -> AttachmentRecord {
     let start = AttachmentCopy(
       id: id, existing: existing, maxBytes: self.limits.maxBytes, lifetimeMs: self.limits.lifetime.milliseconds,
@@ -86,17 +105,17 @@ package final class AttachmentFetcher: Sendable {
         return copy.record
       }
     } catch let error as RPCError {
-      throw RelayError(calling: id.domain, failed: error, notFound: "no such attachment (or it expired)")
+      throw RelayError(calling: relay, failed: error, notFound: "no such attachment (or it expired)")
     } catch let error as RelayError where error.code == .resourceExhausted || error.code == .notFound {
       throw error
     } catch let error as RelayError {
       // A chunk this relay refused: a node of the region fetching it too, or a peer's bad stream.
       if let record = try await self.store.attachment(id, nowMs: self.wallClock()), record.isComplete { return record }
       throw RelayError(
-        .unavailable, "the attachment's copy from \(id.domain) could not be completed (\(error.message)); try again",
+        .unavailable, "the attachment's copy from \(relay) could not be completed (\(error.message)); try again",
         cause: error)
     }
     if let fetched, fetched.isComplete { return fetched }
-    throw RelayError(.unavailable, "the relay of \(id.domain) ended the attachment before its end; try again")
+    throw RelayError(.unavailable, "the relay \(relay) ended the attachment before its end; try again")
   }
 }

@@ -5,19 +5,36 @@ package import Wire
 extension FederationService {
   /// A peer fetching an attachment of this relay for one of its devices:
   /// only originals stored here (the id's domain is this relay's), in chunks
-  /// of at most 1 MiB, whatever this relay's chunk limit for devices.
+  /// of at most 1 MiB, whatever this relay's chunk limit for devices. The
+  /// gateway region (docs/regions.md) also serves another domain what was
+  /// uploaded in another region, and a region what another domain stores,
+  /// each from its own copy.
   package func fetchAttachment(
     request: Relay_V1_DownloadRequest, response: RPCWriter<Relay_V1_DownloadChunk>, context: ServerContext
   ) async throws {
-    _ = try self.peer(of: context)
+    let peer = try self.peer(of: context)
     let id = try AttachmentID(wire: request.attachmentID)
-    guard id.domain == self.configuration.domain else {
+    let offset = try Int64(wire: request.offset, field: "offset")
+    let forwarding = GatewayForwarding(rules: self.rules, from: peer.relay)
+    let record: AttachmentRecord
+    let found = try await self.store.attachment(id, nowMs: HybridLogicalClock.systemMilliseconds())
+    if id.domain == self.configuration.domain {
+      if let found, found.isOriginal {
+        record = found
+      } else if let forwarding, let fetcher = self.attachmentFetcher,
+        case let regions = self.federator.siblings.filter(forwarding.crosses(to:)), !regions.isEmpty
+      {
+        // Another domain asking the gateway: a region of the domain may hold it.
+        record = try await fetcher.copy(of: id, from: regions)
+      } else {
+        throw RelayError(.notFound, "no such attachment (or it expired)")
+      }
+    } else if let forwarding, let fetcher = self.attachmentFetcher, forwarding.crosses(to: id.domain) {
+      // A region asking the gateway for another domain's.
+      record = try await fetcher.copy(of: id, from: [id.domain])
+    } else {
       throw RelayError(
         .invalidArgument, "attachment_id must name an attachment of this relay (domain \(self.configuration.domain))")
-    }
-    let offset = try Int64(wire: request.offset, field: "offset")
-    guard let record = try await self.store.attachment(id, nowMs: HybridLogicalClock.systemMilliseconds()) else {
-      throw RelayError(.notFound, "no such attachment (or it expired)")
     }
     let chunkBytes = min(self.configuration.attachments.maxChunkBytes, Self.maxFetchChunkBytes)
     try await self.store.download(record, from: offset, chunkBytes: chunkBytes) { try await response.write($0) }

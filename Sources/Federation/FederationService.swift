@@ -20,6 +20,8 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
   /// Observes every applied message's time, so replies made here sort after what they answer.
   let clock: HybridLogicalClock
   let logger: Logger
+  /// On the gateway region: copies of attachments it serves across domains.
+  package var attachmentFetcher: AttachmentFetcher? = nil
   private let batchLimiter: RateLimiter<String>
   /// One warning a minute per refused key: a stranger can call as often as it likes.
   private let refusals = LogThrottle()

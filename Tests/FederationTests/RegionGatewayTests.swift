@@ -178,6 +178,45 @@ extension FederationSuites {
       }
     }
 
+    @Test(
+      "attachments: uploaded in eu, in us and on other.test, each recipient downloads it through its own relay (from another region, through the gateway, either way)"
+    )
+    func attachmentsCrossRegionsAndTheGateway() async throws {
+      try await RegionMesh.with(otherDomain: true) { mesh in
+        let other = try #require(mesh.other)
+        let alice = try await Home.register("alice@example.test", "phone", on: mesh["eu"].relay)
+        let bob = try await Home.register("bob@example.test", "phone", on: mesh["us"].relay)
+        let dave = try await Home.register("dave@other.test", "phone", on: other.relay)
+        for (user, region) in [("alice", "eu"), ("bob", "us")] {
+          try await RegionDirectoryTests.waitForHome("\(user)@example.test", in: region, version: 1, on: mesh)
+        }
+        let file = { (owner: String) in Data((0 ..< 300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ owner.count) })
+        }
+        // Each uploads at home and sends the reference to the two others.
+        var sent = [String: AttachmentReference]()
+        for (home, name, to) in [
+          (alice, "alice", ["bob@example.test", "dave@other.test"]),
+          (bob, "bob", ["alice@example.test", "dave@other.test"]),
+          (dave, "dave", ["alice@example.test", "bob@example.test"]),
+        ] {
+          sent[name] = try await home.open { device in
+            let reference = try await device.uploadAttachment(file(name), contentType: "a/b", fileName: name)
+            for user in to { _ = try await device.send(reference, to: try await device.conversationID(for: user)) }
+            return reference
+          }
+        }
+        for (home, from) in [(alice, ["bob", "dave"]), (bob, ["alice", "dave"]), (dave, ["alice", "bob"])] {
+          let messages = try await home.collect { $0.messages.count >= 2 }.messages
+          for name in from {
+            let reference = try #require(sent[name])
+            #expect(messages.contains { $0.attachment == reference }, "\(home.address) got \(name)'s reference")
+            let bytes = try await home.open { try await $0.downloadAttachment(reference) }
+            #expect(bytes == file(name), "\(home.address) downloads \(name)'s attachment")
+          }
+        }
+      }
+    }
+
     /// `user` was seen online, then offline with a last-seen time.
     static func cameAndWent(_ user: String, in events: [ClientEvent]) -> Bool {
       guard let online = events.firstIndex(where: { if case .presence(user, true, _) = $0 { true } else { false } })

@@ -97,10 +97,11 @@ public final class RelayNode: Service {
       SizeLimitedClientService(service: client, maxBytes: configuration.limits.maxFrameBytes), health,
     ]
     if let federator, let federationStore = store as? any FederationStore {
-      services.append(
-        FederationService(
-          configuration: configuration, store: federationStore, federator: federator, delivery: dispatcher,
-          presence: presence, metrics: metrics.federation, clock: clock, logger: logger))
+      var federation = FederationService(
+        configuration: configuration, store: federationStore, federator: federator, delivery: dispatcher,
+        presence: presence, metrics: metrics.federation, clock: clock, logger: logger)
+      federation.attachmentFetcher = client.attachmentFetcher
+      services.append(federation)
     }
     self.configuration = configuration
     self.fingerprint = certificate.fingerprint

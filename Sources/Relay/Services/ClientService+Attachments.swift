@@ -74,16 +74,17 @@ extension ClientService {
     let id = try AttachmentID(wire: request.attachmentID)
     let offset = try Int64(wire: request.offset, field: "offset")
     let record: AttachmentRecord
-    if id.domain == self.configuration.domain {
-      guard let found = try await self.store.attachment(id, nowMs: self.wallClock()) else {
-        throw RelayError(.notFound, "no such attachment (or it expired)")
-      }
+    let found = try await self.store.attachment(id, nowMs: self.wallClock())
+    if let found, found.isOriginal || found.isComplete {
       record = found
+    } else if id.domain == self.configuration.domain && self.configuration.federation.regions.isEmpty {
+      throw RelayError(.notFound, "no such attachment (or it expired)")
     } else {
+      // Another relay's, or on a region one uploaded in another region of the domain.
       guard let fetcher = self.attachmentFetcher else {
         throw RelayError(.notFound, "no peer relay is configured for the domain \(id.domain)")
       }
-      record = try await fetcher.copy(of: id)
+      record = try await fetcher.copy(of: id, from: fetcher.sources(of: id, localDomain: self.configuration.domain))
     }
     try await self.store.download(record, from: offset, chunkBytes: self.attachmentLimits.maxChunkBytes) {
       try await response.write($0)

@@ -23,6 +23,9 @@ public struct AttachmentRecord: Sendable, Hashable {
     self.expiresAtMs = expiresAtMs
   }
 
+  /// Uploaded here, not a copy of another relay's.
+  public var isOriginal: Bool { self.uploader != nil }
+
   /// Every byte is stored: it may be downloaded.
   public var isComplete: Bool { self.committed == self.size }
 
