@@ -19,13 +19,34 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
     public static let invalidArgument = Code("invalidArgument")
     /// The local database failed.
     public static let storage = Code("storage")
+    /// The user is homed in another region of its domain (docs/regions.md):
+    /// ``ClientError/home`` says where; register there, or ``RelayDevice/follow(_:home:)``.
+    public static let homedElsewhere = Code("homedElsewhere")
 
     public var description: String { self.name }
+  }
+
+  /// Where the user's home region listens, as the region that answered
+  /// vouches for it (the `relay-home-*` trailers).
+  public struct Home: Sendable, Hashable {
+    public var region: String
+    /// `HOST:PORT`.
+    public var address: String
+    /// The home region's key fingerprint (hex): pin it there.
+    public var fingerprint: String
+
+    public init(region: String, address: String, fingerprint: String) {
+      self.region = region
+      self.address = address
+      self.fingerprint = fingerprint
+    }
   }
 
   public var code: Code
   public var message: String
   public var cause: (any Error)?
+  /// Set with ``Code/homedElsewhere``.
+  public var home: Home?
 
   public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
     self.code = code

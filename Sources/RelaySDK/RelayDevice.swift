@@ -122,6 +122,11 @@ public struct RelayDevice: Sendable {
     } catch let error as ClientError {
       throw error
     } catch let error as RPCError {
+      if let home = ClientError.Home(redirect: error) {
+        var redirect = ClientError(.homedElsewhere, "\(what): \(error.message)", cause: error)
+        redirect.home = home
+        throw redirect
+      }
       let detail = error.cause.map { " (\($0))" } ?? ""
       throw ClientError(.relayRefused, "\(what): \(error.code): \(error.message)\(detail)")
     } catch {

@@ -143,6 +143,54 @@ extension FederationSuites {
       let metadata = error?.metadata ?? [:]
       #expect(Array(metadata[stringValues: "relay-home-region"]) == [home])
       #expect(Array(metadata[stringValues: "relay-home-address"]) == [mesh.address(of: home, from: region)])
+      #expect(Array(metadata[stringValues: "relay-home-fingerprint"]) == [mesh[home].fingerprint.description])
+    }
+
+    @Test(
+      "the SDK: a registration in another region than the user's home, and a device whose relay is another region, get homedElsewhere with the home; the SDK follows it, pinning the key the region vouched for"
+    )
+    func sdkFollowsTheRedirect() async throws {
+      try await RegionMesh.with { mesh in
+        let alice = try await Home.register("alice@example.test", "phone", on: mesh["eu"].relay)
+        try await Self.waitForHome("alice@example.test", in: "eu", version: 1, on: mesh)
+        let expected = ClientError.Home(
+          region: "eu", address: mesh.address(of: "eu", from: "us"), fingerprint: mesh["eu"].fingerprint.description)
+
+        // A new device registering in us is told where alice's home is, and registers there.
+        let laptop = makeTemporaryDirectory() + "/laptop"
+        let refused = await #expect(throws: ClientError.self) {
+          _ = try await RelayDevice.register(
+            home: laptop + "-us", user: "alice@example.test", deviceID: "laptop", server: mesh["us"].relay.server)
+        }
+        #expect(refused?.code == .homedElsewhere && refused?.home == expected)
+        let link = try await alice.open { try await $0.linkCode().code }
+        _ = try await RelayDevice.register(
+          home: laptop, user: "alice@example.test", deviceID: "laptop", server: expected.address,
+          serverFingerprint: expected.fingerprint, link: link)
+
+        // alice's phone, pointed at us, is redirected; it follows, and works in eu.
+        let us = ClientError.Home(
+          region: "us", address: "127.0.0.1:\(mesh["us"].relay.port)", fingerprint: mesh["us"].fingerprint.description)
+        try await RelayDevice.follow(us, home: alice.path)
+        var redirect: ClientError?
+        try await ChildProcess.waitUntil("us redirects alice's phone", seconds: 60) {
+          do { _ = try await alice.open { try await $0.conversations() } } catch let error as ClientError {
+            redirect = error
+          }
+          return redirect?.code == .homedElsewhere
+        }
+        let home = try #require(redirect?.home)
+        #expect(home == expected)
+        // A fingerprint the region did not vouch for is refused.
+        var forged = home
+        forged.fingerprint = mesh["ap"].fingerprint.description
+        let untrusted = await #expect(throws: ClientError.self) {
+          try await RelayDevice.follow(forged, home: alice.path)
+        }
+        #expect(untrusted?.code == .untrustedRelay)
+        try await RelayDevice.follow(home, home: alice.path)
+        _ = try await alice.open { try await $0.conversations() }
+      }
     }
   }
 }

@@ -3,11 +3,11 @@
 test is region `eu` of its domain, with region `us` configured (this script
 holds us's certificate and key). As `us`, it replicates a home claim for a
 new user; then, as a new device, it registers that user in `eu` and checks
-the redirect a client sees: FAILED_PRECONDITION with the `relay-home-region`
-and `relay-home-address` trailers.
+the redirect a client sees: FAILED_PRECONDITION with the `relay-home-region`,
+`relay-home-address` and `relay-home-fingerprint` trailers.
 
 Usage: region_redirect.py --port P --relay-cert PEM --work DIR --root REPO
-  --domain D --sibling-cert PEM --sibling-key PEM --sibling-address HOST:PORT
+  --domain D --sibling-cert PEM --sibling-key PEM --sibling-address HOST:PORT --sibling-fingerprint HEX
 Exit 0 and a last line "REGION REDIRECT OK" on success.
 """
 import argparse
@@ -28,7 +28,8 @@ def channel(grpc, args, cert_pem, key_pem):
 
 def main():
     parser = argparse.ArgumentParser()
-    for name in ["port", "relay-cert", "work", "root", "domain", "sibling-cert", "sibling-key", "sibling-address"]:
+    names = ["port", "relay-cert", "work", "root", "domain", "sibling-cert", "sibling-key", "sibling-address"]
+    for name in names + ["sibling-fingerprint"]:
         parser.add_argument(f"--{name}", required=True)
     args = parser.parse_args()
     generate_stubs(os.path.abspath(args.root), args.work, federation=True)
@@ -61,7 +62,11 @@ def main():
             raise SystemExit("Register of a user homed in another region succeeded")
         except grpc.RpcError as error:
             trailers = dict(error.trailing_metadata() or ())
-            expected = {"relay-home-region": "us", "relay-home-address": args.sibling_address}
+            expected = {
+                "relay-home-region": "us",
+                "relay-home-address": args.sibling_address,
+                "relay-home-fingerprint": args.sibling_fingerprint,
+            }
             if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
                 raise SystemExit(f"expected FAILED_PRECONDITION, got {error.code()}: {error.details()}")
             if error.details() != f"{user} is homed in region us: connect there":

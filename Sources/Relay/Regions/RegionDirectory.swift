@@ -1,4 +1,5 @@
 internal import RelayCore
+internal import TLSIdentity
 internal import Wire
 
 /// This relay's view of its domain's regions (docs/regions.md): its own
@@ -12,6 +13,8 @@ struct RegionDirectory: Sendable {
   let local: LocalRegion?
   /// The other regions of the domain, by name: `host:port`.
   let addresses: [String: String]
+  /// The other regions' key fingerprints, by name.
+  let fingerprints: [String: String]
 
   init(_ configuration: RelayConfiguration) {
     self.domain = configuration.domain
@@ -19,6 +22,9 @@ struct RegionDirectory: Sendable {
     self.local = configuration.localRegion
     self.addresses = Dictionary(
       configuration.federation.regions.map { ($0.name, "\($0.address.host):\($0.address.port)") },
+      uniquingKeysWith: { first, _ in first })
+    self.fingerprints = Dictionary(
+      configuration.federation.regions.map { ($0.name, $0.fingerprint.description) },
       uniquingKeysWith: { first, _ in first })
   }
 
@@ -48,6 +54,7 @@ struct RegionDirectory: Sendable {
     guard var home = error.home else { return error }
     var located = error
     home.address = self.addresses[home.region]
+    home.fingerprint = self.fingerprints[home.region]
     located.home = home
     return located
   }

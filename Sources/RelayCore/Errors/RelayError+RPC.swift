@@ -33,6 +33,7 @@ extension RelayError: RPCErrorConvertible {
       var metadata = Metadata()
       metadata.addString(home.region, forKey: "relay-home-region")
       if let address = home.address { metadata.addString(address, forKey: "relay-home-address") }
+      if let fingerprint = home.fingerprint { metadata.addString(fingerprint, forKey: "relay-home-fingerprint") }
       return metadata
     }
     guard let mismatch = self.deviceMismatch else { return [:] }

@@ -36,12 +36,15 @@ public struct RelayError: Error, Sendable, CustomStringConvertible {
   }
 
   /// Where a user of this domain is homed when it is another region
-  /// (docs/regions.md): sent as the `relay-home-region` and
-  /// `relay-home-address` trailers so a client reconnects there.
+  /// (docs/regions.md): sent as the `relay-home-region`,
+  /// `relay-home-address` and `relay-home-fingerprint` trailers so a client
+  /// reconnects there, pinning the key this relay vouches for.
   public struct Home: Sendable, Hashable {
     public var region: String
     /// `host:port` of the region's listener; nil when this relay does not know it.
     public var address: String?
+    /// The region's key fingerprint (64 hex digits), as this relay's config lists it.
+    public var fingerprint: String?
   }
 
   public var code: Code

@@ -48,6 +48,15 @@ extension DeviceDatabase {
     }
   }
 
+  /// Another relay for this device: its home region after a redirect (``RelayDevice/follow(_:home:)``).
+  func setRelay(_ relay: RelayEndpoint) throws(ClientError) {
+    try self.write("the relay") { db in
+      try db.execute(
+        sql: "UPDATE device SET relay_host = ?, relay_port = ?, relay_certificate_pem = ?",
+        arguments: [relay.host, relay.port, relay.certificatePEM])
+    }
+  }
+
   func markRegistered() throws(ClientError) {
     try self.write("the registration") { db in try db.execute(sql: "UPDATE device SET registered = 1") }
   }

@@ -114,7 +114,8 @@ struct RegionRedirectInteropTests {
         [
           packageRoot + "/Tests/Interop/region_redirect.py", "--port", "\(relay.port)", "--relay-cert", paths.relay,
           "--work", work, "--root", packageRoot, "--domain", "localhost", "--sibling-cert", paths.cert,
-          "--sibling-key", paths.key, "--sibling-address", "127.0.0.1:\(siblingPort)",
+          "--sibling-key", paths.key, "--sibling-address", "127.0.0.1:\(siblingPort)", "--sibling-fingerprint",
+          sibling.fingerprint.description,
         ])
       print(result.output)
       #expect(result.status == 0, "\(result.output)")
