@@ -16,6 +16,8 @@ package struct FederationMetrics: Sendable {
   /// and home claims that changed a user's home region in this directory.
   package let routedCalls: Counter
   package let rehomed: Counter
+  /// On the gateway region: events passed on between the domain and other domains.
+  package let gatewayForwarded: Counter
 
   package init(factory: any MetricsFactory) {
     self.applied = Counter(label: "relay_federation_events_applied_total", factory: factory)
@@ -25,5 +27,6 @@ package struct FederationMetrics: Sendable {
     self.attachmentBytesFetched = Counter(label: "relay_federation_attachment_fetched_bytes_total", factory: factory)
     self.routedCalls = Counter(label: "relay_region_routed_calls_total", factory: factory)
     self.rehomed = Counter(label: "relay_region_rehomed_users_total", factory: factory)
+    self.gatewayForwarded = Counter(label: "relay_region_gateway_forwarded_events_total", factory: factory)
   }
 }

@@ -96,6 +96,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
         if case .message(let message)? = event.event.event { self.clock.observe(message.hlc) }
       }
       self.delivery.committed(outcome.doorbells)
+      if outcome.forwarded > 0 { self.metrics.gatewayForwarded.increment(by: outcome.forwarded) }
       if !outcome.rehomed.isEmpty {
         self.metrics.rehomed.increment(by: outcome.rehomed.count)
         self.delivery.rehomed(outcome.rehomed)

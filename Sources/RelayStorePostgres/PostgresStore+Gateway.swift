@@ -5,16 +5,18 @@ internal import Wire
 /// The gateway region passing other domains' events on (docs/regions.md, "Other domains").
 extension PostgresStore {
   /// Queues what ``GatewayForwarding`` passes on for `event`, in the
-  /// applying transaction; false when the gateway does not apply it itself.
+  /// applying transaction: how many events it queued, and whether the
+  /// gateway applies `event` itself too.
   static func forward(
     _ event: PeerEvent, wire: Relay_V1_FederationEvent, _ forwarding: GatewayForwarding, _ db: PostgresConnection
-  ) async throws -> Bool {
+  ) async throws -> (queued: Int, appliesHere: Bool) {
     let audience = try await Self.users(GatewayForwarding.audience(of: event), db)
     let relays = try await Self.relays(forwarding.local, for: audience, db)
-    for (relay, forwarded) in forwarding.forwards(event, wire: wire, audience: audience, relays: relays) {
+    let forwards = forwarding.forwards(event, wire: wire, audience: audience, relays: relays)
+    for (relay, forwarded) in forwards {
       try await Self.enqueue(forwarded, for: relay, db)
     }
-    return forwarding.appliesHere(event, relays: relays)
+    return (forwards.count, forwarding.appliesHere(event, relays: relays))
   }
 
   private static func users(

@@ -16,9 +16,14 @@ extension PostgresStore {
         // Each event in a savepoint: a refused one writes nothing and the batch goes on.
         try await db.run("SAVEPOINT event")
         var result: ReplicationOutcome.EventResult
+        var forwarded = 0
         do {
           let event = try rules.check(entry.event, from: peer)
-          if let forwarding, try await !Self.forward(event, wire: entry.event, forwarding, db) {
+          var appliesHere = true
+          if let forwarding {
+            (forwarded, appliesHere) = try await Self.forward(event, wire: entry.event, forwarding, db)
+          }
+          if !appliesHere {
             result = .applied([])
           } else {
             result = try await Self.applyOne(event, from: peer, localDomain: localDomain, db)
@@ -30,7 +35,7 @@ extension PostgresStore {
         case .applied, .rehomed: try await db.run("RELEASE SAVEPOINT event")
         case .deferred, .rejected: try await db.run("ROLLBACK TO SAVEPOINT event")
         }
-        guard outcome.record(entry.id, result) else { break }
+        guard outcome.record(entry.id, result, forwarded: forwarded) else { break }
       }
       return outcome
     }

@@ -15,10 +15,13 @@ extension SQLiteStore {
       for entry in events {
         // Each event in a savepoint: a refused one writes nothing and the batch goes on.
         var result = ReplicationOutcome.EventResult.deferred
+        var forwarded = 0
         do {
           try db.inSavepoint {
             let event = try rules.check(entry.event, from: peer)
-            if let forwarding, try !Self.forward(event, wire: entry.event, forwarding, db) {
+            let forward = try forwarding.map { try Self.forward(event, wire: entry.event, $0, db) }
+            forwarded = forward?.queued ?? 0
+            if forward?.appliesHere == false {
               result = .applied([])
             } else {
               result = try Self.applyOne(event, from: peer, localDomain: localDomain, db)
@@ -31,7 +34,7 @@ extension SQLiteStore {
         } catch let error as RelayError {
           result = .rejected(error)
         }
-        guard outcome.record(entry.id, result) else { break }
+        guard outcome.record(entry.id, result, forwarded: forwarded) else { break }
       }
       return outcome
     }

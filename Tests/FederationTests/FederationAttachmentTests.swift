@@ -122,9 +122,7 @@ extension FederationSuites {
 
     /// How many attachments `member` fetched from its peers (its metrics).
     static func fetches(of member: RelayMesh.Member) async throws -> Int {
-      let metrics = try await httpGet(port: member.adminPort, path: "/metrics").body
-      let line = metrics.split(separator: "\n").first { $0.hasPrefix("relay_federation_attachment_fetches_total") }
-      return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
+      try await member.counter("relay_federation_attachment_fetches_total")
     }
   }
 }

@@ -76,6 +76,9 @@ extension FederationSuites {
         for name in RegionMesh.names where mesh[name].postgresURL == nil {
           #expect(try mesh[name].relay.filesContaining("hello dave, from us").isEmpty, "\(name) holds no plaintext")
         }
+        // Only the gateway passes events on.
+        #expect(try await mesh["eu"].counter("relay_region_gateway_forwarded_events_total") > 0)
+        #expect(try await mesh["us"].counter("relay_region_gateway_forwarded_events_total") == 0)
       }
     }
 

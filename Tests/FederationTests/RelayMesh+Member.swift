@@ -47,4 +47,11 @@ extension RelayMesh.Member {
       print("--- \(member.name) log (the test failed) ---\n\(member.relay.log.suffix(3000))")
     }
   }
+
+  /// A counter from the relay's `/metrics` (0 before it was ever incremented).
+  func counter(_ name: String) async throws -> Int {
+    let metrics = try await httpGet(port: self.adminPort, path: "/metrics").body
+    let line = metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+    return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
+  }
 }

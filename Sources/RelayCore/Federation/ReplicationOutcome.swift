@@ -12,6 +12,8 @@ public struct ReplicationOutcome: Sendable {
   public var doorbells: [Doorbell] = []
   /// Users of this domain whose home region changed (docs/regions.md).
   public var rehomed: [HomeClaim] = []
+  /// Events the gateway region queued onward (docs/regions.md, "Other domains").
+  public var forwarded = 0
 
   package init(throughID: UInt64 = 0, rejected: [RelayError] = [], doorbells: [Doorbell] = []) {
     self.throughID = throughID
@@ -34,14 +36,17 @@ public struct ReplicationOutcome: Sendable {
   /// Records event `id`'s result; false when the batch stops here. An applied
   /// or rejected event is acknowledged; a deferred one is not, and neither is
   /// anything after it, so the peer sends them again, in order.
-  package mutating func record(_ id: UInt64, _ result: EventResult) -> Bool {
+  /// `forwarded`: the events the gateway queued onward for it (kept only with an applied one).
+  package mutating func record(_ id: UInt64, _ result: EventResult, forwarded: Int = 0) -> Bool {
     switch result {
     case .applied(let doorbells):
       self.doorbells += doorbells
+      self.forwarded += forwarded
     case .rejected(let error):
       self.rejected.append(error)
     case .rehomed(let claim):
       self.rehomed.append(claim)
+      self.forwarded += forwarded
     case .deferred:
       self.deferred = true
       return false
