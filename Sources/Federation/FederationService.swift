@@ -189,7 +189,8 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     try self.batchLimiter.admit(peer.relay)
     for entry in request.entries { _ = try RequestValidation.conversationID(entry.conversationID) }
     let queued = try await self.store.requeue(
-      for: peer.relay, localDomain: self.configuration.relayID, after: request.entries)
+      for: peer.relay, localDomain: self.configuration.relayID, asGateway: self.configuration.isGateway,
+      after: request.entries)
     if queued > 0 { self.federator.wake(peer: peer.relay) }
     var response = Relay_V1_ReconcileResponse()
     response.queued = UInt64(queued)

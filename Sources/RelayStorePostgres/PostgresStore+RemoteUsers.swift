@@ -42,7 +42,7 @@ extension PostgresStore {
   }
 
   public func requeue(
-    for peer: String, localDomain: String, after vector: [Relay_V1_VersionVectorEntry]
+    for peer: String, localDomain: String, asGateway: Bool, after vector: [Relay_V1_VersionVectorEntry]
   ) async throws -> Int {
     let region = RelayID.region(of: peer)
     return try await self.transaction("queueing messages again") { db in
@@ -59,32 +59,51 @@ extension PostgresStore {
             """
           ).isEmpty
         else { continue }
-        let after = try VersionVector.held(entry, of: localDomain)
-        let messages = try await db.rows(
-          """
-          SELECT \(unescaped: CommittedMessage.columns) FROM messages
-          WHERE conversation_id = \(entry.conversationID) AND origin_relay = \(localDomain)
-            AND origin_seq > \(after)
-          ORDER BY origin_seq
-          """
-        ).map(CommittedMessage.init(row:))
-        for message in messages {
-          let copies = try await db.rows(
+        var origins = [localDomain]
+        if asGateway && !entry.origins.isEmpty {
+          // The gateway region answers for its domain's other regions too: what passed through it.
+          origins += try await db.rows(
             """
-            SELECT recipient_user, recipient_device, ciphertext FROM copies
-            WHERE conversation_id = \(message.conversationID) AND seq = \(message.seq)
-              AND CASE WHEN \(region)::text IS NULL THEN recipient_user LIKE '%@' || \(peer)
-                ELSE recipient_user IN (SELECT user_address FROM homes WHERE region = \(region)::text) END
+            SELECT origin_relay FROM version_vectors
+            WHERE conversation_id = \(entry.conversationID)
+              AND origin_relay LIKE \(String(RelayID.domain(of: localDomain))) || '#%' AND origin_relay <> \(localDomain)
             """
-          ).map { row in
-            let (user, device, ciphertext) = try row.decode((String, String, Data).self)
-            return (user: user, device: device, ciphertext: ciphertext)
-          }
-          try await Self.enqueue(message.replicated(copies: copies), for: peer, db)
-          queued += 1
+          ).map { try $0.decode(String.self) }
+        }
+        for origin in origins {
+          queued += try await Self.requeue(entry, origin: origin, for: peer, region: region, db)
         }
       }
       return queued
     }
+  }
+
+  /// Queues again for `peer` the messages of `origin` in `entry`'s conversation past what `entry` holds of it.
+  private static func requeue(
+    _ entry: Relay_V1_VersionVectorEntry, origin: String, for peer: String, region: String?, _ db: PostgresConnection
+  ) async throws -> Int {
+    let after = try VersionVector.held(entry, of: origin)
+    let messages = try await db.rows(
+      """
+      SELECT \(unescaped: CommittedMessage.columns) FROM messages
+      WHERE conversation_id = \(entry.conversationID) AND origin_relay = \(origin) AND origin_seq > \(after)
+      ORDER BY origin_seq
+      """
+    ).map(CommittedMessage.init(row:))
+    for message in messages {
+      let copies = try await db.rows(
+        """
+        SELECT recipient_user, recipient_device, ciphertext FROM copies
+        WHERE conversation_id = \(message.conversationID) AND seq = \(message.seq)
+          AND CASE WHEN \(region)::text IS NULL THEN recipient_user LIKE '%@' || \(peer)
+            ELSE recipient_user IN (SELECT user_address FROM homes WHERE region = \(region)::text) END
+        """
+      ).map { row in
+        let (user, device, ciphertext) = try row.decode((String, String, Data).self)
+        return (user: user, device: device, ciphertext: ciphertext)
+      }
+      try await Self.enqueue(message.replicated(copies: copies), for: peer, db)
+    }
+    return messages.count
   }
 }

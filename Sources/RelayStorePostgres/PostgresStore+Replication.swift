@@ -26,7 +26,8 @@ extension PostgresStore {
           if !appliesHere {
             result = .applied([])
           } else {
-            result = try await Self.applyOne(event, from: peer, localDomain: localDomain, db)
+            result = try await Self.applyOne(
+              event, from: peer, localDomain: localDomain, gateway: forwarding.map { _ in rules.localDomain }, db)
           }
         } catch let error as RelayError {
           result = .rejected(error)
@@ -44,13 +45,16 @@ extension PostgresStore {
   /// One checked event: `applied`, or `deferred` when its conversation is not
   /// here yet. Throws ``RelayError`` for one that cannot apply.
   /// `localDomain` is nil on a region, whose domain's users may be homed in another one.
+  /// `gateway`: on the domain's gateway region, its domain; copies for
+  /// devices of other domains are kept there (no mailbox), so that
+  /// anti-entropy can send them again.
   private static func applyOne(
-    _ event: PeerEvent, from peer: String, localDomain: String?, _ db: PostgresConnection
+    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, _ db: PostgresConnection
   ) async throws -> ReplicationOutcome.EventResult {
     switch event {
     case .message(let message, let sender, let copies):
       try await Self.checkHomed(sender.user, in: peer, db)
-      return try await Self.applyMessage(message, sender: sender, copies: copies, db)
+      return try await Self.applyMessage(message, sender: sender, copies: copies, gateway: gateway, db)
     case .receipt(let receipt, let sender, let by):
       try await Self.checkHomed(by.user, in: peer, db)
       return .applied(try await Self.applyReceipt(receipt, sender: sender, by: by, db))
@@ -73,7 +77,7 @@ extension PostgresStore {
   /// A message from its origin relay: written as a local send is (the one
   /// send statement), keeping its origin's sequence, time and clock.
   private static func applyMessage(
-    _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy],
+    _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], gateway: String?,
     _ db: PostgresConnection
   ) async throws -> ReplicationOutcome.EventResult {
     let id = message.conversationID
@@ -92,7 +96,9 @@ extension PostgresStore {
         "SELECT 1 FROM members WHERE conversation_id = \(id) AND user_address = \(sender.user.description)"
       ).isEmpty
     else { throw RelayError(.permissionDenied, "the sender is not a member of this conversation here") }
-    // A copy for a device this relay does not know (any more) is dropped.
+    // A copy for a device this relay does not know (any more) is dropped; one
+    // the gateway passes on to another domain is kept (the statement writes
+    // no mailbox entry for a device not here).
     let known = Set(
       try await db.rows(
         """
@@ -106,7 +112,9 @@ extension PostgresStore {
       })
     let send = SendCommand(
       sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: id,
-      copies: copies.filter { known.contains($0.device) }, originRelay: origin)
+      copies: copies.filter { copy in
+        known.contains(copy.device) || (gateway != nil && copy.device.user.domain != gateway)
+      }, originRelay: origin)
     try await Self.lockDevices(db, send.copies.map(\.device))
     let rows = try await db.rows(
       SendStatement(send: send, hlc: message.hlc, nowMs: message.sentAtMs, originSeq: originSeq))

@@ -81,7 +81,7 @@ extension SQLiteStore {
   }
 
   public func requeue(
-    for peer: String, localDomain: String, after vector: [Relay_V1_VersionVectorEntry]
+    for peer: String, localDomain: String, asGateway: Bool, after vector: [Relay_V1_VersionVectorEntry]
   ) async throws -> Int {
     try await self.write("queueing messages again") { db in
       var queued = 0
@@ -94,30 +94,52 @@ extension SQLiteStore {
               "SELECT 1 FROM members WHERE conversation_id = ? AND \(Self.homedOn(peer, column: "user_address")) LIMIT 1",
             arguments: [entry.conversationID, Self.homedOnArgument(peer)]) != nil
         else { continue }
-        let after = try VersionVector.held(entry, of: localDomain)
-        let messages = try Row.fetchAll(
-          db,
-          sql: """
-            SELECT \(CommittedMessage.columns) FROM messages
-            WHERE conversation_id = ? AND origin_relay = ? AND origin_seq > ? ORDER BY origin_seq
-            """,
-          arguments: [entry.conversationID, localDomain, after]
-        ).map(CommittedMessage.init(row:))
-        for message in messages {
-          let copies = try Row.fetchAll(
+        var origins = [localDomain]
+        if asGateway && !entry.origins.isEmpty {
+          // The gateway region answers for its domain's other regions too: what passed through it.
+          origins += try String.fetchAll(
             db,
             sql: """
-              SELECT recipient_user, recipient_device, ciphertext FROM copies
-              WHERE conversation_id = ? AND seq = ? AND \(Self.homedOn(peer, column: "recipient_user"))
+              SELECT origin_relay FROM version_vectors
+              WHERE conversation_id = ? AND origin_relay LIKE ? || '#%' AND origin_relay <> ?
               """,
-            arguments: [message.conversationID, message.seq, Self.homedOnArgument(peer)]
-          ).map { (user: $0[0] as String, device: $0[1] as String, ciphertext: $0[2] as Data) }
-          try Self.enqueue(message.replicated(copies: copies), for: peer, db)
-          queued += 1
+            arguments: [entry.conversationID, String(RelayID.domain(of: localDomain)), localDomain])
+        }
+        for origin in origins {
+          queued += try Self.requeue(entry, origin: origin, for: peer, db)
         }
       }
       return queued
     }
+  }
+
+  /// Queues again for `peer` the messages of `origin` in `entry`'s conversation past what `entry` holds of it.
+  private static func requeue(
+    _ entry: Relay_V1_VersionVectorEntry, origin: String, for peer: String, _ db: Database
+  ) throws -> Int {
+    var queued = 0
+    let after = try VersionVector.held(entry, of: origin)
+    let messages = try Row.fetchAll(
+      db,
+      sql: """
+        SELECT \(CommittedMessage.columns) FROM messages
+        WHERE conversation_id = ? AND origin_relay = ? AND origin_seq > ? ORDER BY origin_seq
+        """,
+      arguments: [entry.conversationID, origin, after]
+    ).map(CommittedMessage.init(row:))
+    for message in messages {
+      let copies = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT recipient_user, recipient_device, ciphertext FROM copies
+          WHERE conversation_id = ? AND seq = ? AND \(Self.homedOn(peer, column: "recipient_user"))
+          """,
+        arguments: [message.conversationID, message.seq, Self.homedOnArgument(peer)]
+      ).map { (user: $0[0] as String, device: $0[1] as String, ciphertext: $0[2] as Data) }
+      try Self.enqueue(message.replicated(copies: copies), for: peer, db)
+      queued += 1
+    }
+    return queued
   }
 
   /// SQL that holds when the user in `column` is one `peer` (a ``RelayID``)

@@ -24,7 +24,8 @@ extension SQLiteStore {
             if forward?.appliesHere == false {
               result = .applied([])
             } else {
-              result = try Self.applyOne(event, from: peer, localDomain: localDomain, db)
+              result = try Self.applyOne(
+                event, from: peer, localDomain: localDomain, gateway: forwarding.map { _ in rules.localDomain }, db)
             }
             switch result {
             case .applied, .rehomed: return .commit
@@ -43,13 +44,16 @@ extension SQLiteStore {
   /// One checked event: `applied`, or `deferred` when its conversation is not
   /// here yet. Throws ``RelayError`` for one that cannot apply.
   /// `localDomain` is nil on a region, whose domain's users may be homed in another one.
+  /// `gateway`: on the domain's gateway region, its domain; copies for
+  /// devices of other domains are kept there (no mailbox), so that
+  /// anti-entropy can send them again.
   private static func applyOne(
-    _ event: PeerEvent, from peer: String, localDomain: String?, _ db: Database
+    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, _ db: Database
   ) throws -> ReplicationOutcome.EventResult {
     switch event {
     case .message(let message, let sender, let copies):
       try Self.checkHomed(sender.user, in: peer, db)
-      return try Self.applyMessage(message, sender: sender, copies: copies, db)
+      return try Self.applyMessage(message, sender: sender, copies: copies, gateway: gateway, db)
     case .receipt(let receipt, let sender, let by):
       try Self.checkHomed(by.user, in: peer, db)
       return .applied(try Self.applyReceipt(receipt, sender: sender, by: by, db))
@@ -70,7 +74,8 @@ extension SQLiteStore {
   }
 
   private static func applyMessage(
-    _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], _ db: Database
+    _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], gateway: String?,
+    _ db: Database
   ) throws -> ReplicationOutcome.EventResult {
     let id = message.conversationID
     guard
@@ -116,11 +121,19 @@ extension SQLiteStore {
     )
     var doorbells = [Doorbell]()
     for copy in copies {
-      // A copy for a device this relay does not know (any more) is dropped.
+      // A copy for a device this relay does not know (any more) is dropped;
+      // one the gateway passes on to another domain is kept, with no mailbox entry.
       guard
         try db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_address = ? AND device_id = ?")
           .fetchOneRow(arguments: [copy.device.user.description, copy.device.deviceID]) != nil
-      else { continue }
+      else {
+        if let gateway, copy.device.user.domain != gateway {
+          try insertCopy.execute(arguments: [
+            id, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext,
+          ])
+        }
+        continue
+      }
       try insertCopy.execute(arguments: [id, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext])
       entry.envelope.ciphertext = copy.ciphertext
       doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))

@@ -83,7 +83,7 @@ extension FederationSuites {
     }
 
     @Test(
-      "other.test's outbox to example.test lost while cut from the gateway: anti-entropy brings bob in us every message once, in order, and answering other.test's anti-entropy for the gateway's own messages queues nothing again"
+      "outboxes lost across the gateway, each way: other.test's towards example.test (bob in us gets every message once, in order) and the gateway's towards other.test with bob's answers (dave gets them); other.test's anti-entropy for the gateway's own messages queues nothing again"
     )
     func antiEntropyThroughTheGateway() async throws {
       try await RegionMesh.with(otherDomain: true) { mesh in
@@ -111,6 +111,25 @@ extension FederationSuites {
           try await mesh["us"].messages(chat).count == 5
         }
         #expect(try await mesh["us"].messages(chat) == other.messages(chat), "the same messages in the same order")
+
+        // The other way: bob's answers reach eu, and eu's outbox towards other.test is lost.
+        _ = try await bob.open { device in try await device.send("hello dave", to: chat) }
+        #expect(try await dave.receive(1) == ["hello dave"])
+        await mesh.cutOther()
+        try await bob.open { device in
+          for index in 1 ... 3 { _ = try await device.send("from us \(index)", to: chat) }
+        }
+        try await ChildProcess.waitUntil("eu holds bob's three answers", seconds: 60) {
+          try await mesh["eu"].messages(chat).count == 9
+        }
+        let lost = try await mesh["eu"].loseOutbox(to: RegionMesh.otherDomain)
+        #expect(lost >= 3, "eu's forwards to other.test were still waiting in its outbox")
+        try await mesh.healOther()
+        #expect(try await dave.receive(3) == (1 ... 3).map { "from us \($0)" })
+        try await ChildProcess.waitUntil("other.test holds all nine messages", seconds: 60) {
+          try await other.messages(chat).count == 9
+        }
+        #expect(try await other.messages(chat) == mesh["us"].messages(chat), "the same messages in the same order")
 
         // The gateway's own messages to dave: once delivered, other.test's anti-entropy asks for none of them again.
         let toDave = try await alice.open { device in

@@ -23,8 +23,8 @@ struct RegionMesh: Sendable {
   let other: RelayMesh.Member?
   /// eu → us and us → eu.
   let partition: [TCPProxy]
-  /// other.test → eu, when the mesh has another domain.
-  let otherLink: TCPProxy?
+  /// other.test → eu and eu → other.test, when the mesh has another domain.
+  let otherLinks: [TCPProxy]
   /// The address each region lists for each other one, by (from, to).
   let addresses: [String: String]
 
@@ -32,8 +32,8 @@ struct RegionMesh: Sendable {
 
   func cutEUUS() async { for proxy in self.partition { await proxy.cut() } }
   func healEUUS() async throws { for proxy in self.partition { try await proxy.heal() } }
-  func cutOther() async { await self.otherLink?.cut() }
-  func healOther() async throws { try await self.otherLink?.heal() }
+  func cutOther() async { for proxy in self.otherLinks { await proxy.cut() } }
+  func healOther() async throws { for proxy in self.otherLinks { try await proxy.heal() } }
 
   /// The address `from` sends its devices to for `to` (`relay-home-address`).
   func address(of to: String, from: String) -> String { self.addresses["\(from)>\(to)"]! }
@@ -73,6 +73,8 @@ struct RegionMesh: Sendable {
     }
     let euToUS = try await TCPProxy(targetPort: ports["us"]!)
     let otherToEU = other == nil ? nil : try await TCPProxy(targetPort: ports["eu"]!)
+    let euToOther = other == nil ? nil : try await TCPProxy(targetPort: other!.port)
+    let otherLinks = [otherToEU, euToOther].compactMap { $0 }
     let usToEU = try await TCPProxy(targetPort: ports["eu"]!)
     var addresses = [String: String]()
     for from in Self.names {
@@ -94,7 +96,7 @@ struct RegionMesh: Sendable {
         if let other {
           config += "  gateway: eu\n"
           if name == "eu" {
-            config += "  peers:\n    - { domain: \(Self.otherDomain), address: \"127.0.0.1:\(other.port)\", "
+            config += "  peers:\n    - { domain: \(Self.otherDomain), address: \"127.0.0.1:\(euToOther!.port)\", "
             config += "fingerprint: \(other.identity.fingerprint) }\n"
           }
         }
@@ -115,19 +117,19 @@ struct RegionMesh: Sendable {
         members["other"] = otherMember
       }
       let mesh = RegionMesh(
-        members: members, other: otherMember, partition: [euToUS, usToEU], otherLink: otherToEU,
+        members: members, other: otherMember, partition: [euToUS, usToEU], otherLinks: otherLinks,
         addresses: addresses)
       try await mesh.waitForLinks()
       let result = try await body(mesh)
       await RelayMesh.Member.stopAll(Array(mesh.members.values))
       for proxy in mesh.partition { await proxy.close() }
-      await otherToEU?.close()
+      for proxy in otherLinks { await proxy.close() }
       return result
     } catch {
       await RelayMesh.Member.killAll(Array(members.values))
       await euToUS.close()
       await usToEU.close()
-      await otherToEU?.close()
+      for proxy in otherLinks { await proxy.close() }
       throw error
     }
   }

@@ -113,12 +113,12 @@ struct FederationStoreContractTests {
       var vector = Relay_V1_VersionVectorEntry()
       vector.conversationID = chat.id
       vector.contiguousOriginSeq = 1
-      #expect(try await store.requeue(for: "b.test", localDomain: "localhost", after: [vector]) == 2)
+      #expect(try await store.requeue(for: "b.test", localDomain: "localhost", asGateway: false, after: [vector]) == 2)
       let queued = try await store.outbox(for: "b.test", after: 0, limit: 10).map(\.event.message)
       #expect(queued.map(\.originSeq) == [2, 3])
       #expect(queued.allSatisfy { $0.copies.map(\.device) == [bob.description] })
       vector.conversationID = "not-shared"
-      #expect(try await store.requeue(for: "b.test", localDomain: "localhost", after: [vector]) == 0)
+      #expect(try await store.requeue(for: "b.test", localDomain: "localhost", asGateway: false, after: [vector]) == 0)
     }
   }
 

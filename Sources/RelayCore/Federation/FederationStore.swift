@@ -27,8 +27,12 @@ public protocol FederationStore: RelayStore {
   /// Per conversation shared with `peer`'s users: the highest contiguous origin sequence of `peer` held here.
   func versionVector(origin peer: String) async throws -> [Relay_V1_VersionVectorEntry]
   /// Queues again, for `peer`, this relay's own messages past `vector` in the
-  /// conversations `peer`'s users are members of; returns how many.
-  func requeue(for peer: String, localDomain: String, after vector: [Relay_V1_VersionVectorEntry]) async throws -> Int
+  /// conversations `peer`'s users are members of; returns how many. `asGateway`
+  /// (docs/regions.md): also the messages of the domain's other regions held
+  /// here, for a caller whose entries name origins.
+  func requeue(
+    for peer: String, localDomain: String, asGateway: Bool, after vector: [Relay_V1_VersionVectorEntry]
+  ) async throws -> Int
   /// Regions (docs/regions.md): claims `region` as the home of every user
   /// registered here with no home yet (a relay that became a region; the
   /// claim's clock is the first registration's time), and queues the claim
