@@ -17,8 +17,8 @@ extension FederationService {
     let offset = try Int64(wire: request.offset, field: "offset")
     let forwarding = GatewayForwarding(rules: self.rules, from: peer.relay)
     let record: AttachmentRecord
-    let found = try await self.store.attachment(id, nowMs: HybridLogicalClock.systemMilliseconds())
     if id.domain == self.configuration.domain {
+      let found = try await self.store.attachment(id, nowMs: HybridLogicalClock.systemMilliseconds())
       if let found, found.isOriginal {
         record = found
       } else if let forwarding, let fetcher = self.attachmentFetcher,

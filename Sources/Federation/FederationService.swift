@@ -48,7 +48,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     FederationRules(
       localDomain: self.configuration.domain, maxEnvelopeBytes: self.configuration.limits.maxEnvelopeBytes,
       maxCopies: self.configuration.limits.maxCopiesPerSend, maxMembers: self.configuration.limits.maxGroupMembers,
-      region: self.configuration.localRegion, isGateway: self.configuration.isGateway)
+      region: self.configuration.localRegion)
   }
 
   /// The configured peer behind the call's client certificate.
@@ -184,6 +184,10 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
     let limit = FederationRules.maxReconcileEntries
     guard request.entries.count <= limit else {
       throw RelayError(.resourceExhausted, "a reconcile request may carry at most \(limit) entries")
+    }
+    guard request.entries.allSatisfy({ $0.origins.count <= VersionVector.maxOrigins }) else {
+      throw RelayError(
+        .resourceExhausted, "a version vector entry may name at most \(VersionVector.maxOrigins) origins")
     }
     // A reconcile request costs as much as a batch: it counts against the peer's batch rate.
     try self.batchLimiter.admit(peer.relay)

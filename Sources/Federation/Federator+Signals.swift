@@ -23,18 +23,25 @@ extension Federator: PresenceFederation {
 
   package func typingChanged(conversationID: String, user: UserAddress, typing: Bool, audience: [UserAddress]) {
     guard user.domain == self.localDomain else { return }
-    var relays = Set(audience.lazy.filter { $0.domain != self.localDomain }.map(\.domain))
-    // Where a user of the domain is homed, only the directory says: every other region hears it.
-    if audience.contains(where: { $0.domain == self.localDomain && $0 != user }) { relays.formUnion(self.siblings) }
-    self.signal(Self.typingBatch(conversationID: conversationID, user: user, typing: typing), to: relays)
+    var signal = Relay_V1_TypingSignal()
+    signal.conversationID = conversationID
+    signal.user = user.description
+    signal.typing = typing
+    self.signal(typing: signal, to: self.relays(of: audience.filter { $0 != user }))
   }
 
   /// On the gateway region: a typing change from `peer` goes on across domains.
   func passOn(_ typing: Relay_V1_TypingSignal, members: [UserAddress], _ forwarding: GatewayForwarding) {
-    let relays = Set(members.lazy.filter { $0.domain != self.localDomain }.map(\.domain)).union(self.siblings)
-    var batch = Relay_V1_SignalBatch()
-    batch.typing = [typing]
-    self.signal(batch, to: relays.filter(forwarding.crosses(to:)))
+    self.signal(typing: typing, to: self.relays(of: members).filter(forwarding.crosses(to:)))
+  }
+
+  /// The relays that may home `users`: the domains of other domains' users;
+  /// every other region when one is of this domain (only the directory says
+  /// which region homes it, and a typing signal is cheaper than a read).
+  private func relays(of users: [UserAddress]) -> Set<String> {
+    var relays = Set(users.lazy.filter { $0.domain != self.localDomain }.map(\.domain))
+    if users.contains(where: { $0.domain == self.localDomain }) { relays.formUnion(self.siblings) }
+    return relays
   }
 
   /// Tells each remote user's relay (a ``RelayID``, by user) that devices
@@ -42,10 +49,10 @@ extension Federator: PresenceFederation {
   /// relay that cannot be reached).
   package func watch(_ users: [UserAddress: String]) async -> [Relay_V1_Presence] {
     var current = [Relay_V1_Presence]()
-    for (relay, watched) in Dictionary(grouping: users.keys, by: { users[$0]! }) {
+    for (relay, watched) in Dictionary(grouping: users, by: \.value) {
       guard let link = self.link(relay) else { continue }
       var batch = Relay_V1_SignalBatch()
-      let names = Set(watched.map(\.description))
+      let names = Set(watched.map(\.key.description))
       batch.watch = names.sorted()
       do {
         let ack = try await link.client.signal(batch)
@@ -57,14 +64,10 @@ extension Federator: PresenceFederation {
     return current
   }
 
-  private static func typingBatch(conversationID: String, user: UserAddress, typing: Bool) -> Relay_V1_SignalBatch {
-    var signal = Relay_V1_TypingSignal()
-    signal.conversationID = conversationID
-    signal.user = user.description
-    signal.typing = typing
+  private func signal(typing: Relay_V1_TypingSignal, to relays: some Sequence<String>) {
     var batch = Relay_V1_SignalBatch()
-    batch.typing = [signal]
-    return batch
+    batch.typing = [typing]
+    self.signal(batch, to: relays)
   }
 
   /// One signal per link: relays reached through the same link (the gateway) get it once.

@@ -19,7 +19,7 @@ enum ReplicationTarget {
     localDomain: FuzzStore.domain, maxEnvelopeBytes: 1024, maxCopies: 16, maxMembers: 16)
   static let gatewayRules = FederationRules(
     localDomain: FuzzStore.domain, maxEnvelopeBytes: 1024, maxCopies: 16, maxMembers: 16,
-    region: LocalRegion(domain: FuzzStore.domain, name: "eu", gateway: "eu"), isGateway: true)
+    region: LocalRegion(domain: FuzzStore.domain, name: "eu", gateway: "eu"))
 
   static func run(_ data: Data) {
     guard let batch = try? Relay_V1_ReplicationBatch(serializedBytes: data), batch.events.count <= 16 else { return }

@@ -103,6 +103,22 @@ extension FederationSuites {
         }
         #expect(reconcile?.code == .resourceExhausted)
         #expect(reconcile?.message == "a reconcile request may carry at most 4096 entries")
+        // One entry naming one origin over the limit, refused before anything is read or queued.
+        let origins = await #expect(throws: RPCError.self) {
+          try await asB.withConnection(port: mesh.a.relay.port, relayCertificatePEM: mesh.a.certificatePEM) {
+            _ = try await FederationClient(wrapping: $0).reconcile(
+              .with { request in
+                request.entries = [
+                  .with { entry in
+                    entry.conversationID = UUID().uuidString.lowercased()
+                    entry.origins = (0 ... 64).map { index in .with { $0.originRelay = "a.test#r\(index)" } }
+                  }
+                ]
+              })
+          }
+        }
+        #expect(origins?.code == .resourceExhausted)
+        #expect(origins?.message == "a version vector entry may name at most 64 origins")
       }
     }
 

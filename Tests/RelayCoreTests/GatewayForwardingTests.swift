@@ -11,9 +11,8 @@ struct GatewayForwardingTests {
   static let eu = LocalRegion(domain: "example.test", name: "eu", gateway: "eu")
   static let us = LocalRegion(domain: "example.test", name: "us", gateway: "eu")
 
-  static func rules(_ region: LocalRegion?, domain: String = "example.test", gateway: Bool = false) -> FederationRules {
-    FederationRules(
-      localDomain: domain, maxEnvelopeBytes: 1024, maxCopies: 8, maxMembers: 16, region: region, isGateway: gateway)
+  static func rules(_ region: LocalRegion?, domain: String = "example.test") -> FederationRules {
+    FederationRules(localDomain: domain, maxEnvelopeBytes: 1024, maxCopies: 8, maxMembers: 16, region: region)
   }
 
   static func message(from sender: String, origin: String, to devices: [String]) -> Relay_V1_FederationEvent {
@@ -34,7 +33,7 @@ struct GatewayForwardingTests {
 
   @Test("another domain's message goes on to the regions homing its recipients, each with only its own copies")
   func fromAnotherDomain() throws {
-    let rules = Self.rules(Self.eu, gateway: true)
+    let rules = Self.rules(Self.eu)
     let wire = Self.message(
       from: "dave@other.test/phone", origin: "other.test",
       to: ["alice@example.test/phone", "bob@example.test/phone", "bob@example.test/laptop"])
@@ -61,7 +60,7 @@ struct GatewayForwardingTests {
 
   @Test("a region's message goes on to the other domain, with the copies for its devices; never to another region")
   func fromARegion() throws {
-    let rules = Self.rules(Self.eu, gateway: true)
+    let rules = Self.rules(Self.eu)
     let wire = Self.message(
       from: "bob@example.test/phone", origin: "example.test#us",
       to: ["dave@other.test/phone", "alice@example.test/phone"])
@@ -85,7 +84,7 @@ struct GatewayForwardingTests {
 
   @Test("a receipt for a sender in another region only passes the gateway; home claims stay; no gateway, no forwarding")
   func receiptsAndClaims() throws {
-    let rules = Self.rules(Self.eu, gateway: true)
+    let rules = Self.rules(Self.eu)
     var wire = Relay_V1_FederationEvent()
     wire.receipt.conversationID = "c0ffee00-0000-4000-8000-000000000001"
     wire.receipt.messageID = "01a2416f-bb6f-7d61-9b29-8229342f87c0"

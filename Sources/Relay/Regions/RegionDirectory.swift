@@ -8,32 +8,27 @@ internal import Wire
 /// (`region.name` unset) owns every user of its domain and checks nothing.
 struct RegionDirectory: Sendable {
   let domain: String
-  /// This relay's region; nil when it is its domain's only relay.
-  let region: String?
+  /// This relay's region (and its domain's gateway); nil when it is its domain's only relay.
   let local: LocalRegion?
-  /// The other regions of the domain, by name: `host:port`.
-  let addresses: [String: String]
-  /// The other regions' key fingerprints, by name.
-  let fingerprints: [String: String]
+  /// The other regions of the domain, by name.
+  let siblings: [String: RelayConfiguration.Federation.Region]
 
   init(_ configuration: RelayConfiguration) {
     self.domain = configuration.domain
-    self.region = configuration.region.name
     self.local = configuration.localRegion
-    self.addresses = Dictionary(
-      configuration.federation.regions.map { ($0.name, "\($0.address.host):\($0.address.port)") },
-      uniquingKeysWith: { first, _ in first })
-    self.fingerprints = Dictionary(
-      configuration.federation.regions.map { ($0.name, $0.fingerprint.description) },
-      uniquingKeysWith: { first, _ in first })
+    self.siblings = Dictionary(
+      configuration.federation.regions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
   }
+
+  /// This relay's region name; nil when it is its domain's only relay.
+  var region: String? { self.local?.name }
 
   /// The home a new user's first registration here claims, told to every other region.
   func registration(of user: UserAddress, hlc: UInt64) -> HomeRegistration? {
     guard let region = self.region else { return nil }
     return HomeRegistration(
       claim: HomeClaim(user: user, region: region, claimedHLC: hlc, version: 1),
-      siblings: self.addresses.keys.sorted().map { RelayID.of(domain: self.domain, region: $0) })
+      siblings: self.siblings.keys.sorted().map { RelayID.of(domain: self.domain, region: $0) })
   }
 
   /// The relay id of the relay that homes `user` when it is not this one;
@@ -49,12 +44,13 @@ struct RegionDirectory: Sendable {
     throw self.located(RelayError.homedElsewhere(home))
   }
 
-  /// Adds the home region's address to an error that names it.
+  /// Adds the home region's address and key fingerprint to an error that names it.
   func located(_ error: RelayError) -> RelayError {
     guard var home = error.home else { return error }
     var located = error
-    home.address = self.addresses[home.region]
-    home.fingerprint = self.fingerprints[home.region]
+    let sibling = self.siblings[home.region]
+    home.address = sibling.map { "\($0.address.host):\($0.address.port)" }
+    home.fingerprint = sibling?.fingerprint.description
     located.home = home
     return located
   }

@@ -24,7 +24,7 @@ extension FederationRules {
   /// On the gateway region, events from another region of the domain may
   /// carry what is meant for relays of other domains (it passes it on).
   func forwardsAbroad(from peer: String) -> Bool {
-    self.isGateway && RelayID.region(of: peer) != nil && RelayID.domain(of: peer) == self.localDomain
+    self.region?.isGateway == true && RelayID.region(of: peer) != nil && RelayID.domain(of: peer) == self.localDomain
   }
 
   /// On an event from another region of this domain: `user` (a message's

@@ -9,25 +9,21 @@ public struct FederationRules: Sendable {
   public var maxEnvelopeBytes: Int
   public var maxCopies: Int
   public var maxMembers: Int
-  /// This relay as a region of its domain: its gateway to other domains
-  /// (docs/regions.md, "Other domains"); nil for a relay that is no region.
+  /// This relay as a region of its domain, and its domain's gateway to other
+  /// domains (docs/regions.md, "Other domains"); nil for a relay that is no region.
   public var region: LocalRegion?
-  /// Whether this relay is its domain's gateway region.
-  public var isGateway: Bool
   /// Entries in one `Reconcile` request (each costs a look-up); a relay
   /// that shares more conversations with a peer sends several requests.
   public static let maxReconcileEntries = 4096
 
   public init(
-    localDomain: String, maxEnvelopeBytes: Int, maxCopies: Int, maxMembers: Int, region: LocalRegion? = nil,
-    isGateway: Bool = false
+    localDomain: String, maxEnvelopeBytes: Int, maxCopies: Int, maxMembers: Int, region: LocalRegion? = nil
   ) {
     self.localDomain = localDomain
     self.maxEnvelopeBytes = maxEnvelopeBytes
     self.maxCopies = maxCopies
     self.maxMembers = maxMembers
     self.region = region
-    self.isGateway = isGateway
   }
 
   /// A replicated message's sender, and its copies for devices of this relay.

@@ -15,7 +15,7 @@ package struct GatewayForwarding: Sendable {
 
   /// Forwarding for an event from `peer`, on a relay that is its domain's gateway; nil elsewhere.
   package init?(rules: FederationRules, from peer: String) {
-    guard rules.isGateway, let local = rules.region else { return nil }
+    guard let local = rules.region, local.isGateway else { return nil }
     self.local = local
     self.peer = peer
   }

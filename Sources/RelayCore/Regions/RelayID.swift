@@ -31,7 +31,7 @@ extension RelayConfiguration {
     self.region.name.map { LocalRegion(domain: self.domain, name: $0, gateway: self.federation.gateway) }
   }
   /// Whether this relay is its domain's gateway region to other domains (`federation.gateway`).
-  public var isGateway: Bool { self.region.name != nil && self.federation.gateway == self.region.name }
+  public var isGateway: Bool { self.localRegion?.isGateway ?? false }
   /// This relay's ``RelayID``: the origin of its messages, the home of the conversations created here.
   public var relayID: String { RelayID.of(domain: self.domain, region: self.region.name) }
 }

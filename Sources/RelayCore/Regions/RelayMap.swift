@@ -35,19 +35,23 @@ package struct RelayMap: Sendable {
 public struct LocalRegion: Sendable, Hashable {
   public var domain: String
   public var name: String
-  /// The domain's gateway to other domains when it is another region
-  /// (`federation.gateway`); nil when it is this one or there is none.
+  /// The region of the domain that talks to other domains (`federation.gateway`):
+  /// this one or another; nil when there is none.
   public var gateway: String?
 
   public init(domain: String, name: String, gateway: String? = nil) {
     self.domain = domain
     self.name = name
-    self.gateway = gateway == name ? nil : gateway
+    self.gateway = gateway
   }
 
   public var relay: String { RelayID.of(domain: self.domain, region: self.name) }
+  /// Whether this region is its domain's gateway.
+  public var isGateway: Bool { self.gateway == self.name }
   /// The gateway region's relay id, when it is another region.
-  public var gatewayRelay: String? { self.gateway.map { RelayID.of(domain: self.domain, region: $0) } }
+  public var gatewayRelay: String? {
+    self.gateway.flatMap { $0 == self.name ? nil : RelayID.of(domain: self.domain, region: $0) }
+  }
 }
 
 extension RelayStore {
