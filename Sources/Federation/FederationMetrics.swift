@@ -1,4 +1,5 @@
 package import CoreMetrics
+package import RelayCore
 
 /// Federation's counters, made in the relay's metrics registry.
 package struct FederationMetrics: Sendable {
@@ -18,6 +19,9 @@ package struct FederationMetrics: Sendable {
   package let rehomed: Counter
   /// On the gateway region: events passed on between the domain and other domains.
   package let gatewayForwarded: Counter
+  /// Moves between regions (docs/regions.md, "Moving a user"), by the phase
+  /// this region brought them to: handed off and failed on the old home, arrived on the new one.
+  package let moves: [UserMove.Phase: Counter]
 
   package init(factory: any MetricsFactory) {
     self.applied = Counter(label: "relay_federation_events_applied_total", factory: factory)
@@ -28,5 +32,9 @@ package struct FederationMetrics: Sendable {
     self.routedCalls = Counter(label: "relay_region_routed_calls_total", factory: factory)
     self.rehomed = Counter(label: "relay_region_rehomed_users_total", factory: factory)
     self.gatewayForwarded = Counter(label: "relay_region_gateway_forwarded_events_total", factory: factory)
+    self.moves = Dictionary(
+      uniqueKeysWithValues: UserMove.Phase.allCases.map { phase in
+        (phase, Counter(label: "relay_region_moves_total", dimensions: [("phase", phase.name)], factory: factory))
+      })
   }
 }

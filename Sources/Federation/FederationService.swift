@@ -97,6 +97,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
       }
       self.delivery.committed(outcome.doorbells)
       if outcome.forwarded > 0 { self.metrics.gatewayForwarded.increment(by: outcome.forwarded) }
+      if outcome.arrived > 0 { self.metrics.moves[.arrived]?.increment(by: outcome.arrived) }
       if !outcome.rehomed.isEmpty {
         self.metrics.rehomed.increment(by: outcome.rehomed.count)
         self.delivery.rehomed(outcome.rehomed)

@@ -7,7 +7,7 @@ struct RelayCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "relay",
     abstract: "A federated, end-to-end-encrypted chat relay.",
-    subcommands: [ServeCommand.self, InviteCommand.self, MigrateCommand.self, PeersCommand.self],
+    subcommands: [ServeCommand.self, InviteCommand.self, MigrateCommand.self, PeersCommand.self, UsersCommand.self],
     defaultSubcommand: ServeCommand.self
   )
 }

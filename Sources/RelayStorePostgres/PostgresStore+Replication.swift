@@ -33,7 +33,7 @@ extension PostgresStore {
           result = .rejected(error)
         }
         switch result {
-        case .applied, .rehomed: try await db.run("RELEASE SAVEPOINT event")
+        case .applied, .rehomed, .arrived: try await db.run("RELEASE SAVEPOINT event")
         case .deferred, .rejected: try await db.run("ROLLBACK TO SAVEPOINT event")
         }
         guard outcome.record(entry.id, result, forwarded: forwarded) else { break }
@@ -71,6 +71,10 @@ extension PostgresStore {
       return .applied([])
     case .homeClaim(let claim):
       return try await Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
+    case .userTransfer, .moveForward:
+      // Moves need the embedded store in this version (docs/regions.md, "Moving a user"):
+      // kept in the sender's outbox, never refused, so nothing of the user is lost.
+      return .deferred
     }
   }
 

@@ -55,7 +55,7 @@ extension SQLiteStore {
     return current.map { $0.region != claim.region } ?? false
   }
 
-  private static func writeHome(_ claim: HomeClaim, _ db: Database) throws {
+  static func writeHome(_ claim: HomeClaim, _ db: Database) throws {
     try db.execute(
       sql: """
         INSERT INTO homes (user_address, region, claimed_hlc, version) VALUES (?, ?, ?, ?)

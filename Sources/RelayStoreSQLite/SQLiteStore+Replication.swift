@@ -25,10 +25,11 @@ extension SQLiteStore {
               result = .applied([])
             } else {
               result = try Self.applyOne(
-                event, from: peer, localDomain: localDomain, gateway: forwarding.map { _ in rules.localDomain }, db)
+                event, from: peer, localDomain: localDomain, gateway: forwarding.map { _ in rules.localDomain },
+                region: rules.region, db)
             }
             switch result {
-            case .applied, .rehomed: return .commit
+            case .applied, .rehomed, .arrived: return .commit
             case .deferred, .rejected: return .rollback
             }
           }
@@ -48,14 +49,19 @@ extension SQLiteStore {
   /// devices of other domains are kept there (no mailbox), so that
   /// anti-entropy can send them again.
   private static func applyOne(
-    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, _ db: Database
+    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, region: LocalRegion?,
+    _ db: Database
   ) throws -> ReplicationOutcome.EventResult {
     switch event {
     case .message(let message, let sender, let copies):
       try Self.checkHomed(sender.user, in: peer, db)
-      return try Self.applyMessage(message, sender: sender, copies: copies, gateway: gateway, db)
+      return try Self.applyMessage(message, sender: sender, copies: copies, gateway: gateway, region: region, db)
     case .receipt(let receipt, let sender, let by):
       try Self.checkHomed(by.user, in: peer, db)
+      if let region, sender.user.domain == region.domain, try Self.movedAway(sender.user, region: region, db) != nil {
+        try Self.forward(.receipt(receipt), of: sender.user, region: region, db)
+        return .applied([])
+      }
       return .applied(try Self.applyReceipt(receipt, sender: sender, by: by, db))
     case .conversation(let state, let members):
       try Self.applyConversation(state, members: members, localDomain: localDomain, db)
@@ -70,31 +76,87 @@ extension SQLiteStore {
       return .applied([])
     case .homeClaim(let claim):
       return try Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
+    case .userTransfer(let plan):
+      return .arrived(try Self.arrive(plan, region: region, db))
+    case .moveForward(let forwarded):
+      return try Self.applyForwarded(forwarded, from: peer, region: region, db)
     }
   }
 
-  private static func applyMessage(
+  /// A message from a peer: placed here once (keyed by its origin
+  /// position), and each copy for a device here written once, so a
+  /// redelivery adds only the copies this relay lacks. A copy for a moved
+  /// user's device (docs/regions.md, "Moving a user") is skipped when the
+  /// user's old home held the message, and passed on to its new home when the
+  /// user moved away from here.
+  static func applyMessage(
     _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], gateway: String?,
-    _ db: Database
+    region: LocalRegion?, _ db: Database
   ) throws -> ReplicationOutcome.EventResult {
+    guard let seq = try Self.place(message, sender: sender, checkMember: true, db) else { return .deferred }
+    let id = message.conversationID
+    let placed = PlacedMessage(
+      seq: UInt64(seq), originSeq: message.originSeq, hlc: message.hlc, sentAtMs: message.sentAtMs)
+    let send = SendCommand(
+      sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: id, copies: copies,
+      originRelay: message.originRelay)
+    var entry = send.envelopeEntry(placed)
+    var doorbells = [Doorbell]()
+    var movedAway = [UserAddress: [SendCommand.Copy]]()
+    for copy in copies {
+      // A copy for a device this relay does not know (any more) is dropped;
+      // one the gateway passes on to another domain is kept, with no mailbox
+      // entry; one for a user who moved away is passed on.
+      guard
+        try db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_address = ? AND device_id = ?")
+          .fetchOneRow(arguments: [copy.device.user.description, copy.device.deviceID]) != nil
+      else {
+        if let gateway, copy.device.user.domain != gateway {
+          _ = try Self.insertCopy(copy, id, seq, db)
+        } else if let region, copy.device.user.domain == region.domain,
+          try Self.movedAway(copy.device.user, region: region, db) != nil
+        {
+          movedAway[copy.device.user, default: []].append(copy)
+        }
+        continue
+      }
+      guard try !Self.covered(copy.device.user, message, db), try Self.insertCopy(copy, id, seq, db) else { continue }
+      entry.envelope.ciphertext = copy.ciphertext
+      doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
+    }
+    for (user, copies) in movedAway {
+      var forwarded = message
+      forwarded.copies = copies.map(\.sealed)
+      try Self.forward(.message(forwarded), of: user, region: region, db)
+    }
+    return .applied(doorbells)
+  }
+
+  /// A message's local sequence number here: found (a redelivery) or placed
+  /// now; nil when its conversation is not here yet.
+  static func place(
+    _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, checkMember: Bool, _ db: Database
+  ) throws -> Int64? {
     let id = message.conversationID
     guard
       let conversation = try db.cachedStatement(
         sql: "SELECT last_seq, last_activity_ms FROM conversations WHERE id = ?"
       )
       .fetchOneRow(arguments: [id])
-    else { return .deferred }
+    else { return nil }
     let origin = message.originRelay
     let originSeq = try Int64(wire: message.originSeq, field: "origin_seq")
-    if try db.cachedStatement(
-      sql: "SELECT 1 FROM messages WHERE conversation_id = ? AND origin_relay = ? AND origin_seq = ?"
-    ).fetchOneRow(arguments: [id, origin, originSeq]) != nil {
-      return .applied([])  // applied before: a redelivery
+    if let held = try db.cachedStatement(
+      sql: "SELECT seq FROM messages WHERE conversation_id = ? AND origin_relay = ? AND origin_seq = ?"
+    ).fetchOneRow(arguments: [id, origin, originSeq]) {
+      return held[0]
     }
-    guard
-      try db.cachedStatement(sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user_address = ?")
-        .fetchOneRow(arguments: [id, sender.user.description]) != nil
-    else { throw RelayError(.permissionDenied, "the sender is not a member of this conversation here") }
+    if checkMember {
+      guard
+        try db.cachedStatement(sql: "SELECT 1 FROM members WHERE conversation_id = ? AND user_address = ?")
+          .fetchOneRow(arguments: [id, sender.user.description]) != nil
+      else { throw RelayError(.permissionDenied, "the sender is not a member of this conversation here") }
+    }
     let seq: Int64 = conversation[0] + 1
     try db.cachedStatement(
       sql: "UPDATE conversations SET last_seq = ?, last_activity_ms = max(last_activity_ms, ?) WHERE id = ?"
@@ -109,36 +171,21 @@ extension SQLiteStore {
       originSeq, message.sentAtMs,
     ])
     try Self.advanceVector(db, conversation: id, origin: origin, seq: originSeq)
-    let placed = PlacedMessage(
-      seq: UInt64(seq), originSeq: message.originSeq, hlc: message.hlc, sentAtMs: message.sentAtMs)
-    let send = SendCommand(
-      sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: id, copies: copies,
-      originRelay: origin)
-    var entry = send.envelopeEntry(placed)
-    let insertCopy = try db.cachedStatement(
-      sql:
-        "INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)"
-    )
-    var doorbells = [Doorbell]()
-    for copy in copies {
-      // A copy for a device this relay does not know (any more) is dropped;
-      // one the gateway passes on to another domain is kept, with no mailbox entry.
-      guard
-        try db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_address = ? AND device_id = ?")
-          .fetchOneRow(arguments: [copy.device.user.description, copy.device.deviceID]) != nil
-      else {
-        if let gateway, copy.device.user.domain != gateway {
-          try insertCopy.execute(arguments: [
-            id, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext,
-          ])
-        }
-        continue
-      }
-      try insertCopy.execute(arguments: [id, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext])
-      entry.envelope.ciphertext = copy.ciphertext
-      doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
-    }
-    return .applied(doorbells)
+    return seq
+  }
+
+  /// Writes a copy unless it is here already; true when written.
+  static func insertCopy(_ copy: SendCommand.Copy, _ conversation: String, _ seq: Int64, _ db: Database) throws -> Bool
+  {
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT DO NOTHING
+        """
+    ).execute(arguments: [
+      conversation, seq, copy.device.user.description, copy.device.deviceID, copy.ciphertext,
+    ])
+    return db.changesCount > 0
   }
 
   /// Moves the (conversation, origin) vector past `seq` and every later message already here.
@@ -164,7 +211,7 @@ extension SQLiteStore {
       arguments: [conversation, origin, next])
   }
 
-  private static func applyReceipt(
+  static func applyReceipt(
     _ receipt: Relay_V1_ReplicatedReceipt, sender: DeviceAddress, by: DeviceAddress, _ db: Database
   ) throws -> [Doorbell] {
     guard

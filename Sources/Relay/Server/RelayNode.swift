@@ -117,11 +117,20 @@ public final class RelayNode: Service {
     let sweeper = PresenceSweeper(
       presence: presence, sessions: sessions, interval: configuration.presence.sweepInterval,
       ttl: configuration.presence.ttl)
+    // A region hands off the moves `relay users move` requested (docs/regions.md).
+    let mover = configuration.localRegion.flatMap { local in
+      (store as? any MoveStore).map {
+        MoveRunner(
+          store: $0, region: local, clock: clock, maxBytes: configuration.limits.maxFrameBytes - 64 * 1024,
+          interval: .milliseconds(250), dispatcher: dispatcher, metrics: metrics.federation,
+          ready: { _ = try await listening.port }, logger: logger)
+      }
+    }
     self.parts =
       Self.backgroundParts(
         configuration, store: store, region: region, health: health, metrics: metrics, sessions: sessions,
         presence: presence, federator: federator, logger: logger) + (pusher.map { [$0] } ?? [])
-      + [committer, sweeper, attachmentSweeper, self.server]
+      + (mover.map { [$0] } ?? []) + [committer, sweeper, attachmentSweeper, self.server]
     self.logger = logger
   }
 

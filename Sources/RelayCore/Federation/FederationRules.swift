@@ -36,6 +36,20 @@ public struct FederationRules: Sendable {
     guard self.passesOn(message.originRelay, from: peer), self.speaks(peer, for: sender.user) else {
       throw RelayError(.permissionDenied, "a peer may only replicate messages of its own domain")
     }
+    let forwardsAbroad = self.forwardsAbroad(from: peer)
+    let copies = try self.content(of: message) { (device) throws(RelayError) in
+      guard device.user.domain == self.localDomain || forwardsAbroad else {
+        throw RelayError(.permissionDenied, "a replicated message carries a copy for another relay's device")
+      }
+    }
+    return (sender, copies)
+  }
+
+  /// A replicated message's fields and copies, each copy's device first
+  /// passed to `allowed` (which throws for a device the sender may not address).
+  package func content(
+    of message: Relay_V1_ReplicatedMessage, allowed: (DeviceAddress) throws(RelayError) -> Void
+  ) throws(RelayError) -> [SendCommand.Copy] {
     _ = try RequestValidation.messageID(message.messageID)
     _ = try RequestValidation.conversationID(message.conversationID)
     // Both are stored as signed 64-bit integers (the clock by its bit pattern, which must sort as it compares).
@@ -50,15 +64,13 @@ public struct FederationRules: Sendable {
     copies.reserveCapacity(message.copies.count)
     for copy in message.copies {
       let device = try Self.device(copy.device, "copy device")
-      guard device.user.domain == self.localDomain || self.forwardsAbroad(from: peer) else {
-        throw RelayError(.permissionDenied, "a replicated message carries a copy for another relay's device")
-      }
+      try allowed(device)
       guard !copy.ciphertext.isEmpty, copy.ciphertext.count <= self.maxEnvelopeBytes else {
         throw RelayError(.resourceExhausted, "a copy is empty or over the \(self.maxEnvelopeBytes)-byte limit")
       }
       copies.append(SendCommand.Copy(device: device, ciphertext: copy.ciphertext))
     }
-    return (sender, copies)
+    return copies
   }
 
   /// A replicated receipt's message sender (here) and recipient (on `peer`).
@@ -89,6 +101,11 @@ public struct FederationRules: Sendable {
     guard self.passesOn(state.homeRelay, from: peer) else {
       throw RelayError(.permissionDenied, "a peer may only replicate conversations it owns")
     }
+    return try self.members(of: state)
+  }
+
+  /// A conversation state's fields and members, whoever owns it.
+  package func members(of state: Relay_V1_ConversationState) throws(RelayError) -> [ConversationRecord.Member] {
     _ = try RequestValidation.conversationID(state.id)
     guard try Int64(wire: state.version, field: "conversation version") > 0,
       state.kind == .direct || state.kind == .group
@@ -117,7 +134,7 @@ public struct FederationRules: Sendable {
     return user
   }
 
-  private static func device(_ text: String, _ field: String) throws(RelayError) -> DeviceAddress {
+  static func device(_ text: String, _ field: String) throws(RelayError) -> DeviceAddress {
     try RequestValidation.device(text, field: field)
   }
 }

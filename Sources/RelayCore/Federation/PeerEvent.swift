@@ -10,6 +10,22 @@ package enum PeerEvent: Sendable {
   case deviceList(Relay_V1_DeviceList, user: UserAddress)
   case homeClaim(HomeClaim)
   case regionDevices(UserAddress, fingerprints: [Fingerprint])
+  /// A user moved here from the sending region (docs/regions.md, "Moving a user").
+  case userTransfer(UserTransferPlan)
+  /// What reached a moved user's old home after the move, passed on.
+  case moveForward(Forwarded)
+
+  package enum Forwarded: Sendable {
+    case message(Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], user: UserAddress)
+    case receipt(Relay_V1_ReplicatedReceipt, sender: DeviceAddress, by: DeviceAddress, user: UserAddress)
+
+    /// The moved user.
+    package var user: UserAddress {
+      switch self {
+      case .message(_, _, _, let user), .receipt(_, _, _, let user): user
+      }
+    }
+  }
 }
 
 extension FederationRules {
@@ -31,6 +47,10 @@ extension FederationRules {
     case .regionDevices(let devices):
       let (user, fingerprints) = try self.check(devices, from: peer)
       return .regionDevices(user, fingerprints: fingerprints)
+    case .userTransfer(let transfer):
+      return .userTransfer(try self.check(transfer, from: peer))
+    case .moveForward(let forward):
+      return .moveForward(try self.check(forward, from: peer))
     case nil:
       throw RelayError(.invalidArgument, "an empty federation event")
     }

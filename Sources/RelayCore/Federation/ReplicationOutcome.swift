@@ -14,6 +14,8 @@ public struct ReplicationOutcome: Sendable {
   public var rehomed: [HomeClaim] = []
   /// Events the gateway region queued onward (docs/regions.md, "Other domains").
   public var forwarded = 0
+  /// Users who moved here from another region (docs/regions.md, "Moving a user").
+  public var arrived = 0
 
   package init(throughID: UInt64 = 0, rejected: [RelayError] = [], doorbells: [Doorbell] = []) {
     self.throughID = throughID
@@ -31,6 +33,8 @@ public struct ReplicationOutcome: Sendable {
     case rejected(RelayError)
     /// A home claim that won: the user's home is now the claim's region.
     case rehomed(HomeClaim)
+    /// A user moved here; these devices have entries.
+    case arrived([Doorbell])
   }
 
   /// Records event `id`'s result; false when the batch stops here. An applied
@@ -47,6 +51,9 @@ public struct ReplicationOutcome: Sendable {
     case .rehomed(let claim):
       self.rehomed.append(claim)
       self.forwarded += forwarded
+    case .arrived(let doorbells):
+      self.doorbells += doorbells
+      self.arrived += 1
     case .deferred:
       self.deferred = true
       return false

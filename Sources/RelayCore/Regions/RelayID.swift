@@ -28,7 +28,11 @@ public enum RelayID {
 extension RelayConfiguration {
   /// This relay's region of its domain, when `region.name` names one.
   public var localRegion: LocalRegion? {
-    self.region.name.map { LocalRegion(domain: self.domain, name: $0, gateway: self.federation.gateway) }
+    self.region.name.map {
+      LocalRegion(
+        domain: self.domain, name: $0, gateway: self.federation.gateway,
+        siblings: self.federation.regions.map(\.name))
+    }
   }
   /// Whether this relay is its domain's gateway region to other domains (`federation.gateway`).
   public var isGateway: Bool { self.localRegion?.isGateway ?? false }

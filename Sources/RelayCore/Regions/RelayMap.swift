@@ -38,12 +38,18 @@ public struct LocalRegion: Sendable, Hashable {
   /// The region of the domain that talks to other domains (`federation.gateway`):
   /// this one or another; nil when there is none.
   public var gateway: String?
+  /// The other regions of the domain, by name (`federation.regions`).
+  public var siblings: [String]
 
-  public init(domain: String, name: String, gateway: String? = nil) {
+  public init(domain: String, name: String, gateway: String? = nil, siblings: [String] = []) {
     self.domain = domain
     self.name = name
     self.gateway = gateway
+    self.siblings = siblings
   }
+
+  /// The other regions' relay ids.
+  public var siblingRelays: [String] { self.siblings.sorted().map { RelayID.of(domain: self.domain, region: $0) } }
 
   public var relay: String { RelayID.of(domain: self.domain, region: self.name) }
   /// Whether this region is its domain's gateway.

@@ -290,6 +290,22 @@ public nonisolated struct Relay_V1_FederationEvent: Sendable {
     set {event = .regionDevices(newValue)}
   }
 
+  public var userTransfer: Relay_V1_UserTransfer {
+    get {
+      if case .userTransfer(let v)? = event {return v}
+      return Relay_V1_UserTransfer()
+    }
+    set {event = .userTransfer(newValue)}
+  }
+
+  public var moveForward: Relay_V1_MoveForward {
+    get {
+      if case .moveForward(let v)? = event {return v}
+      return Relay_V1_MoveForward()
+    }
+    set {event = .moveForward(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Event: Equatable, Sendable {
@@ -299,6 +315,8 @@ public nonisolated struct Relay_V1_FederationEvent: Sendable {
     case deviceList(Relay_V1_DeviceList)
     case homeClaim(Relay_V1_HomeClaim)
     case regionDevices(Relay_V1_RegionDevices)
+    case userTransfer(Relay_V1_UserTransfer)
+    case moveForward(Relay_V1_MoveForward)
 
   }
 
@@ -496,6 +514,225 @@ public nonisolated struct Relay_V1_ReconcileResponse: Sendable {
   public var queued: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Regions of one domain (docs/regions.md, "Moving a user"): everything of a
+/// user its old home holds, handed to its new home in one event, in the same
+/// transaction that makes the old home record the new one. Accepted only from
+/// the region the receiver's directory homes the user in, naming the receiver.
+public nonisolated struct Relay_V1_UserTransfer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the new home: the receiver, version + 1; made by the sender
+  public var claim: Relay_V1_HomeClaim {
+    get {_claim ?? Relay_V1_HomeClaim()}
+    set {_claim = newValue}
+  }
+  /// Returns true if `claim` has been explicitly set.
+  public var hasClaim: Bool {self._claim != nil}
+  /// Clears the value of `claim`. Subsequent reads from it will return its default value.
+  public mutating func clearClaim() {self._claim = nil}
+
+  public var devices: [Relay_V1_TransferredDevice] = []
+
+  /// every conversation the user is a member of
+  public var conversations: [Relay_V1_ConversationState] = []
+
+  /// the messages the entries name, and those past a cover; the user's copies only
+  public var messages: [Relay_V1_ReplicatedMessage] = []
+
+  /// the undelivered mailbox entries, in cursor order per device
+  public var entries: [Relay_V1_TransferredEntry] = []
+
+  public var covers: [Relay_V1_MoveCover] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _claim: Relay_V1_HomeClaim? = nil
+}
+
+/// A device of a moved user, with its keys and its mailbox cursors.
+public nonisolated struct Relay_V1_TransferredDevice: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var deviceID: String {
+    get {_storage._deviceID}
+    set {_uniqueStorage()._deviceID = newValue}
+  }
+
+  /// SHA-256 of the device certificate's public key, 32 bytes
+  public var fingerprint: Data {
+    get {_storage._fingerprint}
+    set {_uniqueStorage()._fingerprint = newValue}
+  }
+
+  public var registeredAtMs: Int64 {
+    get {_storage._registeredAtMs}
+    set {_uniqueStorage()._registeredAtMs = newValue}
+  }
+
+  public var identity: Relay_V1_IdentityKey {
+    get {_storage._identity ?? Relay_V1_IdentityKey()}
+    set {_uniqueStorage()._identity = newValue}
+  }
+  /// Returns true if `identity` has been explicitly set.
+  public var hasIdentity: Bool {_storage._identity != nil}
+  /// Clears the value of `identity`. Subsequent reads from it will return its default value.
+  public mutating func clearIdentity() {_uniqueStorage()._identity = nil}
+
+  public var signedPrekey: Relay_V1_SignedPrekey {
+    get {_storage._signedPrekey ?? Relay_V1_SignedPrekey()}
+    set {_uniqueStorage()._signedPrekey = newValue}
+  }
+  /// Returns true if `signedPrekey` has been explicitly set.
+  public var hasSignedPrekey: Bool {_storage._signedPrekey != nil}
+  /// Clears the value of `signedPrekey`. Subsequent reads from it will return its default value.
+  public mutating func clearSignedPrekey() {_uniqueStorage()._signedPrekey = nil}
+
+  public var kemLastResort: Relay_V1_KemPrekey {
+    get {_storage._kemLastResort ?? Relay_V1_KemPrekey()}
+    set {_uniqueStorage()._kemLastResort = newValue}
+  }
+  /// Returns true if `kemLastResort` has been explicitly set.
+  public var hasKemLastResort: Bool {_storage._kemLastResort != nil}
+  /// Clears the value of `kemLastResort`. Subsequent reads from it will return its default value.
+  public mutating func clearKemLastResort() {_uniqueStorage()._kemLastResort = nil}
+
+  public var oneTimePrekeys: [Relay_V1_OneTimePrekey] {
+    get {_storage._oneTimePrekeys}
+    set {_uniqueStorage()._oneTimePrekeys = newValue}
+  }
+
+  public var kemPrekeys: [Relay_V1_KemPrekey] {
+    get {_storage._kemPrekeys}
+    set {_uniqueStorage()._kemPrekeys = newValue}
+  }
+
+  /// the last cursor written to its mailbox
+  public var mailboxHead: UInt64 {
+    get {_storage._mailboxHead}
+    set {_uniqueStorage()._mailboxHead = newValue}
+  }
+
+  /// the last cursor it acknowledged
+  public var ackedCursor: UInt64 {
+    get {_storage._ackedCursor}
+    set {_uniqueStorage()._ackedCursor = newValue}
+  }
+
+  /// unset: none
+  public var push: Relay_V1_PushEndpoint {
+    get {_storage._push ?? Relay_V1_PushEndpoint()}
+    set {_uniqueStorage()._push = newValue}
+  }
+  /// Returns true if `push` has been explicitly set.
+  public var hasPush: Bool {_storage._push != nil}
+  /// Clears the value of `push`. Subsequent reads from it will return its default value.
+  public mutating func clearPush() {_uniqueStorage()._push = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One undelivered mailbox entry, at the cursor the device knows it by.
+public nonisolated struct Relay_V1_TransferredEntry: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var deviceID: String = String()
+
+  public var cursor: UInt64 = 0
+
+  public var conversationID: String = String()
+
+  /// the message it names, by its origin position
+  public var originRelay: String = String()
+
+  public var originSeq: UInt64 = 0
+
+  /// UNSPECIFIED: an envelope; else a receipt for the user's message
+  public var receiptStatus: Relay_V1_ReceiptStatus = .unspecified
+
+  public var receiptBy: String = String()
+
+  public var receiptAtMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The old home held every message of `origin_relay` in the conversation up
+/// to `contiguous_seq`: the new home never gives the moved user's devices a
+/// copy of one of them again (they had it, or have it in the transfer).
+public nonisolated struct Relay_V1_MoveCover: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var conversationID: String = String()
+
+  public var originRelay: String = String()
+
+  public var contiguousSeq: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What reached a user's old home for them after they moved (a peer that did
+/// not know yet), passed on to the new home. Accepted only from the region
+/// the user moved from.
+public nonisolated struct Relay_V1_MoveForward: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the moved user
+  public var user: String = String()
+
+  public var event: Relay_V1_MoveForward.OneOf_Event? = nil
+
+  /// with the moved user's copies only
+  public var message: Relay_V1_ReplicatedMessage {
+    get {
+      if case .message(let v)? = event {return v}
+      return Relay_V1_ReplicatedMessage()
+    }
+    set {event = .message(newValue)}
+  }
+
+  /// for a message the moved user sent
+  public var receipt: Relay_V1_ReplicatedReceipt {
+    get {
+      if case .receipt(let v)? = event {return v}
+      return Relay_V1_ReplicatedReceipt()
+    }
+    set {event = .receipt(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Event: Equatable, Sendable {
+    /// with the moved user's copies only
+    case message(Relay_V1_ReplicatedMessage)
+    /// for a message the moved user sent
+    case receipt(Relay_V1_ReplicatedReceipt)
+
+  }
 
   public init() {}
 }
@@ -947,7 +1184,7 @@ nonisolated extension Relay_V1_DeviceList: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FederationEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}receipt\0\u{1}conversation\0\u{3}device_list\0\u{3}home_claim\0\u{3}region_devices\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}receipt\0\u{1}conversation\0\u{3}device_list\0\u{3}home_claim\0\u{3}region_devices\0\u{3}user_transfer\0\u{3}move_forward\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1033,6 +1270,32 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
           self.event = .regionDevices(v)
         }
       }()
+      case 7: try {
+        var v: Relay_V1_UserTransfer?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .userTransfer(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .userTransfer(v)
+        }
+      }()
+      case 8: try {
+        var v: Relay_V1_MoveForward?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .moveForward(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .moveForward(v)
+        }
+      }()
       default: break
       }
     }
@@ -1067,6 +1330,14 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
     case .regionDevices?: try {
       guard case .regionDevices(let v)? = self.event else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
+    case .userTransfer?: try {
+      guard case .userTransfer(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .moveForward?: try {
+      guard case .moveForward(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     }()
     case nil: break
     }
@@ -1474,6 +1745,382 @@ nonisolated extension Relay_V1_ReconcileResponse: SwiftProtobuf.Message, SwiftPr
 
   public static func ==(lhs: Relay_V1_ReconcileResponse, rhs: Relay_V1_ReconcileResponse) -> Bool {
     if lhs.queued != rhs.queued {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_UserTransfer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UserTransfer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}claim\0\u{1}devices\0\u{1}conversations\0\u{1}messages\0\u{1}entries\0\u{1}covers\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._claim) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.devices) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.conversations) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.messages) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.covers) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._claim {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.devices.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.devices, fieldNumber: 2)
+    }
+    if !self.conversations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.conversations, fieldNumber: 3)
+    }
+    if !self.messages.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.messages, fieldNumber: 4)
+    }
+    if !self.entries.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 5)
+    }
+    if !self.covers.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.covers, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_UserTransfer, rhs: Relay_V1_UserTransfer) -> Bool {
+    if lhs._claim != rhs._claim {return false}
+    if lhs.devices != rhs.devices {return false}
+    if lhs.conversations != rhs.conversations {return false}
+    if lhs.messages != rhs.messages {return false}
+    if lhs.entries != rhs.entries {return false}
+    if lhs.covers != rhs.covers {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_TransferredDevice: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TransferredDevice"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{1}fingerprint\0\u{3}registered_at_ms\0\u{1}identity\0\u{3}signed_prekey\0\u{3}kem_last_resort\0\u{3}one_time_prekeys\0\u{3}kem_prekeys\0\u{3}mailbox_head\0\u{3}acked_cursor\0\u{1}push\0")
+
+  fileprivate class _StorageClass {
+    var _deviceID: String = String()
+    var _fingerprint: Data = Data()
+    var _registeredAtMs: Int64 = 0
+    var _identity: Relay_V1_IdentityKey? = nil
+    var _signedPrekey: Relay_V1_SignedPrekey? = nil
+    var _kemLastResort: Relay_V1_KemPrekey? = nil
+    var _oneTimePrekeys: [Relay_V1_OneTimePrekey] = []
+    var _kemPrekeys: [Relay_V1_KemPrekey] = []
+    var _mailboxHead: UInt64 = 0
+    var _ackedCursor: UInt64 = 0
+    var _push: Relay_V1_PushEndpoint? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _deviceID = source._deviceID
+      _fingerprint = source._fingerprint
+      _registeredAtMs = source._registeredAtMs
+      _identity = source._identity
+      _signedPrekey = source._signedPrekey
+      _kemLastResort = source._kemLastResort
+      _oneTimePrekeys = source._oneTimePrekeys
+      _kemPrekeys = source._kemPrekeys
+      _mailboxHead = source._mailboxHead
+      _ackedCursor = source._ackedCursor
+      _push = source._push
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._deviceID) }()
+        case 2: try { try decoder.decodeSingularBytesField(value: &_storage._fingerprint) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._registeredAtMs) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._identity) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._signedPrekey) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._kemLastResort) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._oneTimePrekeys) }()
+        case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._kemPrekeys) }()
+        case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._mailboxHead) }()
+        case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._ackedCursor) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._push) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._deviceID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._deviceID, fieldNumber: 1)
+      }
+      if !_storage._fingerprint.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._fingerprint, fieldNumber: 2)
+      }
+      if _storage._registeredAtMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._registeredAtMs, fieldNumber: 3)
+      }
+      try { if let v = _storage._identity {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      try { if let v = _storage._signedPrekey {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      try { if let v = _storage._kemLastResort {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      if !_storage._oneTimePrekeys.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._oneTimePrekeys, fieldNumber: 7)
+      }
+      if !_storage._kemPrekeys.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._kemPrekeys, fieldNumber: 8)
+      }
+      if _storage._mailboxHead != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._mailboxHead, fieldNumber: 9)
+      }
+      if _storage._ackedCursor != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._ackedCursor, fieldNumber: 10)
+      }
+      try { if let v = _storage._push {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_TransferredDevice, rhs: Relay_V1_TransferredDevice) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._deviceID != rhs_storage._deviceID {return false}
+        if _storage._fingerprint != rhs_storage._fingerprint {return false}
+        if _storage._registeredAtMs != rhs_storage._registeredAtMs {return false}
+        if _storage._identity != rhs_storage._identity {return false}
+        if _storage._signedPrekey != rhs_storage._signedPrekey {return false}
+        if _storage._kemLastResort != rhs_storage._kemLastResort {return false}
+        if _storage._oneTimePrekeys != rhs_storage._oneTimePrekeys {return false}
+        if _storage._kemPrekeys != rhs_storage._kemPrekeys {return false}
+        if _storage._mailboxHead != rhs_storage._mailboxHead {return false}
+        if _storage._ackedCursor != rhs_storage._ackedCursor {return false}
+        if _storage._push != rhs_storage._push {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_TransferredEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TransferredEntry"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{1}cursor\0\u{3}conversation_id\0\u{3}origin_relay\0\u{3}origin_seq\0\u{3}receipt_status\0\u{3}receipt_by\0\u{3}receipt_at_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.deviceID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.cursor) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.originRelay) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.originSeq) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.receiptStatus) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.receiptBy) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.receiptAtMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.deviceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.deviceID, fieldNumber: 1)
+    }
+    if self.cursor != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cursor, fieldNumber: 2)
+    }
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 3)
+    }
+    if !self.originRelay.isEmpty {
+      try visitor.visitSingularStringField(value: self.originRelay, fieldNumber: 4)
+    }
+    if self.originSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.originSeq, fieldNumber: 5)
+    }
+    if self.receiptStatus != .unspecified {
+      try visitor.visitSingularEnumField(value: self.receiptStatus, fieldNumber: 6)
+    }
+    if !self.receiptBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.receiptBy, fieldNumber: 7)
+    }
+    if self.receiptAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.receiptAtMs, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_TransferredEntry, rhs: Relay_V1_TransferredEntry) -> Bool {
+    if lhs.deviceID != rhs.deviceID {return false}
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.originRelay != rhs.originRelay {return false}
+    if lhs.originSeq != rhs.originSeq {return false}
+    if lhs.receiptStatus != rhs.receiptStatus {return false}
+    if lhs.receiptBy != rhs.receiptBy {return false}
+    if lhs.receiptAtMs != rhs.receiptAtMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_MoveCover: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MoveCover"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}conversation_id\0\u{3}origin_relay\0\u{3}contiguous_seq\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conversationID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.originRelay) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.contiguousSeq) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.conversationID.isEmpty {
+      try visitor.visitSingularStringField(value: self.conversationID, fieldNumber: 1)
+    }
+    if !self.originRelay.isEmpty {
+      try visitor.visitSingularStringField(value: self.originRelay, fieldNumber: 2)
+    }
+    if self.contiguousSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.contiguousSeq, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_MoveCover, rhs: Relay_V1_MoveCover) -> Bool {
+    if lhs.conversationID != rhs.conversationID {return false}
+    if lhs.originRelay != rhs.originRelay {return false}
+    if lhs.contiguousSeq != rhs.contiguousSeq {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_MoveForward: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MoveForward"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}message\0\u{1}receipt\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 2: try {
+        var v: Relay_V1_ReplicatedMessage?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .message(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .message(v)
+        }
+      }()
+      case 3: try {
+        var v: Relay_V1_ReplicatedReceipt?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .receipt(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .receipt(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
+    }
+    switch self.event {
+    case .message?: try {
+      guard case .message(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .receipt?: try {
+      guard case .receipt(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_MoveForward, rhs: Relay_V1_MoveForward) -> Bool {
+    if lhs.user != rhs.user {return false}
+    if lhs.event != rhs.event {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

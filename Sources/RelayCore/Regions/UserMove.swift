@@ -1,0 +1,54 @@
+public import Wire
+
+/// A move of a user's home from one region of the domain to another
+/// (docs/regions.md, "Moving a user"), as the regions that took part record
+/// it: the old home from `relay users move` on, the new one once the user
+/// arrived. Its phase is durable, so a move resumes after a crash.
+public struct UserMove: Sendable, Hashable {
+  public enum Phase: Int, Sendable, CaseIterable {
+    /// `relay users move` asked for it; the old home hands the user off next.
+    case requested = 1
+    /// The old home recorded the new one and queued everything of the user
+    /// for it, in one transaction; it answers "moved to" from now on.
+    case handedOff = 2
+    /// The new home applied the transfer and told the other regions.
+    case arrived = 3
+    /// The old home could not hand the user off (`failure` says why); nothing moved.
+    case failed = 4
+
+    public var name: String {
+      switch self {
+      case .requested: "requested"
+      case .handedOff: "handed-off"
+      case .arrived: "arrived"
+      case .failed: "failed"
+      }
+    }
+  }
+
+  public var user: UserAddress
+  /// The home version the move makes: the user's version before it, plus one.
+  public var version: UInt64
+  /// Region names: the old home and the new one.
+  public var source: String
+  public var target: String
+  public var phase: Phase
+  public var requestedAtMs: Int64
+  /// When it reached its phase, for a handed-off, arrived or failed move.
+  public var doneAtMs: Int64
+  public var failure: String
+
+  public init(
+    user: UserAddress, version: UInt64, source: String, target: String, phase: Phase, requestedAtMs: Int64,
+    doneAtMs: Int64 = 0, failure: String = ""
+  ) {
+    self.user = user
+    self.version = version
+    self.source = source
+    self.target = target
+    self.phase = phase
+    self.requestedAtMs = requestedAtMs
+    self.doneAtMs = doneAtMs
+    self.failure = failure
+  }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import RelaySDK
+import TLSIdentity
+import Testing
+
+@testable import RelayTestSupport
+
+extension FederationSuites {
+  /// Moving a user between regions (docs/regions.md, "Moving a user").
+  @Suite("Regions: moving a user", .timeLimit(Patience.minutes(8)))
+  struct RegionMoveTests {
+    /// Which region is killed (SIGKILL) during the move, and restarted.
+    enum Crash: String, CaseIterable, Sendable {
+      case none
+      /// eu, the old home, right after the request: before or during its hand-off.
+      case oldHome
+      /// us, the new home, right after the hand-off: before or while it applies the transfer.
+      case newHome
+    }
+
+    @Test(
+      "alice moves from eu to us while bob in ap writes to her without pause: she gets every message exactly once, her phone follows to us, eu answers moved-to, and the move survives kill -9 of either region",
+      arguments: Crash.allCases)
+    func moveWhileWrittenTo(crash: Crash) async throws {
+      try await RegionMesh.with { mesh in
+        let alice = try await Home.register("alice@example.test", "phone", on: mesh["eu"].relay)
+        let bob = try await Home.register("bob@example.test", "phone", on: mesh["ap"].relay)
+        for (user, region) in [("alice", "eu"), ("bob", "ap")] {
+          try await RegionDirectoryTests.waitForHome("\(user)@example.test", in: region, version: 1, on: mesh)
+        }
+        let chat = try await alice.open { device in
+          let chat = try await device.conversationID(for: "bob@example.test")
+          _ = try await device.send("hello bob", to: chat)
+          return chat
+        }
+        #expect(try await bob.receive(1) == ["hello bob"])
+
+        let total = 30
+        let texts = (1 ... total).map { "m\($0)" }
+        // bob writes throughout the move; a send that fails is tried again (the SDK keeps its message id).
+        async let written: Void = bob.open { device in
+          for text in texts {
+            try await ChildProcess.waitUntil("bob sends \(text)", seconds: 60) {
+              do { _ = try await device.send(text, to: chat) } catch { return false }
+              try await Task.sleep(for: .milliseconds(40))
+              return true
+            }
+          }
+        }
+        // alice reads the first few in eu: her cursor is mid-stream when she moves.
+        var received = try await alice.collect { $0.messages.count >= 3 }.messages
+
+        let cli = [
+          "users", "move", "alice@example.test", "--to", "us", "--config", mesh["eu"].configPath, "--data-dir",
+          mesh["eu"].relay.directory,
+        ]
+        switch crash {
+        case .none:
+          let moved = try await runProgram(relayExecutable, cli)
+          #expect(moved.status == 0, "\(moved.output)")
+          #expect(moved.output.contains("handed-off: alice@example.test is homed in us"), "\(moved.output)")
+        case .oldHome:
+          let requested = try await runProgram(relayExecutable, cli + ["--wait", "0"])
+          #expect(requested.status == 0, "\(requested.output)")
+          try await mesh["eu"].relay.killAndStartAgain()
+        case .newHome:
+          let moved = try await runProgram(relayExecutable, cli)
+          #expect(moved.status == 0, "\(moved.output)")
+          try await mesh["us"].relay.killAndStartAgain()
+        }
+        try await RegionDirectoryTests.waitForHome("alice@example.test", in: "us", version: 2, on: mesh)
+        try await written
+
+        // eu tells alice's phone where she lives now; it follows and reads the rest in us.
+        try await Self.follow(alice, to: "us", mesh: mesh)
+        let seen = Set(received.map(\.text))
+        received += try await alice.collect(timeout: .seconds(120)) { events in
+          seen.union(events.messages.map(\.text)).isSuperset(of: texts)
+        }.messages
+        let ids = received.map(\.messageID)
+        #expect(Set(ids).count == ids.count, "a message reached alice twice: \(received.map(\.text))")
+        #expect(Set(received.map(\.text)) == Set(texts))
+        #expect(received.sorted { $0.sentAtMs < $1.sentAtMs }.map(\.text) == texts)
+
+        // From her new home she writes to bob, and eu keeps answering "moved to".
+        _ = try await alice.open { device in try await device.send("from us", to: chat) }
+        #expect(try await bob.receive(1) == ["from us"])
+        var redirect: ClientError?
+        let eu = ClientError.Home(
+          region: "eu", address: "127.0.0.1:\(mesh["eu"].relay.port)", fingerprint: mesh["eu"].fingerprint.description)
+        let probe = makeTemporaryDirectory() + "/probe"
+        try FileManager.default.copyItem(atPath: alice.path, toPath: probe)
+        try await RelayDevice.follow(eu, home: probe)
+        do { _ = try await RelayDevice.withDevice(home: probe) { try await $0.conversations() } } catch let error
+          as ClientError
+        {
+          redirect = error
+        }
+        #expect(redirect?.code == .homedElsewhere && redirect?.home?.region == "us")
+        if crash == .none {
+          #expect(try await mesh["eu"].counter("relay_region_moves_total{phase=\"handed-off\"}") == 1)
+          #expect(try await mesh["us"].counter("relay_region_moves_total{phase=\"arrived\"}") == 1)
+        }
+        let listed = try await runProgram(
+          relayExecutable,
+          [
+            "users", "moves", "--config", mesh["eu"].configPath, "--data-dir", mesh["eu"].relay.directory,
+          ])
+        #expect(listed.output.contains("handed-off"), "\(listed.output)")
+      }
+    }
+
+    /// Calls until `home`'s relay is `region`, following each redirect.
+    static func follow(_ home: Home, to region: String, mesh: RegionMesh) async throws {
+      try await ChildProcess.waitUntil("\(home.address) reaches its home \(region)", seconds: 60) {
+        do {
+          _ = try await home.open { try await $0.conversations() }
+          return true
+        } catch let error as ClientError where error.code == .homedElsewhere {
+          try await RelayDevice.follow(try #require(error.home), home: home.path)
+          return false
+        }
+      }
+    }
+  }
+}
