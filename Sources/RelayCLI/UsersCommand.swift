@@ -39,7 +39,7 @@ struct MoveUserCommand: AsyncParsableCommand {
       try await configuration.withStore { store in
         guard let moves = store as? any MoveStore else {
           throw RelayError(
-            .failedPrecondition, "moving users needs the embedded store in this version (docs/regions.md)")
+            .failedPrecondition, "this store cannot move users")
         }
         _ = try await store.migrate()
         move = try await moves.requestMove(
@@ -86,7 +86,7 @@ struct MovesCommand: AsyncParsableCommand {
       try await configuration.withStore { store in
         guard let moves = store as? any MoveStore else {
           throw RelayError(
-            .failedPrecondition, "moving users needs the embedded store in this version (docs/regions.md)")
+            .failedPrecondition, "this store cannot move users")
         }
         print("USER                            VERSION  FROM  TO    PHASE       FAILURE")
         for move in try await moves.moves(of: user, limit: 1000) {

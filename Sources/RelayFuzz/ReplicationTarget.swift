@@ -91,7 +91,8 @@ enum ReplicationTarget {
         $0.fingerprints = [Data(repeating: 7, count: 32)]
       }
     }
-    return [message, receipt, conversation, devices, home, keys].enumerated().map { index, event in
+    let single: [Relay_V1_ReplicationBatch] = [message, receipt, conversation, devices, home, keys].enumerated().map {
+      index, event in
       .with {
         $0.events = [
           .with {
@@ -100,6 +101,102 @@ enum ReplicationTarget {
           }
         ]
       }
+    }
+    // carol, homed in us, moves to eu; then what reached us for her after the move.
+    let move: Relay_V1_ReplicationBatch = .with {
+      $0.events = [home, Self.transfer, Self.forward].enumerated().map { index, event in
+        .with {
+          $0.id = UInt64(index + 1)
+          $0.event = event
+        }
+      }
+    }
+    return single + [move]
+  }
+
+  static var transfer: Relay_V1_FederationEvent {
+    .with {
+      $0.userTransfer = .with {
+        $0.claim = .with {
+          $0.user = "carol@\(FuzzStore.domain)"
+          $0.region = "eu"
+          $0.claimedHlc = 1 << 17
+          $0.version = 2
+        }
+        $0.devices = [
+          .with {
+            $0.deviceID = "phone"
+            $0.fingerprint = Data(repeating: 9, count: 32)
+            $0.identity = .with {
+              $0.signingKey = Data(repeating: 1, count: 32)
+              $0.agreementKey = Data(repeating: 2, count: 32)
+            }
+            $0.signedPrekey = .with {
+              $0.publicKey = Data(repeating: 3, count: 32)
+              $0.signature = Data(repeating: 4, count: 64)
+            }
+            $0.kemLastResort = .with {
+              $0.publicKey = Data(repeating: 5, count: 1184)
+              $0.signature = Data(repeating: 6, count: 64)
+            }
+            $0.mailboxHead = 1
+          }
+        ]
+        $0.conversations = [
+          .with {
+            $0.id = "moved-group"
+            $0.kind = .group
+            $0.homeRelay = "\(FuzzStore.domain)#us"
+            $0.createdBy = "carol@\(FuzzStore.domain)"
+            $0.version = 1
+            $0.members = [.with { $0.user = "carol@\(FuzzStore.domain)" }]
+          }
+        ]
+        $0.messages = [Self.movedMessage(seq: 1)]
+        $0.entries = [
+          .with {
+            $0.deviceID = "phone"
+            $0.cursor = 1
+            $0.conversationID = "moved-group"
+            $0.originRelay = "\(FuzzStore.domain)#us"
+            $0.originSeq = 1
+          }
+        ]
+        $0.covers = [
+          .with {
+            $0.conversationID = "moved-group"
+            $0.originRelay = "\(FuzzStore.domain)#us"
+            $0.contiguousSeq = 1
+          }
+        ]
+      }
+    }
+  }
+
+  static var forward: Relay_V1_FederationEvent {
+    .with {
+      $0.moveForward = .with {
+        $0.user = "carol@\(FuzzStore.domain)"
+        $0.message = Self.movedMessage(seq: 2)
+      }
+    }
+  }
+
+  static func movedMessage(seq: UInt64) -> Relay_V1_ReplicatedMessage {
+    .with {
+      $0.conversationID = "moved-group"
+      $0.messageID = "0190a0b0-c0d0-7000-8000-00000000001\(seq)"
+      $0.sender = "carol@\(FuzzStore.domain)/phone"
+      $0.hlc = 1 << 16
+      $0.originRelay = "\(FuzzStore.domain)#us"
+      $0.originSeq = seq
+      $0.sentAtMs = 1
+      $0.copies = [
+        .with {
+          $0.device = "carol@\(FuzzStore.domain)/phone"
+          $0.ciphertext = Data("sealed".utf8)
+        }
+      ]
     }
   }
 }

@@ -27,7 +27,8 @@ extension PostgresStore {
             result = .applied([])
           } else {
             result = try await Self.applyOne(
-              event, from: peer, localDomain: localDomain, gateway: forwarding.map { _ in rules.localDomain }, db)
+              event, from: peer, localDomain: localDomain, gateway: forwarding.map { _ in rules.localDomain },
+              region: rules.region, db)
           }
         } catch let error as RelayError {
           result = .rejected(error)
@@ -49,14 +50,22 @@ extension PostgresStore {
   /// devices of other domains are kept there (no mailbox), so that
   /// anti-entropy can send them again.
   private static func applyOne(
-    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, _ db: PostgresConnection
+    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, region: LocalRegion?,
+    _ db: PostgresConnection
   ) async throws -> ReplicationOutcome.EventResult {
     switch event {
     case .message(let message, let sender, let copies):
       try await Self.checkHomed(sender.user, in: peer, db)
-      return try await Self.applyMessage(message, sender: sender, copies: copies, gateway: gateway, db)
+      return try await Self.applyMessage(
+        message, sender: sender, copies: copies, gateway: gateway, region: region, db)
     case .receipt(let receipt, let sender, let by):
       try await Self.checkHomed(by.user, in: peer, db)
+      if let region, sender.user.domain == region.domain,
+        try await Self.movedAway(sender.user, region: region, db) != nil
+      {
+        try await Self.forward(.receipt(receipt), of: sender.user, region: region, db)
+        return .applied([])
+      }
       return .applied(try await Self.applyReceipt(receipt, sender: sender, by: by, db))
     case .conversation(let state, let members):
       try await Self.applyConversation(state, members: members, localDomain: localDomain, db)
@@ -71,18 +80,22 @@ extension PostgresStore {
       return .applied([])
     case .homeClaim(let claim):
       return try await Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
-    case .userTransfer, .moveForward:
-      // Moves need the embedded store in this version (docs/regions.md, "Moving a user"):
-      // kept in the sender's outbox, never refused, so nothing of the user is lost.
-      return .deferred
+    case .userTransfer(let plan):
+      return try await Self.arrive(plan, region: region, db).map { .arrived($0) } ?? .applied([])
+    case .moveForward(let forwarded):
+      return try await Self.applyForwarded(forwarded, from: peer, region: region, db)
     }
   }
 
   /// A message from its origin relay: written as a local send is (the one
-  /// send statement), keeping its origin's sequence, time and clock.
-  private static func applyMessage(
+  /// send statement), keeping its origin's sequence, time and clock. A
+  /// redelivery adds only the copies this relay lacks. A copy for a moved
+  /// user's device (docs/regions.md, "Moving a user") is skipped when the
+  /// user's old home held the message, and passed on to its new home when the
+  /// user moved away from here.
+  static func applyMessage(
     _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], gateway: String?,
-    _ db: PostgresConnection
+    region: LocalRegion?, _ db: PostgresConnection
   ) async throws -> ReplicationOutcome.EventResult {
     let id = message.conversationID
     guard try await !db.rows("SELECT 1 FROM conversations WHERE id = \(id) FOR UPDATE").isEmpty else {
@@ -90,19 +103,9 @@ extension PostgresStore {
     }
     let origin = message.originRelay
     let originSeq = try Int64(wire: message.originSeq, field: "origin_seq")
-    if try await !db.rows(
-      "SELECT 1 FROM messages WHERE conversation_id = \(id) AND origin_relay = \(origin) AND origin_seq = \(originSeq)"
-    ).isEmpty {
-      return .applied([])  // applied before: a redelivery
-    }
-    guard
-      try await !db.rows(
-        "SELECT 1 FROM members WHERE conversation_id = \(id) AND user_address = \(sender.user.description)"
-      ).isEmpty
-    else { throw RelayError(.permissionDenied, "the sender is not a member of this conversation here") }
     // A copy for a device this relay does not know (any more) is dropped; one
     // the gateway passes on to another domain is kept (the statement writes
-    // no mailbox entry for a device not here).
+    // no mailbox entry for a device not here); one for a user who moved away is passed on.
     let known = Set(
       try await db.rows(
         """
@@ -114,11 +117,41 @@ extension PostgresStore {
         let (user, device) = try row.decode((String, String).self)
         return try DeviceAddress.stored(user: user, device: device)
       })
+    if let region {
+      var movedAway = [UserAddress: [SendCommand.Copy]]()
+      for copy in copies where !known.contains(copy.device) && copy.device.user.domain == region.domain {
+        movedAway[copy.device.user, default: []].append(copy)
+      }
+      for (user, copies) in movedAway {
+        var forwarded = message
+        forwarded.copies = copies.map(\.sealed)
+        try await Self.forward(.message(forwarded), of: user, region: region, db)
+      }
+    }
+    let covered = try await Self.covered(
+      Set(copies.lazy.filter { known.contains($0.device) }.map(\.device.user)), message, db)
+    let deliverable = copies.filter { copy in
+      (known.contains(copy.device) && !covered.contains(copy.device.user))
+        || (gateway != nil && copy.device.user.domain != gateway)
+    }
+    if let held = try await db.rows(
+      "SELECT seq FROM messages WHERE conversation_id = \(id) AND origin_relay = \(origin) AND origin_seq = \(originSeq)"
+    ).first {
+      // Applied before: a redelivery, which may carry copies this relay lacks (a moved user's).
+      return .applied(
+        try await Self.addCopies(
+          message, sender: sender, seq: try held.decode(Int64.self),
+          copies: deliverable.filter { known.contains($0.device) },
+          db))
+    }
+    guard
+      try await !db.rows(
+        "SELECT 1 FROM members WHERE conversation_id = \(id) AND user_address = \(sender.user.description)"
+      ).isEmpty
+    else { throw RelayError(.permissionDenied, "the sender is not a member of this conversation here") }
     let send = SendCommand(
       sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: id,
-      copies: copies.filter { copy in
-        known.contains(copy.device) || (gateway != nil && copy.device.user.domain != gateway)
-      }, originRelay: origin)
+      copies: deliverable, originRelay: origin)
     try await Self.lockDevices(db, send.copies.map(\.device))
     let rows = try await db.rows(
       SendStatement(send: send, hlc: message.hlc, nowMs: message.sentAtMs, originSeq: originSeq))
@@ -139,8 +172,29 @@ extension PostgresStore {
       })
   }
 
+  /// The copies of a message held here that this relay lacks: written, with a mailbox entry each.
+  private static func addCopies(
+    _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, seq: Int64, copies: [SendCommand.Copy],
+    _ db: PostgresConnection
+  ) async throws -> [Doorbell] {
+    guard !copies.isEmpty else { return [] }
+    try await Self.lockDevices(db, copies.map(\.device))
+    let written = try await Self.insertCopies(copies, message.conversationID, seq, db)
+    let send = SendCommand(
+      sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: message.conversationID,
+      copies: [], originRelay: message.originRelay)
+    var entry = send.envelopeEntry(
+      PlacedMessage(seq: UInt64(seq), originSeq: message.originSeq, hlc: message.hlc, sentAtMs: message.sentAtMs))
+    return try await Self.appendToMailboxes(
+      db,
+      copies.filter { written.contains($0.device) }.map { copy in
+        entry.envelope.ciphertext = copy.ciphertext
+        return (copy.device, entry)
+      })
+  }
+
   /// Moves the (conversation, origin) vector past `seq` and every later message already here.
-  private static func advanceVector(
+  static func advanceVector(
     _ db: PostgresConnection, conversation: String, origin: String, seq: Int64
   ) async throws {
     let current =
@@ -165,7 +219,7 @@ extension PostgresStore {
       """)
   }
 
-  private static func applyReceipt(
+  static func applyReceipt(
     _ receipt: Relay_V1_ReplicatedReceipt, sender: DeviceAddress, by: DeviceAddress, _ db: PostgresConnection
   ) async throws -> [Doorbell] {
     let found = try await db.rows(

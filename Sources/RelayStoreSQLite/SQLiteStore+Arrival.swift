@@ -10,16 +10,17 @@ extension SQLiteStore {
   /// Applies a transfer in the caller's savepoint: the user, its devices,
   /// keys, conversations, undelivered entries (at the cursors its devices
   /// know) and covers; the new home recorded and told to every other region.
-  static func arrive(_ plan: UserTransferPlan, region: LocalRegion?, _ db: Database) throws -> [Doorbell] {
+  /// Nil for a redelivery (applied before).
+  static func arrive(_ plan: UserTransferPlan, region: LocalRegion?, _ db: Database) throws -> [Doorbell]? {
     guard let region else { throw RelayError(.permissionDenied, "this relay is no region") }
     let user = plan.claim.user
     let u = user.description
-    let version = Int64(plan.claim.version)
+    let version = try Int64(wire: plan.claim.version, field: "home version")
     if try Row.fetchOne(
       db, sql: "SELECT 1 FROM moves WHERE user_address = ? AND version = ? AND phase = ?",
       arguments: [u, version, UserMove.Phase.arrived.rawValue]) != nil
     {
-      return []  // applied before: a redelivery
+      return nil  // applied before: a redelivery
     }
     guard let current = try Self.home(of: user, db), current.region == plan.source, plan.claim.wins(over: current)
     else { throw RelayError(.permissionDenied, "a region may only hand over the users homed in it") }
@@ -49,7 +50,8 @@ extension SQLiteStore {
           u, device.deviceID, device.fingerprint, device.registeredAtMs, device.identity.signingKey,
           device.identity.agreementKey, device.signedPrekey.keyID, device.signedPrekey.publicKey,
           device.signedPrekey.signature, device.kemLastResort.keyID, device.kemLastResort.publicKey,
-          device.kemLastResort.signature, Int64(device.mailboxHead), Int64(device.ackedCursor),
+          device.kemLastResort.signature, try Int64(wire: device.mailboxHead, field: "mailbox_head"),
+          try Int64(wire: device.ackedCursor, field: "acked_cursor"),
         ])
       try Self.insertOneTimePrekeys(db, device: address, ec: device.oneTimePrekeys, kem: device.kemPrekeys)
       if device.hasPush {
@@ -74,10 +76,11 @@ extension SQLiteStore {
       guard
         let seq = try Int64.fetchOne(
           db, sql: "SELECT seq FROM messages WHERE conversation_id = ? AND origin_relay = ? AND origin_seq = ?",
-          arguments: [entry.conversationID, entry.originRelay, Int64(entry.originSeq)])
+          arguments: [entry.conversationID, entry.originRelay, try Int64(wire: entry.originSeq, field: "origin_seq")])
       else { throw RelayError(.invalidArgument, "a transferred entry names a message the transfer lacks") }
       _ = try Self.insertMailboxEntry(
-        db, device: try DeviceAddress.stored(user: u, device: entry.deviceID), cursor: Int64(entry.cursor),
+        db, device: try DeviceAddress.stored(user: u, device: entry.deviceID),
+        cursor: try Int64(wire: entry.cursor, field: "cursor"),
         entry: entry.mailboxEntry(seq: UInt64(seq)))
     }
     for cover in plan.transfer.covers {
@@ -86,7 +89,9 @@ extension SQLiteStore {
           INSERT INTO move_covers (user_address, conversation_id, origin_relay, contiguous_seq) VALUES (?, ?, ?, ?)
           ON CONFLICT DO UPDATE SET contiguous_seq = max(contiguous_seq, excluded.contiguous_seq)
           """,
-        arguments: [u, cover.conversationID, cover.originRelay, Int64(cover.contiguousSeq)])
+        arguments: [
+          u, cover.conversationID, cover.originRelay, try Int64(wire: cover.contiguousSeq, field: "contiguous_seq"),
+        ])
     }
     let nowMs = HybridLogicalClock.systemMilliseconds()
     try Self.record(
@@ -153,6 +158,6 @@ extension SQLiteStore {
             """),
         arguments: [user.description, message.conversationID, message.originRelay])
     else { return false }
-    return Int64(message.originSeq) <= cover
+    return try Int64(wire: message.originSeq, field: "origin_seq") <= cover
   }
 }

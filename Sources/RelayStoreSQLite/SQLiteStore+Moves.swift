@@ -16,16 +16,7 @@ extension SQLiteStore: MoveStore {
         throw RelayError(.alreadyExists, "a move of \(user) is pending already")
       }
       let move = plan.move(requestedAtMs: nowMs)
-      try db.execute(
-        sql: """
-          INSERT INTO moves (user_address, version, source, target, phase, requested_at_ms) VALUES (?, ?, ?, ?, ?, ?)
-          ON CONFLICT (user_address, version) DO UPDATE SET
-            source = excluded.source, target = excluded.target, phase = excluded.phase,
-            requested_at_ms = excluded.requested_at_ms, done_at_ms = 0, failure = ''
-          """,
-        arguments: [
-          user.description, Int64(move.version), move.source, move.target, move.phase.rawValue, nowMs,
-        ])
+      try Self.record(move, db)
       return move
     }
   }
@@ -116,7 +107,8 @@ extension SQLiteStore: MoveStore {
         INSERT INTO moves (user_address, version, source, target, phase, requested_at_ms, done_at_ms, failure)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (user_address, version) DO UPDATE SET
-          phase = excluded.phase, done_at_ms = excluded.done_at_ms, failure = excluded.failure
+          source = excluded.source, target = excluded.target, phase = excluded.phase,
+          requested_at_ms = excluded.requested_at_ms, done_at_ms = excluded.done_at_ms, failure = excluded.failure
         """,
       arguments: [
         move.user.description, Int64(move.version), move.source, move.target, move.phase.rawValue,

@@ -77,7 +77,7 @@ extension SQLiteStore {
     case .homeClaim(let claim):
       return try Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
     case .userTransfer(let plan):
-      return .arrived(try Self.arrive(plan, region: region, db))
+      return try Self.arrive(plan, region: region, db).map { .arrived($0) } ?? .applied([])
     case .moveForward(let forwarded):
       return try Self.applyForwarded(forwarded, from: peer, region: region, db)
     }

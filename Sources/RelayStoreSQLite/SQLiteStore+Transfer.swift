@@ -42,17 +42,9 @@ extension SQLiteStore {
         WHERE mb.user_address = ? AND mb.cursor > d.acked_cursor ORDER BY mb.device_id, mb.cursor
         """, arguments: [u])
     {
-      var entry = Relay_V1_TransferredEntry()
-      entry.deviceID = row[0]
-      entry.cursor = UInt64(row[1] as Int64)
-      entry.conversationID = row[3]
-      entry.originRelay = row[8]
-      entry.originSeq = UInt64(row[9] as Int64)
-      if row[2] as Int64 == 1 {
-        entry.receiptStatus = Relay_V1_ReceiptStatus(rawValue: row[5]) ?? .delivered
-        entry.receiptBy = row[6]
-        entry.receiptAtMs = row[7]
-      }
+      let entry = Relay_V1_TransferredEntry(
+        device: row[0], cursor: row[1], kind: row[2], conversation: row[3], origin: row[8], originSeq: row[9],
+        receiptStatus: row[5], receiptBy: row[6], receiptAtMs: row[7])
       transfer.entries.append(entry)
       named.append((row[3], row[4]))
     }
@@ -82,24 +74,15 @@ extension SQLiteStore {
     for (conversation, seq) in named where seen.insert("\(conversation) \(seq)").inserted {
       transfer.messages.append(try Self.transferredMessage(conversation, seq, for: u, db))
     }
-    var budget = maxBytes - (try transfer.serializedBytes() as [UInt8]).count
-    guard budget >= 0 else {
-      throw RelayError(
-        .resourceExhausted, "the user's undelivered messages and keys are over \(maxBytes) bytes: not moved")
-    }
     // The user's recent messages, newest first while they fit: receipts for them can still reach the new home.
-    for row in try Row.fetchAll(
+    let recent = try Row.fetchAll(
       db,
       sql: """
         SELECT m.conversation_id, m.seq FROM members mm JOIN messages m ON m.conversation_id = mm.conversation_id
-        WHERE mm.user_address = ? AND m.sender_user = ? ORDER BY m.hlc DESC LIMIT 10000
-        """, arguments: [u, u])
-    where seen.insert("\(row[0] as String) \(row[1] as Int64)").inserted {
-      let message = try Self.transferredMessage(row[0], row[1], for: u, db)
-      budget -= (try message.serializedBytes() as [UInt8]).count + 8
-      guard budget >= 0 else { break }
-      transfer.messages.append(message)
-    }
+        WHERE mm.user_address = ? AND m.sender_user = ? ORDER BY m.hlc DESC LIMIT 1000
+        """, arguments: [u, u]
+    ).filter { seen.insert("\($0[0] as String) \($0[1] as Int64)").inserted }
+    try transfer.fill(upTo: maxBytes, with: try recent.map { try Self.transferredMessage($0[0], $0[1], for: u, db) })
     return transfer
   }
 
@@ -130,19 +113,7 @@ extension SQLiteStore {
       db, sql: "SELECT device_id, kind, key_id, public_key, signature FROM one_time_prekeys WHERE user_address = ?",
       arguments: [u])
     {
-      let id: String = row[0]
-      if row[1] as Int == Self.ecKind {
-        var key = Relay_V1_OneTimePrekey()
-        key.keyID = UInt32(truncatingIfNeeded: row[2] as Int64)
-        key.publicKey = row[3]
-        devices[id]?.oneTimePrekeys.append(key)
-      } else {
-        var key = Relay_V1_KemPrekey()
-        key.keyID = UInt32(truncatingIfNeeded: row[2] as Int64)
-        key.publicKey = row[3]
-        key.signature = row[4]
-        devices[id]?.kemPrekeys.append(key)
-      }
+      devices[row[0] as String]?.addPrekey(kind: row[1], id: row[2], publicKey: row[3], signature: row[4])
     }
     for row in try Row.fetchAll(
       db, sql: "SELECT device_id, kind, token, secret FROM push_endpoints WHERE user_address = ?", arguments: [u])
@@ -187,14 +158,5 @@ extension SQLiteStore {
       return copy
     }
     return message
-  }
-}
-
-extension Relay_V1_MoveCover {
-  init(_ conversation: String, _ origin: String, _ seq: Int64) {
-    self.init()
-    self.conversationID = conversation
-    self.originRelay = origin
-    self.contiguousSeq = UInt64(max(0, seq))
   }
 }

@@ -10,19 +10,30 @@ extension FederationSuites {
   @Suite("Regions: moving a user", .timeLimit(Patience.minutes(8)))
   struct RegionMoveTests {
     /// Which region is killed (SIGKILL) during the move, and restarted.
-    enum Crash: String, CaseIterable, Sendable {
+    enum Crash: String, CaseIterable, Sendable, CustomTestStringConvertible {
       case none
       /// eu, the old home, right after the request: before or during its hand-off.
       case oldHome
       /// us, the new home, right after the hand-off: before or while it applies the transfer.
       case newHome
+      /// eu and us cut apart from before the request until eu has passed on
+      /// three of bob's messages that reached it after the hand-off.
+      case partition
+
+      var testDescription: String { self.rawValue }
     }
+
+    /// Every case on the embedded store; with eu and us on PostgreSQL, no crash, eu killed, and the partition.
+    static let cases: [(Crash, Set<String>)] =
+      Crash.allCases.map { ($0, []) } + [
+        (.none, ["eu", "us"]), (.oldHome, ["eu", "us"]), (.partition, ["eu", "us"]),
+      ]
 
     @Test(
       "alice moves from eu to us while bob in ap writes to her without pause: she gets every message exactly once, her phone follows to us, eu answers moved-to, and the move survives kill -9 of either region",
-      arguments: Crash.allCases)
-    func moveWhileWrittenTo(crash: Crash) async throws {
-      try await RegionMesh.with { mesh in
+      arguments: Self.cases)
+    func moveWhileWrittenTo(crash: Crash, onPostgres: Set<String>) async throws {
+      try await RegionMesh.with(postgres: onPostgres) { mesh in
         let alice = try await Home.register("alice@example.test", "phone", on: mesh["eu"].relay)
         let bob = try await Home.register("bob@example.test", "phone", on: mesh["ap"].relay)
         for (user, region) in [("alice", "eu"), ("bob", "ap")] {
@@ -50,10 +61,10 @@ extension FederationSuites {
         // alice reads the first few in eu: her cursor is mid-stream when she moves.
         var received = try await alice.collect { $0.messages.count >= 3 }.messages
 
-        let cli = [
-          "users", "move", "alice@example.test", "--to", "us", "--config", mesh["eu"].configPath, "--data-dir",
-          mesh["eu"].relay.directory,
-        ]
+        let store =
+          ["--config", mesh["eu"].configPath, "--data-dir", mesh["eu"].relay.directory]
+          + (mesh["eu"].postgresURL.map { ["--postgres", $0] } ?? [])
+        let cli = ["users", "move", "alice@example.test", "--to", "us"] + store
         switch crash {
         case .none:
           let moved = try await runProgram(relayExecutable, cli)
@@ -67,6 +78,15 @@ extension FederationSuites {
           let moved = try await runProgram(relayExecutable, cli)
           #expect(moved.status == 0, "\(moved.output)")
           try await mesh["us"].relay.killAndStartAgain()
+        case .partition:
+          await mesh.cutEUUS()
+          let moved = try await runProgram(relayExecutable, cli)
+          #expect(moved.status == 0, "\(moved.output)")
+          // The transfer and three passed-on messages wait in eu's outbox towards us.
+          try await ChildProcess.waitUntil("eu holds messages for alice after the hand-off", seconds: 60) {
+            try await mesh.outboxDepth(from: "eu", to: "us") >= 4
+          }
+          try await mesh.healEUUS()
         }
         try await RegionDirectoryTests.waitForHome("alice@example.test", in: "us", version: 2, on: mesh)
         try await written
@@ -101,16 +121,13 @@ extension FederationSuites {
           #expect(try await mesh["eu"].counter("relay_region_moves_total{phase=\"handed-off\"}") == 1)
           #expect(try await mesh["us"].counter("relay_region_moves_total{phase=\"arrived\"}") == 1)
         }
-        let listed = try await runProgram(
-          relayExecutable,
-          [
-            "users", "moves", "--config", mesh["eu"].configPath, "--data-dir", mesh["eu"].relay.directory,
-          ])
+        let listed = try await runProgram(relayExecutable, ["users", "moves"] + store)
         #expect(listed.output.contains("handed-off"), "\(listed.output)")
       }
     }
 
     /// Calls until `home`'s relay is `region`, following each redirect.
+    /// (``RegionMesh/outboxDepth(from:to:)`` reads `relay peers --json`.)
     static func follow(_ home: Home, to region: String, mesh: RegionMesh) async throws {
       try await ChildProcess.waitUntil("\(home.address) reaches its home \(region)", seconds: 60) {
         do {
@@ -122,5 +139,14 @@ extension FederationSuites {
         }
       }
     }
+  }
+}
+
+extension RegionMesh {
+  /// How many events `from`'s outbox holds for region `to`, as `relay peers --json` says.
+  func outboxDepth(from: String, to: String) async throws -> Int {
+    let peers = try await runProgram(relayExecutable, ["peers", "--json", "--config", self[from].configPath])
+    let list = try JSONSerialization.jsonObject(with: Data(peers.output.utf8)) as? [[String: Any]] ?? []
+    return list.first { $0["region"] as? String == to }?["outboxDepth"] as? Int ?? 0
   }
 }
