@@ -1,0 +1,72 @@
+internal import Foundation
+internal import GRDB
+internal import RelayCore
+internal import Wire
+
+/// What reaches a moved user's old home after the move, passed on to its new
+/// home, and the covers that keep the user from getting a message twice
+/// (docs/regions.md, "Moving a user").
+extension SQLiteStore {
+  /// What a moved user's old home passed on: applied here when the user
+  /// moved here from there (passed on again when it has moved on since).
+  static func applyForwarded(
+    _ forwarded: PeerEvent.Forwarded, from peer: String, region: LocalRegion?, _ db: Database
+  ) throws -> ReplicationOutcome.EventResult {
+    guard let region,
+      try Row.fetchOne(
+        db, sql: "SELECT 1 FROM moves WHERE user_address = ? AND source = ? AND target = ? AND phase = ?",
+        arguments: [
+          forwarded.user.description, RelayID.region(of: peer), region.name, UserMove.Phase.arrived.rawValue,
+        ]) != nil
+    else { throw RelayError(.permissionDenied, "a region may only pass on events of the users who moved from it") }
+    switch forwarded {
+    case .message(let message, let sender, let copies, _):
+      return try Self.applyMessage(message, sender: sender, copies: copies, gateway: nil, region: region, db)
+    case .receipt(let receipt, let sender, let by, let user):
+      if try Self.movedAway(user, region: region, db) != nil {
+        try Self.forward(.receipt(receipt), of: user, region: region, db)
+        return .applied([])
+      }
+      do {
+        return .applied(try Self.applyReceipt(receipt, sender: sender, by: by, db))
+      } catch let error as RelayError where error.code == .notFound {
+        return .applied([])  // for a message older than the transfer brought: dropped (docs/regions.md)
+      }
+    }
+  }
+
+  /// The region a user moved to from here, when it is homed there now.
+  static func movedAway(_ user: UserAddress, region: LocalRegion, _ db: Database) throws -> String? {
+    try String.fetchOne(
+      db.cachedStatement(
+        sql: """
+          SELECT h.region FROM moves m JOIN homes h ON h.user_address = m.user_address
+          WHERE m.user_address = ? AND m.source = ? AND m.phase = ? AND h.region != ? LIMIT 1
+          """),
+      arguments: [user.description, region.name, UserMove.Phase.handedOff.rawValue, region.name])
+  }
+
+  /// Queues `event` for the region `user` moved to from here.
+  static func forward(
+    _ event: Relay_V1_MoveForward.OneOf_Event, of user: UserAddress, region: LocalRegion?, _ db: Database
+  ) throws {
+    guard let region, let home = try Self.movedAway(user, region: region, db) else { return }
+    var wire = Relay_V1_FederationEvent()
+    wire.moveForward.user = user.description
+    wire.moveForward.event = event
+    try Self.enqueue(wire, for: RelayID.of(domain: region.domain, region: home), db)
+  }
+
+  /// Whether a moved user's old home held `message` for it (its cover).
+  static func covered(_ user: UserAddress, _ message: Relay_V1_ReplicatedMessage, _ db: Database) throws -> Bool {
+    guard
+      let cover = try Int64.fetchOne(
+        db.cachedStatement(
+          sql: """
+            SELECT contiguous_seq FROM move_covers WHERE user_address = ? AND conversation_id = ? AND origin_relay = ?
+            """),
+        arguments: [user.description, message.conversationID, message.originRelay])
+    else { return false }
+    return try Int64(wire: message.originSeq, field: "origin_seq") <= cover
+  }
+}
