@@ -44,12 +44,7 @@ package struct FederationService: Relay_V1_Federation.SimpleServiceProtocol {
       rate: rate, burst: rate, refusal: "replicating faster than \(Int(rate)) batches a second")
   }
 
-  var rules: FederationRules {
-    FederationRules(
-      localDomain: self.configuration.domain, maxEnvelopeBytes: self.configuration.limits.maxEnvelopeBytes,
-      maxCopies: self.configuration.limits.maxCopiesPerSend, maxMembers: self.configuration.limits.maxGroupMembers,
-      region: self.configuration.localRegion)
-  }
+  var rules: FederationRules { self.configuration.federationRules }
 
   /// The configured peer behind the call's client certificate.
   func peer(of context: ServerContext) throws(RelayError) -> RelayConfiguration.Federation.Peer {

@@ -45,7 +45,8 @@ extension PostgresStore: MoveStore {
   }
 
   public func handOff(
-    _ move: UserMove, region: LocalRegion, claimedHLC: UInt64, maxBytes: Int, nowMs: Int64
+    _ move: UserMove, region: LocalRegion, claimedHLC: UInt64, maxBytes: Int, nowMs: Int64,
+    check: @escaping @Sendable (Relay_V1_UserTransfer) throws(RelayError) -> Void
   ) async throws -> UserMove {
     try await self.transaction("handing a user off") { db in
       // The user's home and devices locked first: a send to it commits before the hand-off or sees it.
@@ -59,6 +60,8 @@ extension PostgresStore: MoveStore {
           user: move.user, target: move.target, region: region, home: home, hasDevices: !devices.isEmpty)
         transfer = try await Self.transfer(
           of: move, claimedHLC: claimedHLC, region: region, maxBytes: maxBytes, db)
+        // What the new home would refuse fails the move here, before anything of the user is deleted.
+        try check(transfer)
       } catch let error as RelayError {
         current.phase = .failed
         current.failure = error.message

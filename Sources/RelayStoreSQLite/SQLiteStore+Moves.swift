@@ -44,7 +44,8 @@ extension SQLiteStore: MoveStore {
   }
 
   public func handOff(
-    _ move: UserMove, region: LocalRegion, claimedHLC: UInt64, maxBytes: Int, nowMs: Int64
+    _ move: UserMove, region: LocalRegion, claimedHLC: UInt64, maxBytes: Int, nowMs: Int64,
+    check: @escaping @Sendable (Relay_V1_UserTransfer) throws(RelayError) -> Void
   ) async throws -> UserMove {
     try await self.write("handing a user off") { db in
       guard var current = try Self.move(of: move.user, phase: .requested, db), current.version == move.version
@@ -54,6 +55,8 @@ extension SQLiteStore: MoveStore {
       do {
         _ = try UserMovePlan(user: move.user, target: move.target, region: region, home: home, hasDevices: true)
         transfer = try Self.transfer(of: move, claimedHLC: claimedHLC, region: region, maxBytes: maxBytes, db)
+        // What the new home would refuse fails the move here, before anything of the user is deleted.
+        try check(transfer)
       } catch let error as RelayError {
         current.phase = .failed
         current.failure = error.message

@@ -91,8 +91,8 @@ struct MoveRulesTests {
     }
     Self.expect(.invalidArgument, "a moved user's home version is past 1") { $0.claim.version = 1 }
     Self.expect(.outOfRange, "home version must be at most 9223372036854775807") { $0.claim.version = .max }
-    Self.expect(.resourceExhausted, "a transfer is over 64 devices") {
-      $0.devices = Array(repeating: $0.devices[0], count: 65)
+    Self.expect(.resourceExhausted, "a transfer is over 256 devices") {
+      $0.devices = Array(repeating: $0.devices[0], count: 257)
     }
     Self.expect(.invalidArgument, "a transferred device is listed twice or acked past its head") {
       $0.devices.append($0.devices[0])

@@ -20,6 +20,12 @@ struct UserMoveStoreTests {
     FederationRules(localDomain: "localhost", maxEnvelopeBytes: 1024, maxCopies: 16, maxMembers: 16, region: region)
   }
 
+  /// The transfer checked as us will check it.
+  static let checkedByUS: @Sendable (Relay_V1_UserTransfer) throws(RelayError) -> Void = {
+    transfer throws(RelayError) in
+    _ = try Self.rules(Self.eu).asRegion("us").check(transfer, from: "localhost#eu")
+  }
+
   static func entry(_ id: UInt64, _ event: Relay_V1_FederationEvent) -> Relay_V1_OutboxEvent {
     var entry = Relay_V1_OutboxEvent()
     entry.id = id
@@ -99,14 +105,25 @@ struct UserMoveStoreTests {
     var move = try await old.requestMove(of: alice, to: "us", region: Self.eu, nowMs: 30)
     #expect(move.version == 2 && move.phase == .requested)
     let outboxBefore = try await old.outbox(for: "localhost#us", after: 0, limit: 100).count
-    let failed = try await old.handOff(move, region: Self.eu, claimedHLC: 500, maxBytes: 100, nowMs: 31)
+    let failed = try await old.handOff(
+      move, region: Self.eu, claimedHLC: 500, maxBytes: 100, nowMs: 31, check: Self.checkedByUS)
     #expect(failed.phase == .failed && failed.failure.contains("over 100 bytes"))
     #expect(try await old.home(of: alice) == claim)
     #expect(try await old.devices(of: alice).count == 1)
     #expect(try await old.outbox(for: "localhost#us", after: 0, limit: 100).count == outboxBefore)
 
+    // One the new home's rules would refuse fails the same way: nothing of alice is deleted here.
+    move = try await old.requestMove(of: alice, to: "us", region: Self.eu, nowMs: 35)
+    let refusedThere = try await old.handOff(move, region: Self.eu, claimedHLC: 550, maxBytes: 1 << 20, nowMs: 36) {
+      _ throws(RelayError) in
+      throw RelayError(.resourceExhausted, "over the new home's limits")
+    }
+    #expect(refusedThere.phase == .failed && refusedThere.failure == "over the new home's limits")
+    #expect(try await old.devices(of: alice).count == 1)
+
     move = try await old.requestMove(of: alice, to: "us", region: Self.eu, nowMs: 40)
-    let done = try await old.handOff(move, region: Self.eu, claimedHLC: 600, maxBytes: 1 << 20, nowMs: 41)
+    let done = try await old.handOff(
+      move, region: Self.eu, claimedHLC: 600, maxBytes: 1 << 20, nowMs: 41, check: Self.checkedByUS)
     #expect(done.phase == .handedOff)
     #expect(try await old.home(of: alice) == HomeClaim(user: alice, region: "us", claimedHLC: 600, version: 2))
     #expect(try await old.devices(of: alice).isEmpty)

@@ -12,6 +12,8 @@ internal import ServiceLifecycle
 struct MoveRunner: Service {
   let store: any MoveStore
   let region: LocalRegion
+  /// This relay's rules for its peers' events: a transfer is checked as the new home will check it.
+  let rules: FederationRules
   let clock: HybridLogicalClock
   /// A transfer is one federation event: it must fit a peer's frame.
   let maxBytes: Int
@@ -37,7 +39,10 @@ struct MoveRunner: Service {
     for move in try await self.store.pendingMoves() {
       let done = try await self.store.handOff(
         move, region: self.region, claimedHLC: self.clock.now().hlc, maxBytes: self.maxBytes,
-        nowMs: HybridLogicalClock.systemMilliseconds())
+        nowMs: HybridLogicalClock.systemMilliseconds()
+      ) { [rules = self.rules.asRegion(move.target), from = self.region.relay] transfer throws(RelayError) in
+        _ = try rules.check(transfer, from: from)
+      }
       guard done.phase != move.phase else { continue }
       self.metrics.moves[done.phase]?.increment()
       switch done.phase {

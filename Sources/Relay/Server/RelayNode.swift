@@ -121,7 +121,8 @@ public final class RelayNode: Service {
     let mover = configuration.localRegion.flatMap { local in
       (store as? any MoveStore).map {
         MoveRunner(
-          store: $0, region: local, clock: clock, maxBytes: configuration.limits.maxFrameBytes - 64 * 1024,
+          store: $0, region: local, rules: configuration.federationRules, clock: clock,
+          maxBytes: configuration.limits.maxFrameBytes - 64 * 1024,
           interval: .milliseconds(250), dispatcher: dispatcher, metrics: metrics.federation,
           ready: { _ = try await listening.port }, logger: logger)
       }

@@ -12,9 +12,26 @@ package struct UserTransferPlan: Sendable {
   package var messages: [Message]
 }
 
+extension RelayConfiguration {
+  /// The rules this relay holds its peers' events to.
+  package var federationRules: FederationRules {
+    FederationRules(
+      localDomain: self.domain, maxEnvelopeBytes: self.limits.maxEnvelopeBytes, maxCopies: self.limits.maxCopiesPerSend,
+      maxMembers: self.limits.maxGroupMembers, region: self.localRegion)
+  }
+}
+
 extension FederationRules {
+  /// The rules as region `name` of this domain holds them (the same limits):
+  /// what a move's old home checks its transfer against before handing off.
+  package func asRegion(_ name: String) -> FederationRules {
+    var rules = self
+    rules.region = self.region.map { LocalRegion(domain: $0.domain, name: name, gateway: $0.gateway) }
+    return rules
+  }
+
   /// Prekeys a transferred device may bring, of each kind.
-  package static let maxTransferredPrekeys = 10_000
+  package static let maxTransferredPrekeys = 100_000
 
   /// A transfer: only from another region of this domain, for a user of it,
   /// naming this region as the new home at a version past the first; every
@@ -32,7 +49,7 @@ extension FederationRules {
     guard try Int64(wire: transfer.claim.version, field: "home version") > 1 else {
       throw RelayError(.invalidArgument, "a moved user's home version is past 1")
     }
-    guard transfer.devices.count <= 64 else { throw RelayError(.resourceExhausted, "a transfer is over 64 devices") }
+    guard transfer.devices.count <= 256 else { throw RelayError(.resourceExhausted, "a transfer is over 256 devices") }
     var cursors = [String: ClosedRange<Int64>]()
     for device in transfer.devices {
       let address = try RequestValidation.device("\(user)/\(device.deviceID)", field: "transferred device")

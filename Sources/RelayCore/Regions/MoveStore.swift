@@ -15,11 +15,12 @@ public protocol MoveStore: Sendable {
   func pendingMoves() async throws -> [UserMove]
   /// Hands a requested move off in one transaction: the new home recorded
   /// (as of `claimedHLC`), everything of the user queued for it in one
-  /// event (failed, and nothing changed, when it would exceed `maxBytes`),
-  /// the user's devices, keys and mailboxes deleted here, their keys kept
-  /// to answer "moved to". Returns the move as it now stands.
+  /// event (failed, and nothing changed, when it would exceed `maxBytes`
+  /// or `check` — the new home's rules — refuses it), the user's devices,
+  /// keys and mailboxes deleted here, their keys kept to answer "moved to".
+  /// Returns the move as it now stands.
   func handOff(
-    _ move: UserMove, region: LocalRegion, claimedHLC: UInt64, maxBytes: Int, nowMs: Int64
-  ) async throws
-    -> UserMove
+    _ move: UserMove, region: LocalRegion, claimedHLC: UInt64, maxBytes: Int, nowMs: Int64,
+    check: @escaping @Sendable (Relay_V1_UserTransfer) throws(RelayError) -> Void
+  ) async throws -> UserMove
 }
