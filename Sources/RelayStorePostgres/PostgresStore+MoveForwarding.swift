@@ -4,8 +4,7 @@ internal import RelayCore
 internal import Wire
 
 /// What reaches a moved user's old home after the move, passed on to its new
-/// home, and the covers that keep the user from getting a message twice
-/// (docs/regions.md, "Moving a user").
+/// home (docs/regions.md, "Moving a user").
 extension PostgresStore {
   /// What a moved user's old home passed on: applied here when the user
   /// moved here from there (passed on again when it has moved on since).
@@ -56,21 +55,5 @@ extension PostgresStore {
     wire.moveForward.user = user.description
     wire.moveForward.event = event
     try await Self.enqueue(wire, for: RelayID.of(domain: region.domain, region: home), db)
-  }
-
-  /// The users among `users` whose old home held `message` for them (their cover).
-  static func covered(
-    _ users: Set<UserAddress>, _ message: Relay_V1_ReplicatedMessage, _ db: PostgresConnection
-  ) async throws -> Set<UserAddress> {
-    guard !users.isEmpty else { return [] }
-    return Set(
-      try await db.rows(
-        """
-        SELECT user_address FROM move_covers
-        WHERE user_address = ANY(\(users.map(\.description))::text[]) AND conversation_id = \(message.conversationID)
-          AND origin_relay = \(message.originRelay)
-          AND contiguous_seq >= \(try Int64(wire: message.originSeq, field: "origin_seq"))
-        """
-      ).map { try UserAddress(parsing: try $0.decode(String.self)) })
   }
 }

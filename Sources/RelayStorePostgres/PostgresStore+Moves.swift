@@ -112,7 +112,7 @@ extension PostgresStore: MoveStore {
     try await db.run(
       """
       INSERT INTO moves (user_address, version, source, target, phase, requested_at_ms, done_at_ms, failure)
-      VALUES (\(move.user.description), \(Int64(move.version)), \(move.source), \(move.target),
+      VALUES (\(move.user.description), \(try Int64(wire: move.version, field: "home version")), \(move.source), \(move.target),
         \(Int32(move.phase.rawValue)), \(move.requestedAtMs), \(move.doneAtMs), \(move.failure))
       ON CONFLICT (user_address, version) DO UPDATE SET
         source = excluded.source, target = excluded.target, phase = excluded.phase,

@@ -106,17 +106,23 @@ extension PostgresStore {
     // A copy for a device this relay does not know (any more) is dropped; one
     // the gateway passes on to another domain is kept (the statement writes
     // no mailbox entry for a device not here); one for a user who moved away is passed on.
-    let known = Set(
-      try await db.rows(
-        """
-        SELECT user_address, device_id FROM devices
-        WHERE (user_address, device_id) IN (
-          SELECT * FROM unnest(\(copies.map(\.device.user.description))::text[], \(copies.map(\.device.deviceID))::text[]))
-        """
-      ).map { row in
-        let (user, device) = try row.decode((String, String).self)
-        return try DeviceAddress.stored(user: user, device: device)
-      })
+    // The devices here, each with its user's cover for this origin (a moved user's, docs/regions.md), in one query.
+    var known = Set<DeviceAddress>()
+    var covered = Set<UserAddress>()
+    for row in try await db.rows(
+      """
+      SELECT d.user_address, d.device_id, c.contiguous_seq FROM devices d
+      LEFT JOIN move_covers c
+        ON c.user_address = d.user_address AND c.conversation_id = \(id) AND c.origin_relay = \(origin)
+      WHERE (d.user_address, d.device_id) IN (
+        SELECT * FROM unnest(\(copies.map(\.device.user.description))::text[], \(copies.map(\.device.deviceID))::text[]))
+      """)
+    {
+      let (user, deviceID, cover) = try row.decode((String, String, Int64?).self)
+      let device = try DeviceAddress.stored(user: user, device: deviceID)
+      known.insert(device)
+      if let cover, originSeq <= cover { covered.insert(device.user) }
+    }
     if let region {
       var movedAway = [UserAddress: [SendCommand.Copy]]()
       for copy in copies where !known.contains(copy.device) && copy.device.user.domain == region.domain {
@@ -128,8 +134,6 @@ extension PostgresStore {
         try await Self.forward(.message(forwarded), of: user, region: region, db)
       }
     }
-    let covered = try await Self.covered(
-      Set(copies.lazy.filter { known.contains($0.device) }.map(\.device.user)), message, db)
     let deliverable = copies.filter { copy in
       (known.contains(copy.device) && !covered.contains(copy.device.user))
         || (gateway != nil && copy.device.user.domain != gateway)

@@ -4,8 +4,7 @@ internal import RelayCore
 internal import Wire
 
 /// What reaches a moved user's old home after the move, passed on to its new
-/// home, and the covers that keep the user from getting a message twice
-/// (docs/regions.md, "Moving a user").
+/// home (docs/regions.md, "Moving a user").
 extension SQLiteStore {
   /// What a moved user's old home passed on: applied here when the user
   /// moved here from there (passed on again when it has moved on since).
@@ -55,18 +54,5 @@ extension SQLiteStore {
     wire.moveForward.user = user.description
     wire.moveForward.event = event
     try Self.enqueue(wire, for: RelayID.of(domain: region.domain, region: home), db)
-  }
-
-  /// Whether a moved user's old home held `message` for it (its cover).
-  static func covered(_ user: UserAddress, _ message: Relay_V1_ReplicatedMessage, _ db: Database) throws -> Bool {
-    guard
-      let cover = try Int64.fetchOne(
-        db.cachedStatement(
-          sql: """
-            SELECT contiguous_seq FROM move_covers WHERE user_address = ? AND conversation_id = ? AND origin_relay = ?
-            """),
-        arguments: [user.description, message.conversationID, message.originRelay])
-    else { return false }
-    return try Int64(wire: message.originSeq, field: "origin_seq") <= cover
   }
 }

@@ -114,7 +114,8 @@ extension SQLiteStore: MoveStore {
           requested_at_ms = excluded.requested_at_ms, done_at_ms = excluded.done_at_ms, failure = excluded.failure
         """,
       arguments: [
-        move.user.description, Int64(move.version), move.source, move.target, move.phase.rawValue,
+        move.user.description, try Int64(wire: move.version, field: "home version"), move.source, move.target,
+        move.phase.rawValue,
         move.requestedAtMs, move.doneAtMs, move.failure,
       ])
   }

@@ -95,6 +95,7 @@ extension SQLiteStore {
   ) throws -> ReplicationOutcome.EventResult {
     guard let seq = try Self.place(message, sender: sender, checkMember: true, db) else { return .deferred }
     let id = message.conversationID
+    let originSeq = try Int64(wire: message.originSeq, field: "origin_seq")
     let placed = PlacedMessage(
       seq: UInt64(seq), originSeq: message.originSeq, hlc: message.hlc, sentAtMs: message.sentAtMs)
     let send = SendCommand(
@@ -107,9 +108,16 @@ extension SQLiteStore {
       // A copy for a device this relay does not know (any more) is dropped;
       // one the gateway passes on to another domain is kept, with no mailbox
       // entry; one for a user who moved away is passed on.
+      // The device, and the moved user's cover for this message's origin, in one look-up.
       guard
-        try db.cachedStatement(sql: "SELECT 1 FROM devices WHERE user_address = ? AND device_id = ?")
-          .fetchOneRow(arguments: [copy.device.user.description, copy.device.deviceID]) != nil
+        let known = try db.cachedStatement(
+          sql: """
+            SELECT c.contiguous_seq FROM devices d
+            LEFT JOIN move_covers c
+              ON c.user_address = d.user_address AND c.conversation_id = ? AND c.origin_relay = ?
+            WHERE d.user_address = ? AND d.device_id = ?
+            """
+        ).fetchOneRow(arguments: [id, message.originRelay, copy.device.user.description, copy.device.deviceID])
       else {
         if let gateway, copy.device.user.domain != gateway {
           _ = try Self.insertCopy(copy, id, seq, db)
@@ -120,7 +128,9 @@ extension SQLiteStore {
         }
         continue
       }
-      guard try !Self.covered(copy.device.user, message, db), try Self.insertCopy(copy, id, seq, db) else { continue }
+      // A moved user's old home held this message for it: not given again.
+      if let cover = known[0] as Int64?, originSeq <= cover { continue }
+      guard try Self.insertCopy(copy, id, seq, db) else { continue }
       entry.envelope.ciphertext = copy.ciphertext
       doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
     }

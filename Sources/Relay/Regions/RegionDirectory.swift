@@ -25,10 +25,9 @@ struct RegionDirectory: Sendable {
 
   /// The home a new user's first registration here claims, told to every other region.
   func registration(of user: UserAddress, hlc: UInt64) -> HomeRegistration? {
-    guard let region = self.region else { return nil }
+    guard let local = self.local else { return nil }
     return HomeRegistration(
-      claim: HomeClaim(user: user, region: region, claimedHLC: hlc, version: 1),
-      siblings: self.siblings.keys.sorted().map { RelayID.of(domain: self.domain, region: $0) })
+      claim: HomeClaim(user: user, region: local.name, claimedHLC: hlc, version: 1), siblings: local.siblingRelays)
   }
 
   /// The relay id of the relay that homes `user` when it is not this one;
