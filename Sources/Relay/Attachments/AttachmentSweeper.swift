@@ -15,8 +15,8 @@ struct AttachmentSweeper: Service {
   static let batch = 1_000
 
   func run() async throws {
-    await cancelWhenGracefulShutdown {
-      guard (try? await self.ready()) != nil else { return }
+    try await cancelWhenGracefulShutdown {
+      guard try await waitUntilReady(self.ready) else { return }
       while !Task.isCancelled {
         await self.sweep()
         try? await Task.sleep(for: self.interval)

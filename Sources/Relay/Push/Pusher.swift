@@ -50,9 +50,19 @@ final class Pusher: Service, Sendable {
   }
 
   func run() async throws {
-    await cancelWhenGracefulShutdown {
+    do {
+      try await self.wake()
+    } catch {
+      await self.stop()
+      throw error
+    }
+    await self.stop()
+  }
+
+  private func wake() async throws {
+    try await cancelWhenGracefulShutdown {
       // Before the schema is migrated, the queue is not there to read.
-      guard (try? await self.ready()) != nil else { return }
+      guard try await waitUntilReady(self.ready) else { return }
       await withDiscardingTaskGroup { group in
         group.addTask {
           while !Task.isCancelled {
@@ -65,6 +75,9 @@ final class Pusher: Service, Sendable {
         }
       }
     }
+  }
+
+  private func stop() async {
     self.hints.continuation.finish()
     await self.gateway.shutdown()
   }

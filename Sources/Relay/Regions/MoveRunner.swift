@@ -24,7 +24,7 @@ struct MoveRunner: Service {
   let logger: Logger
 
   func run() async throws {
-    try await self.ready()
+    guard try await cancelWhenGracefulShutdown({ try await waitUntilReady(self.ready) }) else { return }
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
       do {
         try await self.handOffPending()

@@ -99,4 +99,18 @@ struct RelayServerShutdownTests {
     }
     for channel in channels { channel.close(promise: nil) }
   }
+
+  /// The sweeper used to return when its node never became ready, and the
+  /// group then ended with "a service has finished unexpectedly" instead of
+  /// the server's reason (the database is unreachable) when it noticed first.
+  @Test("a background part whose node never becomes ready ends the group with the node's own error")
+  func neverReady() async throws {
+    let sweeper = AttachmentSweeper(
+      store: try SQLiteStore(directory: makeTemporaryDirectory()), interval: .seconds(600), wallClock: { 0 },
+      ready: { throw RelayError(.unavailable, "the database is unreachable") }, logger: Logger(label: "test"))
+    let group = ServiceGroup(
+      configuration: .init(services: [.init(service: sweeper)], logger: Logger(label: "test")))
+    let error = await #expect(throws: RelayError.self) { try await group.run() }
+    #expect(error?.message == "the database is unreachable")
+  }
 }
