@@ -88,14 +88,16 @@ struct MovesCommand: AsyncParsableCommand {
           throw RelayError(
             .failedPrecondition, "this store cannot move users")
         }
-        print("USER                            VERSION  FROM  TO    PHASE       FAILURE")
+        print("USER                            VERSION  FROM  TO    PHASE       NOTE")
         for move in try await moves.moves(of: user, limit: 1000) {
           let cells = [
             move.user.description.padding(toLength: 31, withPad: " ", startingAt: 0),
             String(move.version).padding(toLength: 8, withPad: " ", startingAt: 0),
             move.source.padding(toLength: 5, withPad: " ", startingAt: 0),
             move.target.padding(toLength: 5, withPad: " ", startingAt: 0),
-            move.phase.name.padding(toLength: 11, withPad: " ", startingAt: 0), move.failure,
+            move.phase.name.padding(toLength: 11, withPad: " ", startingAt: 0),
+            move.awaitingMarkers.isEmpty
+              ? move.failure : "awaiting markers from \(move.awaitingMarkers.joined(separator: ", "))",
           ]
           print(cells.joined(separator: " "))
         }

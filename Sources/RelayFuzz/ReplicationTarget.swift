@@ -102,9 +102,11 @@ enum ReplicationTarget {
         ]
       }
     }
-    // carol, homed in us, moves to eu; then what reached us for her after the move.
+    // carol, homed in us, moves to eu; then what reached us for her after the
+    // move, ap's marker passed on, and us's own marker (eu is no old home of hers).
     let move: Relay_V1_ReplicationBatch = .with {
-      $0.events = [home, Self.transfer, Self.forward].enumerated().map { index, event in
+      $0.events = [home, Self.transfer, Self.forward, Self.forwardedMarker, Self.marker].enumerated().map {
+        index, event in
         .with {
           $0.id = UInt64(index + 1)
           $0.event = event
@@ -122,6 +124,7 @@ enum ReplicationTarget {
           $0.region = "eu"
           $0.claimedHlc = 1 << 17
           $0.version = 2
+          $0.movedFrom = "us"
         }
         $0.devices = [
           .with {
@@ -178,6 +181,29 @@ enum ReplicationTarget {
       $0.moveForward = .with {
         $0.user = "carol@\(FuzzStore.domain)"
         $0.message = Self.movedMessage(seq: 2)
+      }
+    }
+  }
+
+  static var forwardedMarker: Relay_V1_FederationEvent {
+    .with {
+      $0.moveForward = .with {
+        $0.user = "carol@\(FuzzStore.domain)"
+        $0.marker = .with {
+          $0.user = "carol@\(FuzzStore.domain)"
+          $0.version = 2
+          $0.region = "ap"
+        }
+      }
+    }
+  }
+
+  static var marker: Relay_V1_FederationEvent {
+    .with {
+      $0.moveMarker = .with {
+        $0.user = "carol@\(FuzzStore.domain)"
+        $0.version = 2
+        $0.region = "us"
       }
     }
   }

@@ -40,7 +40,7 @@ extension PostgresStore {
     // What this region kept of the user before: a remote user's devices, keys, a lost registration's rows.
     for table in [
       "one_time_prekeys", "push_endpoints", "mailbox", "link_codes", "devices", "remote_devices", "region_devices",
-      "move_covers",
+      "move_covers", "move_drains", "held_copies",
     ] {
       try await db.run("DELETE FROM \(unescaped: table) WHERE user_address = \(u)")
     }
@@ -119,6 +119,7 @@ extension PostgresStore {
         user: user, version: plan.claim.version, source: plan.source, target: region.name, phase: .arrived,
         requestedAtMs: nowMs, doneAtMs: nowMs), db)
     for sibling in region.siblingRelays { try await Self.enqueue(plan.claim.event, for: sibling, db) }
+    try await Self.startDrains(plan, region: region, db)
     return doorbells
   }
 

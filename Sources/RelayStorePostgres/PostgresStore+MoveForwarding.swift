@@ -21,7 +21,8 @@ extension PostgresStore {
     else { throw RelayError(.permissionDenied, "a region may only pass on events of the users who moved from it") }
     switch forwarded {
     case .message(let message, let sender, let copies, _):
-      return try await Self.applyMessage(message, sender: sender, copies: copies, gateway: nil, region: region, db)
+      return try await Self.applyMessage(
+        message, sender: sender, copies: copies, gateway: nil, region: region, db)
     case .receipt(let receipt, let sender, let by, let user):
       if try await Self.movedAway(user, region: region, db) != nil {
         try await Self.forward(.receipt(receipt), of: user, region: region, db)
@@ -32,6 +33,8 @@ extension PostgresStore {
       } catch let error as RelayError where error.code == .notFound {
         return .applied([])  // for a message older than the transfer brought: dropped (docs/regions.md)
       }
+    case .marker(let marker):
+      return .applied(try await Self.endDrain(marker, db))
     }
   }
 

@@ -11,7 +11,11 @@ extension PostgresStore: MoveStore {
     try await self.transaction("requesting a move") { db in
       let home = try await Self.home(of: user, lock: true, db)
       let devices = try await Self.lockedDevices(of: user, db)
-      let plan = try UserMovePlan(user: user, target: target, region: region, home: home, hasDevices: !devices.isEmpty)
+      let draining = try await !db.rows(
+        "SELECT 1 FROM move_drains WHERE user_address = \(user.description) LIMIT 1"
+      ).isEmpty
+      let plan = try UserMovePlan(
+        user: user, target: target, region: region, home: home, hasDevices: !devices.isEmpty, draining: draining)
       guard try await Self.move(of: user, phase: .requested, db) == nil else {
         throw RelayError(.alreadyExists, "a move of \(user) is pending already")
       }
@@ -23,13 +27,18 @@ extension PostgresStore: MoveStore {
 
   public func moves(of user: UserAddress?, limit: Int) async throws -> [UserMove] {
     try await self.read("listing moves") { db in
-      try await db.rows(
+      let moves = try await db.rows(
         """
         SELECT \(unescaped: Self.moveColumns) FROM moves
         WHERE \(user?.description)::text IS NULL OR user_address = \(user?.description)
         ORDER BY requested_at_ms DESC, user_address LIMIT \(Int64(limit))
         """
       ).map(Self.move)
+      let drains = try await db.rows("SELECT user_address, version, region FROM move_drains ORDER BY region").map {
+        let (user, version, region) = try $0.decode((String, Int64, String).self)
+        return (user: user, version: version, region: region)
+      }
+      return UserMove.withDrains(moves, drains)
     }
   }
 
@@ -57,7 +66,8 @@ extension PostgresStore: MoveStore {
       var transfer: Relay_V1_UserTransfer
       do {
         _ = try UserMovePlan(
-          user: move.user, target: move.target, region: region, home: home, hasDevices: !devices.isEmpty)
+          user: move.user, target: move.target, region: region, home: home, hasDevices: !devices.isEmpty,
+          draining: false)
         transfer = try await Self.transfer(
           of: move, claimedHLC: claimedHLC, region: region, maxBytes: maxBytes, db)
         // What the new home would refuse fails the move here, before anything of the user is deleted.

@@ -79,11 +79,18 @@ extension PostgresStore {
       try await Self.applyRegionDevices(user, fingerprints, db)
       return .applied([])
     case .homeClaim(let claim):
-      return try await Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
+      let previous = try await Self.home(of: claim.user, lock: false, db)?.region
+      guard try await Self.applyHome(claim, db) else { return .applied([]) }
+      try await Self.markMove(claim, previous: previous, region: region, db)
+      return .rehomed(claim)
     case .userTransfer(let plan):
       return try await Self.arrive(plan, region: region, db).map { .arrived($0) } ?? .applied([])
     case .moveForward(let forwarded):
       return try await Self.applyForwarded(forwarded, from: peer, region: region, db)
+    case .moveMarker(let marker):
+      // On the old home: passed on behind what was passed on before it (dropped if the user did not move away).
+      try await Self.forward(.marker(marker.wire), of: marker.user, region: region, db)
+      return .applied([])
     }
   }
 
@@ -92,7 +99,10 @@ extension PostgresStore {
   /// redelivery adds only the copies this relay lacks. A copy for a moved
   /// user's device (docs/regions.md, "Moving a user") is skipped when the
   /// user's old home held the message, and passed on to its new home when the
-  /// user moved away from here.
+  /// user moved away from here, and held out of the mailbox while the region
+  /// it entered the domain by owes a marker for the user (docs/regions.md,
+  /// "Arrival order across a move"), whether it came from there or through
+  /// the old home.
   static func applyMessage(
     _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], gateway: String?,
     region: LocalRegion?, _ db: PostgresConnection
@@ -103,25 +113,32 @@ extension PostgresStore {
     }
     let origin = message.originRelay
     let originSeq = try Int64(wire: message.originSeq, field: "origin_seq")
+    let holdFor = region.map { $0.entryRegion(of: origin) }
+    // Locked before they are read: a hand-off of one of their users (which
+    // locks them first) commits before, and its copies are passed on, or after.
+    try await Self.lockDevices(db, copies.map(\.device))
     // A copy for a device this relay does not know (any more) is dropped; one
     // the gateway passes on to another domain is kept (the statement writes
     // no mailbox entry for a device not here); one for a user who moved away is passed on.
     // The devices here, each with its user's cover for this origin (a moved user's, docs/regions.md), in one query.
     var known = Set<DeviceAddress>()
     var covered = Set<UserAddress>()
+    var held = Set<UserAddress>()
     for row in try await db.rows(
       """
-      SELECT d.user_address, d.device_id, c.contiguous_seq FROM devices d
+      SELECT d.user_address, d.device_id, c.contiguous_seq, md.version FROM devices d
       LEFT JOIN move_covers c
         ON c.user_address = d.user_address AND c.conversation_id = \(id) AND c.origin_relay = \(origin)
+      LEFT JOIN move_drains md ON md.user_address = d.user_address AND md.region = \(holdFor)
       WHERE (d.user_address, d.device_id) IN (
         SELECT * FROM unnest(\(copies.map(\.device.user.description))::text[], \(copies.map(\.device.deviceID))::text[]))
       """)
     {
-      let (user, deviceID, cover) = try row.decode((String, String, Int64?).self)
+      let (user, deviceID, cover, drain) = try row.decode((String, String, Int64?, Int64?).self)
       let device = try DeviceAddress.stored(user: user, device: deviceID)
       known.insert(device)
       if let cover, originSeq <= cover { covered.insert(device.user) }
+      if drain != nil { held.insert(device.user) }
     }
     if let region {
       var movedAway = [UserAddress: [SendCommand.Copy]]()
@@ -138,15 +155,14 @@ extension PostgresStore {
       (known.contains(copy.device) && !covered.contains(copy.device.user))
         || (gateway != nil && copy.device.user.domain != gateway)
     }
-    if let held = try await db.rows(
+    if let placed = try await db.rows(
       "SELECT seq FROM messages WHERE conversation_id = \(id) AND origin_relay = \(origin) AND origin_seq = \(originSeq)"
     ).first {
       // Applied before: a redelivery, which may carry copies this relay lacks (a moved user's).
       return .applied(
         try await Self.addCopies(
-          message, sender: sender, seq: try held.decode(Int64.self),
-          copies: deliverable.filter { known.contains($0.device) },
-          db))
+          message, sender: sender, seq: try placed.decode(Int64.self),
+          copies: deliverable.filter { known.contains($0.device) }, holding: held, for: holdFor, db))
     }
     guard
       try await !db.rows(
@@ -156,9 +172,8 @@ extension PostgresStore {
     let send = SendCommand(
       sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: id,
       copies: deliverable, originRelay: origin)
-    try await Self.lockDevices(db, send.copies.map(\.device))
     let rows = try await db.rows(
-      SendStatement(send: send, hlc: message.hlc, nowMs: message.sentAtMs, originSeq: originSeq))
+      SendStatement(send: send, hlc: message.hlc, nowMs: message.sentAtMs, originSeq: originSeq, holdFor: holdFor))
     guard let first = rows.first else { return .applied([]) }  // the (sender, message id) key exists: applied before
     try await Self.advanceVector(db, conversation: id, origin: origin, seq: originSeq)
     let placed = PlacedMessage(
@@ -176,14 +191,19 @@ extension PostgresStore {
       })
   }
 
-  /// The copies of a message held here that this relay lacks: written, with a mailbox entry each.
+  /// The copies of a message held here that this relay lacks: written, with
+  /// a mailbox entry each (a held copy instead for the users in `holding`).
   private static func addCopies(
     _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, seq: Int64, copies: [SendCommand.Copy],
-    _ db: PostgresConnection
+    holding: Set<UserAddress>, for holdFor: String?, _ db: PostgresConnection
   ) async throws -> [Doorbell] {
     guard !copies.isEmpty else { return [] }
-    try await Self.lockDevices(db, copies.map(\.device))
-    let written = try await Self.insertCopies(copies, message.conversationID, seq, db)
+    var written = try await Self.insertCopies(copies, message.conversationID, seq, db)
+    if let holdFor, !holding.isEmpty {
+      let held = written.filter { holding.contains($0.user) }
+      try await Self.hold(Array(held), message.conversationID, seq, region: holdFor, db)
+      written.subtract(held)
+    }
     let send = SendCommand(
       sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: message.conversationID,
       copies: [], originRelay: message.originRelay)

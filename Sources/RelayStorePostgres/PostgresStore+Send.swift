@@ -54,7 +54,8 @@ extension PostgresStore {
     }
 
     let (hlc, nowMs) = clock.now()
-    let rows = try await db.rows(SendStatement(send: send, hlc: hlc, nowMs: nowMs))
+    // A user who moved here lately gets this region's sends once its marker came through the old home.
+    let rows = try await db.rows(SendStatement(send: send, hlc: hlc, nowMs: nowMs, holdFor: region?.name))
     guard let first = rows.first else {
       // Nothing written: the dedup key exists (committed earlier, or by another node a moment ago).
       if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }

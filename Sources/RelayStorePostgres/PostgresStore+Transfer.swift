@@ -12,7 +12,9 @@ extension PostgresStore {
     let u = move.user.description
     var transfer = Relay_V1_UserTransfer()
     transfer.claim =
-      HomeClaim(user: move.user, region: move.target, claimedHLC: claimedHLC, version: move.version)
+      HomeClaim(
+        user: move.user, region: move.target, claimedHLC: claimedHLC, version: move.version, movedFrom: move.source
+      )
       .event.homeClaim
     transfer.devices = try await Self.transferredDevices(of: move.user, db)
     for row in try await db.rows(

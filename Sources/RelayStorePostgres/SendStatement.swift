@@ -7,7 +7,9 @@ internal import Wire
 /// A send's one writing statement (a local send, or a message replicated
 /// from another relay), prepared once per connection: the dedup
 /// key, the conversation's next sequence numbers, the message and its copies,
-/// each recipient's mailbox head and mailbox entry. It returns the numbers
+/// each recipient's mailbox head and mailbox entry — or, for a moved user
+/// whose copies entering by region `holdFor` are held (docs/regions.md,
+/// "Arrival order across a move"), a held copy instead. It returns the numbers
 /// and the new head of every recipient device; no row at all when the dedup
 /// key already existed (nothing was written).
 ///
@@ -17,7 +19,7 @@ internal import Wire
 struct SendStatement: PostgresPreparedStatement {
   typealias Row = (seq: Int64, originSeq: Int64, user: String?, device: String?, head: Int64?)
 
-  static let name = "relay_send_v2"
+  static let name = "relay_send_v3"
 
   static let sql = """
     WITH ids AS (
@@ -40,9 +42,16 @@ struct SendStatement: PostgresPreparedStatement {
     ), cp AS (
       INSERT INTO copies (conversation_id, seq, recipient_user, recipient_device, ciphertext)
       SELECT $4::text, conv.last_seq, t.u, t.d, t.x FROM conv, t
+    ), held AS (
+      SELECT t.u, t.d FROM t JOIN move_drains md ON md.user_address = t.u AND md.region = $13::text
+    ), hc AS (
+      INSERT INTO held_copies (user_address, region, device_id, conversation_id, seq)
+      SELECT held.u, $13::text, held.d, $4::text, conv.last_seq
+      FROM held JOIN devices dv ON dv.user_address = held.u AND dv.device_id = held.d, conv
     ), heads AS (
       UPDATE devices dv SET mailbox_head = dv.mailbox_head + 1 FROM t
       WHERE dv.user_address = t.u AND dv.device_id = t.d AND EXISTS (SELECT 1 FROM conv)
+        AND NOT EXISTS (SELECT 1 FROM held WHERE held.u = t.u)
       RETURNING dv.user_address, dv.device_id, dv.mailbox_head
     ), mb AS (
       INSERT INTO mailbox (user_address, device_id, cursor, kind, conversation_id, seq, message_id, sender,
@@ -62,9 +71,12 @@ struct SendStatement: PostgresPreparedStatement {
   /// Set for a message replicated from another relay: its origin sequence
   /// (the conversation's own origin counter is left alone); nil for a local send.
   var originSeq: Int64? = nil
+  /// On a region, the region the message entered the domain by
+  /// (``LocalRegion/entryRegion(of:)``): this one for a local send.
+  var holdFor: String? = nil
 
   func makeBindings() throws -> PostgresBindings {
-    var bindings = PostgresBindings(capacity: 12)
+    var bindings = PostgresBindings(capacity: 13)
     bindings.append(self.send.sender.user.description)
     bindings.append(self.send.sender.deviceID)
     bindings.append(self.send.messageID.text)
@@ -77,6 +89,7 @@ struct SendStatement: PostgresPreparedStatement {
     bindings.append(self.send.copies.map(\.device.deviceID))
     bindings.append(self.send.copies.map { ByteBuffer(bytes: $0.ciphertext) })
     bindings.append(self.originSeq)
+    bindings.append(self.holdFor)
     return bindings
   }
 

@@ -31,7 +31,7 @@ extension SQLiteStore {
     // What this region kept of the user before: a remote user's devices, keys, a lost registration's rows.
     for table in [
       "one_time_prekeys", "push_endpoints", "mailbox", "link_codes", "devices", "remote_devices", "region_devices",
-      "move_covers",
+      "move_covers", "move_drains", "held_copies",
     ] {
       try db.execute(sql: "DELETE FROM \(table) WHERE user_address = ?", arguments: [u])
     }
@@ -98,6 +98,7 @@ extension SQLiteStore {
         user: user, version: plan.claim.version, source: plan.source, target: region.name, phase: .arrived,
         requestedAtMs: nowMs, doneAtMs: nowMs), db)
     for sibling in region.siblingRelays { try Self.enqueue(plan.claim.event, for: sibling, db) }
+    try Self.startDrains(plan, region: region, db)
     return doorbells
   }
 }

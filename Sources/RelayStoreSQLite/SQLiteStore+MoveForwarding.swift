@@ -20,7 +20,8 @@ extension SQLiteStore {
     else { throw RelayError(.permissionDenied, "a region may only pass on events of the users who moved from it") }
     switch forwarded {
     case .message(let message, let sender, let copies, _):
-      return try Self.applyMessage(message, sender: sender, copies: copies, gateway: nil, region: region, db)
+      return try Self.applyMessage(
+        message, sender: sender, copies: copies, gateway: nil, region: region, db)
     case .receipt(let receipt, let sender, let by, let user):
       if try Self.movedAway(user, region: region, db) != nil {
         try Self.forward(.receipt(receipt), of: user, region: region, db)
@@ -31,6 +32,8 @@ extension SQLiteStore {
       } catch let error as RelayError where error.code == .notFound {
         return .applied([])  // for a message older than the transfer brought: dropped (docs/regions.md)
       }
+    case .marker(let marker):
+      return .applied(try Self.endDrain(marker, db))
     }
   }
 

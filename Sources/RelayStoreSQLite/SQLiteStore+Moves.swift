@@ -11,10 +11,13 @@ extension SQLiteStore: MoveStore {
     try await self.write("requesting a move") { db in
       let home = try Self.home(of: user, db)
       let plan = try UserMovePlan(
-        user: user, target: target, region: region, home: home, hasDevices: !Self.devices(of: user, db).isEmpty)
+        user: user, target: target, region: region, home: home, hasDevices: !Self.devices(of: user, db).isEmpty,
+        draining: try Row.fetchOne(
+          db, sql: "SELECT 1 FROM move_drains WHERE user_address = ?", arguments: [user.description]) != nil)
       guard try Self.move(of: user, phase: .requested, db) == nil else {
         throw RelayError(.alreadyExists, "a move of \(user) is pending already")
       }
+
       let move = plan.move(requestedAtMs: nowMs)
       try Self.record(move, db)
       return move
@@ -23,7 +26,7 @@ extension SQLiteStore: MoveStore {
 
   public func moves(of user: UserAddress?, limit: Int) async throws -> [UserMove] {
     try await self.read("listing moves") { db in
-      try Row.fetchAll(
+      let moves = try Row.fetchAll(
         db,
         sql: """
           SELECT * FROM moves WHERE ? IS NULL OR user_address = ?
@@ -31,6 +34,8 @@ extension SQLiteStore: MoveStore {
           """,
         arguments: [user?.description, user?.description, limit]
       ).map(Self.move)
+      let drains = try Row.fetchAll(db, sql: "SELECT user_address, version, region FROM move_drains ORDER BY region")
+      return UserMove.withDrains(moves, drains.map { (user: $0[0], version: $0[1], region: $0[2]) })
     }
   }
 
@@ -53,7 +58,8 @@ extension SQLiteStore: MoveStore {
       let home = try Self.home(of: move.user, db)
       var transfer: Relay_V1_UserTransfer
       do {
-        _ = try UserMovePlan(user: move.user, target: move.target, region: region, home: home, hasDevices: true)
+        _ = try UserMovePlan(
+          user: move.user, target: move.target, region: region, home: home, hasDevices: true, draining: false)
         transfer = try Self.transfer(of: move, claimedHLC: claimedHLC, region: region, maxBytes: maxBytes, db)
         // What the new home would refuse fails the move here, before anything of the user is deleted.
         try check(transfer)

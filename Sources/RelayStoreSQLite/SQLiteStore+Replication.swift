@@ -55,7 +55,8 @@ extension SQLiteStore {
     switch event {
     case .message(let message, let sender, let copies):
       try Self.checkHomed(sender.user, in: peer, db)
-      return try Self.applyMessage(message, sender: sender, copies: copies, gateway: gateway, region: region, db)
+      return try Self.applyMessage(
+        message, sender: sender, copies: copies, gateway: gateway, region: region, db)
     case .receipt(let receipt, let sender, let by):
       try Self.checkHomed(by.user, in: peer, db)
       if let region, sender.user.domain == region.domain, try Self.movedAway(sender.user, region: region, db) != nil {
@@ -75,11 +76,18 @@ extension SQLiteStore {
       try Self.applyRegionDevices(user, fingerprints, db)
       return .applied([])
     case .homeClaim(let claim):
-      return try Self.applyHome(claim, db) ? .rehomed(claim) : .applied([])
+      let previous = try Self.home(of: claim.user, db)?.region
+      guard try Self.applyHome(claim, db) else { return .applied([]) }
+      try Self.markMove(claim, previous: previous, region: region, db)
+      return .rehomed(claim)
     case .userTransfer(let plan):
       return try Self.arrive(plan, region: region, db).map { .arrived($0) } ?? .applied([])
     case .moveForward(let forwarded):
       return try Self.applyForwarded(forwarded, from: peer, region: region, db)
+    case .moveMarker(let marker):
+      // On the old home: passed on behind what was passed on before it (dropped if the user did not move away).
+      try Self.forward(.marker(marker.wire), of: marker.user, region: region, db)
+      return .applied([])
     }
   }
 
@@ -88,7 +96,10 @@ extension SQLiteStore {
   /// redelivery adds only the copies this relay lacks. A copy for a moved
   /// user's device (docs/regions.md, "Moving a user") is skipped when the
   /// user's old home held the message, and passed on to its new home when the
-  /// user moved away from here.
+  /// user moved away from here, and held out of the mailbox while the region
+  /// it entered the domain by owes a marker for the user (docs/regions.md,
+  /// "Arrival order across a move"), whether it came from there or through
+  /// the old home.
   static func applyMessage(
     _ message: Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], gateway: String?,
     region: LocalRegion?, _ db: Database
@@ -102,22 +113,26 @@ extension SQLiteStore {
       sender: sender, messageID: try MessageID(parsing: message.messageID), conversationID: id, copies: copies,
       originRelay: message.originRelay)
     var entry = send.envelopeEntry(placed)
+    let holdFor = region.map { $0.entryRegion(of: message.originRelay) }
     var doorbells = [Doorbell]()
     var movedAway = [UserAddress: [SendCommand.Copy]]()
     for copy in copies {
       // A copy for a device this relay does not know (any more) is dropped;
       // one the gateway passes on to another domain is kept, with no mailbox
       // entry; one for a user who moved away is passed on.
-      // The device, and the moved user's cover for this message's origin, in one look-up.
+      // The device, the moved user's cover for this message's origin, and whether it is held, in one look-up.
       guard
         let known = try db.cachedStatement(
           sql: """
-            SELECT c.contiguous_seq FROM devices d
+            SELECT c.contiguous_seq, r.version FROM devices d
             LEFT JOIN move_covers c
               ON c.user_address = d.user_address AND c.conversation_id = ? AND c.origin_relay = ?
+            LEFT JOIN move_drains r ON r.user_address = d.user_address AND r.region = ?
             WHERE d.user_address = ? AND d.device_id = ?
             """
-        ).fetchOneRow(arguments: [id, message.originRelay, copy.device.user.description, copy.device.deviceID])
+        ).fetchOneRow(arguments: [
+          id, message.originRelay, holdFor ?? "", copy.device.user.description, copy.device.deviceID,
+        ])
       else {
         if let gateway, copy.device.user.domain != gateway {
           _ = try Self.insertCopy(copy, id, seq, db)
@@ -131,6 +146,10 @@ extension SQLiteStore {
       // A moved user's old home held this message for it: not given again.
       if let cover = known[0] as Int64?, originSeq <= cover { continue }
       guard try Self.insertCopy(copy, id, seq, db) else { continue }
+      if let holdFor, known[1] as Int64? != nil {
+        try Self.hold(copy.device, id, seq, region: holdFor, db)
+        continue
+      }
       entry.envelope.ciphertext = copy.ciphertext
       doorbells.append(try Self.appendToMailbox(db, device: copy.device, entry: entry))
     }

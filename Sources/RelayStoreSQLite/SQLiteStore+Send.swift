@@ -86,6 +86,11 @@ extension SQLiteStore {
         remote = true
         continue
       }
+      // A user who moved here, whose sends from this region went through the old home until now (docs/regions.md).
+      if let holder = try batch.holder(of: copy.device.user, db) {
+        try Self.hold(copy.device, send.conversationID, seq, region: holder, db)
+        continue
+      }
       entry.envelope.ciphertext = copy.ciphertext
       let head = try batch.head(of: copy.device, db) + 1
       doorbells.append(try Self.insertMailboxEntry(db, device: copy.device, cursor: head, entry: entry))

@@ -13,7 +13,9 @@ extension SQLiteStore {
     let u = move.user.description
     var transfer = Relay_V1_UserTransfer()
     transfer.claim =
-      HomeClaim(user: move.user, region: move.target, claimedHLC: claimedHLC, version: move.version)
+      HomeClaim(
+        user: move.user, region: move.target, claimedHLC: claimedHLC, version: move.version, movedFrom: move.source
+      )
       .event.homeClaim
     transfer.devices = try Self.transferredDevices(of: move.user, db)
     var conversations = [(id: String, lastOriginSeq: Int64)]()

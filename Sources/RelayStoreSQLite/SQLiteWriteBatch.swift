@@ -27,6 +27,8 @@ struct SQLiteWriteBatch {
   private var conversations: [String: Conversation] = [:]
   private var heads: [DeviceAddress: (head: Int64, advanced: Bool)] = [:]
   private var userDevices: [String: [DeviceAddress]] = [:]
+  /// Whether any moved user still waits for this region's marker; read once per batch.
+  private var draining: Bool?
 
   init(region: LocalRegion?) { self.region = region }
 
@@ -48,6 +50,19 @@ struct SQLiteWriteBatch {
     let conversation = Conversation(lastSeq: row[0], lastOriginSeq: row[1], devices: devices)
     self.conversations[id] = conversation
     return conversation
+  }
+
+  /// This region's name when its copies for `user` are held now (docs/regions.md,
+  /// "Arrival order across a move"); nil almost always, after one read per batch.
+  mutating func holder(of user: UserAddress, _ db: Database) throws -> String? {
+    guard let region = self.region else { return nil }
+    if self.draining == nil {
+      self.draining =
+        try db.cachedStatement(sql: "SELECT 1 FROM move_drains WHERE region = ? LIMIT 1")
+        .fetchOneRow(arguments: [region.name]) != nil
+    }
+    guard self.draining == true, try SQLiteStore.holds(user, from: region.name, db) else { return nil }
+    return region.name
   }
 
   /// The last cursor written to `device`'s mailbox, in this batch or before it.

@@ -10,7 +10,7 @@ import Testing
 /// Three regions of `example.test` (`eu`, `us`, `ap`), each `relay serve` in
 /// its own process with its own data, linked by `federation.regions` over
 /// mutual TLS on loopback. `eu` and `us` reach each other through proxies the
-/// test can cut (a partition). With `otherDomain`, `other.test` is a relay
+/// test can cut (a partition), and `ap` reaches `eu` through one. With `otherDomain`, `other.test` is a relay
 /// of another domain with one peer entry for `example.test` (eu's address
 /// and key), and `eu` is the domain's gateway (`federation.gateway`).
 struct RegionMesh: Sendable {
@@ -23,6 +23,8 @@ struct RegionMesh: Sendable {
   let other: RelayMesh.Member?
   /// eu → us and us → eu.
   let partition: [TCPProxy]
+  /// ap → eu.
+  let apToEU: TCPProxy
   /// other.test → eu and eu → other.test, when the mesh has another domain.
   let otherLinks: [TCPProxy]
   /// The address each region lists for each other one, by (from, to).
@@ -32,6 +34,8 @@ struct RegionMesh: Sendable {
 
   func cutEUUS() async { for proxy in self.partition { await proxy.cut() } }
   func healEUUS() async throws { for proxy in self.partition { try await proxy.heal() } }
+  func cutAPEU() async { await self.apToEU.cut() }
+  func healAPEU() async throws { try await self.apToEU.heal() }
   func cutOther() async { for proxy in self.otherLinks { await proxy.cut() } }
   func healOther() async throws { for proxy in self.otherLinks { try await proxy.heal() } }
 
@@ -76,10 +80,12 @@ struct RegionMesh: Sendable {
     let euToOther = other == nil ? nil : try await TCPProxy(targetPort: other!.port)
     let otherLinks = [otherToEU, euToOther].compactMap { $0 }
     let usToEU = try await TCPProxy(targetPort: ports["eu"]!)
+    let apToEU = try await TCPProxy(targetPort: ports["eu"]!)
+    let proxied = ["eu>us": euToUS.port, "us>eu": usToEU.port, "ap>eu": apToEU.port]
     var addresses = [String: String]()
     for from in Self.names {
       for to in Self.names where to != from {
-        let port = from == "eu" && to == "us" ? euToUS.port : from == "us" && to == "eu" ? usToEU.port : ports[to]!
+        let port = proxied["\(from)>\(to)"] ?? ports[to]!
         addresses["\(from)>\(to)"] = "127.0.0.1:\(port)"
       }
     }
@@ -117,18 +123,19 @@ struct RegionMesh: Sendable {
         members["other"] = otherMember
       }
       let mesh = RegionMesh(
-        members: members, other: otherMember, partition: [euToUS, usToEU], otherLinks: otherLinks,
+        members: members, other: otherMember, partition: [euToUS, usToEU], apToEU: apToEU, otherLinks: otherLinks,
         addresses: addresses)
       try await mesh.waitForLinks()
       let result = try await body(mesh)
       await RelayMesh.Member.stopAll(Array(mesh.members.values))
-      for proxy in mesh.partition { await proxy.close() }
+      for proxy in mesh.partition + [apToEU] { await proxy.close() }
       for proxy in otherLinks { await proxy.close() }
       return result
     } catch {
       await RelayMesh.Member.killAll(Array(members.values))
       await euToUS.close()
       await usToEU.close()
+      await apToEU.close()
       for proxy in otherLinks { await proxy.close() }
       throw error
     }

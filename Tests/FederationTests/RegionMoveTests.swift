@@ -19,18 +19,22 @@ extension FederationSuites {
       /// eu and us cut apart from before the request until eu has passed on
       /// three of bob's messages that reached it after the hand-off.
       case partition
+      /// ap's link to eu cut from before the request until bob has written to
+      /// her new home directly: what ap queued for eu before it knew comes
+      /// through eu, and ahead of what ap sent to us straight (arrival order).
+      case lateRoute
 
       var testDescription: String { self.rawValue }
     }
 
-    /// Every case on the embedded store; with eu and us on PostgreSQL, no crash, eu killed, and the partition.
+    /// Every case on the embedded store; with eu and us on PostgreSQL, no crash, eu killed, the partition and the late route.
     static let cases: [(Crash, Set<String>)] =
       Crash.allCases.map { ($0, []) } + [
-        (.none, ["eu", "us"]), (.oldHome, ["eu", "us"]), (.partition, ["eu", "us"]),
+        (.none, ["eu", "us"]), (.oldHome, ["eu", "us"]), (.partition, ["eu", "us"]), (.lateRoute, ["eu", "us"]),
       ]
 
     @Test(
-      "alice moves from eu to us while bob in ap writes to her without pause: she gets every message exactly once, her phone follows to us, eu answers moved-to, and the move survives kill -9 of either region",
+      "alice moves from eu to us while bob in ap writes to her without pause: she gets every message exactly once and in order, her phone follows to us, eu answers moved-to, and the move survives kill -9 of either region",
       arguments: Self.cases)
     func moveWhileWrittenTo(crash: Crash, onPostgres: Set<String>) async throws {
       try await RegionMesh.with(postgres: onPostgres) { mesh in
@@ -87,20 +91,44 @@ extension FederationSuites {
             try await mesh.outboxDepth(from: "eu", to: "us") >= 4
           }
           try await mesh.healEUUS()
+        case .lateRoute:
+          await mesh.cutAPEU()
+          let moved = try await runProgram(relayExecutable, cli)
+          #expect(moved.status == 0, "\(moved.output)")
         }
         try await RegionDirectoryTests.waitForHome("alice@example.test", in: "us", version: 2, on: mesh)
         try await written
+        var expected = texts
+        if crash == .lateRoute {
+          // ap knows her new home: these go to us directly, while what ap queued for eu still waits.
+          let late = (1 ... 5).map { "late\($0)" }
+          try await bob.open { device in
+            for text in late { _ = try await device.send(text, to: chat) }
+          }
+          #expect(try await mesh.outboxDepth(from: "ap", to: "eu") > 0)
+          try await mesh.healAPEU()
+          expected += late
+        }
 
         // eu tells alice's phone where she lives now; it follows and reads the rest in us.
         try await Self.follow(alice, to: "us", mesh: mesh)
         let seen = Set(received.map(\.text))
+        let all = expected
         received += try await alice.collect(timeout: .seconds(120)) { events in
-          seen.union(events.messages.map(\.text)).isSuperset(of: texts)
+          seen.union(events.messages.map(\.text)).isSuperset(of: all)
         }.messages
         let ids = received.map(\.messageID)
         #expect(Set(ids).count == ids.count, "a message reached alice twice: \(received.map(\.text))")
-        #expect(Set(received.map(\.text)) == Set(texts))
-        #expect(received.sorted { $0.sentAtMs < $1.sentAtMs }.map(\.text) == texts)
+        // In her cursor order, as bob wrote them.
+        #expect(received.map(\.text) == expected)
+        // us holds nothing back once every region's marker came through eu (its own among them).
+        let usStore =
+          ["--config", mesh["us"].configPath, "--data-dir", mesh["us"].relay.directory]
+          + (mesh["us"].postgresURL.map { ["--postgres", $0] } ?? [])
+        try await ChildProcess.waitUntil("us has every region's marker for alice", seconds: 60) {
+          let listed = try await runProgram(relayExecutable, ["users", "moves", "alice@example.test"] + usStore)
+          return listed.output.contains("arrived") && !listed.output.contains("awaiting markers")
+        }
 
         // From her new home she writes to bob, and eu keeps answering "moved to".
         _ = try await alice.open { device in try await device.send("from us", to: chat) }

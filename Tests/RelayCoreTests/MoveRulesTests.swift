@@ -20,6 +20,7 @@ struct MoveRulesTests {
     transfer.claim.region = "us"
     transfer.claim.claimedHlc = 600
     transfer.claim.version = 2
+    transfer.claim.movedFrom = "eu"
     var device = Relay_V1_TransferredDevice()
     device.deviceID = "phone"
     device.fingerprint = Data(repeating: 1, count: 32)
@@ -74,7 +75,9 @@ struct MoveRulesTests {
     #expect(plan.source == "eu")
     #expect(
       plan.claim
-        == HomeClaim(user: try UserAddress(parsing: "alice@example.test"), region: "us", claimedHLC: 600, version: 2))
+        == HomeClaim(
+          user: try UserAddress(parsing: "alice@example.test"), region: "us", claimedHLC: 600, version: 2,
+          movedFrom: "eu"))
     #expect(plan.messages.first?.copies.map(\.device.description) == ["alice@example.test/phone"])
   }
 
@@ -90,6 +93,15 @@ struct MoveRulesTests {
       $0.claim.user = "alice@other.test"
     }
     Self.expect(.invalidArgument, "a moved user's home version is past 1") { $0.claim.version = 1 }
+    Self.expect(.invalidArgument, "a transfer's claim names the sending region as the one moved from") {
+      $0.claim.movedFrom = "ap"
+    }
+    Self.expect(.invalidArgument, "a transfer's claim names the sending region as the one moved from") {
+      $0.claim.movedFrom = ""
+    }
+    Self.expect(.invalidArgument, "a home claim's moved_from names another region, for a move") {
+      $0.claim.movedFrom = "US!"
+    }
     Self.expect(.outOfRange, "home version must be at most 9223372036854775807") { $0.claim.version = .max }
     Self.expect(.resourceExhausted, "a transfer is over 256 devices") {
       $0.devices = Array(repeating: $0.devices[0], count: 257)
@@ -136,5 +148,58 @@ struct MoveRulesTests {
     forward.event = nil
     let empty = #expect(throws: RelayError.self) { try Self.rules.check(forward, from: "example.test#eu") }
     #expect(empty?.code == .invalidArgument)
+  }
+
+  @Test(
+    "a move marker comes first hand from its own region, for a user of the domain at a move's version; passed on, from a third region"
+  )
+  func markers() throws {
+    var marker = Relay_V1_MoveMarker()
+    marker.user = "alice@example.test"
+    marker.version = 2
+    marker.region = "ap"
+    let checked = try Self.rules.check(marker, from: "example.test#ap")
+    #expect(checked == MoveMarker(user: try UserAddress(parsing: "alice@example.test"), version: 2, region: "ap"))
+    func refusal(_ marker: Relay_V1_MoveMarker, from peer: String) -> RelayError? {
+      #expect(throws: RelayError.self) { try Self.rules.check(marker, from: peer) }
+    }
+    #expect(refusal(marker, from: "other.test")?.message == "only another region of this domain may send a move marker")
+    #expect(refusal(marker, from: "example.test#eu")?.message == "a region may only send its own move marker")
+    var changed = marker
+    changed.version = 1
+    #expect(refusal(changed, from: "example.test#ap")?.message == "a move marker's version is a move's, past 1")
+    changed = marker
+    changed.user = "alice@other.test"
+    #expect(refusal(changed, from: "example.test#ap")?.code == .permissionDenied)
+    changed = marker
+    changed.region = ""
+    #expect(refusal(changed, from: "example.test#ap")?.code == .invalidArgument)
+
+    var forward = Relay_V1_MoveForward()
+    forward.user = "alice@example.test"
+    forward.marker = marker
+    #expect(try Self.rules.check(forward, from: "example.test#eu").user.description == "alice@example.test")
+    let ownMarker = #expect(throws: RelayError.self) { try Self.rules.check(forward, from: "example.test#ap") }
+    #expect(ownMarker?.message == "a passed-on marker is for the moved user, from a third region")
+    forward.marker.user = "bob@example.test"
+    let otherUser = #expect(throws: RelayError.self) { try Self.rules.check(forward, from: "example.test#eu") }
+    #expect(otherUser?.message == "a passed-on marker is for the moved user, from a third region")
+  }
+
+  @Test("a home claim names its old home only for a move, and only another valid region")
+  func movedFrom() throws {
+    var claim = Relay_V1_HomeClaim()
+    claim.user = "alice@example.test"
+    claim.region = "us"
+    claim.claimedHlc = 600
+    claim.version = 2
+    claim.movedFrom = "eu"
+    #expect(try Self.rules.check(claim, from: "example.test#us").movedFrom == "eu")
+    for (version, from) in [(UInt64(1), "eu"), (2, "us"), (2, "E U")] {
+      claim.version = version
+      claim.movedFrom = from
+      let error = #expect(throws: RelayError.self) { try Self.rules.check(claim, from: "example.test#us") }
+      #expect(error?.message == "a home claim's moved_from names another region, for a move")
+    }
   }
 }

@@ -133,7 +133,8 @@ struct UserMoveStoreTests {
 
     // From a region alice was not homed in, and forwards from a region she did not move from: refused, nothing written.
     let forged = try await new.apply([Self.entry(5, transfer)], from: "localhost#ap", rules: Self.rules(Self.us))
-    #expect(forged.rejected.map(\.code) == [.permissionDenied])
+    // (Its claim names eu as the region she moved from, not the sender.)
+    #expect(forged.rejected.map(\.code) == [.invalidArgument])
     #expect(try await new.devices(of: alice).isEmpty)
     var forward = Relay_V1_FederationEvent()
     forward.moveForward.user = alice.description
@@ -154,7 +155,35 @@ struct UserMoveStoreTests {
     #expect(moved.map(\.envelope.messageID) == undelivered.map(\.envelope.messageID))
     #expect(try await new.ackedCursor(of: phone) == 1)
     let told = try await new.outbox(for: "localhost#ap", after: 0, limit: 10).map(\.event)
-    #expect(told.contains(HomeClaim(user: alice, region: "us", claimedHLC: 600, version: 2).event))
+    #expect(told.contains(HomeClaim(user: alice, region: "us", claimedHLC: 600, version: 2, movedFrom: "eu").event))
+    // us awaits ap's marker and its own, which it sent eu at once (docs/regions.md, "Arrival order across a move").
+    #expect(try await new.moves(of: alice, limit: 10).map(\.awaitingMarkers) == [["ap", "us"]])
+    let ownMarker = MoveMarker(user: alice, version: 2, region: "us")
+    let toEU = try await new.outbox(for: "localhost#eu", after: 0, limit: 10).map(\.event)
+    #expect(toEU.last == ownMarker.event, "\(toEU)")
+    // A move while she is awaited is refused.
+    let early = await #expect(throws: RelayError.self) {
+      try await new.requestMove(of: alice, to: "eu", region: Self.us, nowMs: 50)
+    }
+    #expect(early?.code == .unavailable)
+    // eu passes us's own marker back; the forward of it from ap (where she never lived) is refused.
+    var passedOn = Relay_V1_FederationEvent()
+    passedOn.moveForward.user = alice.description
+    passedOn.moveForward.marker = ownMarker.wire
+    let notFromAP = try await new.apply([Self.entry(9, passedOn)], from: "localhost#ap", rules: Self.rules(Self.us))
+    #expect(notFromAP.rejected.map(\.code) == [.permissionDenied])
+    let back = try await new.apply([Self.entry(10, passedOn)], from: "localhost#eu", rules: Self.rules(Self.us))
+    #expect(back.rejected.isEmpty)
+    #expect(try await new.moves(of: alice, limit: 10).map(\.awaitingMarkers) == [["ap"]])
+    // eu, the old home, passes a marker from ap on to us, behind what it passed on.
+    var fromAP = Relay_V1_FederationEvent()
+    fromAP.moveMarker = MoveMarker(user: alice, version: 2, region: "ap").wire
+    let relayed = try await old.apply([Self.entry(11, fromAP)], from: "localhost#ap", rules: Self.rules(Self.eu))
+    #expect(relayed.rejected.isEmpty)
+    let passed = try #require(try await old.outbox(for: "localhost#us", after: 0, limit: 100).last?.event)
+    #expect(passed.moveForward.marker == fromAP.moveMarker)
+    _ = try await new.apply([Self.entry(12, passed)], from: "localhost#eu", rules: Self.rules(Self.us))
+    #expect(try await new.moves(of: alice, limit: 10).map(\.awaitingMarkers) == [[]])
 
     // A redelivery changes nothing.
     let again = try await new.apply([Self.entry(8, transfer)], from: "localhost#eu", rules: Self.rules(Self.us))

@@ -1,5 +1,6 @@
 import Foundation
 import RelaySDK
+import Synchronization
 import Testing
 
 /// A registered device's home directory, for the SDK tests.
@@ -32,13 +33,16 @@ struct Home: Sendable {
     during: @escaping @Sendable (RelayDevice, LiveSession) async throws -> Void = { _, _ in },
     until done: @escaping @Sendable ([ClientEvent]) -> Bool
   ) async throws -> [ClientEvent] {
-    try await self.open { device in
+    // What came before a timeout, to say so.
+    let seen = Seen()
+    return try await self.open { device in
       try await device.connect { session in
         try await withThrowingTaskGroup(of: [ClientEvent]?.self) { group in
           group.addTask {
             var events = [ClientEvent]()
             for await event in session.events {
               events.append(event)
+              if case .message(let message) = event { seen.texts.withLock { $0.append(message.text) } }
               if done(events) { return events }
             }
             return events
@@ -50,7 +54,9 @@ struct Home: Sendable {
           }
           let first = try await group.next()!
           group.cancelAll()
-          guard let events = first else { throw TimedOut(what: "events at \(self.address)") }
+          guard let events = first else {
+            throw TimedOut(what: "events at \(self.address) (messages so far: \(seen.texts.withLock { $0 }))")
+          }
           return events
         }
       }
@@ -74,6 +80,11 @@ struct Home: Sendable {
     let events = try await self.collect { $0.messages.count >= count }
     return events.messages.map(\.text)
   }
+}
+
+/// The texts a collecting session has seen, shared with the task that times it out.
+private final class Seen: Sendable {
+  let texts = Mutex([String]())
 }
 
 extension [ClientEvent] {

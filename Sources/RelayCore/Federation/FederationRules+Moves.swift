@@ -88,8 +88,12 @@ extension FederationRules {
     let messages = try transfer.messages.map { (message) throws(RelayError) -> UserTransferPlan.Message in
       (message, try Self.device(message.sender, "message sender"), try self.copies(of: message, for: user))
     }
+    guard try Self.movedFrom(transfer.claim) == source else {
+      throw RelayError(.invalidArgument, "a transfer's claim names the sending region as the one moved from")
+    }
     let claim = HomeClaim(
-      user: user, region: region.name, claimedHLC: transfer.claim.claimedHlc, version: transfer.claim.version)
+      user: user, region: region.name, claimedHLC: transfer.claim.claimedHlc, version: transfer.claim.version,
+      movedFrom: source)
     return UserTransferPlan(
       claim: claim, source: source, transfer: transfer, conversations: conversations, messages: messages)
   }
@@ -118,6 +122,12 @@ extension FederationRules {
       }
       _ = try RequestValidation.conversationID(receipt.conversationID)
       return .receipt(receipt, sender: sender, by: by, user: user)
+    case .marker(let marker):
+      let marker = try self.marker(marker)
+      guard marker.user == user, marker.region != RelayID.region(of: peer) else {
+        throw RelayError(.invalidArgument, "a passed-on marker is for the moved user, from a third region")
+      }
+      return .marker(marker)
     case nil:
       throw RelayError(.invalidArgument, "an empty passed-on event")
     }

@@ -76,6 +76,17 @@ extension FederationRules {
     guard try Int64(wire: claim.version, field: "home version") > 0 else {
       throw RelayError(.invalidArgument, "a home claim's version must be positive")
     }
-    return HomeClaim(user: user, region: region, claimedHLC: claim.claimedHlc, version: claim.version)
+    return HomeClaim(
+      user: user, region: region, claimedHLC: claim.claimedHlc, version: claim.version,
+      movedFrom: try Self.movedFrom(claim))
+  }
+
+  /// A claim's old home: unset, or another valid region name, for a move (a version past 1).
+  static func movedFrom(_ claim: Relay_V1_HomeClaim) throws(RelayError) -> String? {
+    guard !claim.movedFrom.isEmpty else { return nil }
+    guard RelayID.isValidRegion(claim.movedFrom), claim.movedFrom != claim.region, claim.version > 1 else {
+      throw RelayError(.invalidArgument, "a home claim's moved_from names another region, for a move")
+    }
+    return claim.movedFrom
   }
 }

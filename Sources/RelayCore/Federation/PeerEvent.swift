@@ -14,15 +14,20 @@ package enum PeerEvent: Sendable {
   case userTransfer(UserTransferPlan)
   /// What reached a moved user's old home after the move, passed on.
   case moveForward(Forwarded)
+  /// A region learnt that a user moved away from here (docs/regions.md, "Arrival order").
+  case moveMarker(MoveMarker)
 
   package enum Forwarded: Sendable {
     case message(Relay_V1_ReplicatedMessage, sender: DeviceAddress, copies: [SendCommand.Copy], user: UserAddress)
     case receipt(Relay_V1_ReplicatedReceipt, sender: DeviceAddress, by: DeviceAddress, user: UserAddress)
+    /// Everything the marker's region sent the old home for the user before it knew is passed on.
+    case marker(MoveMarker)
 
     /// The moved user.
     package var user: UserAddress {
       switch self {
       case .message(_, _, _, let user), .receipt(_, _, _, let user): user
+      case .marker(let marker): marker.user
       }
     }
   }
@@ -51,6 +56,8 @@ extension FederationRules {
       return .userTransfer(try self.check(transfer, from: peer))
     case .moveForward(let forward):
       return .moveForward(try self.check(forward, from: peer))
+    case .moveMarker(let marker):
+      return .moveMarker(try self.check(marker, from: peer))
     case nil:
       throw RelayError(.invalidArgument, "an empty federation event")
     }

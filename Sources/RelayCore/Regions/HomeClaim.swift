@@ -10,12 +10,16 @@ public struct HomeClaim: Sendable, Hashable {
   public var claimedHLC: UInt64
   /// 1 for a registration; each move of the user adds one.
   public var version: UInt64
+  /// For a move: the user's old home, to which every other region sends a
+  /// ``MoveMarker`` when it learns the claim (docs/regions.md, "Arrival order").
+  public var movedFrom: String?
 
-  public init(user: UserAddress, region: String, claimedHLC: UInt64, version: UInt64) {
+  public init(user: UserAddress, region: String, claimedHLC: UInt64, version: UInt64, movedFrom: String? = nil) {
     self.user = user
     self.region = region
     self.claimedHLC = claimedHLC
     self.version = version
+    self.movedFrom = movedFrom
   }
 
   /// The rule every region applies: the higher version wins; at equal
@@ -35,6 +39,7 @@ public struct HomeClaim: Sendable, Hashable {
     event.homeClaim.region = self.region
     event.homeClaim.claimedHlc = self.claimedHLC
     event.homeClaim.version = self.version
+    if let movedFrom = self.movedFrom { event.homeClaim.movedFrom = movedFrom }
     return event
   }
 }

@@ -37,6 +37,10 @@ public struct UserMove: Sendable, Hashable {
   /// When it reached its phase, for a handed-off, arrived or failed move.
   public var doneAtMs: Int64
   public var failure: String
+  /// On the new home, for an arrived move: the regions whose marker has not
+  /// come through the old home yet, whose copies for the user are held until
+  /// it does (docs/regions.md, "Arrival order across a move"). Listings only.
+  public var awaitingMarkers: [String] = []
 
   public init(
     user: UserAddress, version: UInt64, source: String, target: String, phase: Phase, requestedAtMs: Int64,
@@ -50,5 +54,19 @@ public struct UserMove: Sendable, Hashable {
     self.requestedAtMs = requestedAtMs
     self.doneAtMs = doneAtMs
     self.failure = failure
+  }
+
+  /// Fills in ``awaitingMarkers`` from the (user, version, region) rows of a store's drains.
+  package static func withDrains(
+    _ moves: [UserMove], _ drains: [(user: String, version: Int64, region: String)]
+  ) -> [UserMove] {
+    guard !drains.isEmpty else { return moves }
+    var awaiting = [String: [String]]()
+    for drain in drains { awaiting["\(drain.user) \(drain.version)", default: []].append(drain.region) }
+    return moves.map { move in
+      var move = move
+      if move.phase == .arrived { move.awaitingMarkers = awaiting["\(move.user) \(move.version)"] ?? [] }
+      return move
+    }
   }
 }

@@ -11,7 +11,7 @@ package struct UserMovePlan: Sendable {
   package var version: UInt64
 
   package init(
-    user: UserAddress, target: String, region: LocalRegion, home: HomeClaim?, hasDevices: Bool
+    user: UserAddress, target: String, region: LocalRegion, home: HomeClaim?, hasDevices: Bool, draining: Bool
   ) throws(RelayError) {
     guard user.domain == region.domain else {
       throw RelayError(.invalidArgument, "\(user) is not a user of this relay's domain \(region.domain)")
@@ -24,6 +24,12 @@ package struct UserMovePlan: Sendable {
       throw RelayError(.failedPrecondition, "\(user) is homed in region \(home.region): move it there")
     }
     guard hasDevices else { throw RelayError(.notFound, "\(user) has no device in this region") }
+    // Held copies would not go with the transfer in order (docs/regions.md, "Arrival order across a move").
+    guard !draining else {
+      throw RelayError(
+        .unavailable, "\(user) moved here lately and a region's marker has not come through its old home yet: try later"
+      )
+    }
     self.user = user
     self.source = region.name
     self.target = target

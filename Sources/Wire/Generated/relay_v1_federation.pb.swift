@@ -306,6 +306,14 @@ public nonisolated struct Relay_V1_FederationEvent: Sendable {
     set {event = .moveForward(newValue)}
   }
 
+  public var moveMarker: Relay_V1_MoveMarker {
+    get {
+      if case .moveMarker(let v)? = event {return v}
+      return Relay_V1_MoveMarker()
+    }
+    set {event = .moveMarker(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Event: Equatable, Sendable {
@@ -317,6 +325,7 @@ public nonisolated struct Relay_V1_FederationEvent: Sendable {
     case regionDevices(Relay_V1_RegionDevices)
     case userTransfer(Relay_V1_UserTransfer)
     case moveForward(Relay_V1_MoveForward)
+    case moveMarker(Relay_V1_MoveMarker)
 
   }
 
@@ -344,6 +353,9 @@ public nonisolated struct Relay_V1_HomeClaim: Sendable {
 
   /// 1 for a registration; each move adds one
   public var version: UInt64 = 0
+
+  /// for a move: the user's old home, where the other regions send a MoveMarker
+  public var movedFrom: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -724,6 +736,15 @@ public nonisolated struct Relay_V1_MoveForward: Sendable {
     set {event = .receipt(newValue)}
   }
 
+  /// a region's marker, behind what it sent here before it knew
+  public var marker: Relay_V1_MoveMarker {
+    get {
+      if case .marker(let v)? = event {return v}
+      return Relay_V1_MoveMarker()
+    }
+    set {event = .marker(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Event: Equatable, Sendable {
@@ -731,8 +752,35 @@ public nonisolated struct Relay_V1_MoveForward: Sendable {
     case message(Relay_V1_ReplicatedMessage)
     /// for a message the moved user sent
     case receipt(Relay_V1_ReplicatedReceipt)
+    /// a region's marker, behind what it sent here before it knew
+    case marker(Relay_V1_MoveMarker)
 
   }
+
+  public init() {}
+}
+
+/// Arrival order across a move (docs/regions.md): a region that learns a
+/// user's new home (a HomeClaim with `moved_from`) sends this to the old home,
+/// behind every event it queued there for the user before it knew; the new
+/// home sends one there too. The old home passes it on (MoveForward) behind
+/// what it passed on of that region's; until it arrives, the new home holds
+/// that region's direct messages for the user out of the mailboxes.
+public nonisolated struct Relay_V1_MoveMarker: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the moved user
+  public var user: String = String()
+
+  /// the home version of the move
+  public var version: UInt64 = 0
+
+  /// the region that sent it (the sender, first hand)
+  public var region: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -1184,7 +1232,7 @@ nonisolated extension Relay_V1_DeviceList: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FederationEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}receipt\0\u{1}conversation\0\u{3}device_list\0\u{3}home_claim\0\u{3}region_devices\0\u{3}user_transfer\0\u{3}move_forward\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}receipt\0\u{1}conversation\0\u{3}device_list\0\u{3}home_claim\0\u{3}region_devices\0\u{3}user_transfer\0\u{3}move_forward\0\u{3}move_marker\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1296,6 +1344,19 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
           self.event = .moveForward(v)
         }
       }()
+      case 9: try {
+        var v: Relay_V1_MoveMarker?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .moveMarker(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .moveMarker(v)
+        }
+      }()
       default: break
       }
     }
@@ -1339,6 +1400,10 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
       guard case .moveForward(let v)? = self.event else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     }()
+    case .moveMarker?: try {
+      guard case .moveMarker(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1353,7 +1418,7 @@ nonisolated extension Relay_V1_FederationEvent: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Relay_V1_HomeClaim: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HomeClaim"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}region\0\u{3}claimed_hlc\0\u{1}version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}region\0\u{3}claimed_hlc\0\u{1}version\0\u{3}moved_from\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1365,6 +1430,7 @@ nonisolated extension Relay_V1_HomeClaim: SwiftProtobuf.Message, SwiftProtobuf._
       case 2: try { try decoder.decodeSingularStringField(value: &self.region) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.claimedHlc) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.movedFrom) }()
       default: break
       }
     }
@@ -1383,6 +1449,9 @@ nonisolated extension Relay_V1_HomeClaim: SwiftProtobuf.Message, SwiftProtobuf._
     if self.version != 0 {
       try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 4)
     }
+    if !self.movedFrom.isEmpty {
+      try visitor.visitSingularStringField(value: self.movedFrom, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1391,6 +1460,7 @@ nonisolated extension Relay_V1_HomeClaim: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.region != rhs.region {return false}
     if lhs.claimedHlc != rhs.claimedHlc {return false}
     if lhs.version != rhs.version {return false}
+    if lhs.movedFrom != rhs.movedFrom {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2056,7 +2126,7 @@ nonisolated extension Relay_V1_MoveCover: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Relay_V1_MoveForward: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MoveForward"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}message\0\u{1}receipt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}message\0\u{1}receipt\0\u{1}marker\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2091,6 +2161,19 @@ nonisolated extension Relay_V1_MoveForward: SwiftProtobuf.Message, SwiftProtobuf
           self.event = .receipt(v)
         }
       }()
+      case 4: try {
+        var v: Relay_V1_MoveMarker?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .marker(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .marker(v)
+        }
+      }()
       default: break
       }
     }
@@ -2113,6 +2196,10 @@ nonisolated extension Relay_V1_MoveForward: SwiftProtobuf.Message, SwiftProtobuf
       guard case .receipt(let v)? = self.event else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     }()
+    case .marker?: try {
+      guard case .marker(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -2121,6 +2208,46 @@ nonisolated extension Relay_V1_MoveForward: SwiftProtobuf.Message, SwiftProtobuf
   public static func ==(lhs: Relay_V1_MoveForward, rhs: Relay_V1_MoveForward) -> Bool {
     if lhs.user != rhs.user {return false}
     if lhs.event != rhs.event {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Relay_V1_MoveMarker: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MoveMarker"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}version\0\u{1}region\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.region) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
+    }
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 2)
+    }
+    if !self.region.isEmpty {
+      try visitor.visitSingularStringField(value: self.region, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Relay_V1_MoveMarker, rhs: Relay_V1_MoveMarker) -> Bool {
+    if lhs.user != rhs.user {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.region != rhs.region {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
