@@ -102,16 +102,18 @@ enum ReplicationTarget {
         ]
       }
     }
-    // carol, homed in us, moves to eu; then what reached us for her after the
-    // move, ap's marker passed on, and us's own marker (eu is no old home of hers).
+    // carol, homed in us, moves to eu in a transfer of two parts; then what
+    // reached us for her after the move, ap's marker passed on, and us's own
+    // marker (eu is no old home of hers).
     let move: Relay_V1_ReplicationBatch = .with {
-      $0.events = [home, Self.transfer, Self.forward, Self.forwardedMarker, Self.marker].enumerated().map {
-        index, event in
-        .with {
-          $0.id = UInt64(index + 1)
-          $0.event = event
+      $0.events = [home, Self.firstPart, Self.transfer, Self.forward, Self.forwardedMarker, Self.marker]
+        .enumerated().map {
+          index, event in
+          .with {
+            $0.id = UInt64(index + 1)
+            $0.event = event
+          }
         }
-      }
     }
     return single + [move]
   }
@@ -126,6 +128,8 @@ enum ReplicationTarget {
           $0.version = 2
           $0.movedFrom = "us"
         }
+        $0.part = 1
+        $0.parts = 2
         $0.devices = [
           .with {
             $0.deviceID = "phone"
@@ -172,6 +176,18 @@ enum ReplicationTarget {
             $0.contiguousSeq = 1
           }
         ]
+      }
+    }
+  }
+
+  /// The first of the transfer's two parts: a message of hers only.
+  static var firstPart: Relay_V1_FederationEvent {
+    .with {
+      $0.userTransfer = .with {
+        $0.claim = Self.transfer.userTransfer.claim
+        $0.part = 0
+        $0.parts = 2
+        $0.messages = [Self.movedMessage(seq: 3)]
       }
     }
   }

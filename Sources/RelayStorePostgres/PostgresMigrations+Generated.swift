@@ -326,7 +326,7 @@ CREATE TABLE move_covers (
 """#
     ),
     (
-      "0008_move_drains",
+      "0008_move_order",
       #"""
 -- Arrival order across a move (docs/regions.md, "Arrival order across a
 -- move"). On the new home: the regions whose marker has not yet come through
@@ -349,6 +349,16 @@ CREATE TABLE held_copies (
   seq             bigint NOT NULL
 );
 CREATE INDEX held_copies_by_drain ON held_copies (user_address, region, id);
+
+-- Moves (docs/regions.md, "Moving a user"): on the new home, the first parts
+-- of a transfer too large for one event, kept until its last part comes.
+CREATE TABLE transfer_parts (
+  user_address text NOT NULL,
+  version      bigint NOT NULL,
+  part         integer NOT NULL,
+  transfer     bytea NOT NULL,    -- the part, a serialized UserTransfer
+  PRIMARY KEY (user_address, version, part)
+);
 """#
     ),
   ]

@@ -11,25 +11,23 @@ extension PostgresStore {
   /// know) and covers; the new home recorded and told to every other region.
   /// Nil for a redelivery (applied before).
   static func arrive(
-    _ plan: UserTransferPlan, region: LocalRegion?, _ db: PostgresConnection
+    _ plan: UserTransferPlan, rules: FederationRules, _ db: PostgresConnection
   ) async throws
     -> [Doorbell]?
   {
-    guard let region else { throw RelayError(.permissionDenied, "this relay is no region") }
+    guard let region = rules.region else { throw RelayError(.permissionDenied, "this relay is no region") }
     let user = plan.claim.user
     let u = user.description
     let current = try await Self.home(of: user, lock: true, db)
-    if try await !db.rows(
-      """
-      SELECT 1 FROM moves WHERE user_address = \(u) AND version = \(try Int64(wire: plan.claim.version, field: "home version"))
-        AND phase = \(Int32(UserMove.Phase.arrived.rawValue))
-      """
-    ).isEmpty {
-      return nil  // applied before: a redelivery
-    }
+    let version = try Int64(wire: plan.claim.version, field: "home version")
+    if try await Self.hasArrived(u, version, db) { return nil }  // applied before: a redelivery
     guard let current, current.region == plan.source, plan.claim.wins(over: current) else {
       throw RelayError(.permissionDenied, "a region may only hand over the users homed in it")
     }
+    // The last part of a larger transfer: the whole, with the parts kept aside before it.
+    let plan =
+      plan.transfer.parts > 1
+      ? try plan.assembled(with: await Self.stagedParts(of: plan, db), rules: rules) : plan
     _ = try await Self.applyHome(plan.claim, db)
     let devices = plan.transfer.devices
     try await db.run(
@@ -40,7 +38,7 @@ extension PostgresStore {
     // What this region kept of the user before: a remote user's devices, keys, a lost registration's rows.
     for table in [
       "one_time_prekeys", "push_endpoints", "mailbox", "link_codes", "devices", "remote_devices", "region_devices",
-      "move_covers", "move_drains", "held_copies",
+      "move_covers", "move_drains", "held_copies", "transfer_parts",
     ] {
       try await db.run("DELETE FROM \(unescaped: table) WHERE user_address = \(u)")
     }

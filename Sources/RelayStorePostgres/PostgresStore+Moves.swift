@@ -63,15 +63,14 @@ extension PostgresStore: MoveStore {
       let devices = try await Self.lockedDevices(of: move.user, db)
       guard var current = try await Self.move(of: move.user, phase: .requested, db), current.version == move.version
       else { return move }  // handed off (or failed) by another node
-      var transfer: Relay_V1_UserTransfer
+      var events: [Relay_V1_FederationEvent]
       do {
         _ = try UserMovePlan(
           user: move.user, target: move.target, region: region, home: home, hasDevices: !devices.isEmpty,
           draining: false)
-        transfer = try await Self.transfer(
-          of: move, claimedHLC: claimedHLC, region: region, maxBytes: maxBytes, db)
+        let (whole, recent) = try await Self.transfer(of: move, claimedHLC: claimedHLC, region: region, db)
         // What the new home would refuse fails the move here, before anything of the user is deleted.
-        try check(transfer)
+        events = try whole.handOffEvents(recent: recent, maxBytes: maxBytes, check: check)
       } catch let error as RelayError {
         current.phase = .failed
         current.failure = error.message
@@ -79,9 +78,10 @@ extension PostgresStore: MoveStore {
         try await Self.record(current, db)
         return current
       }
-      var event = Relay_V1_FederationEvent()
-      event.userTransfer = transfer
-      try await Self.enqueue(event, for: RelayID.of(domain: region.domain, region: move.target), db)
+      // One event, or a transfer's parts in a row (docs/regions.md).
+      for event in events {
+        try await Self.enqueue(event, for: RelayID.of(domain: region.domain, region: move.target), db)
+      }
       let claim = HomeClaim(
         user: move.user, region: move.target, claimedHLC: claimedHLC, version: move.version)
       _ = try await Self.applyHome(claim, db)

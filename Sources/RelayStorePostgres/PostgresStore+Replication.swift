@@ -28,7 +28,7 @@ extension PostgresStore {
           } else {
             result = try await Self.applyOne(
               event, from: peer, localDomain: localDomain, gateway: forwarding.map { _ in rules.localDomain },
-              region: rules.region, db)
+              rules: rules, db)
           }
         } catch let error as RelayError {
           result = .rejected(error)
@@ -50,9 +50,10 @@ extension PostgresStore {
   /// devices of other domains are kept there (no mailbox), so that
   /// anti-entropy can send them again.
   private static func applyOne(
-    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, region: LocalRegion?,
+    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, rules: FederationRules,
     _ db: PostgresConnection
   ) async throws -> ReplicationOutcome.EventResult {
+    let region = rules.region
     switch event {
     case .message(let message, let sender, let copies):
       try await Self.checkHomed(sender.user, in: peer, db)
@@ -84,7 +85,10 @@ extension PostgresStore {
       try await Self.markMove(claim, previous: previous, region: region, db)
       return .rehomed(claim)
     case .userTransfer(let plan):
-      return try await Self.arrive(plan, region: region, db).map { .arrived($0) } ?? .applied([])
+      return try await Self.arrive(plan, rules: rules, db).map { .arrived($0) } ?? .applied([])
+    case .transferPart(let part):
+      try await Self.stage(part, region: region, db)
+      return .applied([])
     case .moveForward(let forwarded):
       return try await Self.applyForwarded(forwarded, from: peer, region: region, db)
     case .moveMarker(let marker):
@@ -200,7 +204,16 @@ extension PostgresStore {
     guard !copies.isEmpty else { return [] }
     var written = try await Self.insertCopies(copies, message.conversationID, seq, db)
     if let holdFor, !holding.isEmpty {
-      let held = written.filter { holding.contains($0.user) }
+      // Locked (shared), as the send statement does: a marker ending the drain meanwhile releases these too.
+      let users = Array(Set(written.map(\.user.description)))
+      let stillHeld = Set(
+        try await db.rows(
+          """
+          SELECT user_address FROM move_drains WHERE region = \(holdFor) AND user_address = ANY(\(users)::text[])
+          FOR SHARE
+          """
+        ).map { try $0.decode(String.self) })
+      let held = written.filter { stillHeld.contains($0.user.description) }
       try await Self.hold(Array(held), message.conversationID, seq, region: holdFor, db)
       written.subtract(held)
     }

@@ -7,8 +7,8 @@ internal import Wire
 /// old home in its hand-off transaction.
 extension PostgresStore {
   static func transfer(
-    of move: UserMove, claimedHLC: UInt64, region: LocalRegion, maxBytes: Int, _ db: PostgresConnection
-  ) async throws -> Relay_V1_UserTransfer {
+    of move: UserMove, claimedHLC: UInt64, region: LocalRegion, _ db: PostgresConnection
+  ) async throws -> (transfer: Relay_V1_UserTransfer, recent: [Relay_V1_ReplicatedMessage]) {
     let u = move.user.description
     var transfer = Relay_V1_UserTransfer()
     transfer.claim =
@@ -71,7 +71,7 @@ extension PostgresStore {
     for (conversation, seq) in named where seen.insert("\(conversation) \(seq)").inserted {
       transfer.messages.append(try await Self.transferredMessage(conversation, seq, for: u, db))
     }
-    // The user's recent messages, newest first while they fit: receipts for them can still reach the new home.
+    // The user's recent messages, newest first, as many as fit: receipts for them can still reach the new home.
     var recent = [Relay_V1_ReplicatedMessage]()
     for row in try await db.rows(
       """
@@ -83,8 +83,7 @@ extension PostgresStore {
       guard seen.insert("\(conversation) \(seq)").inserted else { continue }
       recent.append(try await Self.transferredMessage(conversation, seq, for: u, db))
     }
-    try transfer.fill(upTo: maxBytes, with: recent)
-    return transfer
+    return (transfer, recent)
   }
 
   private static func transferredDevices(

@@ -9,7 +9,10 @@ internal import Wire
 /// key, the conversation's next sequence numbers, the message and its copies,
 /// each recipient's mailbox head and mailbox entry — or, for a moved user
 /// whose copies entering by region `holdFor` are held (docs/regions.md,
-/// "Arrival order across a move"), a held copy instead. It returns the numbers
+/// "Arrival order across a move"), a held copy instead; the drain row is
+/// locked (shared), so a marker that ends the drain on another connection
+/// either commits first (nothing is held) or waits and releases this copy
+/// too. It returns the numbers
 /// and the new head of every recipient device; no row at all when the dedup
 /// key already existed (nothing was written).
 ///
@@ -19,7 +22,7 @@ internal import Wire
 struct SendStatement: PostgresPreparedStatement {
   typealias Row = (seq: Int64, originSeq: Int64, user: String?, device: String?, head: Int64?)
 
-  static let name = "relay_send_v3"
+  static let name = "relay_send_v4"
 
   static let sql = """
     WITH ids AS (
@@ -44,6 +47,7 @@ struct SendStatement: PostgresPreparedStatement {
       SELECT $4::text, conv.last_seq, t.u, t.d, t.x FROM conv, t
     ), held AS (
       SELECT t.u, t.d FROM t JOIN move_drains md ON md.user_address = t.u AND md.region = $13::text
+      FOR SHARE OF md
     ), hc AS (
       INSERT INTO held_copies (user_address, region, device_id, conversation_id, seq)
       SELECT held.u, $13::text, held.d, $4::text, conv.last_seq

@@ -294,7 +294,7 @@ CREATE TABLE move_covers (
 """#
     ),
     (
-      "0009_move_drains",
+      "0009_move_order",
       #"""
 -- Arrival order across a move (docs/regions.md, "Arrival order across a
 -- move"). On the new home: the regions whose marker has not yet come through
@@ -317,6 +317,16 @@ CREATE TABLE held_copies (
   seq             INTEGER NOT NULL
 );
 CREATE INDEX held_copies_by_drain ON held_copies (user_address, region, id);
+
+-- Moves (docs/regions.md, "Moving a user"): on the new home, the first parts
+-- of a transfer too large for one event, kept until its last part comes.
+CREATE TABLE transfer_parts (
+  user_address TEXT NOT NULL,
+  version      INTEGER NOT NULL,
+  part         INTEGER NOT NULL,
+  transfer     BLOB NOT NULL,     -- the part, a serialized UserTransfer
+  PRIMARY KEY (user_address, version, part)
+) WITHOUT ROWID;
 """#
     ),
   ]

@@ -10,19 +10,16 @@ extension SQLiteStore {
   /// keys, conversations, undelivered entries (at the cursors its devices
   /// know) and covers; the new home recorded and told to every other region.
   /// Nil for a redelivery (applied before).
-  static func arrive(_ plan: UserTransferPlan, region: LocalRegion?, _ db: Database) throws -> [Doorbell]? {
-    guard let region else { throw RelayError(.permissionDenied, "this relay is no region") }
+  static func arrive(_ plan: UserTransferPlan, rules: FederationRules, _ db: Database) throws -> [Doorbell]? {
+    guard let region = rules.region else { throw RelayError(.permissionDenied, "this relay is no region") }
     let user = plan.claim.user
     let u = user.description
     let version = try Int64(wire: plan.claim.version, field: "home version")
-    if try Row.fetchOne(
-      db, sql: "SELECT 1 FROM moves WHERE user_address = ? AND version = ? AND phase = ?",
-      arguments: [u, version, UserMove.Phase.arrived.rawValue]) != nil
-    {
-      return nil  // applied before: a redelivery
-    }
+    if try Self.hasArrived(u, version, db) { return nil }  // applied before: a redelivery
     guard let current = try Self.home(of: user, db), current.region == plan.source, plan.claim.wins(over: current)
     else { throw RelayError(.permissionDenied, "a region may only hand over the users homed in it") }
+    // The last part of a larger transfer: the whole, with the parts kept aside before it.
+    let plan = plan.transfer.parts > 1 ? try plan.assembled(with: Self.stagedParts(of: plan, db), rules: rules) : plan
     try Self.writeHome(plan.claim, db)
     let devices = plan.transfer.devices
     try db.execute(
@@ -31,7 +28,7 @@ extension SQLiteStore {
     // What this region kept of the user before: a remote user's devices, keys, a lost registration's rows.
     for table in [
       "one_time_prekeys", "push_endpoints", "mailbox", "link_codes", "devices", "remote_devices", "region_devices",
-      "move_covers", "move_drains", "held_copies",
+      "move_covers", "move_drains", "held_copies", "transfer_parts",
     ] {
       try db.execute(sql: "DELETE FROM \(table) WHERE user_address = ?", arguments: [u])
     }

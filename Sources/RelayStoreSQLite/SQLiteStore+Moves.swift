@@ -57,12 +57,14 @@ extension SQLiteStore: MoveStore {
       else { return move }  // handed off (or failed) by another call
       let home = try Self.home(of: move.user, db)
       var transfer: Relay_V1_UserTransfer
+      var events: [Relay_V1_FederationEvent]
       do {
         _ = try UserMovePlan(
           user: move.user, target: move.target, region: region, home: home, hasDevices: true, draining: false)
-        transfer = try Self.transfer(of: move, claimedHLC: claimedHLC, region: region, maxBytes: maxBytes, db)
+        let (whole, recent) = try Self.transfer(of: move, claimedHLC: claimedHLC, region: region, db)
+        transfer = whole
         // What the new home would refuse fails the move here, before anything of the user is deleted.
-        try check(transfer)
+        events = try whole.handOffEvents(recent: recent, maxBytes: maxBytes, check: check)
       } catch let error as RelayError {
         current.phase = .failed
         current.failure = error.message
@@ -70,9 +72,10 @@ extension SQLiteStore: MoveStore {
         try Self.record(current, db)
         return current
       }
-      var event = Relay_V1_FederationEvent()
-      event.userTransfer = transfer
-      try Self.enqueue(event, for: RelayID.of(domain: region.domain, region: move.target), db)
+      // One event, or a transfer's parts in a row (docs/regions.md).
+      for event in events {
+        try Self.enqueue(event, for: RelayID.of(domain: region.domain, region: move.target), db)
+      }
       try Self.leave(move.user, claim: transfer.claim, db)
       current.phase = .handedOff
       current.doneAtMs = nowMs

@@ -26,7 +26,7 @@ extension SQLiteStore {
             } else {
               result = try Self.applyOne(
                 event, from: peer, localDomain: localDomain, gateway: forwarding.map { _ in rules.localDomain },
-                region: rules.region, db)
+                rules: rules, db)
             }
             switch result {
             case .applied, .rehomed, .arrived: return .commit
@@ -49,9 +49,10 @@ extension SQLiteStore {
   /// devices of other domains are kept there (no mailbox), so that
   /// anti-entropy can send them again.
   private static func applyOne(
-    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, region: LocalRegion?,
+    _ event: PeerEvent, from peer: String, localDomain: String?, gateway: String?, rules: FederationRules,
     _ db: Database
   ) throws -> ReplicationOutcome.EventResult {
+    let region = rules.region
     switch event {
     case .message(let message, let sender, let copies):
       try Self.checkHomed(sender.user, in: peer, db)
@@ -81,7 +82,10 @@ extension SQLiteStore {
       try Self.markMove(claim, previous: previous, region: region, db)
       return .rehomed(claim)
     case .userTransfer(let plan):
-      return try Self.arrive(plan, region: region, db).map { .arrived($0) } ?? .applied([])
+      return try Self.arrive(plan, rules: rules, db).map { .arrived($0) } ?? .applied([])
+    case .transferPart(let part):
+      try Self.stage(part, region: region, db)
+      return .applied([])
     case .moveForward(let forwarded):
       return try Self.applyForwarded(forwarded, from: peer, region: region, db)
     case .moveMarker(let marker):

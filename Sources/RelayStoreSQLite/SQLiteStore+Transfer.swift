@@ -8,8 +8,8 @@ internal import Wire
 /// old home in its hand-off transaction.
 extension SQLiteStore {
   static func transfer(
-    of move: UserMove, claimedHLC: UInt64, region: LocalRegion, maxBytes: Int, _ db: Database
-  ) throws -> Relay_V1_UserTransfer {
+    of move: UserMove, claimedHLC: UInt64, region: LocalRegion, _ db: Database
+  ) throws -> (transfer: Relay_V1_UserTransfer, recent: [Relay_V1_ReplicatedMessage]) {
     let u = move.user.description
     var transfer = Relay_V1_UserTransfer()
     transfer.claim =
@@ -76,7 +76,7 @@ extension SQLiteStore {
     for (conversation, seq) in named where seen.insert("\(conversation) \(seq)").inserted {
       transfer.messages.append(try Self.transferredMessage(conversation, seq, for: u, db))
     }
-    // The user's recent messages, newest first while they fit: receipts for them can still reach the new home.
+    // The user's recent messages, newest first, as many as fit: receipts for them can still reach the new home.
     let recent = try Row.fetchAll(
       db,
       sql: """
@@ -84,8 +84,7 @@ extension SQLiteStore {
         WHERE mm.user_address = ? AND m.sender_user = ? ORDER BY m.hlc DESC LIMIT 1000
         """, arguments: [u, u]
     ).filter { seen.insert("\($0[0] as String) \($0[1] as Int64)").inserted }
-    try transfer.fill(upTo: maxBytes, with: try recent.map { try Self.transferredMessage($0[0], $0[1], for: u, db) })
-    return transfer
+    return (transfer, try recent.map { try Self.transferredMessage($0[0], $0[1], for: u, db) })
   }
 
   private static func transferredDevices(of user: UserAddress, _ db: Database) throws -> [Relay_V1_TransferredDevice] {

@@ -33,8 +33,8 @@ struct PostgresMigrationsTests {
       PostgresMigrations.statements(migration.sql).filter { $0.hasPrefix("CREATE TABLE") }.count
     }
     #expect(
-      tables == [11, 4, 1, 2, 1, 2, 2, 2],
-      "0001: core tables; 0002: federation's; 0003: push endpoints; 0004: attachments, chunks; 0005: homes; 0006: region devices, syncs; 0007: moves, move covers"
+      tables == [11, 4, 1, 2, 1, 2, 2, 3],
+      "0001: core tables; 0002: federation's; 0003: push endpoints; 0004: attachments, chunks; 0005: homes; 0006: region devices, syncs; 0007: moves, move covers; 0008: move drains, held copies, transfer parts"
     )
     let statements = PostgresMigrations.all.flatMap { PostgresMigrations.statements($0.sql) }
     #expect(statements.allSatisfy { !$0.hasSuffix(";") })

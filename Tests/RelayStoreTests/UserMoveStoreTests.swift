@@ -73,13 +73,15 @@ struct UserMoveStoreTests {
     }
   }
 
-  static func handOffAndArrive(old: RegionStore, new: RegionStore) async throws {
+  /// alice and bob registered in eu (`old`), bob's messages in their chat undelivered to alice's phone.
+  static func aliceReading(
+    _ texts: [Data], from old: RegionStore
+  ) async throws -> (alice: UserAddress, claim: HomeClaim, phone: DeviceAddress) {
     let fixture = StoreFixture(store: old)
     let alice = try UserAddress(parsing: "alice@localhost")
     let claim = HomeClaim(user: alice, region: "eu", claimedHLC: 100, version: 1)
-    let registration = HomeRegistration(claim: claim, siblings: Self.eu.siblingRelays)
-    let phone = try await fixture.register("alice@localhost/phone", home: registration)
-    try await old.createLinkCode("code", for: alice, expiresAtMs: .max)
+    let phone = try await fixture.register(
+      "alice@localhost/phone", home: HomeRegistration(claim: claim, siblings: Self.eu.siblingRelays))
     let bob = try await fixture.register(
       "bob@localhost/phone",
       home: HomeRegistration(
@@ -89,12 +91,18 @@ struct UserMoveStoreTests {
       NewConversation(
         id: "", kind: .direct, name: "", creator: bob.user, others: [alice], homeRelay: "localhost#eu", nowMs: 10,
         maxMembers: 16))
-    for text in ["one", "two", "three"] {
+    for text in texts {
       let send = SendCommand(
         sender: bob, messageID: try MessageID(parsing: newMessageID()), conversationID: chat.id,
-        copies: [.init(device: phone, ciphertext: Data(text.utf8))], originRelay: "localhost#eu")
+        copies: [.init(device: phone, ciphertext: text)], originRelay: "localhost#eu")
       _ = try await old.commit([send], clock: fixture.clock).map { try $0.get() }
     }
+    return (alice, claim, phone)
+  }
+
+  static func handOffAndArrive(old: RegionStore, new: RegionStore) async throws {
+    let (alice, claim, phone) = try await Self.aliceReading(["one", "two", "three"].map { Data($0.utf8) }, from: old)
+    try await old.createLinkCode("code", for: alice, expiresAtMs: .max)
     _ = try await old.acknowledge(device: phone, upTo: 1, nowMs: 20)
     let undelivered = try await old.mailbox(of: phone, after: 1, limit: 10)
     #expect(undelivered.map(\.envelope.ciphertext) == [Data("two".utf8), Data("three".utf8)])
@@ -190,5 +198,52 @@ struct UserMoveStoreTests {
     #expect(again.rejected.isEmpty && again.arrived == 0)
     #expect(try await new.mailbox(of: phone, after: 0, limit: 10).count == 2)
     #expect(try await old.moves(of: alice, limit: 10).map(\.phase) == [.handedOff])
+  }
+
+  @Test(
+    "a transfer too large for one event goes in parts: the new home keeps the first aside, applies the whole with the last, once; a part from a region she is not homed in is refused",
+    arguments: StoreBackend.all)
+  func inParts(_ backend: StoreBackend) async throws {
+    try await Self.withRegions(backend) { old, new in try await Self.inParts(old: old, new: new) }
+  }
+
+  static func inParts(old: RegionStore, new: RegionStore) async throws {
+    let texts = (0 ..< 40).map { Data(repeating: UInt8($0), count: 900) }
+    let (alice, claim, phone) = try await Self.aliceReading(texts, from: old)
+    _ = try await new.apply([Self.entry(1, claim.event)], from: "localhost#eu", rules: Self.rules(Self.us))
+
+    let move = try await old.requestMove(of: alice, to: "us", region: Self.eu, nowMs: 30)
+    let done = try await old.handOff(
+      move, region: Self.eu, claimedHLC: 600, maxBytes: 16_000, nowMs: 31, check: Self.checkedByUS)
+    #expect(done.phase == .handedOff, "\(done.failure)")
+    let parts = try await old.outbox(for: "localhost#us", after: 0, limit: 100).map(\.event).filter {
+      $0.userTransfer.claim.version == 2
+    }
+    try #require(parts.count > 2)
+    #expect(parts.allSatisfy { $0.userTransfer.parts == UInt32(parts.count) })
+    #expect(parts.allSatisfy { $0.userTransfer.serializedSize <= 16_000 })
+
+    let forged = try await new.apply([Self.entry(2, parts[0])], from: "localhost#ap", rules: Self.rules(Self.us))
+    #expect(forged.rejected.count == 1)
+    // The first parts, each twice: kept aside once, nothing of alice here yet.
+    var id: UInt64 = 3
+    for part in parts.dropLast() {
+      for _ in 0 ..< 2 {
+        let kept = try await new.apply([Self.entry(id, part)], from: "localhost#eu", rules: Self.rules(Self.us))
+        #expect(kept.rejected.isEmpty && kept.arrived == 0)
+        id += 1
+      }
+    }
+    #expect(try await new.devices(of: alice).isEmpty)
+    let arrival = try await new.apply(
+      [Self.entry(id, try #require(parts.last))], from: "localhost#eu", rules: Self.rules(Self.us))
+    #expect(arrival.rejected.isEmpty && arrival.arrived == 1)
+    let mailbox = try await new.mailbox(of: phone, after: 0, limit: 100)
+    #expect(mailbox.map(\.envelope.cursor) == Array(1 ... 40))
+    #expect(mailbox.map(\.envelope.ciphertext) == texts)
+    // A first part again, after the arrival: nothing changes.
+    let late = try await new.apply([Self.entry(id + 1, parts[0])], from: "localhost#eu", rules: Self.rules(Self.us))
+    #expect(late.rejected.isEmpty)
+    #expect(try await new.mailbox(of: phone, after: 0, limit: 100).count == 40)
   }
 }

@@ -38,16 +38,9 @@ extension FederationRules {
   /// device, key, entry and copy well-formed and the user's own. (The store
   /// checks that its directory homes the user in the sending region.)
   package func check(_ transfer: Relay_V1_UserTransfer, from peer: String) throws(RelayError) -> UserTransferPlan {
-    guard let source = RelayID.region(of: peer), RelayID.domain(of: peer) == self.localDomain,
-      let region = self.region
-    else { throw RelayError(.permissionDenied, "only another region of this domain may hand over a user") }
-    let user = try RequestValidation.user(transfer.claim.user, field: "transfer user")
-    guard user.domain == self.localDomain, transfer.claim.region == region.name else {
-      throw RelayError(.permissionDenied, "a region may only hand over users of its domain to the receiving region")
-    }
-    _ = try Int64(wire: transfer.claim.claimedHlc, field: "claimed_hlc")
-    guard try Int64(wire: transfer.claim.version, field: "home version") > 1 else {
-      throw RelayError(.invalidArgument, "a moved user's home version is past 1")
+    let (source, region, user) = try self.transferHeader(transfer, from: peer)
+    guard transfer.parts <= 1 ? transfer.part == 0 : transfer.part == transfer.parts - 1 else {
+      throw RelayError(.invalidArgument, "a transfer's devices and conversations come in its last part")
     }
     guard transfer.devices.count <= 256 else { throw RelayError(.resourceExhausted, "a transfer is over 256 devices") }
     var cursors = [String: ClosedRange<Int64>]()
@@ -70,12 +63,7 @@ extension FederationRules {
       guard let range = cursors[entry.deviceID], let cursor = Int64(exactly: entry.cursor),
         cursor > range.lowerBound, cursor <= range.upperBound
       else { throw RelayError(.invalidArgument, "a transferred entry is outside its device's mailbox") }
-      _ = try RequestValidation.conversationID(entry.conversationID)
-      _ = try Int64(wire: entry.originSeq, field: "origin_seq")
-      guard [.unspecified, .delivered, .read].contains(entry.receiptStatus) else {
-        throw RelayError(.invalidArgument, "a transferred entry is an envelope or a DELIVERED or READ receipt")
-      }
-      _ = try RequestValidation.text(entry.receiptBy, field: "receipt_by", maxBytes: 320)
+      try Self.checkFields(of: entry)
     }
     for cover in transfer.covers {
       _ = try RequestValidation.conversationID(cover.conversationID)
@@ -88,14 +76,48 @@ extension FederationRules {
     let messages = try transfer.messages.map { (message) throws(RelayError) -> UserTransferPlan.Message in
       (message, try Self.device(message.sender, "message sender"), try self.copies(of: message, for: user))
     }
-    guard try Self.movedFrom(transfer.claim) == source else {
-      throw RelayError(.invalidArgument, "a transfer's claim names the sending region as the one moved from")
-    }
     let claim = HomeClaim(
       user: user, region: region.name, claimedHLC: transfer.claim.claimedHlc, version: transfer.claim.version,
       movedFrom: source)
     return UserTransferPlan(
       claim: claim, source: source, transfer: transfer, conversations: conversations, messages: messages)
+  }
+
+  /// Who hands whom over: another region of this domain (named in the claim as
+  /// the one the user moved from), a user of the domain, this region named as
+  /// the new home, at a version past the first.
+  func transferHeader(
+    _ transfer: Relay_V1_UserTransfer, from peer: String
+  ) throws(RelayError) -> (source: String, region: LocalRegion, user: UserAddress) {
+    guard let source = RelayID.region(of: peer), RelayID.domain(of: peer) == self.localDomain,
+      let region = self.region
+    else { throw RelayError(.permissionDenied, "only another region of this domain may hand over a user") }
+    let user = try RequestValidation.user(transfer.claim.user, field: "transfer user")
+    guard user.domain == self.localDomain, transfer.claim.region == region.name else {
+      throw RelayError(.permissionDenied, "a region may only hand over users of its domain to the receiving region")
+    }
+    _ = try Int64(wire: transfer.claim.claimedHlc, field: "claimed_hlc")
+    guard try Int64(wire: transfer.claim.version, field: "home version") > 1 else {
+      throw RelayError(.invalidArgument, "a moved user's home version is past 1")
+    }
+    guard try Self.movedFrom(transfer.claim) == source else {
+      throw RelayError(.invalidArgument, "a transfer's claim names the sending region as the one moved from")
+    }
+    guard transfer.parts <= Relay_V1_UserTransfer.maxParts else {
+      throw RelayError(
+        .resourceExhausted, "a transfer is over \(Relay_V1_UserTransfer.maxParts) parts")
+    }
+    return (source, region, user)
+  }
+
+  /// A transferred entry's own fields (its cursor is checked against its device's).
+  static func checkFields(of entry: Relay_V1_TransferredEntry) throws(RelayError) {
+    _ = try RequestValidation.conversationID(entry.conversationID)
+    _ = try Int64(wire: entry.originSeq, field: "origin_seq")
+    guard [.unspecified, .delivered, .read].contains(entry.receiptStatus) else {
+      throw RelayError(.invalidArgument, "a transferred entry is an envelope or a DELIVERED or READ receipt")
+    }
+    _ = try RequestValidation.text(entry.receiptBy, field: "receipt_by", maxBytes: 320)
   }
 
   /// What a moved user's old home passes on: only from another region of this
@@ -133,7 +155,7 @@ extension FederationRules {
     }
   }
 
-  private func copies(
+  func copies(
     of message: Relay_V1_ReplicatedMessage, for user: UserAddress
   ) throws(RelayError)
     -> [SendCommand.Copy]

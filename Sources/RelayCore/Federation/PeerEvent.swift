@@ -12,6 +12,8 @@ package enum PeerEvent: Sendable {
   case regionDevices(UserAddress, fingerprints: [Fingerprint])
   /// A user moved here from the sending region (docs/regions.md, "Moving a user").
   case userTransfer(UserTransferPlan)
+  /// One of the first parts of a transfer too large for one event, kept aside until the last.
+  case transferPart(TransferPart)
   /// What reached a moved user's old home after the move, passed on.
   case moveForward(Forwarded)
   /// A region learnt that a user moved away from here (docs/regions.md, "Arrival order").
@@ -53,6 +55,9 @@ extension FederationRules {
       let (user, fingerprints) = try self.check(devices, from: peer)
       return .regionDevices(user, fingerprints: fingerprints)
     case .userTransfer(let transfer):
+      if transfer.parts > 1, transfer.part < transfer.parts - 1 {
+        return .transferPart(try self.checkPart(transfer, from: peer))
+      }
       return .userTransfer(try self.check(transfer, from: peer))
     case .moveForward(let forward):
       return .moveForward(try self.check(forward, from: peer))

@@ -38,7 +38,7 @@ package struct GatewayForwarding: Sendable {
     case .conversation(let state, let members): .members(conversationID: state.id, also: members.map(\.user))
     case .receipt(_, let sender, _): .user(sender.user)
     case .deviceList(_, let user): .coMembers(user)
-    case .homeClaim, .regionDevices, .userTransfer, .moveForward, .moveMarker: .nobody
+    case .homeClaim, .regionDevices, .userTransfer, .transferPart, .moveForward, .moveMarker: .nobody
     }
   }
 

@@ -49,22 +49,3 @@ extension Relay_V1_TransferredEntry {
     }
   }
 }
-
-extension Relay_V1_UserTransfer {
-  /// Adds the user's recent messages, newest first, while the transfer stays
-  /// within `maxBytes`; throws when it is over already.
-  package mutating func fill(
-    upTo maxBytes: Int, with recent: some Sequence<Relay_V1_ReplicatedMessage>
-  ) throws {
-    var budget = maxBytes - ((try? self.serializedBytes() as [UInt8])?.count ?? Int.max)
-    guard budget >= 0 else {
-      throw RelayError(
-        .resourceExhausted, "the user's undelivered messages and keys are over \(maxBytes) bytes: not moved")
-    }
-    for message in recent {
-      budget -= ((try? message.serializedBytes() as [UInt8])?.count ?? budget) + 8
-      guard budget >= 0 else { return }
-      self.messages.append(message)
-    }
-  }
-}

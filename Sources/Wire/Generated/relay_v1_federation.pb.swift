@@ -562,6 +562,14 @@ public nonisolated struct Relay_V1_UserTransfer: Sendable {
 
   public var covers: [Relay_V1_MoveCover] = []
 
+  /// A transfer larger than one frame is sent as `parts` events in a row (the
+  /// same claim in each): parts 0 .. parts-2 carry only entries and messages,
+  /// and the new home keeps them aside; the last carries everything else, and
+  /// the new home applies the whole, once. 0 or 1: one event.
+  public var part: UInt32 = 0
+
+  public var parts: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1822,7 +1830,7 @@ nonisolated extension Relay_V1_ReconcileResponse: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Relay_V1_UserTransfer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UserTransfer"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}claim\0\u{1}devices\0\u{1}conversations\0\u{1}messages\0\u{1}entries\0\u{1}covers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}claim\0\u{1}devices\0\u{1}conversations\0\u{1}messages\0\u{1}entries\0\u{1}covers\0\u{1}part\0\u{1}parts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1836,6 +1844,8 @@ nonisolated extension Relay_V1_UserTransfer: SwiftProtobuf.Message, SwiftProtobu
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.messages) }()
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.covers) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.part) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.parts) }()
       default: break
       }
     }
@@ -1864,6 +1874,12 @@ nonisolated extension Relay_V1_UserTransfer: SwiftProtobuf.Message, SwiftProtobu
     if !self.covers.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.covers, fieldNumber: 6)
     }
+    if self.part != 0 {
+      try visitor.visitSingularUInt32Field(value: self.part, fieldNumber: 7)
+    }
+    if self.parts != 0 {
+      try visitor.visitSingularUInt32Field(value: self.parts, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1874,6 +1890,8 @@ nonisolated extension Relay_V1_UserTransfer: SwiftProtobuf.Message, SwiftProtobu
     if lhs.messages != rhs.messages {return false}
     if lhs.entries != rhs.entries {return false}
     if lhs.covers != rhs.covers {return false}
+    if lhs.part != rhs.part {return false}
+    if lhs.parts != rhs.parts {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

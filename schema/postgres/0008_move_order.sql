@@ -19,3 +19,13 @@ CREATE TABLE held_copies (
   seq             bigint NOT NULL
 );
 CREATE INDEX held_copies_by_drain ON held_copies (user_address, region, id);
+
+-- Moves (docs/regions.md, "Moving a user"): on the new home, the first parts
+-- of a transfer too large for one event, kept until its last part comes.
+CREATE TABLE transfer_parts (
+  user_address text NOT NULL,
+  version      bigint NOT NULL,
+  part         integer NOT NULL,
+  transfer     bytea NOT NULL,    -- the part, a serialized UserTransfer
+  PRIMARY KEY (user_address, version, part)
+);
