@@ -355,7 +355,7 @@ CREATE INDEX held_copies_by_drain ON held_copies (user_address, region, id);
 CREATE TABLE transfer_parts (
   user_address text NOT NULL,
   version      bigint NOT NULL,
-  part         integer NOT NULL,
+  part         bigint NOT NULL,
   transfer     bytea NOT NULL,    -- the part, a serialized UserTransfer
   PRIMARY KEY (user_address, version, part)
 );

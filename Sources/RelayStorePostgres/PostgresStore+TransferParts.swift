@@ -17,11 +17,12 @@ extension PostgresStore {
     guard try await Self.home(of: part.user, lock: true, db)?.region == part.source else {
       throw RelayError(.permissionDenied, "a region may only hand over the users homed in it")
     }
+    let index = try Int64(wire: UInt64(part.part), field: "transfer part")
     let bytes = ByteBuffer(bytes: try part.transfer.serializedBytes() as [UInt8])
     try await db.run(
       """
       INSERT INTO transfer_parts (user_address, version, part, transfer)
-      VALUES (\(u), \(version), \(Int32(bitPattern: part.part)), \(bytes))
+      VALUES (\(u), \(version), \(index), \(bytes))
       ON CONFLICT DO NOTHING
       """)
   }

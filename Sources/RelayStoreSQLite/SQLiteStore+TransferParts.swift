@@ -21,7 +21,10 @@ extension SQLiteStore {
         INSERT INTO transfer_parts (user_address, version, part, transfer) VALUES (?, ?, ?, ?)
         ON CONFLICT DO NOTHING
         """,
-      arguments: [u, version, Int64(part.part), try part.transfer.serializedBytes() as Data])
+      arguments: [
+        u, version, try Int64(wire: UInt64(part.part), field: "transfer part"),
+        try part.transfer.serializedBytes() as Data,
+      ])
   }
 
   /// The parts kept aside for the transfer `plan` ends, in order.

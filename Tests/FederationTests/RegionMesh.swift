@@ -63,9 +63,10 @@ struct RegionMesh: Sendable {
   /// - Parameters:
   ///   - postgres: the regions that run on a new PostgreSQL database (the rest embedded).
   ///   - clockSkewMs: how far a region's clock runs ahead (or behind), by region.
+  ///   - maxFrameBytes: the regions' `limits.max_frame_bytes`, when not the default.
   static func with<T: Sendable>(
     postgres: Set<String> = [], clockSkewMs: [String: Int64] = [:], otherDomain: Bool = false,
-    _ body: (RegionMesh) async throws -> T
+    maxFrameBytes: Int? = nil, _ body: (RegionMesh) async throws -> T
   ) async throws -> T {
     var ports = [String: Int]()
     var identities = [String: SelfSignedCertificate]()
@@ -92,7 +93,8 @@ struct RegionMesh: Sendable {
     var members = [String: RelayMesh.Member]()
     do {
       for name in Self.names {
-        var config = "domain: \(Self.domain)\nlimits: { sends_per_second: 1000, send_burst: 1000 }\n"
+        let frame = maxFrameBytes.map { ", max_frame_bytes: \($0)" } ?? ""
+        var config = "domain: \(Self.domain)\nlimits: { sends_per_second: 1000, send_burst: 1000\(frame) }\n"
         config += "region: { name: \(name), postgres_pool_size: 4, commit_lanes: 2 }\n"
         config += "federation:\n  reconcile_interval_seconds: 2\n  regions:\n"
         for sibling in Self.names where sibling != name {

@@ -23,6 +23,11 @@ extension FederationSuites {
       /// her new home directly: what ap queued for eu before it knew comes
       /// through eu, and ahead of what ap sent to us straight (arrival order).
       case lateRoute
+      /// No crash, but the regions run a 224 KiB frame and 40 more messages
+      /// of bob's (40 KB each) wait for alice in eu before the move: her
+      /// undelivered ones are over one event (160 KiB), so the transfer goes
+      /// in parts.
+      case inParts
 
       var testDescription: String { self.rawValue }
     }
@@ -31,13 +36,15 @@ extension FederationSuites {
     static let cases: [(Crash, Set<String>)] =
       Crash.allCases.map { ($0, []) } + [
         (.none, ["eu", "us"]), (.oldHome, ["eu", "us"]), (.partition, ["eu", "us"]), (.lateRoute, ["eu", "us"]),
+        (.inParts, ["eu", "us"]),
       ]
 
     @Test(
       "alice moves from eu to us while bob in ap writes to her without pause: she gets every message exactly once and in order, her phone follows to us, eu answers moved-to, and the move survives kill -9 of either region",
       arguments: Self.cases)
     func moveWhileWrittenTo(crash: Crash, onPostgres: Set<String>) async throws {
-      try await RegionMesh.with(postgres: onPostgres) { mesh in
+      let frame = crash == .inParts ? 224 * 1024 : nil
+      try await RegionMesh.with(postgres: onPostgres, maxFrameBytes: frame) { mesh in
         let alice = try await Home.register("alice@example.test", "phone", on: mesh["eu"].relay)
         let bob = try await Home.register("bob@example.test", "phone", on: mesh["ap"].relay)
         for (user, region) in [("alice", "eu"), ("bob", "ap")] {
@@ -100,10 +107,22 @@ extension FederationSuites {
           await mesh.cutAPEU()
           let moved = try await runProgram(relayExecutable, cli)
           #expect(moved.status == 0, "\(moved.output)")
+        case .inParts:
+          // Every message waits in eu first: more than one event can hold.
+          try await written
+          try await bob.open { device in
+            for text in Self.large { _ = try await device.send(text, to: chat) }
+          }
+          try await ChildProcess.waitUntil("eu holds bob's messages for alice", seconds: 60) {
+            try await mesh.outboxDepth(from: "ap", to: "eu") == 0
+          }
+          let moved = try await runProgram(relayExecutable, cli)
+          #expect(moved.status == 0, "\(moved.output)")
+          #expect(moved.output.contains("handed-off"), "\(moved.output)")
         }
         try await RegionDirectoryTests.waitForHome("alice@example.test", in: "us", version: 2, on: mesh)
         try await written
-        var expected = texts
+        var expected = texts + (crash == .inParts ? Self.large : [])
         if crash == .lateRoute {
           // ap knows her new home: these go to us directly, while what ap queued for eu still waits.
           let late = (1 ... 5).map { "late\($0)" }
@@ -158,6 +177,11 @@ extension FederationSuites {
         #expect(listed.output.contains("handed-off"), "\(listed.output)")
       }
     }
+
+    /// The messages of the `inParts` case, 40 KB each: 1.6 MB, more than a
+    /// peer takes in one message at all (a 224 KiB frame's backstop is
+    /// 1.2 MiB), so the test fails if the transfer is not split.
+    static let large = (1 ... 40).map { "large\($0) " + String(repeating: ".", count: 40_000) }
 
     /// Calls until `home`'s relay is `region`, following each redirect.
     /// (``RegionMesh/outboxDepth(from:to:)`` reads `relay peers --json`.)
