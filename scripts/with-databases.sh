@@ -67,8 +67,13 @@ stop() {
 trap stop EXIT
 
 # Durability is not under test here: fsync off keeps a test run fast.
+# RELAY_PG_FSYNC=on runs PostgreSQL durable instead (benchmarks measure both);
+# RELAY_PG_STATEMENTS=1 loads pg_stat_statements (a profile of the region path).
+durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${RELAY_PG_FSYNC:-off}" = on ] && durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+[ -n "${RELAY_PG_STATEMENTS:-}" ] && durability="$durability -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
 "${as_pg[@]}" "$pgbin/pg_ctl" -D "$scratch/pg/data" -l "$scratch/pg/server.log" -w -t 60 \
-  -o "-h 127.0.0.1 -p $pg_port -k $scratch/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+  -o "-h 127.0.0.1 -p $pg_port -k $scratch/pg $durability -c max_connections=400" \
   start >/dev/null || { cat "$scratch/pg/server.log"; exit 1; }
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$scratch" \

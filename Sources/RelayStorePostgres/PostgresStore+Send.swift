@@ -16,9 +16,18 @@ extension PostgresStore {
       try await Self.lockDevices(db, sends.lazy.flatMap { $0.copies.lazy.map(\.device) })
       var results = [Result<SendOutcome, RelayError>]()
       results.reserveCapacity(sends.count)
+      // Read once per conversation: its row is locked for the batch, so its members cannot change under it.
+      var members = [String: MemberDevices?]()
       for send in sends {
         do {
-          results.append(.success(try await Self.commitOne(send, db, clock: clock, region: region)))
+          let devices: MemberDevices?
+          if let known = members[send.conversationID] {
+            devices = known
+          } else {
+            devices = try await Self.memberDevices(of: send.conversationID, db)
+            members[send.conversationID] = devices
+          }
+          results.append(.success(try await Self.commitOne(send, members: devices, db, clock: clock, region: region)))
         } catch let error as RelayError {
           // Every check runs before the send's one writing statement: a refused send wrote nothing.
           results.append(.failure(error))
@@ -28,25 +37,32 @@ extension PostgresStore {
     }
   }
 
-  /// One send: membership and the exact device set, then one statement for
-  /// everything it writes — the dedup key, the sequence numbers, the
-  /// message, its copies, each recipient's mailbox head and entry. A send
-  /// already committed (a retry) is found by the dedup key and answered with
-  /// its first result.
+  /// Every device of a conversation's members (local and remote); nil for a
+  /// conversation that does not exist.
+  static func memberDevices(of conversationID: String, _ db: PostgresConnection) async throws -> MemberDevices? {
+    let rows = try await db.rows(MemberDevicesStatement(conversationID: conversationID))
+    guard !rows.isEmpty else { return nil }
+    return MemberDevices(
+      rows.lazy.compactMap { row in
+        guard let user = row.user, let device = row.device else { return nil }
+        return (user: user, device: device)
+      })
+  }
+
+  /// One send: the exact device set (`members`, read for the batch), then one
+  /// statement for everything it writes — the dedup key, the sequence
+  /// numbers, the message, its copies, each recipient's mailbox head and
+  /// entry. A send already committed (a retry) is found by the dedup key and
+  /// answered with its first result.
   static func commitOne(
-    _ send: SendCommand, _ db: PostgresConnection, clock: HybridLogicalClock, region: LocalRegion?
+    _ send: SendCommand, members: MemberDevices?, _ db: PostgresConnection, clock: HybridLogicalClock,
+    region: LocalRegion?
   ) async throws
     -> SendOutcome
   {
-    let members = try await db.rows(MemberDevicesStatement(conversationID: send.conversationID))
     do throws(RelayError) {
-      guard !members.isEmpty else { throw RelayError(.notFound, "unknown conversation") }
-      try send.checkRecipients(
-        MemberDevices(
-          members.lazy.compactMap { row in
-            guard let user = row.user, let device = row.device else { return nil }
-            return (user: user, device: device)
-          }))
+      guard let members else { throw RelayError(.notFound, "unknown conversation") }
+      try send.checkRecipients(members)
     } catch {
       // A retry of a committed send gets its first result, even if the members changed since.
       if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }

@@ -82,14 +82,15 @@ struct StoreContractTests {
           fixture.send(alice, "missing", to: [bob]),  // no such conversation
           fixture.send(bob, chat.id, to: [alice]),
           fixture.send(alice, chat.id, to: [bob], id: retried),  // retry in the same batch
+          fixture.send(bob, "missing", to: [alice]),  // still no such conversation (its members read once a batch)
         ], clock: fixture.clock)
       let seqs = results.map { (try? $0.get())?.result.seq }
-      #expect(seqs == [1, nil, nil, nil, 2, 1])
+      #expect(seqs == [1, nil, nil, nil, 2, 1, nil])
       let codes = results.map { result -> RelayError.Code? in
         if case .failure(let error) = result { return error.code }
         return nil
       }
-      #expect(codes == [nil, .failedPrecondition, .permissionDenied, .notFound, nil, nil])
+      #expect(codes == [nil, .failedPrecondition, .permissionDenied, .notFound, nil, nil, .notFound])
       if case .failure(let mismatch) = results[1] {
         #expect(mismatch.deviceMismatch == .init(missing: [], stale: [eve.description]))
       }
