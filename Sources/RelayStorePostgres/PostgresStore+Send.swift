@@ -5,36 +5,83 @@ public import RelayCore
 internal import Wire
 
 extension PostgresStore {
+  /// Commits a batch of sends in one transaction, with a fixed number of
+  /// statements whatever the batch's size: the locks (reading the
+  /// conversations' counters and the devices' heads), the members of each
+  /// conversation, the dedup keys, then one write per table (``SendBatch``).
+  /// Each send is checked before anything of it is written, so a refused send
+  /// wrote nothing; a failure while writing is the store's and rolls the
+  /// whole batch back.
   public func commit(
     _ sends: [SendCommand], clock: HybridLogicalClock
   ) async throws -> [Result<SendOutcome, RelayError>] {
     let region = self.region
     return try await self.transaction("committing sends") { db in
       // Every lock the batch needs, in the one global order: conversations, then devices.
-      let conversations = Set(sends.map(\.conversationID)).sorted()
-      try await db.run("SELECT 1 FROM conversations WHERE id = ANY(\(conversations)::text[]) ORDER BY id FOR UPDATE")
-      try await Self.lockDevices(db, sends.lazy.flatMap { $0.copies.lazy.map(\.device) })
+      let counters = try await Self.lockConversations(Set(sends.map(\.conversationID)), db)
+      let heads = try await Self.lockDevicesReadingHeads(db, sends.lazy.flatMap { $0.copies.lazy.map(\.device) })
+      let checks = try await Self.check(sends, db)
+      let fresh = try await Self.claimMessageIDs(
+        zip(sends, checks).compactMap { send, check in check == nil ? send : nil }, db)
+      let recipients = Set(sends.lazy.flatMap { $0.copies.lazy.map(\.device.user) })
+      let held = try await Self.drainingUsers(among: recipients, region: region, db)
+      let relays = try await Self.relays(region, for: recipients, db)
+      var batch = SendBatch(conversations: counters, heads: heads, held: held, capacity: sends.count)
       var results = [Result<SendOutcome, RelayError>]()
       results.reserveCapacity(sends.count)
-      // Read once per conversation: its row is locked for the batch, so its members cannot change under it.
-      var members = [String: MemberDevices?]()
-      for send in sends {
-        do {
-          let devices: MemberDevices?
-          if let known = members[send.conversationID] {
-            devices = known
-          } else {
-            devices = try await Self.memberDevices(of: send.conversationID, db)
-            members[send.conversationID] = devices
+      var placedByKey = [MessageKey: SendOutcome]()
+      var outbox = [(peer: String, event: Relay_V1_FederationEvent)]()
+      for (send, check) in zip(sends, checks) {
+        let key = MessageKey(send)
+        if let first = placedByKey[key] {
+          // A retry in the same batch gets the first send's result.
+          results.append(.success(first.asDuplicate))
+        } else if check == nil, fresh.contains(key) {
+          let (outcome, placed) = try batch.place(send, clock: clock)
+          placedByKey[key] = outcome
+          results.append(.success(outcome))
+          // One outbox event per relay that homes a recipient, with that relay's copies only.
+          for (peer, copies) in send.remoteCopies(relays) {
+            outbox.append((peer, .message(send, placed, copies: copies)))
           }
-          results.append(.success(try await Self.commitOne(send, members: devices, db, clock: clock, region: region)))
-        } catch let error as RelayError {
-          // Every check runs before the send's one writing statement: a refused send wrote nothing.
-          results.append(.failure(error))
+        } else if let duplicate = try await Self.duplicate(of: send, db) {
+          // A retry of a committed send gets its first result, even if the members changed since.
+          results.append(.success(duplicate))
+        } else {
+          // Refused; or its key was taken by a send another node committed a moment ago, not yet readable here.
+          results.append(.failure(check ?? RelayError(.aborted, "the send raced with itself; retry")))
         }
       }
+      try await batch.write(db, region: region?.name)
+      for (peer, event) in outbox { try await Self.enqueue(event, for: peer, db) }
       return results
     }
+  }
+
+  /// Each send's check against its conversation's member devices (nil: it
+  /// passes), reading the members once per conversation: its row is locked
+  /// for the batch, so they cannot change under it.
+  private static func check(_ sends: [SendCommand], _ db: PostgresConnection) async throws -> [RelayError?] {
+    var members = [String: MemberDevices?]()
+    var checks = [RelayError?]()
+    checks.reserveCapacity(sends.count)
+    for send in sends {
+      let devices: MemberDevices?
+      if let known = members[send.conversationID] {
+        devices = known
+      } else {
+        devices = try await Self.memberDevices(of: send.conversationID, db)
+        members[send.conversationID] = devices
+      }
+      do throws(RelayError) {
+        guard let devices else { throw RelayError(.notFound, "unknown conversation") }
+        try send.checkRecipients(devices)
+        checks.append(nil)
+      } catch {
+        checks.append(error)
+      }
+    }
+    return checks
   }
 
   /// Every device of a conversation's members (local and remote); nil for a
@@ -47,56 +94,6 @@ extension PostgresStore {
         guard let user = row.user, let device = row.device else { return nil }
         return (user: user, device: device)
       })
-  }
-
-  /// One send: the exact device set (`members`, read for the batch), then one
-  /// statement for everything it writes — the dedup key, the sequence
-  /// numbers, the message, its copies, each recipient's mailbox head and
-  /// entry. A send already committed (a retry) is found by the dedup key and
-  /// answered with its first result.
-  static func commitOne(
-    _ send: SendCommand, members: MemberDevices?, _ db: PostgresConnection, clock: HybridLogicalClock,
-    region: LocalRegion?
-  ) async throws
-    -> SendOutcome
-  {
-    do throws(RelayError) {
-      guard let members else { throw RelayError(.notFound, "unknown conversation") }
-      try send.checkRecipients(members)
-    } catch {
-      // A retry of a committed send gets its first result, even if the members changed since.
-      if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }
-      throw error
-    }
-
-    let (hlc, nowMs) = clock.now()
-    // A user who moved here lately gets this region's sends once its marker came through the old home.
-    let rows = try await db.rows(SendStatement(send: send, hlc: hlc, nowMs: nowMs, holdFor: region?.name))
-    guard let first = rows.first else {
-      // Nothing written: the dedup key exists (committed earlier, or by another node a moment ago).
-      if let duplicate = try await Self.duplicate(of: send, db) { return duplicate }
-      throw RelayError(.aborted, "the send raced with itself; retry")
-    }
-    let (seq, originSeq) = (first.seq, first.originSeq)
-    let message = PlacedMessage(seq: UInt64(seq), originSeq: UInt64(originSeq), hlc: hlc, sentAtMs: nowMs)
-    var ciphertexts = [DeviceAddress: Data](minimumCapacity: send.copies.count)
-    for copy in send.copies { ciphertexts[copy.device] = copy.ciphertext }
-    var entry = send.envelopeEntry(message)
-    var doorbells = [Doorbell]()
-    doorbells.reserveCapacity(rows.count)
-    for row in rows {
-      guard let user = row.user, let deviceID = row.device, let head = row.head else { continue }
-      let device = try DeviceAddress.stored(user: user, device: deviceID)
-      entry.envelope.ciphertext = ciphertexts[device] ?? Data()
-      entry.envelope.cursor = UInt64(head)
-      doorbells.append(Doorbell(device: device, cursor: UInt64(head), entry: entry))
-    }
-    // One outbox event per relay that homes a recipient, with that relay's copies only.
-    let relays = try await Self.relays(region, for: send.copies.lazy.map(\.device.user), db)
-    for (peer, copies) in send.remoteCopies(relays) {
-      try await Self.enqueue(.message(send, message, copies: copies), for: peer, db)
-    }
-    return SendOutcome(result: send.result(message), doorbells: doorbells)
   }
 
   /// The first result of a send with the same (sender device, message id),
