@@ -7,6 +7,10 @@
 # Both report the server's CPU per delivered message from /proc.
 #
 #   scripts/ejabberd/compare.sh [ROUNDS]     (default 3; needs root for apt and setpriv)
+#
+# Then memory per idle connection, both servers: IDLE (default 2,000) logged-in
+# sessions, one per account (ejabberd's registered in-band by the load script),
+# that stay quiet, and the growth of the server's RSS divided by them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-3}
@@ -26,9 +30,10 @@ listen:
 auth_method: internal
 auth_password_format: scram
 acl: { local: { user_regexp: "" } }
-access_rules: { local: { allow: local } }
+access_rules: { local: { allow: local }, register: { allow: all } }
+registration_timeout: infinity
 api_permissions: { "console commands": { from: ejabberd_ctl, who: all, what: "*" } }
-modules: {}
+modules: { mod_register: { access: register } }
 YAML
 sed -e "s|^EJABBERD_CONFIG_PATH=.*|EJABBERD_CONFIG_PATH=$work/ejabberd.yml|" \
   -e "s|^EJABBERD_PID_PATH=.*|EJABBERD_PID_PATH=$work/ejabberd.pid|" /etc/ejabberd/ejabberdctl.cfg >"$work/ejabberdctl.cfg"
@@ -50,3 +55,7 @@ for round in $(seq 1 "$rounds"); do
   python3 scripts/ejabberd/xmpp_load.py --pid "$pid"
   .build/release/relay-bench --workloads throughput 2>/dev/null | grep -A1 '^throughput'
 done
+# Memory per idle connection: ejabberd's, then the relay's (relay-bench's connections workload).
+echo "idle connections"
+python3 scripts/ejabberd/xmpp_load.py --pid "$pid" --idle "${IDLE:-2000}"
+.build/release/relay-bench --workloads connections --devices "${IDLE:-2000}" 2>/dev/null | grep -A3 '^connections'

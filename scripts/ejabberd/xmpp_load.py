@@ -7,6 +7,11 @@ bytes each, at most W in flight per pair (sent and not yet received), the
 way relay-bench's throughput workload drives the relay. Prints the delivered
 messages per second and the server's CPU per message (user + system time of
 the given pid, from /proc, over the message phase).
+
+With --idle N: N accounts (idle0 ...) registered in-band (XEP-0077), then N
+logged-in sessions, one per account, with initial presence, that stay quiet
+(at most 50 logging in at a time), and the growth of the server's resident
+memory (VmRSS) over the logins divided by N.
 """
 import argparse
 import asyncio
@@ -20,6 +25,11 @@ import time
 
 NS = "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'"
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
 
 def cpu_seconds(pid):
@@ -50,7 +60,7 @@ class Client:
         await self.writer.drain()
         return await self.until(rb"<stream:features.*?</stream:features>")
 
-    async def login(self, user, password, resource):
+    async def login(self, user, password, resource, presence=True):
         features = (await self.open_stream()).group(0)
         if b"SCRAM-SHA-1" not in features:
             raise RuntimeError(f"no SCRAM-SHA-1 offered: {features!r}")
@@ -78,15 +88,55 @@ class Client:
         self.writer.write(
             f"<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>{resource}</resource></bind></iq>".encode())
         await self.until(rb"<iq[^>]*id='bind'.*?</iq>")
-        self.writer.write(b"<presence/>")
+        if presence:
+            self.writer.write(b"<presence/>")
         await self.writer.drain()
 
 
-async def connect(args, user, resource):
+async def connect(args, user, resource, presence=True):
     reader, writer = await asyncio.open_connection(args.address, args.port)
     client = Client(reader, writer, args.host)
-    await client.login(user, args.password, resource)
+    await client.login(user, args.password, resource, presence)
     return client
+
+
+async def register(args, user):
+    reader, writer = await asyncio.open_connection(args.address, args.port)
+    client = Client(reader, writer, args.host)
+    await client.open_stream()
+    writer.write(f"<iq type='set' id='reg'><query xmlns='jabber:iq:register'><username>{user}</username>"
+                 f"<password>{args.password}</password></query></iq>".encode())
+    answer = await client.until(rb"<iq[^>]*id='reg'[^>]*(/>|>.*?</iq>)")
+    writer.close()
+    if b"type='result'" not in answer.group(0) and b'type="result"' not in answer.group(0):
+        raise RuntimeError(f"registering {user} failed: {answer.group(0)!r}")
+
+
+async def idle(args):
+    gate = asyncio.Semaphore(50)
+
+    async def registered(index):
+        async with gate:
+            await register(args, f"idle{index}")
+
+    await asyncio.gather(*(registered(i) for i in range(args.idle)))
+    await asyncio.sleep(1)
+    before = rss_kib(args.pid)
+    started = time.monotonic()
+
+    async def one(index):
+        async with gate:
+            return await connect(args, f"idle{index}", "phone")
+
+    clients = await asyncio.gather(*(one(i) for i in range(args.idle)))
+    elapsed = time.monotonic() - started
+    await asyncio.sleep(2)  # let the server settle before reading its memory
+    after = rss_kib(args.pid)
+    for client in clients:
+        client.writer.close()
+    return {"workload": "idle", "sessions": args.idle, "seconds_to_log_in": round(elapsed, 1),
+            "server_rss_kib_before": before, "server_rss_kib_after": after,
+            "server_rss_kib_per_session": round((after - before) / args.idle, 1)}
 
 
 async def pairs(args):
@@ -160,8 +210,10 @@ def main():
     parser.add_argument("--window", type=int, default=64)
     parser.add_argument("--coalesce", action="store_true",
                         help="write a window's stanzas in one write (default: one write per stanza)")
+    parser.add_argument("--idle", type=int, default=0,
+                        help="instead: this many idle sessions, and the server's RSS per session")
     args = parser.parse_args()
-    result = asyncio.run(pairs(args))
+    result = asyncio.run(idle(args) if args.idle else pairs(args))
     print(json.dumps(result))
 
 
