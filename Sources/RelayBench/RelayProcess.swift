@@ -49,10 +49,12 @@ final class RelayProcess: Sendable {
     try process.run()
     let certificate = try await Self.waitForFile(directory + "/relay-cert.pem", process: process)
     try await waitForPort(port)
+    // Under a wrapper the server is a descendant of `process`: measure and stop it by its own pid.
+    let server = wrapper.isEmpty ? process.processIdentifier : ListeningProcess.pid(port: port)
+    guard let server else { throw BenchError("no process listens on port \(port)") }
     return RelayProcess(
       process: process,
-      target: BenchTarget(
-        host: "127.0.0.1", port: port, certificatePEM: certificate, pid: process.processIdentifier),
+      target: BenchTarget(host: "127.0.0.1", port: port, certificatePEM: certificate, pid: server),
       directory: directory)
   }
 
@@ -62,12 +64,17 @@ final class RelayProcess: Sendable {
     self.directory = directory
   }
 
-  /// Resident memory of the process, in bytes (from /proc).
-  var residentBytes: Int { residentMemory(pid: self.process.processIdentifier) }
+  /// Resident memory of the server, in bytes (from /proc).
+  var residentBytes: Int { residentMemory(pid: self.target.pid) }
 
+  /// Stops the server (and its wrapper, if any) and waits for both.
   func stop() {
+    let server = self.target.pid
+    if server != self.process.processIdentifier { kill(server, SIGTERM) }
     if self.process.isRunning { self.process.terminate() }
     self.process.waitUntilExit()
+    // A wrapper does not always wait for its child (heaptrack's script does not forward the signal).
+    for _ in 0 ..< 600 where ListeningProcess.isRunning(server) { usleep(50_000) }
     try? FileManager.default.removeItem(atPath: self.directory)
   }
 
