@@ -15,15 +15,15 @@ extension SendBatch {
 
       var isEmpty: Bool { self.seqs.isEmpty }
 
-      mutating func append(_ send: SendCommand, _ placed: PlacedMessage) {
+      mutating func append(_ send: SendCommand, seq: Int64, originSeq: Int64, _ placed: PlacedMessage) {
         self.conversations.append(send.conversationID)
-        self.seqs.append(Int64(placed.seq))
+        self.seqs.append(seq)
         self.messageIDs.append(send.messageID.text)
         self.senderUsers.append(send.sender.user.description)
         self.senderDevices.append(send.sender.deviceID)
         self.hlcs.append(Int64(bitPattern: placed.hlc))
         self.originRelays.append(send.originRelay)
-        self.originSeqs.append(Int64(placed.originSeq))
+        self.originSeqs.append(originSeq)
         self.sentAts.append(placed.sentAtMs)
       }
 

@@ -50,7 +50,7 @@ struct SendBatch {
     self.conversations[send.conversationID] = counters
     let placed = PlacedMessage(
       seq: UInt64(counters.lastSeq), originSeq: UInt64(counters.lastOriginSeq), hlc: hlc, sentAtMs: nowMs)
-    self.messages.append(send, placed)
+    self.messages.append(send, seq: counters.lastSeq, originSeq: counters.lastOriginSeq, placed)
     var entry = send.envelopeEntry(placed)
     var doorbells = [Doorbell]()
     doorbells.reserveCapacity(send.copies.count)

@@ -12,8 +12,8 @@ extension SQLiteStore {
           db, sql: "SELECT mailbox_head, acked_cursor FROM devices WHERE user_address = ? AND device_id = ?",
           arguments: [user, device.deviceID])
       else { throw RelayError(.notFound, "unknown device") }
-      let acked = UInt64(row[1] as Int64)
-      try ReceiptRules.checkAck(cursor, head: UInt64(row[0] as Int64), acked: acked)
+      let acked = row[1] as Int64
+      try ReceiptRules.checkAck(cursor, head: UInt64(row[0] as Int64), acked: UInt64(acked))
       let delivered = try Row.fetchAll(
         db,
         sql: """
@@ -23,7 +23,7 @@ extension SQLiteStore {
             AND m.sender_user != mb.user_address
           ORDER BY mb.cursor
           """,
-        arguments: [user, device.deviceID, Int64(acked), upTo]
+        arguments: [user, device.deviceID, acked, upTo]
       ).lazy.map {
         CoveredMessage(
           conversationID: $0[0], seq: $0[1], originSeq: $0[2], messageID: $0[3], senderUser: $0[4],

@@ -92,8 +92,7 @@ extension SQLiteStore {
         continue
       }
       entry.envelope.ciphertext = copy.ciphertext
-      let head = try batch.head(of: copy.device, db) + 1
-      doorbells.append(try Self.insertMailboxEntry(db, device: copy.device, cursor: head, entry: entry))
+      doorbells.append(try batch.append(entry, to: copy.device, db))
     }
     if remote {
       // One outbox event per relay that homes a recipient, with that relay's copies only.
@@ -101,7 +100,7 @@ extension SQLiteStore {
         try Self.enqueue(.message(send, placed, copies: copies), for: peer, db)
       }
     }
-    batch.placed(placed, in: send.conversationID, heads: doorbells.lazy.map { ($0.device, Int64($0.cursor)) })
+    batch.placed(in: send.conversationID, seq: seq, originSeq: originSeq, atMs: nowMs)
     return SendOutcome(result: send.result(placed), doorbells: doorbells)
   }
 }

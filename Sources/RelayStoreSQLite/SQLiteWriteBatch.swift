@@ -96,14 +96,12 @@ struct SQLiteWriteBatch {
     return devices
   }
 
-  /// Records a committed send: the conversation's new counters and the recipients' new heads.
-  mutating func placed(
-    _ placed: PlacedMessage, in conversationID: String, heads: some Sequence<(DeviceAddress, Int64)>
-  ) {
-    self.conversations[conversationID]?.lastSeq = Int64(placed.seq)
-    self.conversations[conversationID]?.lastOriginSeq = Int64(placed.originSeq)
-    self.conversations[conversationID]?.activityMs = placed.sentAtMs
-    for (device, head) in heads { self.heads[device] = (head, true) }
+  /// Records a committed send's numbers as the conversation's new counters
+  /// (its recipients' heads advanced as ``append(_:to:_:)`` wrote their entries).
+  mutating func placed(in conversationID: String, seq: Int64, originSeq: Int64, atMs: Int64) {
+    self.conversations[conversationID]?.lastSeq = seq
+    self.conversations[conversationID]?.lastOriginSeq = originSeq
+    self.conversations[conversationID]?.activityMs = atMs
   }
 
   /// Writes what the batch changed, before its transaction commits.
