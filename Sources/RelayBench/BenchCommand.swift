@@ -31,6 +31,9 @@ struct RunCommand: AsyncParsableCommand {
   @Option(
     name: .customLong("message-ids"), help: "Message ids: time-ordered (UUIDv7, as the SDK sends) or random (UUIDv4).")
   var messageIDs = MessageIDs.timeOrdered
+  @Option(
+    help: "When devices ack: batched (every 100th envelope, receipts never) or sdk (everything, at once, as RelaySDK).")
+  var acks = AckPolicy.batched
   @Flag(help: "Tiny sizes: a smoke run of every workload in seconds.") var quick = false
   @Flag(help: "Print the results as JSON on stdout.") var json = false
   @Option(help: "Run the relay as a region node on this PostgreSQL (an empty database).") var postgres: String?
@@ -38,6 +41,8 @@ struct RunCommand: AsyncParsableCommand {
 
   /// The server's CPU time (user + system, all threads) over the measured phase, per message.
   static let cpuNote = "server CPU µs per message"
+  /// Said in a workload's parameters when its devices ack as the SDK does.
+  var ackNote: String { self.acks == .sdk ? ", SDK acks" : "" }
 
   mutating func run() async throws {
     if self.quick {
@@ -79,11 +84,13 @@ struct RunCommand: AsyncParsableCommand {
     if selected.contains("throughput") {
       progress("throughput: \(self.pairs) pairs x \(self.messages) messages of \(self.size) B")
       let run = PairWorkload(
-        pairs: self.pairs, messagesPerPair: self.messages, size: self.size, pace: .window(64), ids: self.messageIDs)
+        pairs: self.pairs, messagesPerPair: self.messages, size: self.size, pace: .window(64), ids: self.messageIDs,
+        acks: self.acks)
       let (perSecond, latency, cpu) = try await run.run(relay.target, tag: "t\(runID)")
       results.append(
         WorkloadResult(
-          workload: "throughput", parameters: "\(self.pairs) pairs, \(self.size) B, window 64", perSecond: perSecond,
+          workload: "throughput", parameters: "\(self.pairs) pairs, \(self.size) B, window 64\(self.ackNote)",
+          perSecond: perSecond,
           latencyMs: latency, notes: [Self.cpuNote: cpu]))
     }
     if selected.contains("latency") {
@@ -91,21 +98,25 @@ struct RunCommand: AsyncParsableCommand {
       progress("latency: \(Int(self.rate)) msg/s for \(self.seconds) s")
       let run = PairWorkload(
         pairs: self.pairs, messagesPerPair: count, size: self.size, pace: .rate(perSecond: self.rate),
-        ids: self.messageIDs)
+        ids: self.messageIDs, acks: self.acks)
       let (perSecond, latency, cpu) = try await run.run(relay.target, tag: "l\(runID)")
       results.append(
         WorkloadResult(
-          workload: "latency", parameters: "\(Int(self.rate)) msg/s fixed, \(self.pairs) pairs", perSecond: perSecond,
+          workload: "latency", parameters: "\(Int(self.rate)) msg/s fixed, \(self.pairs) pairs\(self.ackNote)",
+          perSecond: perSecond,
           latencyMs: latency, notes: [Self.cpuNote: cpu]))
     }
     if selected.contains("fanout") {
       for members in self.groups.split(separator: ",").compactMap({ Int($0) }) {
         progress("fanout: a group of \(members), \(self.groupMessages) messages")
-        let run = FanOutWorkload(members: members, messages: self.groupMessages, size: self.size, ids: self.messageIDs)
+        let run = FanOutWorkload(
+          members: members, messages: self.groupMessages, size: self.size, ids: self.messageIDs,
+          acks: self.acks)
         let (perSecond, latency, cpu) = try await run.run(relay.target, tag: "f\(members)\(runID)")
         results.append(
           WorkloadResult(
-            workload: "fanout", parameters: "group of \(members), deliveries", perSecond: perSecond, latencyMs: latency,
+            workload: "fanout", parameters: "group of \(members), deliveries\(self.ackNote)", perSecond: perSecond,
+            latencyMs: latency,
             notes: ["server CPU µs per delivery": cpu]))
       }
     }

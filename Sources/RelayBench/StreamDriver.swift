@@ -30,15 +30,17 @@ final class Receiver: Sendable {
   let latencies: LatencyRecorder
   let expectedInterval: UInt64?
   let ack: AsyncStream<Relay_V1_ClientFrame>.Continuation
+  let acks: AckPolicy
 
   init(
     expected: Int, latencies: LatencyRecorder, expectedInterval: UInt64?,
-    ack: AsyncStream<Relay_V1_ClientFrame>.Continuation
+    ack: AsyncStream<Relay_V1_ClientFrame>.Continuation, acks: AckPolicy = .batched
   ) {
     self.expected = expected
     self.latencies = latencies
     self.expectedInterval = expectedInterval
     self.ack = ack
+    self.acks = acks
   }
 
   /// Handles one server frame; false once everything expected has arrived.
@@ -58,7 +60,8 @@ final class Receiver: Sendable {
     let (received, ackNow, cursor) = self.state.withLock { state in
       state.received += envelopes.count
       let cursor = envelopes.last?.cursor ?? state.lastCursor
-      let ackNow = state.received / 100 != (state.received - envelopes.count) / 100 || state.received >= self.expected
+      let ackNow = self.acks.receiverAcks(
+        before: state.received - envelopes.count, after: state.received, expected: self.expected)
       state.lastCursor = cursor
       return (state.received, ackNow, cursor)
     }

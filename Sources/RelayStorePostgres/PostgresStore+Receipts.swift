@@ -3,50 +3,100 @@ public import RelayCore
 public import Wire
 
 extension PostgresStore {
-  public func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell] {
-    let upTo = try Int64(wire: cursor, field: "ack cursor")
-    return try await self.transaction("acknowledging") { db in
-      let user = device.user.description
-      // Who gets a `delivered` receipt, found before any lock is taken...
-      let delivered = try await db.rows(
-        """
-        SELECT conversation_id, seq, origin_seq, message_id, sender_user, sender FROM mailbox
-        WHERE user_address = \(user) AND device_id = \(device.deviceID) AND cursor <= \(upTo)
-          AND kind = 0 AND sender_user <> user_address
-        ORDER BY cursor
-        """
-      ).map { row in
-        let (conversationID, seq, originSeq, messageID, senderUser, sender) = try row.decode(
-          (String, Int64, Int64, String, String, String).self)
-        return CoveredMessage(
-          conversationID: conversationID, seq: seq, originSeq: originSeq, messageID: messageID,
-          senderUser: senderUser, sender: sender)
-      }.newestPerSender()
-      let senders = try await Self.devices(db, of: Set(delivered.map(\.senderUser)))
-      // ...then the acking device and the senders' devices locked in the one order.
-      try await Self.lockDevices(db, [device] + senders.values.flatMap { $0 })
-      let rows = try await db.rows(
-        "SELECT mailbox_head, acked_cursor FROM devices WHERE user_address = \(user) AND device_id = \(device.deviceID)"
-      )
-      guard let row = rows.first else { throw RelayError(.notFound, "unknown device") }
-      let (head, acked) = try row.decode((Int64, Int64).self)
-      try ReceiptRules.checkAck(cursor, head: UInt64(head), acked: UInt64(acked))
-      // Entries at or below `acked` were pruned, so everything found above is newly delivered.
-      let entries = try await Self.receipts(
-        db, covering: delivered, status: .delivered, by: device, atMs: nowMs, senders: senders, region: self.region)
-      let doorbells = try await Self.appendToMailboxes(db, entries)
-      try await db.run(
-        """
-        DELETE FROM mailbox WHERE user_address = \(user) AND device_id = \(device.deviceID)
-          AND cursor <= \(upTo)
-        """)
-      try await db.run(
-        """
-        UPDATE devices SET acked_cursor = \(upTo)
-        WHERE user_address = \(user) AND device_id = \(device.deviceID)
-        """)
-      return doorbells
+  public func acknowledge(_ acks: [AckCommand]) async throws -> [Result<[Doorbell], RelayError>] {
+    var results = [Result<[Doorbell], RelayError>?](repeating: nil, count: acks.count)
+    // A device's second ack in one batch (a replaced stream's, racing its successor's) waits for a later round.
+    var round = [DeviceAddress: Int]()
+    var rounds = [[Int]]()
+    for (index, ack) in acks.enumerated() {
+      let number = round[ack.device, default: 0]
+      round[ack.device] = number + 1
+      if number == rounds.count { rounds.append([]) }
+      rounds[number].append(index)
     }
+    for indices in rounds {
+      let batch = indices.map { acks[$0] }
+      for (index, result) in zip(indices, try await self.acknowledgeRound(batch)) { results[index] = result }
+    }
+    return results.map { $0 ?? .failure(RelayError(.internal, "an ack was not applied")) }
+  }
+
+  /// Acks of distinct devices, in one transaction: what each covers is read
+  /// first, then every device they write to is locked in the one order.
+  private func acknowledgeRound(_ acks: [AckCommand]) async throws -> [Result<[Doorbell], RelayError>] {
+    try await self.transaction("acknowledging") { db in
+      var covered = [[CoveredMessage]]()
+      covered.reserveCapacity(acks.count)
+      for ack in acks {
+        covered.append(try await Self.delivered(db, ack))
+      }
+      let senders = try await Self.devices(db, of: Set(covered.lazy.flatMap { $0.map(\.senderUser) }))
+      try await Self.lockDevices(db, acks.map(\.device) + senders.values.flatMap { $0 })
+      var results = [Result<[Doorbell], RelayError>]()
+      results.reserveCapacity(acks.count)
+      for (ack, delivered) in zip(acks, covered) {
+        let upTo: Int64
+        do {
+          upTo = try await Self.check(db, ack)
+        } catch let error as RelayError {
+          results.append(.failure(error))
+          continue
+        }
+        // Outside the catch: an error while writing fails the batch, never one ack.
+        // Entries at or below the acked cursor were pruned, so everything found is newly delivered.
+        let entries = try await Self.receipts(
+          db, covering: delivered, status: .delivered, by: ack.device, atMs: ack.atMs, senders: senders,
+          region: self.region)
+        let doorbells = try await Self.appendToMailboxes(db, entries)
+        let user = ack.device.user.description
+        try await db.run(
+          """
+          DELETE FROM mailbox WHERE user_address = \(user) AND device_id = \(ack.device.deviceID)
+            AND cursor <= \(upTo)
+          """)
+        try await db.run(
+          """
+          UPDATE devices SET acked_cursor = \(upTo)
+          WHERE user_address = \(user) AND device_id = \(ack.device.deviceID)
+          """)
+        results.append(.success(doorbells))
+      }
+      return results
+    }
+  }
+
+  /// The newest message per sender among the ones `ack` covers (read before any lock is taken).
+  private static func delivered(_ db: PostgresConnection, _ ack: AckCommand) async throws -> [CoveredMessage] {
+    // A cursor past Int64 covers nothing here: ``check(_:_:)`` refuses it.
+    guard let upTo = Int64(exactly: ack.cursor) else { return [] }
+    return try await db.rows(
+      """
+      SELECT conversation_id, seq, origin_seq, message_id, sender_user, sender FROM mailbox
+      WHERE user_address = \(ack.device.user.description) AND device_id = \(ack.device.deviceID) AND cursor <= \(upTo)
+        AND kind = 0 AND sender_user <> user_address
+      ORDER BY cursor
+      """
+    ).map { row in
+      let (conversationID, seq, originSeq, messageID, senderUser, sender) = try row.decode(
+        (String, Int64, Int64, String, String, String).self)
+      return CoveredMessage(
+        conversationID: conversationID, seq: seq, originSeq: originSeq, messageID: messageID,
+        senderUser: senderUser, sender: sender)
+    }.newestPerSender()
+  }
+
+  /// The ack's cursor as stored, if it may apply to its (locked) device.
+  private static func check(_ db: PostgresConnection, _ ack: AckCommand) async throws -> Int64 {
+    let upTo = try Int64(wire: ack.cursor, field: "ack cursor")
+    let rows = try await db.rows(
+      """
+      SELECT mailbox_head, acked_cursor FROM devices
+      WHERE user_address = \(ack.device.user.description) AND device_id = \(ack.device.deviceID)
+      """)
+    guard let row = rows.first else { throw RelayError(.notFound, "unknown device") }
+    let (head, acked) = try row.decode((Int64, Int64).self)
+    try ReceiptRules.checkAck(ack.cursor, head: UInt64(head), acked: UInt64(acked))
+    return upTo
   }
 
   public func markRead(

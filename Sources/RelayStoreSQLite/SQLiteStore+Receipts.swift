@@ -3,47 +3,74 @@ public import RelayCore
 public import Wire
 
 extension SQLiteStore {
-  public func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell] {
-    let upTo = try Int64(wire: cursor, field: "ack cursor")
-    return try await self.write("acknowledging") { db in
-      let user = device.user.description
-      guard
-        let row = try Row.fetchOne(
-          db, sql: "SELECT mailbox_head, acked_cursor FROM devices WHERE user_address = ? AND device_id = ?",
-          arguments: [user, device.deviceID])
-      else { throw RelayError(.notFound, "unknown device") }
-      let acked = row[1] as Int64
-      try ReceiptRules.checkAck(cursor, head: UInt64(row[0] as Int64), acked: UInt64(acked))
-      let delivered = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT mb.conversation_id, mb.seq, m.origin_seq, m.message_id, m.sender_user, m.sender_device FROM mailbox mb
-          JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
-          WHERE mb.user_address = ? AND mb.device_id = ? AND mb.cursor > ? AND mb.cursor <= ? AND mb.kind = 0
-            AND m.sender_user != mb.user_address
-          ORDER BY mb.cursor
-          """,
-        arguments: [user, device.deviceID, acked, upTo]
-      ).lazy.map {
-        CoveredMessage(
-          conversationID: $0[0], seq: $0[1], originSeq: $0[2], messageID: $0[3], senderUser: $0[4],
-          sender: "\($0[4] as String)/\($0[5] as String)")
-      }
-      var doorbells = [Doorbell]()
+  public func acknowledge(_ acks: [AckCommand]) async throws -> [Result<[Doorbell], RelayError>] {
+    try await self.write("acknowledging") { db in
       var batch = SQLiteWriteBatch(region: self.region)
-      for message in delivered.newestPerSender() {
-        doorbells += try Self.writeReceipt(
-          db, covering: message, status: .delivered, by: device, nowMs: nowMs, batch: &batch)
-      }
+      var results = [Result<[Doorbell], RelayError>]()
+      results.reserveCapacity(acks.count)
+      for ack in acks { results.append(try Self.acknowledge(ack, db, batch: &batch)) }
       try batch.flush(db)
-      try db.execute(
-        sql: "DELETE FROM mailbox WHERE user_address = ? AND device_id = ? AND cursor <= ?",
-        arguments: [user, device.deviceID, upTo])
-      try db.execute(
-        sql: "UPDATE devices SET acked_cursor = ? WHERE user_address = ? AND device_id = ?",
-        arguments: [upTo, user, device.deviceID])
-      return doorbells
+      return results
     }
+  }
+
+  /// One ack of a batch: refused (written nothing) or applied.
+  static func acknowledge(
+    _ ack: AckCommand, _ db: Database, batch: inout SQLiteWriteBatch
+  ) throws -> Result<[Doorbell], RelayError> {
+    let acked: (from: Int64, upTo: Int64)
+    do {
+      acked = try Self.check(ack, db)
+    } catch let error as RelayError {
+      return .failure(error)
+    }
+    // Outside the catch: an error while writing fails the batch, never one ack.
+    return .success(try Self.apply(ack, from: acked.from, upTo: acked.upTo, db, batch: &batch))
+  }
+
+  /// The device's acked cursor, and the ack's as stored, if the ack may apply.
+  private static func check(_ ack: AckCommand, _ db: Database) throws -> (from: Int64, upTo: Int64) {
+    let upTo = try Int64(wire: ack.cursor, field: "ack cursor")
+    guard
+      let row = try db.cachedStatement(
+        sql: "SELECT mailbox_head, acked_cursor FROM devices WHERE user_address = ? AND device_id = ?"
+      ).fetchOneRow(arguments: [ack.device.user.description, ack.device.deviceID])
+    else { throw RelayError(.notFound, "unknown device") }
+    let acked = row[1] as Int64
+    try ReceiptRules.checkAck(ack.cursor, head: UInt64(row[0] as Int64), acked: UInt64(acked))
+    return (acked, upTo)
+  }
+
+  /// Writes a checked ack: `delivered` receipts for what it covers, the pruned
+  /// mailbox, the device's new acked cursor.
+  private static func apply(
+    _ ack: AckCommand, from acked: Int64, upTo: Int64, _ db: Database, batch: inout SQLiteWriteBatch
+  ) throws -> [Doorbell] {
+    let device = ack.device
+    let user = device.user.description
+    let delivered = try db.cachedStatement(
+      sql: """
+        SELECT mb.conversation_id, mb.seq, m.origin_seq, m.message_id, m.sender_user, m.sender_device FROM mailbox mb
+        JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq = mb.seq
+        WHERE mb.user_address = ? AND mb.device_id = ? AND mb.cursor > ? AND mb.cursor <= ? AND mb.kind = 0
+          AND m.sender_user != mb.user_address
+        ORDER BY mb.cursor
+        """
+    ).fetchAllRows(arguments: [user, device.deviceID, acked, upTo]).lazy.map {
+      CoveredMessage(
+        conversationID: $0[0], seq: $0[1], originSeq: $0[2], messageID: $0[3], senderUser: $0[4],
+        sender: "\($0[4] as String)/\($0[5] as String)")
+    }
+    var doorbells = [Doorbell]()
+    for message in delivered.newestPerSender() {
+      doorbells += try Self.writeReceipt(
+        db, covering: message, status: .delivered, by: device, nowMs: ack.atMs, batch: &batch)
+    }
+    try db.cachedStatement(sql: "DELETE FROM mailbox WHERE user_address = ? AND device_id = ? AND cursor <= ?")
+      .execute(arguments: [user, device.deviceID, upTo])
+    try db.cachedStatement(sql: "UPDATE devices SET acked_cursor = ? WHERE user_address = ? AND device_id = ?")
+      .execute(arguments: [upTo, user, device.deviceID])
+    return doorbells
   }
 
   public func markRead(

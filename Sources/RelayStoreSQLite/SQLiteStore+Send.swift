@@ -13,28 +13,29 @@ extension SQLiteStore {
     _ sends: [SendCommand], clock: HybridLogicalClock
   ) async throws -> [Result<SendOutcome, RelayError>] {
     try await self.write("committing sends") { db in
+      var batch = SQLiteWriteBatch(region: self.region)
       var results = [Result<SendOutcome, RelayError>]()
       results.reserveCapacity(sends.count)
-      var batch = SQLiteWriteBatch(region: self.region)
-      for send in sends {
-        let conversation: SQLiteWriteBatch.Conversation
-        do {
-          if let duplicate = try Self.duplicate(of: send, db) {
-            results.append(.success(duplicate))
-            continue
-          }
-          conversation = try batch.conversation(send.conversationID, db)
-          try send.checkRecipients(conversation.devices)
-        } catch let error as RelayError {
-          results.append(.failure(error))
-          continue
-        }
-        // Outside the catch: an error while writing fails the batch, never one send.
-        results.append(.success(try Self.place(send, after: conversation, db, clock: clock, batch: &batch)))
-      }
+      for send in sends { results.append(try Self.commit(send, db, clock: clock, batch: &batch)) }
       try batch.flush(db)
       return results
     }
+  }
+
+  /// One send of a batch: refused (written nothing), a retry's first result, or placed.
+  static func commit(
+    _ send: SendCommand, _ db: Database, clock: HybridLogicalClock, batch: inout SQLiteWriteBatch
+  ) throws -> Result<SendOutcome, RelayError> {
+    let conversation: SQLiteWriteBatch.Conversation
+    do {
+      if let duplicate = try Self.duplicate(of: send, db) { return .success(duplicate) }
+      conversation = try batch.conversation(send.conversationID, db)
+      try send.checkRecipients(conversation.devices)
+    } catch let error as RelayError {
+      return .failure(error)
+    }
+    // Outside the catch: an error while writing fails the batch, never one send.
+    return .success(try Self.place(send, after: conversation, db, clock: clock, batch: &batch))
   }
 
   /// The first result of a send already committed (a retry), if it was.

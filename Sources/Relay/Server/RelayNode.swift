@@ -77,13 +77,17 @@ public final class RelayNode: Service {
     let authenticator = Authenticator(store: store, regions: RegionDirectory(configuration))
     let dispatcher = CommitDispatcher(
       sessions: sessions, federator: federator, pusher: pusher, authenticator: authenticator)
-    let committer = SendCommitter(
-      store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit,
-      // SQLite has one writer; PostgreSQL takes several.
-      lanes: store.takesConcurrentCommits ? configuration.region.commitLanes : 1, metrics: metrics, logger: logger)
+    // SQLite has one writer; PostgreSQL takes several.
+    let lanes = store.takesConcurrentCommits ? configuration.region.commitLanes : 1
+    let committer = SendCommitter.sends(
+      store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit, lanes: lanes, metrics: metrics,
+      logger: logger)
+    let acks = AckCommitter.acks(
+      store: store, maxBatch: configuration.limits.maxSendsPerCommit, lanes: lanes, logger: logger)
     let health = HealthService()
     var client = ClientService(
-      configuration: configuration, store: store, authenticator: authenticator, committer: committer,
+      configuration: configuration, store: store, authenticator: authenticator, committer: committer, acks: acks,
+      clock: clock,
       sessions: sessions, dispatcher: dispatcher, presence: presence,
       rateLimiter: .sends(rate: configuration.limits.sendsPerSecond, burst: configuration.limits.sendBurst),
       metrics: metrics, wallClock: HybridLogicalClock.systemMilliseconds, logger: logger)
@@ -131,7 +135,7 @@ public final class RelayNode: Service {
       Self.backgroundParts(
         configuration, store: store, region: region, health: health, metrics: metrics, sessions: sessions,
         presence: presence, federator: federator, logger: logger) + (pusher.map { [$0] } ?? [])
-      + (mover.map { [$0] } ?? []) + [committer, sweeper, attachmentSweeper, self.server]
+      + (mover.map { [$0] } ?? []) + [committer, acks, sweeper, attachmentSweeper, self.server]
     self.logger = logger
   }
 

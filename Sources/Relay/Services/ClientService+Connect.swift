@@ -54,7 +54,7 @@ extension ClientService {
       do {
         try await session.runWriter(
           to: response, store: self.store, from: cursor, pageSize: self.limits.syncPageSize, metrics: self.metrics,
-          clock: self.committer.clock)
+          clock: self.clock)
       } catch {
         group.cancelAll()
         throw error
@@ -118,8 +118,8 @@ extension ClientService {
 
   @inline(never)
   private func acknowledge(_ cursor: UInt64, session: DeviceSession) async throws {
-    self.dispatcher.committed(
-      try await self.store.acknowledge(device: session.device, upTo: cursor, nowMs: self.wallClock()))
+    let ack = AckCommand(device: session.device, upTo: cursor, atMs: self.wallClock())
+    self.dispatcher.committed(try await self.acks.enqueue(ack).result())
   }
 
   @inline(never)

@@ -43,7 +43,7 @@ extension ClientService {
       policy: self.configuration.registration.policy,
       maxDevicesPerUser: self.limits.maxDevicesPerUser
     )
-    registration.home = self.regions.registration(of: user, hlc: self.committer.clock.now().hlc)
+    registration.home = self.regions.registration(of: user, hlc: self.clock.now().hlc)
     let record: DeviceRecord
     do {
       record = try await self.store.register(registration, nowMs: self.wallClock())

@@ -12,7 +12,12 @@ struct ClientService: Relay_V1_Client.SimpleServiceProtocol {
   let configuration: RelayConfiguration
   let store: any RelayStore
   let authenticator: Authenticator
+  /// Sends, group-committed.
   let committer: SendCommitter
+  /// Acks, group-committed apart from the sends.
+  let acks: AckCommitter
+  /// The relay's message clock (the committers' writers observe it too).
+  let clock: HybridLogicalClock
   let sessions: SessionRegistry
   /// Rings the devices a commit wrote to and wakes the peer links.
   let dispatcher: CommitDispatcher

@@ -10,6 +10,7 @@ struct FanOutWorkload: Sendable {
   var messages: Int
   var size: Int
   var ids = MessageIDs.timeOrdered
+  var acks = AckPolicy.batched
 
   func run(
     _ target: BenchTarget, tag: String
@@ -30,7 +31,8 @@ struct FanOutWorkload: Sendable {
         for index in 1 ..< devices.count {
           let (acks, continuation) = AsyncStream.makeStream(of: Relay_V1_ClientFrame.self)
           let receiver = Receiver(
-            expected: workload.messages, latencies: latencies, expectedInterval: nil, ack: continuation)
+            expected: workload.messages, latencies: latencies, expectedInterval: nil, ack: continuation,
+            acks: workload.acks)
           tasks.addTask {
             try await driveSession(clients[index], outbound: acks, finish: continuation, onFrame: receiver.handle)
           }

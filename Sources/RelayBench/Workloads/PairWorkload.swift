@@ -18,6 +18,7 @@ struct PairWorkload: Sendable {
   var size: Int
   var pace: Pace
   var ids = MessageIDs.timeOrdered
+  var acks = AckPolicy.batched
 
   func run(
     _ target: BenchTarget, tag: String
@@ -49,7 +50,8 @@ struct PairWorkload: Sendable {
               nil
             }
           let receiver = Receiver(
-            expected: workload.messagesPerPair, latencies: latencies, expectedInterval: interval, ack: ackContinuation)
+            expected: workload.messagesPerPair, latencies: latencies, expectedInterval: interval, ack: ackContinuation,
+            acks: workload.acks)
           group.addTask {
             try await driveSession(
               clients[workload.pairs + index], outbound: acks, finish: ackContinuation, onFrame: receiver.handle)
@@ -84,12 +86,21 @@ struct PairWorkload: Sendable {
       }
     }
     let results = Counter()
+    let acksReceipts = self.acks.senderAcksReceipts
+    /// Acks a receipt, as the SDK does; true for a `sent` result.
+    let isResult: @Sendable (Relay_V1_ServerFrame) -> Bool = { frame in
+      if case .receipt(let receipt) = frame.frame, acksReceipts {
+        continuation.yield(.with { $0.ack.cursor = receipt.cursor })
+      }
+      if case .sent = frame.frame { return true }
+      return false
+    }
     switch self.pace {
     case .window(let window):
       let issued = Counter(min(window, total))
       for _ in 0 ..< min(window, total) { continuation.yield(make()) }
       try await driveSession(client, outbound: frames, finish: continuation) { frame in
-        guard case .sent = frame.frame else { return true }
+        guard isResult(frame) else { return true }
         let done = results.increment() >= total
         if issued.increment(upTo: total) { continuation.yield(make()) }
         return !done
@@ -99,7 +110,7 @@ struct PairWorkload: Sendable {
       try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
           try await driveSession(client, outbound: frames, finish: continuation) { frame in
-            guard case .sent = frame.frame else { return true }
+            guard isResult(frame) else { return true }
             return results.increment() < total
           }
         }

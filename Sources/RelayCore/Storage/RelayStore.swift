@@ -53,9 +53,11 @@ public protocol RelayStore: PushStore, AttachmentStore {
   func mailbox(of device: DeviceAddress, after cursor: UInt64, limit: Int) async throws -> [Relay_V1_MailboxEntry]
   /// The last cursor `device` acknowledged.
   func ackedCursor(of device: DeviceAddress) async throws -> UInt64
-  /// Acknowledges everything up to `cursor`, prunes it, and writes `delivered`
-  /// receipts to the senders' devices.
-  func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell]
+  /// Commits a batch of acks in one transaction (group commit): each
+  /// acknowledges its device's mailbox up to its cursor, prunes it, and writes
+  /// `delivered` receipts to the senders' devices. Each ack succeeds or fails
+  /// alone (a refused one writes nothing); acks of one device apply in order.
+  func acknowledge(_ acks: [AckCommand]) async throws -> [Result<[Doorbell], RelayError>]
   /// Marks messages up to `seq` read and writes `read` receipts to their senders' devices.
   func markRead(device: DeviceAddress, conversationID: String, upToSeq: UInt64, nowMs: Int64) async throws -> [Doorbell]
   /// Mailbox entries written but not yet acknowledged, across all devices.
@@ -82,6 +84,13 @@ public protocol RelayStore: PushStore, AttachmentStore {
 extension RelayStore {
   /// Brings the schema up to date, waiting up to 30 s for the database.
   public func migrate() async throws -> [String] { try await self.migrate(waitingUpTo: .seconds(30)) }
+
+  /// One ack, alone in its batch.
+  public func acknowledge(device: DeviceAddress, upTo cursor: UInt64, nowMs: Int64) async throws -> [Doorbell] {
+    let results = try await self.acknowledge([AckCommand(device: device, upTo: cursor, atMs: nowMs)])
+    guard let result = results.first else { throw RelayError(.internal, "an ack batch answered nothing") }
+    return try result.get()
+  }
 }
 
 /// "Device D has mailbox entries up to cursor C" — with the entry itself when

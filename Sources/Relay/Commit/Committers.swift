@@ -1,0 +1,38 @@
+internal import Logging
+internal import RelayCore
+internal import Wire
+
+/// Sends' group commit: a batch of sends is one transaction
+/// (``RelayStore/commit(_:clock:)``); each conversation keeps to one lane, so
+/// its sends commit in the order they came.
+typealias SendCommitter = GroupCommitter<SendCommand, SendOutcome>
+
+/// Acks' group commit: a batch of acks is one transaction
+/// (``RelayStore/acknowledge(_:)``); each device keeps to one lane, so its acks
+/// apply in the order they came. Apart from the sends': a send's answer never
+/// waits for acks committed with it, and one batch fills while the other commits.
+typealias AckCommitter = GroupCommitter<AckCommand, [Doorbell]>
+
+extension GroupCommitter where Command == SendCommand, Outcome == SendOutcome {
+  static func sends(
+    store: any RelayStore, clock: HybridLogicalClock, maxBatch: Int, lanes: Int, metrics: RelayMetrics?,
+    logger: Logger
+  ) -> SendCommitter {
+    SendCommitter(
+      "sends", maxBatch: maxBatch, lanes: lanes, key: { $0.conversationID.hashValue },
+      counted: { _, results in
+        guard let metrics else { return }
+        let committed = results.reduce(0) { count, result in if case .success = result { count + 1 } else { count } }
+        metrics.committed(committed, failed: results.count - committed)
+      }, logger: logger
+    ) { sends in try await store.commit(sends, clock: clock) }
+  }
+}
+
+extension GroupCommitter where Command == AckCommand, Outcome == [Doorbell] {
+  static func acks(store: any RelayStore, maxBatch: Int, lanes: Int, logger: Logger) -> AckCommitter {
+    AckCommitter("acks", maxBatch: maxBatch, lanes: lanes, key: { $0.device.hashValue }, logger: logger) { acks in
+      try await store.acknowledge(acks)
+    }
+  }
+}
