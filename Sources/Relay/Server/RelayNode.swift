@@ -82,8 +82,7 @@ public final class RelayNode: Service {
     let committer = SendCommitter.sends(
       store: store, clock: clock, maxBatch: configuration.limits.maxSendsPerCommit, lanes: lanes, metrics: metrics,
       logger: logger)
-    let acks = AckCommitter.acks(
-      store: store, maxBatch: configuration.limits.maxSendsPerCommit, lanes: lanes, logger: logger)
+    let acks = AckCommitter.acks(store: store, maxBatch: configuration.limits.maxSendsPerCommit, logger: logger)
     let health = HealthService()
     var client = ClientService(
       configuration: configuration, store: store, authenticator: authenticator, committer: committer, acks: acks,
