@@ -47,17 +47,8 @@ extension PostgresStore {
     let ids = acks.map(\.ack.device.deviceID)
     let covered = try await Self.covered(db, users: users, ids: ids, cursors: acks.map(\.upTo))
     let senders = try await Self.devices(db, of: Set(covered.lazy.flatMap { $0.map(\.senderUser) }))
-    try await Self.lockDevices(db, acks.map(\.ack.device) + senders.values.flatMap { $0 })
-    var cursors = [DeviceAddress: (head: Int64, acked: Int64)]()
-    for row in try await db.rows(
-      """
-      SELECT d.user_address, d.device_id, d.mailbox_head, d.acked_cursor FROM devices d
-      JOIN unnest(\(users)::text[], \(ids)::text[]) AS t(u, i) ON d.user_address = t.u AND d.device_id = t.i
-      """)
-    {
-      let (user, device, head, acked) = try row.decode((String, String, Int64, Int64).self)
-      cursors[try DeviceAddress.stored(user: user, device: device)] = (head, acked)
-    }
+    let cursors = try await Self.lockDevicesReadingCursors(
+      db, acks.map(\.ack.device) + senders.values.flatMap { $0 })
     // Each ack checked; the receipts of those that pass, in order.
     var outcomes = [Result<Range<Int>, RelayError>]()
     var entries = [(device: DeviceAddress, entry: Relay_V1_MailboxEntry)]()

@@ -8,7 +8,7 @@ extension PostgresStore {
   /// Locks device rows in one order (user, device id), so that transactions
   /// touching several mailboxes never wait on each other in a cycle.
   static func lockDevices(_ db: PostgresConnection, _ devices: some Sequence<DeviceAddress>) async throws {
-    _ = try await Self.lockDevicesReadingHeads(db, devices)
+    _ = try await Self.lockDevicesReadingCursors(db, devices)
   }
 
   /// ``lockDevices(_:_:)``, returning each locked device's mailbox head (a
@@ -16,21 +16,29 @@ extension PostgresStore {
   static func lockDevicesReadingHeads(
     _ db: PostgresConnection, _ devices: some Sequence<DeviceAddress>
   ) async throws -> [DeviceAddress: Int64] {
+    try await Self.lockDevicesReadingCursors(db, devices).mapValues(\.head)
+  }
+
+  /// ``lockDevices(_:_:)``, returning each locked device's mailbox head and
+  /// acked cursor, read by the locking statement itself.
+  static func lockDevicesReadingCursors(
+    _ db: PostgresConnection, _ devices: some Sequence<DeviceAddress>
+  ) async throws -> [DeviceAddress: (head: Int64, acked: Int64)] {
     let sorted = Set(devices).sorted { ($0.user.description, $0.deviceID) < ($1.user.description, $1.deviceID) }
     guard !sorted.isEmpty else { return [:] }
-    var heads = [DeviceAddress: Int64](minimumCapacity: sorted.count)
+    var cursors = [DeviceAddress: (head: Int64, acked: Int64)](minimumCapacity: sorted.count)
     for row in try await db.rows(
       """
-      SELECT d.user_address, d.device_id, d.mailbox_head FROM devices d
+      SELECT d.user_address, d.device_id, d.mailbox_head, d.acked_cursor FROM devices d
       JOIN unnest(\(sorted.map(\.user.description))::text[], \(sorted.map(\.deviceID))::text[]) AS t(u, i)
         ON d.user_address = t.u AND d.device_id = t.i
       ORDER BY d.user_address, d.device_id FOR UPDATE OF d
       """)
     {
-      let (user, device, head) = try row.decode((String, String, Int64).self)
-      heads[try DeviceAddress.stored(user: user, device: device)] = head
+      let (user, device, head, acked) = try row.decode((String, String, Int64, Int64).self)
+      cursors[try DeviceAddress.stored(user: user, device: device)] = (head, acked)
     }
-    return heads
+    return cursors
   }
 
   /// Appends entries (envelopes or receipts, cursors unset) to mailboxes: one

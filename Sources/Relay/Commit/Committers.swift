@@ -12,8 +12,8 @@ typealias SendCommitter = GroupCommitter<SendCommand, SendOutcome>
 /// device's acks apply in the order they came. Apart from the sends': a send's
 /// answer never waits for acks committed with it, and one batch fills while
 /// the other commits. One lane even where the store takes concurrent commits:
-/// on PostgreSQL, four ack lanes ran a region at a tenth of the speed of one
-/// (docs/benchmarks.md, "Acks as the SDK sends them").
+/// on PostgreSQL, four ack lanes ran a region erratically and mostly far
+/// slower than one (docs/benchmarks.md, "Acks as the SDK sends them").
 typealias AckCommitter = GroupCommitter<AckCommand, [Doorbell]>
 
 extension GroupCommitter where Command == SendCommand, Outcome == SendOutcome {
@@ -23,11 +23,7 @@ extension GroupCommitter where Command == SendCommand, Outcome == SendOutcome {
   ) -> SendCommitter {
     SendCommitter(
       "sends", maxBatch: maxBatch, lanes: lanes, key: { $0.conversationID.hashValue },
-      counted: { _, results in
-        guard let metrics else { return }
-        let committed = results.reduce(0) { count, result in if case .success = result { count + 1 } else { count } }
-        metrics.committed(committed, failed: results.count - committed)
-      }, logger: logger
+      counted: { committed, failed in metrics?.committed(committed, failed: failed) }, logger: logger
     ) { sends in try await store.commit(sends, clock: clock) }
   }
 }

@@ -25,8 +25,8 @@ public final class GroupCommitter<Command: Sendable, Outcome: Sendable>: Service
   private let commit: Commit
   private let key: @Sendable (Command) -> Int
   private let maxBatch: Int
-  /// Told of each batch's commands and their outcomes.
-  private let counted: (@Sendable (_ commands: [Command], _ results: [Result<Outcome, RelayError>]) -> Void)?
+  /// Told how many commands of each batch succeeded and how many did not.
+  private let counted: (@Sendable (_ succeeded: Int, _ failed: Int) -> Void)?
   private let logger: Logger
 
   /// One queue of commands and the loop that commits it.
@@ -43,8 +43,7 @@ public final class GroupCommitter<Command: Sendable, Outcome: Sendable>: Service
   /// `what` names the commands in logs ("sends", "acks").
   init(
     _ what: String, maxBatch: Int, lanes: Int = 1, key: @escaping @Sendable (Command) -> Int,
-    counted: (@Sendable (_ commands: [Command], _ results: [Result<Outcome, RelayError>]) -> Void)? = nil,
-    logger: Logger,
+    counted: (@Sendable (_ succeeded: Int, _ failed: Int) -> Void)? = nil, logger: Logger,
     commit: @escaping Commit
   ) {
     self.what = what
@@ -100,15 +99,15 @@ public final class GroupCommitter<Command: Sendable, Outcome: Sendable>: Service
       }
       if batch.isEmpty { return }
       do {
-        let commands = batch.map(\.command)
-        let results = try await self.commit(commands)
+        let results = try await self.commit(batch.map(\.command))
         for (ticket, result) in zip(batch, results) { ticket.complete(result) }
-        self.counted?(commands, results)
+        let succeeded = results.reduce(0) { count, result in if case .success = result { count + 1 } else { count } }
+        self.counted?(succeeded, results.count - succeeded)
       } catch {
         let failure = RelayError(.unavailable, "the message store is unavailable", cause: error)
         self.logger.error("group commit failed", metadata: ["\(self.what)": "\(batch.count)", "error": "\(error)"])
         for ticket in batch { ticket.complete(.failure(failure)) }
-        self.counted?(batch.map(\.command), Array(repeating: .failure(failure), count: batch.count))
+        self.counted?(0, batch.count)
       }
     }
   }
